@@ -1,0 +1,361 @@
+/**
+ * B+tree nodes in their two in-memory forms (docs/formats/btree.md, "Node pages"):
+ * - `LeafPage` / `BranchPage`: a committed page decoded once into offset arrays over its immutable
+ *   page bytes; lookups are binary searches comparing against the page bytes, with no re-parsing;
+ * - `MutableLeaf` / `MutableBranch`: a writer's dirty copy with plain arrays, encoded at commit.
+ *
+ * Invariants:
+ * - a decoded page's bytes are never mutated (they are shared through the page cache and viewed by
+ *   mutable copies);
+ * - keys within a node are strictly increasing; a branch with n children has n - 1 separators and child
+ *   i holds keys in [separator i-1, separator i);
+ * - `bytes` of a mutable node is exactly the body bytes its encoding uses.
+ */
+import { CorruptionError } from "./errors.ts";
+import {
+  BRANCH_ENTRY_OVERHEAD_BYTES,
+  BRANCH_FIRST_CHILD_BYTES,
+  compareBytes,
+  compareToSlice,
+  HEADER_COUNT_OFFSET,
+  HEADER_TYPE_OFFSET,
+  LEAF_ENTRY_OVERHEAD_BYTES,
+  PAGE_BODY_BYTES,
+  PAGE_BYTES,
+  PAGE_HEADER_BYTES,
+  PAGE_TYPE_BRANCH,
+  PAGE_TYPE_LEAF,
+} from "./btree_format.ts";
+import { assert } from "./assert.ts";
+import { commonPrefixAt, compareFrom, comparePrefix, headAt } from "./btree_key_head.ts";
+
+/** Bookkeeping bytes charged to the cache per decoded page, beyond the page and its offset arrays. */
+const DECODED_PAGE_OVERHEAD_BYTES = 160;
+
+/** Index of the first key >= `key` in a sorted array of keys. */
+export function lowerBoundIn(keys: Uint8Array[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid], key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Number of keys <= `key` in a sorted array of separators: the child that holds `key`. */
+export function upperBoundIn(keys: Uint8Array[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid], key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A committed leaf page, decoded into [keyOffset, keyLength, valueOffset, valueLength] slots. */
+export class LeafPage {
+  readonly type = PAGE_TYPE_LEAF;
+  /** Bytes every key of this page starts with. */
+  readonly prefixLength: number;
+  /** Abbreviated keys (btree_key_head.ts). */
+  readonly heads: Float64Array;
+
+  constructor(
+    readonly page: number,
+    readonly buf: Uint8Array,
+    readonly count: number,
+    readonly slots: Uint16Array,
+  ) {
+    const last = 4 * (count - 1);
+    this.prefixLength = count < 2 ? 0 : commonPrefixAt(buf, slots[0], slots[1], slots[last], slots[last + 1]);
+    this.heads = new Float64Array(count);
+    for (let i = 0; i < count; i++) this.heads[i] = headAt(buf, slots[4 * i], slots[4 * i + 1], this.prefixLength);
+  }
+
+  /** Bytes charged to the page cache. */
+  get cacheBytes(): number {
+    return PAGE_BYTES + this.slots.byteLength + this.heads.byteLength + DECODED_PAGE_OVERHEAD_BYTES;
+  }
+
+  /** Sign of `key - key(i)`. */
+  compareAt(i: number, key: Uint8Array): number {
+    const s = this.slots;
+    return compareToSlice(key, this.buf, s[4 * i], s[4 * i + 1]);
+  }
+
+  /** Index of the first key >= `key`. */
+  lowerBound(key: Uint8Array): number {
+    const { buf, slots, heads, count, prefixLength } = this;
+    if (count === 0) return 0;
+    const side = comparePrefix(key, buf, slots[0], prefixLength);
+    if (side !== 0) return side < 0 ? 0 : count;
+    const head = headAt(key, 0, key.length, prefixLength);
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const h = heads[mid];
+      if (h < head || (h === head && compareFrom(key, buf, slots[4 * mid], slots[4 * mid + 1], prefixLength) > 0)) {
+        lo = mid + 1;
+      } else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of `key`, or -1. */
+  find(key: Uint8Array): number {
+    const i = this.lowerBound(key);
+    return i < this.count && this.compareAt(i, key) === 0 ? i : -1;
+  }
+
+  /** A copy of key `i`. */
+  keyAt(i: number): Uint8Array {
+    const o = this.slots[4 * i];
+    return this.buf.slice(o, o + this.slots[4 * i + 1]);
+  }
+
+  /** A copy of value `i`. */
+  valueAt(i: number): Uint8Array {
+    const o = this.slots[4 * i + 2];
+    return this.buf.slice(o, o + this.slots[4 * i + 3]);
+  }
+
+  /** Value `i` as a view of the shared page bytes: internal use only, never handed to callers. */
+  valueView(i: number): Uint8Array {
+    const o = this.slots[4 * i + 2];
+    return this.buf.subarray(o, o + this.slots[4 * i + 3]);
+  }
+
+  /** A dirty copy to be written as page `page`; its keys and values view this page's bytes. */
+  toMutable(page: number): MutableLeaf {
+    const keys: Uint8Array[] = new Array(this.count);
+    const values: Uint8Array[] = new Array(this.count);
+    const s = this.slots;
+    let bytes = 0;
+    for (let i = 0; i < this.count; i++) {
+      keys[i] = this.buf.subarray(s[4 * i], s[4 * i] + s[4 * i + 1]);
+      values[i] = this.buf.subarray(s[4 * i + 2], s[4 * i + 2] + s[4 * i + 3]);
+      bytes += LEAF_ENTRY_OVERHEAD_BYTES + s[4 * i + 1] + s[4 * i + 3];
+    }
+    return new MutableLeaf(page, keys, values, bytes);
+  }
+}
+
+/** A committed branch page: `count` children and count - 1 separators as [offset, length] slots. */
+export class BranchPage {
+  readonly type = PAGE_TYPE_BRANCH;
+  /** Bytes every separator of this page starts with. */
+  readonly prefixLength: number;
+  /** Abbreviated separators (btree_key_head.ts). */
+  readonly heads: Float64Array;
+
+  constructor(
+    readonly page: number,
+    readonly buf: Uint8Array,
+    readonly count: number,
+    readonly slots: Uint16Array,
+    readonly children: Uint32Array,
+  ) {
+    const keys = count - 1;
+    const last = 2 * (keys - 1);
+    this.prefixLength = keys < 2 ? 0 : commonPrefixAt(buf, slots[0], slots[1], slots[last], slots[last + 1]);
+    this.heads = new Float64Array(keys);
+    for (let i = 0; i < keys; i++) this.heads[i] = headAt(buf, slots[2 * i], slots[2 * i + 1], this.prefixLength);
+  }
+
+  /** Bytes charged to the page cache. */
+  get cacheBytes(): number {
+    const arrays = this.slots.byteLength + this.children.byteLength + this.heads.byteLength;
+    return PAGE_BYTES + arrays + DECODED_PAGE_OVERHEAD_BYTES;
+  }
+
+  /** Index of the child whose key range holds `key` (number of separators <= key). */
+  childFor(key: Uint8Array): number {
+    const { buf, slots, heads, prefixLength } = this;
+    const keys = this.count - 1;
+    if (keys === 0) return 0;
+    const side = comparePrefix(key, buf, slots[0], prefixLength);
+    if (side !== 0) return side < 0 ? 0 : keys;
+    const head = headAt(key, 0, key.length, prefixLength);
+    let lo = 0;
+    let hi = keys;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const h = heads[mid];
+      if (h < head || (h === head && compareFrom(key, buf, slots[2 * mid], slots[2 * mid + 1], prefixLength) >= 0)) {
+        lo = mid + 1;
+      } else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Page number of child `i`. */
+  childAt(i: number): number {
+    return this.children[i];
+  }
+
+  /** Separator `i` (a view of the page bytes). */
+  keyAt(i: number): Uint8Array {
+    return this.buf.subarray(this.slots[2 * i], this.slots[2 * i] + this.slots[2 * i + 1]);
+  }
+
+  /** A dirty copy to be written as page `page`. */
+  toMutable(page: number): MutableBranch {
+    const keys: Uint8Array[] = new Array(this.count - 1);
+    let bytes = BRANCH_FIRST_CHILD_BYTES;
+    for (let i = 0; i < this.count - 1; i++) {
+      keys[i] = this.keyAt(i);
+      bytes += BRANCH_ENTRY_OVERHEAD_BYTES + keys[i].length;
+    }
+    return new MutableBranch(page, keys, Array.from(this.children), bytes);
+  }
+}
+
+/** A writer's dirty leaf. */
+export class MutableLeaf {
+  readonly type = PAGE_TYPE_LEAF;
+  /** True when the last insert went to the end: a split then keeps the left node full. */
+  appended = false;
+  constructor(public page: number, public keys: Uint8Array[], public values: Uint8Array[], public bytes: number) {}
+
+  get count(): number {
+    return this.keys.length;
+  }
+
+  /** Index of `key`, or -1. */
+  find(key: Uint8Array): number {
+    const i = lowerBoundIn(this.keys, key);
+    return i < this.keys.length && compareBytes(this.keys[i], key) === 0 ? i : -1;
+  }
+
+}
+
+/** A writer's dirty branch. */
+export class MutableBranch {
+  readonly type = PAGE_TYPE_BRANCH;
+  /** True when the last separator insert went to the end. */
+  appended = false;
+  constructor(public page: number, public keys: Uint8Array[], public children: number[], public bytes: number) {}
+
+  get count(): number {
+    return this.children.length;
+  }
+
+  /** Index of the child whose key range holds `key`. */
+  childFor(key: Uint8Array): number {
+    return upperBoundIn(this.keys, key);
+  }
+
+  /** Page number of child `i`. */
+  childAt(i: number): number {
+    return this.children[i];
+  }
+}
+
+export type Leaf = LeafPage | MutableLeaf;
+export type Branch = BranchPage | MutableBranch;
+export type CommittedNode = LeafPage | BranchPage;
+export type MutableNode = MutableLeaf | MutableBranch;
+
+/** Body bytes of one leaf entry. */
+export function leafEntryBytes(key: Uint8Array, value: Uint8Array): number {
+  return LEAF_ENTRY_OVERHEAD_BYTES + key.length + value.length;
+}
+
+/** Body bytes of one branch separator with its right child. */
+export function branchEntryBytes(key: Uint8Array): number {
+  return BRANCH_ENTRY_OVERHEAD_BYTES + key.length;
+}
+
+function corrupt(path: string, pageNo: number, what: string): CorruptionError {
+  const offset = pageNo * PAGE_BYTES;
+  return new CorruptionError(`Cannot decode B+tree page ${pageNo} of "${path}": ${what} at offset ${offset}`, {
+    file: path,
+    offset,
+  });
+}
+
+/**
+ * Decodes a verified node page. Lengths are bounds-checked, so a page that passed its checksum but was
+ * written wrongly still fails with a CorruptionError rather than reading garbage.
+ */
+export function decodeNode(buf: Uint8Array, pageNo: number, path: string): CommittedNode {
+  const count = buf[HEADER_COUNT_OFFSET] | (buf[HEADER_COUNT_OFFSET + 1] << 8);
+  const type = buf[HEADER_TYPE_OFFSET];
+  if (type === PAGE_TYPE_LEAF) {
+    const slots = new Uint16Array(4 * count);
+    let at = PAGE_HEADER_BYTES;
+    for (let i = 0; i < count; i++) {
+      if (at + LEAF_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) throw corrupt(path, pageNo, "leaf entry overruns the page");
+      const keyLength = buf[at] | (buf[at + 1] << 8);
+      const valueLength = buf[at + 2] | (buf[at + 3] << 8);
+      at += LEAF_ENTRY_OVERHEAD_BYTES;
+      if (at + keyLength + valueLength > PAGE_BYTES) throw corrupt(path, pageNo, "leaf entry overruns the page");
+      slots[4 * i] = at;
+      slots[4 * i + 1] = keyLength;
+      slots[4 * i + 2] = at + keyLength;
+      slots[4 * i + 3] = valueLength;
+      at += keyLength + valueLength;
+    }
+    return new LeafPage(pageNo, buf, count, slots);
+  }
+  if (type === PAGE_TYPE_BRANCH) {
+    if (count < 1) throw corrupt(path, pageNo, "branch without children");
+    const slots = new Uint16Array(2 * (count - 1));
+    const children = new Uint32Array(count);
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let at = PAGE_HEADER_BYTES;
+    children[0] = dv.getUint32(at, true);
+    at += BRANCH_FIRST_CHILD_BYTES;
+    for (let i = 1; i < count; i++) {
+      if (at + BRANCH_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) throw corrupt(path, pageNo, "separator overruns the page");
+      const keyLength = dv.getUint16(at, true);
+      if (at + BRANCH_ENTRY_OVERHEAD_BYTES + keyLength > PAGE_BYTES) {
+        throw corrupt(path, pageNo, "separator overruns the page");
+      }
+      slots[2 * (i - 1)] = at + 2;
+      slots[2 * (i - 1) + 1] = keyLength;
+      children[i] = dv.getUint32(at + 2 + keyLength, true);
+      at += BRANCH_ENTRY_OVERHEAD_BYTES + keyLength;
+    }
+    return new BranchPage(pageNo, buf, count, slots, children);
+  }
+  throw corrupt(path, pageNo, `unexpected page type ${type}`);
+}
+
+/** Encodes a dirty node into a fresh page (unsealed: the caller seals it with page number and txn). */
+export function encodeNode(node: MutableNode): Uint8Array {
+  assert(node.bytes <= PAGE_BODY_BYTES, "an encoded node fits its page");
+  const page = new Uint8Array(PAGE_BYTES);
+  const dv = new DataView(page.buffer);
+  page[HEADER_TYPE_OFFSET] = node.type;
+  dv.setUint16(HEADER_COUNT_OFFSET, node.count, true);
+  let at = PAGE_HEADER_BYTES;
+  if (node.type === PAGE_TYPE_LEAF) {
+    for (let i = 0; i < node.keys.length; i++) {
+      const key = node.keys[i];
+      const value = node.values[i];
+      dv.setUint16(at, key.length, true);
+      dv.setUint16(at + 2, value.length, true);
+      page.set(key, at + 4);
+      page.set(value, at + 4 + key.length);
+      at += LEAF_ENTRY_OVERHEAD_BYTES + key.length + value.length;
+    }
+  } else {
+    dv.setUint32(at, node.children[0], true);
+    at += BRANCH_FIRST_CHILD_BYTES;
+    for (let i = 0; i < node.keys.length; i++) {
+      const key = node.keys[i];
+      dv.setUint16(at, key.length, true);
+      page.set(key, at + 2);
+      dv.setUint32(at + 2 + key.length, node.children[i + 1], true);
+      at += BRANCH_ENTRY_OVERHEAD_BYTES + key.length;
+    }
+  }
+  assert(at - PAGE_HEADER_BYTES === node.bytes, "tracked node bytes match the encoding");
+  return page;
+}

@@ -1,0 +1,276 @@
+/**
+ * Restores B+tree shape after a writer changed some nodes: splits overfull nodes, removes empty ones,
+ * and merges or redistributes underfull ones with a sibling. Works on dirty nodes only; siblings are
+ * made dirty (copy-on-write) through the `NodeSpace` the writer provides.
+ *
+ * Invariants established for every child of a fixed branch (the "fit" rule that check() verifies):
+ * body bytes <= PAGE_BODY_BYTES, non-empty, and >= PAGE_UNDERFLOW_BYTES, except an only child, which its
+ * parent's parent fixes by merging the parent (then the only child gets siblings and is fixed in turn).
+ *
+ * Why splits and redistributions always produce fit halves: a node overflows by at most a few entries,
+ * every entry is smaller than PAGE_UNDERFLOW_BYTES, and balanced split points are used unless the last
+ * insert went to the end (then the right node takes just enough entries to be fit, so sorted loads fill
+ * pages to about 3/4 instead of 1/2).
+ */
+import { assert } from "./assert.ts";
+import { PAGE_BODY_BYTES, PAGE_TYPE_LEAF, PAGE_UNDERFLOW_BYTES, shortestSeparator } from "./btree_format.ts";
+import { branchEntryBytes, leafEntryBytes, MutableBranch, MutableLeaf, type MutableNode } from "./btree_node.ts";
+
+/** Structural changes made so far (tests check that splits and merges really happen). */
+export interface RebalanceCounters {
+  splits: number;
+  merges: number;
+  redistributions: number;
+}
+
+/** What rebalancing needs from the writer. */
+export interface NodeSpace {
+  /** Child `i` of a dirty branch as a dirty node (copies a committed child on write). */
+  mutableChild(parent: MutableBranch, i: number): MutableNode;
+  /** The dirty node written as `page`, if the page is dirty. */
+  dirty(page: number): MutableNode | undefined;
+  /** A new, empty, dirty leaf. */
+  newLeaf(): MutableLeaf;
+  /** A new, empty, dirty branch. */
+  newBranch(): MutableBranch;
+  /** Frees a dirty node's page. */
+  drop(node: MutableNode): void;
+  readonly counters: RebalanceCounters;
+}
+
+const FIX_ROUNDS_MAX = 100_000;
+
+/** True when a node has no entries (leaf) or no children (branch). */
+export function isEmpty(node: MutableNode): boolean {
+  return node.type === PAGE_TYPE_LEAF ? node.keys.length === 0 : node.children.length === 0;
+}
+
+/** True when `node` breaks the fit rule as a non-root node. */
+export function needsFix(node: MutableNode): boolean {
+  return node.bytes > PAGE_BODY_BYTES || node.bytes < PAGE_UNDERFLOW_BYTES || isEmpty(node);
+}
+
+function fixable(parent: MutableBranch, node: MutableNode): boolean {
+  if (node.bytes > PAGE_BODY_BYTES || isEmpty(node)) return true;
+  return node.bytes < PAGE_UNDERFLOW_BYTES && parent.children.length > 1;
+}
+
+/** Fixes children of `parent` until every dirty child is fit (see the file comment). */
+export function fixChildren(space: NodeSpace, parent: MutableBranch): void {
+  for (let round = 0;; round++) {
+    assert(round < FIX_ROUNDS_MAX, "rebalancing terminates");
+    let i = 0;
+    for (; i < parent.children.length; i++) {
+      const child = space.dirty(parent.children[i]);
+      if (child !== undefined && fixable(parent, child)) break;
+    }
+    if (i === parent.children.length) return;
+    fixChild(space, parent, i);
+  }
+}
+
+function fixChild(space: NodeSpace, parent: MutableBranch, i: number): void {
+  const child = space.dirty(parent.children[i])!;
+  if (child.bytes > PAGE_BODY_BYTES) return splitChild(space, parent, i);
+  if (isEmpty(child)) {
+    removeChild(parent, i);
+    space.drop(child);
+    return;
+  }
+  // Underfull: merge with a sibling if the pair fits one page, else share entries evenly.
+  const last = parent.children.length - 1;
+  let l = i > 0 ? i - 1 : i;
+  if (i > 0 && i < last && mergedBytes(space, parent, i - 1) > PAGE_BODY_BYTES) {
+    if (mergedBytes(space, parent, i) <= PAGE_BODY_BYTES) l = i;
+  }
+  const left = space.mutableChild(parent, l);
+  const right = space.mutableChild(parent, l + 1);
+  if (pairBytes(left, right, parent.keys[l]) <= PAGE_BODY_BYTES) merge(space, parent, l, left, right);
+  else redistribute(space, parent, l, left, right);
+}
+
+function mergedBytes(space: NodeSpace, parent: MutableBranch, l: number): number {
+  const a = space.dirty(parent.children[l]);
+  const b = space.dirty(parent.children[l + 1]);
+  if (a === undefined || b === undefined) return Infinity; // prefer dirty neighbours: no extra copies
+  return pairBytes(a, b, parent.keys[l]);
+}
+
+function pairBytes(left: MutableNode, right: MutableNode, separator: Uint8Array): number {
+  if (left.type === PAGE_TYPE_LEAF) return left.bytes + right.bytes;
+  return left.bytes + right.bytes + branchEntryBytes(separator) - 4;
+}
+
+/** Removes child `i` and the separator next to it. */
+function removeChild(parent: MutableBranch, i: number): void {
+  parent.children.splice(i, 1);
+  if (parent.keys.length === 0) return;
+  const k = i > 0 ? i - 1 : 0;
+  parent.bytes -= branchEntryBytes(parent.keys[k]);
+  parent.keys.splice(k, 1);
+}
+
+function merge(space: NodeSpace, parent: MutableBranch, l: number, left: MutableNode, right: MutableNode): void {
+  const separator = parent.keys[l];
+  if (left.type === PAGE_TYPE_LEAF) {
+    const r = right as MutableLeaf;
+    left.keys = left.keys.concat(r.keys);
+    left.values = left.values.concat(r.values);
+    left.bytes += r.bytes;
+  } else {
+    const r = right as MutableBranch;
+    left.keys = left.keys.concat([separator], r.keys);
+    left.children = left.children.concat(r.children);
+    left.bytes += r.bytes + branchEntryBytes(separator) - 4;
+  }
+  removeChild(parent, l + 1);
+  space.drop(right);
+  space.counters.merges++;
+  if (left.type !== PAGE_TYPE_LEAF) fixChildren(space, left);
+}
+
+function redistribute(
+  space: NodeSpace,
+  parent: MutableBranch,
+  l: number,
+  left: MutableNode,
+  right: MutableNode,
+): void {
+  const old = parent.keys[l];
+  let separator: Uint8Array;
+  if (left.type === PAGE_TYPE_LEAF) {
+    const r = right as MutableLeaf;
+    const keys = left.keys.concat(r.keys);
+    const values = left.values.concat(r.values);
+    const m = leafSplitPoint(keys, values, false);
+    fillLeaf(left, keys.slice(0, m), values.slice(0, m));
+    fillLeaf(r, keys.slice(m), values.slice(m));
+    separator = shortestSeparator(left.keys[left.keys.length - 1], r.keys[0]);
+  } else {
+    const r = right as MutableBranch;
+    const keys = left.keys.concat([old], r.keys);
+    const children = left.children.concat(r.children);
+    const m = branchSplitPoint(keys, false);
+    fillBranch(left, keys.slice(0, m), children.slice(0, m + 1));
+    fillBranch(r, keys.slice(m + 1), children.slice(m + 1));
+    separator = keys[m];
+  }
+  parent.keys[l] = separator;
+  parent.bytes += separator.length - old.length;
+  space.counters.redistributions++;
+  if (left.type !== PAGE_TYPE_LEAF) {
+    fixChildren(space, left);
+    fixChildren(space, right as MutableBranch);
+  }
+}
+
+/** Splits overfull child `i` into as many fit nodes as needed, inserting separators into `parent`. */
+function splitChild(space: NodeSpace, parent: MutableBranch, i: number): void {
+  const child = space.dirty(parent.children[i])!;
+  const pieces: MutableNode[] = [child];
+  const separators: Uint8Array[] = [];
+  for (let p = 0; p < pieces.length;) {
+    if (pieces[p].bytes <= PAGE_BODY_BYTES) {
+      p++;
+      continue;
+    }
+    const [separator, right] = splitNode(space, pieces[p]);
+    pieces.splice(p + 1, 0, right);
+    separators.splice(p, 0, separator);
+    space.counters.splits++;
+  }
+  for (let s = 0; s < separators.length; s++) {
+    parent.keys.splice(i + s, 0, separators[s]);
+    parent.children.splice(i + s + 1, 0, pieces[s + 1].page);
+    parent.bytes += branchEntryBytes(separators[s]);
+  }
+  parent.appended = i === parent.children.length - 1 - separators.length;
+}
+
+/** Moves the upper part of `node` into a new node; returns the separator and the new node. */
+function splitNode(space: NodeSpace, node: MutableNode): [Uint8Array, MutableNode] {
+  if (node.type === PAGE_TYPE_LEAF) {
+    const m = leafSplitPoint(node.keys, node.values, node.appended);
+    const right = space.newLeaf();
+    fillLeaf(right, node.keys.slice(m), node.values.slice(m));
+    fillLeaf(node, node.keys.slice(0, m), node.values.slice(0, m));
+    right.appended = node.appended;
+    node.appended = false;
+    return [shortestSeparator(node.keys[m - 1], right.keys[0]), right];
+  }
+  const m = branchSplitPoint(node.keys, node.appended);
+  const right = space.newBranch();
+  const separator = node.keys[m];
+  fillBranch(right, node.keys.slice(m + 1), node.children.slice(m + 1));
+  fillBranch(node, node.keys.slice(0, m), node.children.slice(0, m + 1));
+  right.appended = node.appended;
+  node.appended = false;
+  return [separator, right];
+}
+
+function fillLeaf(node: MutableLeaf, keys: Uint8Array[], values: Uint8Array[]): void {
+  node.keys = keys;
+  node.values = values;
+  node.bytes = 0;
+  for (let i = 0; i < keys.length; i++) node.bytes += leafEntryBytes(keys[i], values[i]);
+}
+
+function fillBranch(node: MutableBranch, keys: Uint8Array[], children: number[]): void {
+  assert(children.length === keys.length + 1, "a branch has one more child than separators");
+  node.keys = keys;
+  node.children = children;
+  node.bytes = 4;
+  for (const key of keys) node.bytes += branchEntryBytes(key);
+}
+
+/** First index of the right half: balanced by bytes, or (append) the smallest fit right half. */
+export function leafSplitPoint(keys: Uint8Array[], values: Uint8Array[], append: boolean): number {
+  const n = keys.length;
+  assert(n >= 2, "a split leaf has two entries");
+  const sizes = keys.map((k, i) => leafEntryBytes(k, values[i]));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (append) {
+    let right = 0;
+    let m = n;
+    while (m > 1 && right < PAGE_UNDERFLOW_BYTES) right += sizes[--m];
+    if (total - right <= PAGE_BODY_BYTES && right <= PAGE_BODY_BYTES) return m;
+  }
+  let best = 1;
+  let bestMax = Infinity;
+  let left = 0;
+  for (let m = 1; m < n; m++) {
+    left += sizes[m - 1];
+    const worst = Math.max(left, total - left);
+    if (worst < bestMax) {
+      bestMax = worst;
+      best = m;
+    }
+  }
+  return best;
+}
+
+/** Index of the separator that moves up: balanced by bytes, or (append) the smallest fit right half. */
+export function branchSplitPoint(keys: Uint8Array[], append: boolean): number {
+  const n = keys.length;
+  assert(n >= 1, "a split branch has a separator");
+  const sizes = keys.map(branchEntryBytes);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (append) {
+    let right = 4;
+    let m = n - 1;
+    while (m > 0 && right < PAGE_UNDERFLOW_BYTES) right += sizes[m--];
+    if (4 + total - right - sizes[m] + 4 <= PAGE_BODY_BYTES && right <= PAGE_BODY_BYTES) return m;
+  }
+  let best = 0;
+  let bestMax = Infinity;
+  let left = 4;
+  for (let m = 0; m < n; m++) {
+    const worst = Math.max(left, 4 + total - (left - 4) - sizes[m]);
+    if (worst < bestMax) {
+      bestMax = worst;
+      best = m;
+    }
+    left += sizes[m];
+  }
+  return best;
+}

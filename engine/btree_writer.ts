@@ -1,0 +1,374 @@
+/**
+ * The B+tree write transaction: copy-on-write edits of the committed tree, kept as decoded dirty nodes
+ * until commit encodes them (docs/formats/btree.md, "Commit protocol").
+ *
+ * Owns: the dirty node map, the txn's allocator, the root/height/entry count being built, and turning
+ * them into sealed pages plus a meta page (`prepare`). Writing and syncing belong to btree.ts.
+ *
+ * Invariants:
+ * - a page reachable from the last committed root is never modified: the first edit of a committed
+ *   node copies it to a newly allocated page and frees the old page with this txn's id;
+ * - every dirty node is reachable from the writer's root through dirty parents;
+ * - after every public operation, every dirty non-root node is fit (see btree_rebalance.ts);
+ * - keys and values given to `put` are copied, so callers may reuse their buffers.
+ */
+import { assert, INVARIANTS } from "./assert.ts";
+import { PlanckError } from "./errors.ts";
+import {
+  BTREE_KEY_BYTES_MAX,
+  BTREE_USER_META_BYTES_MAX,
+  BTREE_VALUE_BYTES_MAX,
+  compareBytes,
+  PAGE_BODY_BYTES,
+  PAGE_TYPE_LEAF,
+} from "./btree_format.ts";
+import {
+  type Branch,
+  branchEntryBytes,
+  type CommittedNode,
+  type Leaf,
+  leafEntryBytes,
+  lowerBoundIn,
+  MutableBranch,
+  MutableLeaf,
+  type MutableNode,
+} from "./btree_node.ts";
+import { fixChildren, isEmpty, needsFix, type NodeSpace, type RebalanceCounters } from "./btree_rebalance.ts";
+import { FreeSpace, type FreeState } from "./btree_free_list.ts";
+import type { MetaPage } from "./page_file.ts";
+import { ByteArena } from "./btree_arena.ts";
+import { encodePrepared, type PreparedCommit } from "./btree_prepare.ts";
+
+/** A write transaction on a BTree. Only one exists at a time; readers see none of it until commit. */
+export interface BTreeWriter {
+  /** Inserts or replaces `key`. Keys and values are copied. */
+  put(key: Uint8Array, value: Uint8Array): void;
+  /** Removes `key`; returns whether it was present. */
+  delete(key: Uint8Array): boolean;
+  /** Removes every key in [from, to); returns how many were removed. */
+  deleteRange(from: Uint8Array, to: Uint8Array): number;
+  /** The value of `key` as this txn sees it (its own writes included). */
+  get(key: Uint8Array): Uint8Array | undefined;
+  /** Makes the txn durable and visible; resolves once the commit point is on disk. */
+  commit(userMeta?: Uint8Array): Promise<void>;
+  /** Discards the txn. */
+  abort(): void;
+}
+
+/** What a writer needs from its tree. */
+export interface WriterHost {
+  readonly path: string;
+  readonly meta: MetaPage;
+  readonly free: FreeState;
+  readonly counters: RebalanceCounters;
+  /** A committed node (through the page cache). */
+  load(page: number): CommittedNode;
+  /** A committed node without touching the cache's recency (for pages about to be dropped). */
+  peek(page: number): CommittedNode;
+  /** Writes, syncs and publishes a prepared commit. */
+  publish(prepared: PreparedCommit): Promise<void>;
+  /** The writer is finished (committed, aborted or failed). */
+  release(): void;
+}
+
+function checkLength(what: string, bytes: Uint8Array, max: number, limit: string): void {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`Invalid B+tree ${what}: expected a Uint8Array`);
+  if (bytes.length > max) {
+    throw new PlanckError(
+      "limit_exceeded",
+      `Cannot write B+tree ${what}: ${bytes.length} bytes exceeds ${limit} (${max})`,
+      { limit },
+    );
+  }
+}
+
+/** The one implementation of BTreeWriter. Create it with BTree.beginWrite(). */
+export class TreeWriter implements BTreeWriter, NodeSpace {
+  readonly counters: RebalanceCounters;
+  #host: WriterHost;
+  #txn: number;
+  #root: number;
+  #height: number;
+  #entries: number;
+  #dirty = new Map<number, MutableNode>();
+  #arena = new ByteArena();
+  #free: FreeSpace;
+  #state: "open" | "committing" | "done" = "open";
+
+  constructor(host: WriterHost) {
+    this.#host = host;
+    this.counters = host.counters;
+    this.#txn = host.meta.txn + 1;
+    this.#root = host.meta.root;
+    this.#height = host.meta.height;
+    this.#entries = host.meta.entries;
+    this.#free = new FreeSpace(host.free, this.#txn, host.meta.pageCount);
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.#assertOpen();
+    checkLength("key", key, BTREE_KEY_BYTES_MAX, "BTREE_KEY_BYTES_MAX");
+    checkLength("value", value, BTREE_VALUE_BYTES_MAX, "BTREE_VALUE_BYTES_MAX");
+    const k = this.#arena.copy(key);
+    const v = this.#arena.copy(value);
+    if (this.#root === 0) {
+      const leaf = this.newLeaf();
+      leaf.keys.push(k);
+      leaf.values.push(v);
+      leaf.bytes = leafEntryBytes(k, v);
+      this.#root = leaf.page;
+      this.#height = 1;
+      this.#entries = 1;
+      return;
+    }
+    const path: MutableBranch[] = [];
+    let node = this.#mutableRoot();
+    while (node.type !== PAGE_TYPE_LEAF) {
+      path.push(node);
+      node = this.mutableChild(node, node.childFor(k));
+    }
+    const i = lowerBoundIn(node.keys, k);
+    if (i < node.keys.length && compareBytes(node.keys[i], k) === 0) {
+      node.bytes += v.length - node.values[i].length;
+      node.values[i] = v;
+    } else {
+      if (i === node.keys.length) {
+        node.keys.push(k);
+        node.values.push(v);
+      } else {
+        node.keys.splice(i, 0, k);
+        node.values.splice(i, 0, v);
+      }
+      node.bytes += leafEntryBytes(k, v);
+      node.appended = i === node.keys.length - 1;
+      this.#entries++;
+    }
+    if (needsFix(node)) this.#fixPath(path);
+  }
+
+  delete(key: Uint8Array): boolean {
+    this.#assertOpen();
+    if (this.#lookup(key) === undefined) return false; // absent: copy nothing
+    const path: MutableBranch[] = [];
+    let node = this.#mutableRoot();
+    while (node.type !== PAGE_TYPE_LEAF) {
+      path.push(node);
+      node = this.mutableChild(node, node.childFor(key));
+    }
+    const i = node.find(key);
+    assert(i >= 0, "a key found by get is in its leaf");
+    node.bytes -= leafEntryBytes(node.keys[i], node.values[i]);
+    node.keys.splice(i, 1);
+    node.values.splice(i, 1);
+    this.#entries--;
+    if (needsFix(node)) this.#fixPath(path);
+    return true;
+  }
+
+  deleteRange(from: Uint8Array, to: Uint8Array): number {
+    this.#assertOpen();
+    if (this.#root === 0 || compareBytes(from, to) >= 0) return 0;
+    const removed = this.#deleteIn(this.#mutableRoot(), from, to);
+    this.#entries -= removed;
+    this.#fixRoot();
+    return removed;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    assert(this.#state === "open", "the writer is open");
+    const value = this.#lookup(key);
+    return value === undefined ? undefined : this.#arena.copy(value);
+  }
+
+  async commit(userMeta?: Uint8Array): Promise<void> {
+    this.#assertOpen();
+    const meta = userMeta ?? this.#host.meta.userMeta;
+    checkLength("user meta", meta, BTREE_USER_META_BYTES_MAX, "BTREE_USER_META_BYTES_MAX");
+    this.#state = "committing";
+    try {
+      if (INVARIANTS) this.#assertShape();
+      const prepared = encodePrepared({
+        path: this.#host.path,
+        nodes: this.#dirty.values(),
+        free: this.#free.plan(this.#host.free.listPages),
+        meta: { txn: this.#txn, root: this.#root, height: this.#height, entries: this.#entries },
+        userMeta: meta.slice(),
+      });
+      await this.#host.publish(prepared);
+    } finally {
+      this.#finish();
+    }
+  }
+
+  abort(): void {
+    if (this.#state === "done") return;
+    assert(this.#state === "open", "abort is not called during commit");
+    this.#finish();
+  }
+
+  // ---- NodeSpace (used by btree_rebalance.ts) ----
+
+  mutableChild(parent: MutableBranch, i: number): MutableNode {
+    const page = parent.children[i];
+    const dirty = this.#dirty.get(page);
+    if (dirty !== undefined) return dirty;
+    const copy = this.#copy(page);
+    parent.children[i] = copy.page;
+    return copy;
+  }
+
+  dirty(page: number): MutableNode | undefined {
+    return this.#dirty.get(page);
+  }
+
+  newLeaf(): MutableLeaf {
+    const leaf = new MutableLeaf(this.#free.allocate(), [], [], 0);
+    this.#dirty.set(leaf.page, leaf);
+    return leaf;
+  }
+
+  newBranch(): MutableBranch {
+    const branch = new MutableBranch(this.#free.allocate(), [], [], 4);
+    this.#dirty.set(branch.page, branch);
+    return branch;
+  }
+
+  drop(node: MutableNode): void {
+    assert(this.#dirty.get(node.page) === node, "only dirty nodes are dropped");
+    this.#dirty.delete(node.page);
+    this.#free.freeDirty(node.page);
+  }
+
+  // ---- internals ----
+
+  #assertOpen(): void {
+    if (this.#state !== "open") {
+      throw new PlanckError("invalid_argument", "Cannot use a B+tree writer after commit or abort");
+    }
+  }
+
+  #finish(): void {
+    this.#state = "done";
+    this.#dirty.clear();
+    this.#host.release();
+  }
+
+  /** The stored value of `key` (a view: never hand it out), reading dirty nodes first. */
+  #lookup(key: Uint8Array): Uint8Array | undefined {
+    if (this.#root === 0) return undefined;
+    let page = this.#root;
+    for (let level = this.#height; level > 1; level--) {
+      const branch = this.#node(page) as Branch;
+      page = branch.childAt(branch.childFor(key));
+    }
+    const leaf = this.#node(page) as Leaf;
+    const i = leaf.find(key);
+    if (i < 0) return undefined;
+    return leaf instanceof MutableLeaf ? leaf.values[i] : leaf.valueView(i);
+  }
+
+  #node(page: number): MutableNode | CommittedNode {
+    return this.#dirty.get(page) ?? this.#host.load(page);
+  }
+
+  /** Copy-on-write: a dirty copy of committed page `page` on a new page; the old page is freed. */
+  #copy(page: number): MutableNode {
+    const copy = this.#host.load(page).toMutable(this.#free.allocate());
+    this.#free.freeCommitted(page);
+    this.#dirty.set(copy.page, copy);
+    return copy;
+  }
+
+  #mutableRoot(): MutableNode {
+    const dirty = this.#dirty.get(this.#root);
+    if (dirty !== undefined) return dirty;
+    const copy = this.#copy(this.#root);
+    this.#root = copy.page;
+    return copy;
+  }
+
+  /** Fixes the nodes along a descent path, bottom up, stopping where nothing changed shape. */
+  #fixPath(path: MutableBranch[]): void {
+    for (let level = path.length - 1; level >= 0; level--) {
+      fixChildren(this, path[level]);
+      if (level > 0 && !needsFix(path[level])) return;
+    }
+    this.#fixRoot();
+  }
+
+  /** Grows, shrinks or empties the root until it obeys the root rule (any fill, branch >= 2 children). */
+  #fixRoot(): void {
+    for (;;) {
+      const root = this.#dirty.get(this.#root);
+      if (root === undefined) return; // untouched committed root, or empty tree
+      if (isEmpty(root)) {
+        this.drop(root);
+        this.#root = 0;
+        this.#height = 0;
+        return;
+      }
+      if (root.type !== PAGE_TYPE_LEAF && root.children.length === 1) {
+        this.#root = root.children[0];
+        this.drop(root);
+        this.#height--;
+        continue;
+      }
+      if (root.bytes <= PAGE_BODY_BYTES) return;
+      const top = this.newBranch();
+      top.children.push(root.page);
+      this.#root = top.page;
+      this.#height++;
+      fixChildren(this, top);
+    }
+  }
+
+  #deleteIn(node: MutableNode, from: Uint8Array, to: Uint8Array): number {
+    if (node.type === PAGE_TYPE_LEAF) {
+      const i = lowerBoundIn(node.keys, from);
+      const j = lowerBoundIn(node.keys, to);
+      for (let k = i; k < j; k++) node.bytes -= leafEntryBytes(node.keys[k], node.values[k]);
+      node.keys.splice(i, j - i);
+      node.values.splice(i, j - i);
+      return j - i;
+    }
+    const first = node.childFor(from);
+    let last = node.childFor(to);
+    if (last > 0 && compareBytes(node.keys[last - 1], to) === 0) last--; // child `last` starts at `to`
+    let removed = this.#deleteIn(this.mutableChild(node, first), from, to);
+    if (last > first) {
+      removed += this.#deleteIn(this.mutableChild(node, last), from, to);
+      for (let c = first + 1; c < last; c++) removed += this.#dropSubtree(node.children[c]);
+      for (let k = first; k < last - 1; k++) node.bytes -= branchEntryBytes(node.keys[k]);
+      node.children.splice(first + 1, last - first - 1);
+      node.keys.splice(first, last - first - 1);
+    }
+    fixChildren(this, node);
+    return removed;
+  }
+
+  /** Frees every page of the subtree at `page`; returns the entries it held. */
+  #dropSubtree(page: number): number {
+    const dirty = this.#dirty.get(page);
+    if (dirty !== undefined) {
+      let entries = dirty.type === PAGE_TYPE_LEAF ? dirty.keys.length : 0;
+      if (dirty.type !== PAGE_TYPE_LEAF) for (const child of dirty.children) entries += this.#dropSubtree(child);
+      this.drop(dirty);
+      return entries;
+    }
+    const node = this.#host.peek(page);
+    let entries = node.type === PAGE_TYPE_LEAF ? node.count : 0;
+    if (node.type !== PAGE_TYPE_LEAF) for (const child of node.children) entries += this.#dropSubtree(child);
+    this.#free.freeCommitted(page);
+    return entries;
+  }
+
+  /** PLANCK_INVARIANTS: every dirty node is fit, ordered, and non-root nodes meet the fill rule. */
+  #assertShape(): void {
+    for (const node of this.#dirty.values()) {
+      for (let i = 1; i < node.keys.length; i++) {
+        assert(compareBytes(node.keys[i - 1], node.keys[i]) < 0, "keys in a dirty node are increasing");
+      }
+      if (node.page !== this.#root) assert(!needsFix(node), "a dirty non-root node is fit");
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * The database: one data directory, its WAL, memtables and catalog, and the write and read paths.
+ *
+ * Write path (one synchronous turn, then an await):
+ *   1. the caller's writes are resolved against committed state into a WriteSet (read-your-writes);
+ *   2. the WAL appends them as one group with a commit marker (into the page cache);
+ *   3. the memtable applies them at their LSNs (visible to readers from here on);
+ *   4. in `sync` durability the caller awaits the group commit that covers the marker.
+ * Because 1–3 run without an await, every write group is serializable with every other.
+ *
+ * Read path: active memtable → frozen memtables (newest first) → persistent tiers.
+ *
+ * Layout of a data directory: LOCK, wal/<sequence>.wal (docs/storage-format.md).
+ */
+import { assert } from "./assert.ts";
+import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
+import { lockDir, type DirLock } from "./dir_lock.ts";
+import { PlanckError } from "./errors.ts";
+import type { FileSystem } from "./fs.ts";
+import { KeyGenerator, type Key, keyFromBytes } from "./key.ts";
+import { MEMTABLE_BYTES_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT, WAL_SEGMENT_BYTES_MIN } from "./limits.ts";
+import { Memtable } from "./memtable.ts";
+import { mergeNewest, type Version } from "./merge.ts";
+import { type RecoveryReport, recoverWal } from "./recovery.ts";
+import { type Durability, parseDurability, type SyncMethod, Wal } from "./wal.ts";
+import { FrameKind, type FrameInput } from "./wal_format.ts";
+import type { Group } from "./wal_reader.ts";
+import { type ReadView, WriteSet } from "./write_set.ts";
+
+/** Options of `openDatabase`. */
+export interface DatabaseOptions {
+  /** "sync" (default): a write resolves after its fdatasync. "interval:<ms>": synced within ms. */
+  durability?: string;
+  /** WAL segment size in bytes (default 64 MiB). */
+  walSegmentBytes?: number;
+  /** Memtable size that triggers a flush, in bytes (default 64 MiB). */
+  memtableBytes?: number;
+  /** Open despite a corrupt WAL: replay stops at the damage, which is moved aside and reported. */
+  salvage?: boolean;
+  /** Where fdatasync runs: "inline" (default, lowest latency) or "async" (thread pool). */
+  syncMethod?: SyncMethod;
+  /** File access for the WAL (tests inject faults). */
+  fs?: FileSystem;
+}
+
+/** Range scan options. `from` is inclusive, `to` exclusive. */
+export interface ScanOptions {
+  from?: Key;
+  to?: Key;
+  reverse?: boolean;
+  limit?: number;
+}
+
+/** Counters for status pages and benchmarks. */
+export interface DatabaseStats {
+  lastLsn: number;
+  durableLsn: number;
+  syncs: number;
+  memtableBytes: number;
+  frozenMemtables: number;
+  walSegments: number;
+  stores: number;
+}
+
+/** Opens (creating if needed) the database in `dir`. */
+export async function openDatabase(dir: string, options: DatabaseOptions = {}): Promise<Database> {
+  const durability = parseDurability(options.durability ?? "sync");
+  const segmentBytes = options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
+  if (!Number.isInteger(segmentBytes) || segmentBytes < WAL_SEGMENT_BYTES_MIN) {
+    throw new PlanckError("invalid_argument", `Invalid walSegmentBytes ${segmentBytes}: at least ${WAL_SEGMENT_BYTES_MIN}`, {
+      field: "walSegmentBytes",
+    });
+  }
+  await Deno.mkdir(`${dir}/wal`, { recursive: true });
+  const lock = lockDir(dir);
+  try {
+    return new Database(dir, lock, durability, segmentBytes, options);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** An open database. Create with `openDatabase`. */
+export class Database implements ReadView {
+  readonly dir: string;
+  /** What recovery found when this database was opened. */
+  readonly recovery: RecoveryReport;
+  readonly #lock: DirLock;
+  readonly #wal: Wal;
+  readonly #catalog = new Catalog();
+  readonly #keys = new KeyGenerator();
+  readonly #memtableBytes: number;
+  #active = new Memtable();
+  readonly #frozen: Memtable[] = [];
+  #closed = false;
+
+  /** @internal Use openDatabase. */
+  constructor(dir: string, lock: DirLock, durability: Durability, segmentBytes: number, options: DatabaseOptions) {
+    this.dir = dir;
+    this.#lock = lock;
+    this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
+    const recovered = recoverWal(`${dir}/wal`, {
+      checkpointLsn: 0,
+      salvage: options.salvage === true,
+      apply: (group) => this.#applyGroup(group.frames, group.frames.length > 0 ? group.frames[0].lsn : 0),
+    });
+    this.recovery = recovered.report;
+    this.#wal = new Wal({
+      dir: `${dir}/wal`,
+      segmentBytes,
+      durability,
+      fs: options.fs,
+      syncMethod: options.syncMethod,
+      segments: recovered.segments,
+      activeBytes: recovered.activeBytes,
+      lastLsn: recovered.lastLsn,
+    });
+  }
+
+  /** Durability mode in effect. */
+  get durability(): Durability {
+    return this.#wal.durability;
+  }
+
+  /** Stores, sorted by name. */
+  listStores(): StoreInfo[] {
+    return this.#catalog.list();
+  }
+
+  hasStore(name: string): boolean {
+    return this.#catalog.byName(name) !== undefined;
+  }
+
+  /** The catalog entry of `name`. @throws PlanckError `not_found` */
+  storeInfo(name: string): StoreInfo {
+    return this.#catalog.require(name);
+  }
+
+  /** Creates a store. @throws PlanckError `conflict` when it exists (unless ifNotExists). */
+  async createStore(name: string, options: { ifNotExists?: boolean; system?: boolean } = {}): Promise<boolean> {
+    this.#checkOpen();
+    validateStoreName(name, options);
+    if (options.ifNotExists === true && this.#catalog.byName(name) !== undefined) return false;
+    this.#catalog.checkCreate(name);
+    const frame: FrameInput = {
+      kind: FrameKind.createStore,
+      storeId: this.#catalog.nextId,
+      value: new TextEncoder().encode(name),
+    };
+    await this.#commitFrames([frame]);
+    return true;
+  }
+
+  /** Drops a store and all its documents. @throws PlanckError `not_found` (unless ifExists). */
+  async dropStore(name: string, options: { ifExists?: boolean } = {}): Promise<boolean> {
+    this.#checkOpen();
+    const info = this.#catalog.byName(name);
+    if (info === undefined) {
+      if (options.ifExists === true) return false;
+      this.#catalog.require(name);
+    }
+    await this.#commitFrames([{ kind: FrameKind.dropStore, storeId: info!.id }]);
+    return true;
+  }
+
+  /** A new server-generated, time-ordered key. */
+  newKey(): Key {
+    return this.#keys.next();
+  }
+
+  /** A write set over the committed state (batches and transactions fill one, then `commit` it). */
+  writeSet(): WriteSet {
+    this.#checkOpen();
+    return new WriteSet(this);
+  }
+
+  /**
+   * Commits a write set as one atomic WAL group; resolves when it is durable (sync mode) or applied
+   * (interval mode). Returns the group's commit LSN (0 when the set is empty).
+   */
+  async commit(writes: WriteSet): Promise<number> {
+    this.#checkOpen();
+    if (writes.size === 0) return 0;
+    return await this.#commitFrames(writes.toFrames());
+  }
+
+  /** The live version of `key` in store `storeId`, or undefined. */
+  read(storeId: number, key: Key): Uint8Array | undefined {
+    const entry = this.#active.get(storeId, key);
+    if (entry !== undefined) return entry.value ?? undefined;
+    for (let i = this.#frozen.length - 1; i >= 0; i--) {
+      const older = this.#frozen[i].get(storeId, key);
+      if (older !== undefined) return older.value ?? undefined;
+    }
+    return undefined;
+  }
+
+  /** Live documents of one store in key order. */
+  scan(storeId: number, options: ScanOptions = {}): Generator<[Key, Uint8Array]> {
+    const reverse = options.reverse === true;
+    const sources: Iterator<[string, Version]>[] = [this.#active, ...[...this.#frozen].reverse()].map((m) =>
+      versions(m.entries(storeId, options.from, options.to, reverse))
+    );
+    return limitIterator(mergeNewest(sources, reverse), options.limit);
+  }
+
+  /** Counters. */
+  stats(): DatabaseStats {
+    return {
+      lastLsn: this.#wal.lastLsn,
+      durableLsn: this.#wal.durableLsn,
+      syncs: this.#wal.syncs,
+      memtableBytes: this.#active.bytes,
+      frozenMemtables: this.#frozen.length,
+      walSegments: this.#wal.segments().length,
+      stores: this.#catalog.list().length,
+    };
+  }
+
+  /** The last LSN written (visible). */
+  get lastLsn(): number {
+    return this.#wal.lastLsn;
+  }
+
+  /** The last LSN on stable storage. */
+  get durableLsn(): number {
+    return this.#wal.durableLsn;
+  }
+
+  /** Segments of the WAL, oldest first (change streams read them). */
+  walSegments(): readonly { sequence: number; firstLsn: number; path: string }[] {
+    return this.#wal.segments();
+  }
+
+  /** Makes every write so far durable. */
+  async sync(): Promise<void> {
+    this.#checkOpen();
+    await this.#wal.sync();
+  }
+
+  /** Syncs the WAL, releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#wal.close();
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new PlanckError("unavailable", `The database "${this.dir}" is closed`);
+  }
+
+  async #commitFrames(frames: FrameInput[]): Promise<number> {
+    const { firstLsn, lastLsn } = this.#wal.append(frames);
+    this.#applyGroup(frames, firstLsn);
+    if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);
+    return lastLsn;
+  }
+
+  /** Applies a group's frames (live or replayed) to the memtable and catalog. */
+  #applyGroup(frames: readonly (FrameInput & { lsn?: number })[] | Group["frames"], firstLsn: number): void {
+    let lsn = firstLsn;
+    for (const frame of frames) {
+      assert(frame.lsn === undefined || frame.lsn === lsn, "group frames have consecutive LSNs");
+      switch (frame.kind) {
+        case FrameKind.put:
+          this.#active.apply(frame.storeId, keyFromBytes(frame.key!), lsn, frame.value!);
+          break;
+        case FrameKind.delete:
+          this.#active.apply(frame.storeId, keyFromBytes(frame.key!), lsn, null);
+          break;
+        case FrameKind.createStore:
+          this.#catalog.add({ id: frame.storeId, name: new TextDecoder().decode(frame.value) });
+          break;
+        case FrameKind.dropStore:
+          this.#catalog.remove(frame.storeId);
+          this.#active.dropStore(frame.storeId);
+          break;
+      }
+      lsn++;
+    }
+  }
+}
+
+function* versions(entries: Iterable<[Key, { value: Uint8Array | null }]>): Generator<[string, Version]> {
+  for (const [key, entry] of entries) yield [key, entry.value];
+}
+
+function* limitIterator<T>(source: Iterator<T>, limit: number | undefined): Generator<T> {
+  let left = limit ?? Infinity;
+  while (left-- > 0) {
+    const next = source.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Documents: BSON bytes on disk and on the wire, JS objects in the API. Encoding checks the size
+ * limit; raw bytes from callers are checked for a well-formed BSON frame before they are stored.
+ */
+import { BSON } from "bson";
+import { PlanckError } from "./errors.ts";
+import { DOC_BYTES_MAX } from "./limits.ts";
+import type { Document } from "./query/query_document.ts";
+
+export type { Document };
+
+/** Options for decoding stored documents: int64 values come back as bigint, never lossy. */
+const DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
+
+/**
+ * Encodes a document (or checks caller-supplied BSON bytes).
+ * @throws PlanckError `limit_exceeded` over DOC_BYTES_MAX, `invalid_argument` for non-documents
+ */
+export function encodeDocument(doc: unknown, field = "document"): Uint8Array {
+  let bytes: Uint8Array;
+  if (doc instanceof Uint8Array) {
+    checkBsonFrame(doc, field);
+    bytes = doc;
+  } else if (doc !== null && typeof doc === "object" && !Array.isArray(doc) && !(doc instanceof Date)) {
+    try {
+      bytes = BSON.serialize(doc as Document);
+    } catch (error) {
+      throw new PlanckError("invalid_argument", `Cannot encode ${field} as BSON: ${(error as Error).message}`, {
+        field,
+      });
+    }
+  } else {
+    throw new PlanckError("invalid_argument", `Invalid ${field}: expected an object`, { field });
+  }
+  if (bytes.length > DOC_BYTES_MAX) {
+    throw new PlanckError(
+      "limit_exceeded",
+      `Document too large: ${bytes.length} bytes (the limit DOC_BYTES_MAX is ${DOC_BYTES_MAX} bytes)`,
+      { field, limit: "DOC_BYTES_MAX" },
+    );
+  }
+  return bytes;
+}
+
+/** Decodes stored BSON. */
+export function decodeDocument(bytes: Uint8Array): Document {
+  return BSON.deserialize(bytes, DECODE_OPTIONS) as Document;
+}
+
+function checkBsonFrame(bytes: Uint8Array, field: string): void {
+  const declared = bytes.length >= 5 ? new DataView(bytes.buffer, bytes.byteOffset).getInt32(0, true) : -1;
+  if (declared !== bytes.length || bytes[bytes.length - 1] !== 0) {
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid ${field}: not a BSON document (length prefix ${declared}, ${bytes.length} bytes given)`,
+      { field },
+    );
+  }
+  if (bytes.length > DOC_BYTES_MAX) return; // reported by the caller with the limit
+}

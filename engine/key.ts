@@ -1,0 +1,94 @@
+/**
+ * Document keys: unsigned 128-bit integers, compared big-endian. In memory and on the API a key is
+ * its canonical form, 32 lowercase hex digits, so that string order equals key order and a key can
+ * index a Map directly. On disk a key is 16 bytes, big-endian.
+ *
+ * Server-generated keys are time-ordered (inserts append): 48 bits of Unix milliseconds, 16 bits of
+ * a per-millisecond counter, then 64 random bits. Generated keys never go backwards in one process,
+ * even if the clock does.
+ */
+import { PlanckError } from "./errors.ts";
+
+/** A u128 key as 32 lowercase hex digits. */
+export type Key = string;
+
+/** Bytes in a key on disk. */
+export const KEY_BYTES = 16;
+/** The smallest and largest keys. */
+export const KEY_MIN: Key = "0".repeat(32);
+export const KEY_MAX: Key = "f".repeat(32);
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const KEY_PATTERN = /^[0-9a-f]{32}$/;
+
+/** Encodes 16 bytes as a key. */
+export function keyFromBytes(bytes: Uint8Array, offset = 0): Key {
+  let s = "";
+  for (let i = offset; i < offset + KEY_BYTES; i++) s += HEX[bytes[i]];
+  return s;
+}
+
+/** Writes a key's 16 bytes into `target` at `offset` (or a new array). */
+export function keyToBytes(key: Key, target: Uint8Array = new Uint8Array(KEY_BYTES), offset = 0): Uint8Array {
+  for (let i = 0; i < KEY_BYTES; i++) target[offset + i] = parseInt(key.substr(i * 2, 2), 16);
+  return target;
+}
+
+/** What a caller may pass as a key: 32 hex digits (optionally 0x-prefixed, any case), 16 bytes or a bigint. */
+export type KeyInput = string | Uint8Array | bigint;
+
+/**
+ * Validates and canonicalizes a caller-supplied key.
+ * @throws PlanckError `invalid_argument` naming the bad key
+ */
+export function parseKey(input: KeyInput, field = "key"): Key {
+  if (typeof input === "string") {
+    let s = input.toLowerCase();
+    if (s.startsWith("0x")) s = s.slice(2).padStart(32, "0");
+    if (KEY_PATTERN.test(s)) return s;
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid key "${input.slice(0, 80)}": expected 32 hex digits (a u128)`,
+      { field },
+    );
+  }
+  if (input instanceof Uint8Array) {
+    if (input.length === KEY_BYTES) return keyFromBytes(input);
+    throw new PlanckError("invalid_argument", `Invalid key: expected 16 bytes but got ${input.length}`, { field });
+  }
+  if (typeof input === "bigint") {
+    if (input >= 0n && input < (1n << 128n)) return input.toString(16).padStart(32, "0");
+    throw new PlanckError("invalid_argument", `Invalid key ${input}: outside the u128 range`, { field });
+  }
+  throw new PlanckError("invalid_argument", `Invalid key: expected a string, 16 bytes or a bigint`, { field });
+}
+
+/** Generates time-ordered keys; monotonic within one generator. */
+export class KeyGenerator {
+  #lastMs = 0;
+  #counter = 0;
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** The next key: strictly greater than every key this generator returned before. */
+  next(): Key {
+    let ms = this.#now();
+    if (ms <= this.#lastMs) {
+      ms = this.#lastMs;
+      this.#counter++;
+      if (this.#counter > 0xffff) {
+        ms++;
+        this.#counter = 0;
+      }
+    } else {
+      this.#counter = 0;
+    }
+    this.#lastMs = ms;
+    const random = crypto.getRandomValues(new Uint32Array(2));
+    return ms.toString(16).padStart(12, "0") + this.#counter.toString(16).padStart(4, "0") +
+      random[0].toString(16).padStart(8, "0") + random[1].toString(16).padStart(8, "0");
+  }
+}

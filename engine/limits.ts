@@ -1,0 +1,36 @@
+/**
+ * Every bound the engine enforces, with its unit and reason. Config may lower or raise the
+ * tunable ones within the checked relations at the bottom of this file.
+ */
+import { assert } from "./assert.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Largest BSON document accepted, in bytes (MongoDB's limit: big enough for any sane document). */
+export const DOC_BYTES_MAX = 16 * MiB;
+/** Largest atomic write group (batch, transaction) in bytes of WAL frames: one group fits one segment. */
+export const GROUP_BYTES_MAX = 48 * MiB;
+/** Most operations in one atomic write group. */
+export const GROUP_OPS_MAX = 100_000;
+/** WAL segment size at which the log rotates to a new segment, in bytes. */
+export const WAL_SEGMENT_BYTES_DEFAULT = 64 * MiB;
+/** Smallest configurable WAL segment (tests use small segments to force rotation). */
+export const WAL_SEGMENT_BYTES_MIN = 64 * KiB;
+/** Memtable size at which it is frozen and flushed, in bytes of keys + values + overhead. */
+export const MEMTABLE_BYTES_DEFAULT = 64 * MiB;
+/** Longest store name, in bytes. */
+export const STORE_NAME_BYTES_MAX = 64;
+/** Most stores in one database. */
+export const STORES_MAX = 10_000;
+/** Default and maximum rows a scan returns when the caller sets no limit. */
+export const SCAN_ROWS_MAX = 1_000_000;
+/** Longest interval of the `interval:<ms>` durability mode, in milliseconds. */
+export const SYNC_INTERVAL_MS_MAX = 10_000;
+/** Most WAL bytes kept in memory for change-stream readers of the recent tail. */
+export const CHANGE_TAIL_BYTES_MAX = 8 * MiB;
+
+// Relations between limits, checked at module load (TigerStyle: limits are checked like types).
+assert(GROUP_BYTES_MAX >= 2 * DOC_BYTES_MAX, "a group holds at least two maximal documents");
+assert(WAL_SEGMENT_BYTES_DEFAULT > GROUP_BYTES_MAX, "a maximal group fits one default segment");
+assert(WAL_SEGMENT_BYTES_MIN < WAL_SEGMENT_BYTES_DEFAULT, "the minimum segment is below the default");

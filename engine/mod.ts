@@ -1,0 +1,25 @@
+/**
+ * Planck's storage engine: stores of BSON documents under u128 keys, a WAL with group commit,
+ * memtables and recovery. No HTTP, no WASM, no sockets.
+ *
+ * @example
+ * ```ts
+ * import { openDatabase, Store } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const db = await openDatabase(dir);
+ * await db.createStore("orders");
+ * const orders = new Store(db, "orders");
+ * const key = await orders.insert({ status: "open", amount: 12 });
+ * console.assert(orders.get(key)?.status === "open");
+ * await db.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export { type Database, type DatabaseOptions, type DatabaseStats, openDatabase, type ScanOptions } from "./database.ts";
+export { batch, type BatchResult, stageWrite, Store, type WriteOp } from "./store.ts";
+export { CorruptionError, type ErrorCode, type ErrorLocation, PlanckError } from "./errors.ts";
+export { type Key, KEY_MAX, KEY_MIN, type KeyInput, parseKey } from "./key.ts";
+export { decodeDocument, type Document, encodeDocument } from "./document.ts";
+export type { RecoveryReport } from "./recovery.ts";
+export type { Durability } from "./wal.ts";
+export * as limits from "./limits.ts";

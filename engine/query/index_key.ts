@@ -1,0 +1,287 @@
+/**
+ * Order-preserving byte encoding of values for secondary index keys: for any two values a and b,
+ * `compareBytes(encodeIndexValue(a), encodeIndexValue(b))` has the sign of `compareValues(a, b)`
+ * (compare.ts). A compound key is the per-field encodings, each complemented for a descending
+ * field, followed by the 16-byte document key. Byte layout: docs/query.md, "Index key encoding".
+ *
+ * Invariants:
+ * - Every value encoding is prefix-free (no encoding is a proper prefix of another), so
+ *   concatenations compare field by field and complementing one field reverses its order only.
+ * - Equal values (5, 5n, 5.0; -0 and 0; all NaNs) encode to identical bytes.
+ * - No value encoding starts with 0x00 or 0xFF, so its complement never does either.
+ */
+import { PlanckError } from "../errors.ts";
+import { assert } from "../assert.ts";
+import { KEY_BYTES } from "../key.ts";
+import { binaryBytes, otherString, toNumeric, TypeRank, typeRank, type TypeRankValue } from "./compare.ts";
+
+/** Tag bytes: the first byte of every value encoding, in type order. Never change (persisted). */
+export const IndexTag = {
+  end: 0x01,
+  field: 0x02,
+  missing: 0x10,
+  null: 0x14,
+  number: 0x20,
+  string: 0x30,
+  object: 0x40,
+  array: 0x50,
+  binary: 0x60,
+  objectId: 0x68,
+  false: 0x70,
+  true: 0x71,
+  date: 0x80,
+  other: 0x90,
+} as const;
+
+/** Direction of one index field. */
+export type IndexDirection = "asc" | "desc";
+
+/** Bytes of the byte-length header for a bigint delta (see writeDelta): at most 127 bytes. */
+const DELTA_BYTES_MAX = 127;
+
+/** A growable byte buffer. */
+export class ByteWriter {
+  #bytes = new Uint8Array(64);
+  #length = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#length;
+  }
+
+  #reserve(extra: number): void {
+    if (this.#length + extra <= this.#bytes.length) return;
+    let size = this.#bytes.length * 2;
+    while (size < this.#length + extra) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = grown;
+  }
+
+  /** Appends one byte. */
+  byte(value: number): void {
+    this.#reserve(1);
+    this.#bytes[this.#length++] = value;
+  }
+
+  /** Appends bytes. */
+  bytes(values: Uint8Array): void {
+    this.#reserve(values.length);
+    this.#bytes.set(values, this.#length);
+    this.#length += values.length;
+  }
+
+  /** Complements the bytes from `start` to the end (for a descending field). */
+  complementFrom(start: number): void {
+    for (let i = start; i < this.#length; i++) this.#bytes[i] = ~this.#bytes[i] & 0xff;
+  }
+
+  /** A copy of the bytes written. */
+  finish(): Uint8Array {
+    return this.#bytes.slice(0, this.#length);
+  }
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** Writes a double as 8 bytes whose unsigned order is numeric order; NaN is 8 zero bytes (first). */
+function writeOrderedDouble(writer: ByteWriter, value: number): void {
+  if (value !== value) {
+    for (let i = 0; i < 8; i++) writer.byte(0);
+    return;
+  }
+  scratch.setFloat64(0, value === 0 ? 0 : value); // -0 encodes as 0
+  const negative = (scratch.getUint8(0) & 0x80) !== 0;
+  for (let i = 0; i < 8; i++) {
+    const b = scratch.getUint8(i);
+    writer.byte(negative ? ~b & 0xff : i === 0 ? b ^ 0x80 : b);
+  }
+}
+
+function byteLength(magnitude: bigint): number {
+  let n = 0;
+  for (let m = magnitude; m > 0n; m >>= 8n) n++;
+  return n;
+}
+
+/**
+ * Writes an exact integer correction after the rounded double: 0x80 for zero, 0x80+n then n bytes
+ * for a positive delta, 0x80-n then n bytes of (delta + 2^(8n) - 1) for a negative one.
+ */
+function writeDelta(writer: ByteWriter, delta: bigint): void {
+  if (delta === 0n) {
+    writer.byte(0x80);
+    return;
+  }
+  const negative = delta < 0n;
+  const n = byteLength(negative ? -delta : delta);
+  if (n > DELTA_BYTES_MAX) {
+    throw new PlanckError("invalid_argument", `Cannot index integer ${delta}: outside the indexable range`);
+  }
+  writer.byte(negative ? 0x80 - n : 0x80 + n);
+  let bits = negative ? delta + (1n << BigInt(8 * n)) - 1n : delta;
+  const out = new Uint8Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    out[i] = Number(bits & 0xffn);
+    bits >>= 8n;
+  }
+  writer.bytes(out);
+}
+
+/**
+ * Numbers: tag, the value rounded to a double (order-preserving), then the exact integer delta
+ * `value - BigInt(rounded)` (always 0 for doubles). Rounding is monotonic, so the double decides
+ * unless two values round to the same double; then the delta decides. Bigints beyond the double
+ * range are clamped to ±MAX_VALUE and carried by the delta.
+ */
+function writeNumber(writer: ByteWriter, value: number | bigint): void {
+  writer.byte(IndexTag.number);
+  if (typeof value === "number") {
+    writeOrderedDouble(writer, value);
+    writer.byte(0x80);
+    return;
+  }
+  let rounded = Number(value);
+  if (!Number.isFinite(rounded)) rounded = rounded > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+  writeOrderedDouble(writer, rounded);
+  writeDelta(writer, value - BigInt(rounded));
+}
+
+/** Writes one escaped byte: 0x00 becomes 0x00 0xFF so the terminator 0x00 0x01 sorts first. */
+function writeEscaped(writer: ByteWriter, b: number): void {
+  writer.byte(b);
+  if (b === 0) writer.byte(0xff);
+}
+
+/** Writes generalized UTF-8 (lone surrogates as 3-byte sequences), escaped, without terminator. */
+export function writeStringBody(writer: ByteWriter, value: string): void {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.codePointAt(i)!;
+    if (c < 0x80) {
+      writeEscaped(writer, c);
+    } else if (c < 0x800) {
+      writer.byte(0xc0 | (c >> 6));
+      writer.byte(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+      writer.byte(0xe0 | (c >> 12));
+      writer.byte(0x80 | ((c >> 6) & 0x3f));
+      writer.byte(0x80 | (c & 0x3f));
+    } else {
+      writer.byte(0xf0 | (c >> 18));
+      writer.byte(0x80 | ((c >> 12) & 0x3f));
+      writer.byte(0x80 | ((c >> 6) & 0x3f));
+      writer.byte(0x80 | (c & 0x3f));
+      i++; // the low surrogate
+    }
+  }
+}
+
+function writeTerminator(writer: ByteWriter): void {
+  writer.byte(0x00);
+  writer.byte(0x01);
+}
+
+function writeString(writer: ByteWriter, tag: number, value: string): void {
+  writer.byte(tag);
+  writeStringBody(writer, value);
+  writeTerminator(writer);
+}
+
+function writeObject(writer: ByteWriter, value: Record<string, unknown>): void {
+  writer.byte(IndexTag.object);
+  for (const name of Object.keys(value)) {
+    writer.byte(IndexTag.field);
+    writeStringBody(writer, name);
+    writeTerminator(writer);
+    writeValue(writer, value[name]);
+  }
+  writer.byte(IndexTag.end);
+}
+
+function writeArray(writer: ByteWriter, value: readonly unknown[]): void {
+  writer.byte(IndexTag.array);
+  for (let i = 0; i < value.length; i++) writeValue(writer, value[i]);
+  writer.byte(IndexTag.end);
+}
+
+function writeBinary(writer: ByteWriter, bytes: Uint8Array): void {
+  writer.byte(IndexTag.binary);
+  for (let i = 0; i < bytes.length; i++) writeEscaped(writer, bytes[i]);
+  writeTerminator(writer);
+}
+
+function writeObjectId(writer: ByteWriter, value: unknown): void {
+  const hex = (value as { toHexString(): string }).toHexString();
+  writer.byte(IndexTag.objectId);
+  for (let i = 0; i < hex.length; i += 2) writer.byte(parseInt(hex.slice(i, i + 2), 16));
+}
+
+/** Appends the encoding of one value (ascending). */
+export function writeValue(writer: ByteWriter, value: unknown): void {
+  const rank: TypeRankValue = typeRank(value);
+  switch (rank) {
+    case TypeRank.missing:
+      return writer.byte(IndexTag.missing);
+    case TypeRank.null:
+      return writer.byte(IndexTag.null);
+    case TypeRank.number:
+      return writeNumber(writer, toNumeric(value));
+    case TypeRank.string:
+      return writeString(writer, IndexTag.string, value as string);
+    case TypeRank.object:
+      return writeObject(writer, value as Record<string, unknown>);
+    case TypeRank.array:
+      return writeArray(writer, value as unknown[]);
+    case TypeRank.binary:
+      return writeBinary(writer, binaryBytes(value));
+    case TypeRank.objectId:
+      return writeObjectId(writer, value);
+    case TypeRank.boolean:
+      return writer.byte(value ? IndexTag.true : IndexTag.false);
+    case TypeRank.date:
+      writer.byte(IndexTag.date);
+      return writeOrderedDouble(writer, (value as Date).getTime());
+    default:
+      return writeString(writer, IndexTag.other, otherString(value));
+  }
+}
+
+/**
+ * Encodes one value so that byte order equals the total order of compare.ts.
+ * @throws PlanckError `invalid_argument` for a bigint beyond about ±2^1024 (not indexable)
+ */
+export function encodeIndexValue(value: unknown): Uint8Array {
+  const writer = new ByteWriter();
+  writeValue(writer, value);
+  return writer.finish();
+}
+
+/**
+ * Encodes a compound index entry: each value (complemented when its field is descending), then
+ * the 16-byte document key. Entries of one index compare with a plain unsigned byte compare.
+ * @param values one value per index field (`undefined` for a missing field)
+ * @param directions one direction per index field
+ * @param docKey the document key, 16 bytes
+ */
+export function encodeIndexKey(
+  values: readonly unknown[],
+  directions: readonly IndexDirection[],
+  docKey: Uint8Array,
+): Uint8Array {
+  assert(values.length === directions.length, "one value per index field");
+  assert(docKey.length === KEY_BYTES, "document keys are 16 bytes");
+  const writer = new ByteWriter();
+  for (let i = 0; i < values.length; i++) {
+    const start = writer.length;
+    writeValue(writer, values[i]);
+    if (directions[i] === "desc") writer.complementFrom(start);
+  }
+  writer.bytes(docKey);
+  return writer.finish();
+}
+
+/** The 16-byte document key at the end of an index entry (a view, not a copy). */
+export function decodeIndexKeyDocKey(bytes: Uint8Array): Uint8Array {
+  assert(bytes.length > KEY_BYTES, "an index entry holds at least one field and the key");
+  return bytes.subarray(bytes.length - KEY_BYTES);
+}

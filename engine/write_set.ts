@@ -1,0 +1,74 @@
+/**
+ * A write set: the buffered writes of one atomic group (a batch or a transaction) with
+ * read-your-writes over the database's committed state. Committing it turns each written key's
+ * final version into one WAL frame; all of them share one commit marker.
+ */
+import { FrameKind, type FrameInput } from "./wal_format.ts";
+import { type Key, keyToBytes } from "./key.ts";
+
+/** Reads committed state: a document's bytes, or undefined when the key has no live version. */
+export interface ReadView {
+  read(storeId: number, key: Key): Uint8Array | undefined;
+}
+
+/** One buffered write: the key's final version in this set (null = delete). */
+export interface PendingWrite {
+  storeId: number;
+  key: Key;
+  value: Uint8Array | null;
+}
+
+/** Buffered writes with read-your-writes. */
+export class WriteSet {
+  readonly #view: ReadView;
+  readonly #writes = new Map<string, PendingWrite>();
+
+  constructor(view: ReadView) {
+    this.#view = view;
+  }
+
+  /** Number of distinct keys written. */
+  get size(): number {
+    return this.#writes.size;
+  }
+
+  /** The live value of `key` as this set sees it. */
+  read(storeId: number, key: Key): Uint8Array | undefined {
+    const pending = this.#writes.get(storeId + ":" + key);
+    if (pending !== undefined) return pending.value ?? undefined;
+    return this.#view.read(storeId, key);
+  }
+
+  /** Buffers a new version of `key`. */
+  put(storeId: number, key: Key, value: Uint8Array): void {
+    this.#writes.set(storeId + ":" + key, { storeId, key, value });
+  }
+
+  /** Buffers a delete of `key`. */
+  delete(storeId: number, key: Key): void {
+    this.#writes.set(storeId + ":" + key, { storeId, key, value: null });
+  }
+
+  /** The buffered writes, in the order their keys were first written. */
+  writes(): IterableIterator<PendingWrite> {
+    return this.#writes.values();
+  }
+
+  /** Writes of one store (the query layer's read-your-writes scans use it). */
+  writesOf(storeId: number): PendingWrite[] {
+    return [...this.#writes.values()].filter((w) => w.storeId === storeId);
+  }
+
+  /** One WAL frame per written key. */
+  toFrames(): FrameInput[] {
+    const frames: FrameInput[] = [];
+    for (const write of this.#writes.values()) {
+      frames.push(
+        write.value === null
+          ? { kind: FrameKind.delete, storeId: write.storeId, key: keyToBytes(write.key) }
+          : { kind: FrameKind.put, storeId: write.storeId, key: keyToBytes(write.key), value: write.value },
+      );
+    }
+    return frames;
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Planck's public library for people who build on Planck: the typed query builder, the clients and
+ * the types. It depends on nothing server-side, so the same code runs natively and inside a `.wasm`.
+ *
+ * The in-process engine (for embedding Planck in a Deno program) is `engine/mod.ts`.
+ *
+ * @module
+ */
+export type { Document, QueryDocument, Value } from "./engine/query/query_document.ts";

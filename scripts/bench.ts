@@ -1,0 +1,121 @@
+/**
+ * `deno task bench`: Planck beside its peers in one run.
+ *
+ *   deno task bench                         full run (several minutes on 2 cores)
+ *   deno task bench --quick                 small sizes, a smoke test (~1–2 min)
+ *   deno task bench --peers=planck,lmdb     any peers of bench/peers/peers/index.ts
+ *   (also passed through to bench/peers/main.ts: --keep, --timeout=SEC, --data=DIR)
+ *
+ * Steps:
+ *   1. `deno install` in bench/peers (its own deno.json and node_modules: the native peers);
+ *   2. runs bench/peers/main.ts in a child process with the same Deno binary, streaming its
+ *      progress to stderr (each peer runs in its own grandchild; see bench/peers/README.md);
+ *   3. reads the results JSON and adds the ratio table and the targets to the peers' tables;
+ *   4. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
+ *      prints the markdown.
+ */
+import { type PeerResult, renderRatioTable } from "./bench_report.ts";
+import { evaluateTargets, renderTargets } from "./bench_targets.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const PEERS_DIR = `${ROOT}bench/peers`;
+const RESULTS_DIR = `${ROOT}bench/results`;
+/** Store files live here (ignored by git and by fmt/lint/check): removed per peer unless --keep. */
+const DATA_DIR = `${ROOT}bench/.data`;
+const DEFAULT_PEERS = "planck,sqlite-full,lmdb,leveldb,denokv";
+
+/** The 1-, 5- and 15-minute load averages: the machine is shared, so every run records them. */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+/** Installs the peers' npm packages into bench/peers/node_modules (quick when already there). */
+async function installPeerPackages(): Promise<void> {
+  console.error(`bench: deno install in ${PEERS_DIR}`);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["install", "--quiet"],
+    cwd: PEERS_DIR,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!output.success) {
+    // Keep going: a peer whose package is missing fails at load and the harness reports it.
+    const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
+    console.error(`bench: deno install failed (exit ${output.code}); continuing:\n${text.slice(-3000)}`);
+  }
+}
+
+/** Runs bench/peers/main.ts; its progress goes to our stderr, its markdown to the results files. */
+async function runPeers(args: string[]): Promise<number> {
+  const argv = ["run", "-A", "--unstable-kv", "main.ts", ...args];
+  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}  (cwd ${PEERS_DIR})`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: argv,
+    cwd: PEERS_DIR,
+    stdin: "null",
+    stdout: "null", // the same markdown is in results/<mode>.md, read below
+    stderr: "inherit",
+  }).spawn();
+  return (await child.status).code;
+}
+
+/** The argument list for main.ts: the caller's flags, plus the default peers and data directory. */
+function peersArgs(args: readonly string[]): string[] {
+  const out = [...args];
+  if (!out.some((a) => a.startsWith("--peers="))) out.push(`--peers=${DEFAULT_PEERS}`);
+  if (!out.some((a) => a.startsWith("--data="))) out.push(`--data=${DATA_DIR}`);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = peersArgs(Deno.args);
+  const mode = args.includes("--quick") ? "quick" : "latest";
+  const peersResults = `${PEERS_DIR}/results/${mode}`;
+  const loadBefore = loadAverage();
+  await installPeerPackages();
+  // Stale results must not pass for this run's: remove them first.
+  for (const ext of ["json", "md"]) await Deno.remove(`${peersResults}.${ext}`).catch(() => {});
+  const started = performance.now();
+  const code = await runPeers(args);
+  const wallSec = Math.round((performance.now() - started) / 1000);
+  let peersJson: { meta: Record<string, unknown>; results: PeerResult[] };
+  let peersMarkdown: string;
+  try {
+    peersJson = JSON.parse(await Deno.readTextFile(`${peersResults}.json`));
+    peersMarkdown = (await Deno.readTextFile(`${peersResults}.md`)).trimEnd();
+  } catch (error) {
+    console.error(`bench: bench/peers/main.ts exited ${code} without results: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+  const targets = evaluateTargets(peersJson.results);
+  const run = {
+    args,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAverage(),
+    wallSec,
+    exitCode: code,
+  };
+  const markdown = [
+    peersMarkdown,
+    renderRatioTable(peersJson.results),
+    renderTargets(targets),
+    `Run: \`deno task bench ${Deno.args.join(" ")}\`` +
+    ` → bench/peers/main.ts ${args.join(" ")}; wall ${wallSec} s; load average (1/5/15 min) ` +
+    `${run.loadAverageBefore} before, ${run.loadAverageAfter} after (2 shared cores).`,
+  ].join("\n\n") + "\n";
+  await Deno.mkdir(RESULTS_DIR, { recursive: true });
+  await Deno.writeTextFile(`${RESULTS_DIR}/${mode}.md`, markdown);
+  await Deno.writeTextFile(
+    `${RESULTS_DIR}/${mode}.json`,
+    JSON.stringify({ ...peersJson, run, targets }, null, 2) + "\n",
+  );
+  console.log(markdown);
+  console.error(`bench: wrote bench/results/${mode}.md and ${mode}.json`);
+}
+
+if (import.meta.main) await main();

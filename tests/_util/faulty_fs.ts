@@ -1,0 +1,83 @@
+/**
+ * A FileSystem (engine/fs.ts) over Deno's real files that injects the faults of a sick disk: writes
+ * fail with ENOSPC once a byte budget is spent (optionally after writing what still fits: a partial
+ * write), and fdatasync can be made to fail. Fields are mutable so a test can spend the budget or
+ * break syncs at the moment it chooses.
+ */
+import type { DbFile, FileSystem } from "../../engine/fs.ts";
+
+/** The error Linux reports on a full disk, as Deno surfaces it. */
+export function enospcError(): Error {
+  return Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+}
+
+/** A real-disk FileSystem with injectable faults. */
+export class FaultyFs implements FileSystem {
+  /** Bytes writes may still add, over every file this FileSystem opened. */
+  budgetBytes = Infinity;
+  /** When a write does not fit the budget, first write the part that fits (a partial write). */
+  partialWrites = false;
+  /** When set, syncData and syncDataSync throw this error. */
+  syncError: Error | null = null;
+  /** Counters for assertions. */
+  writes = 0;
+  syncs = 0;
+
+  openSync(path: string, options: Deno.OpenOptions): DbFile {
+    return new FaultyFile(Deno.openSync(path, options), this);
+  }
+}
+
+class FaultyFile implements DbFile {
+  readonly #file: Deno.FsFile;
+  readonly #fs: FaultyFs;
+
+  constructor(file: Deno.FsFile, fs: FaultyFs) {
+    this.#file = file;
+    this.#fs = fs;
+  }
+
+  writeSync(bytes: Uint8Array): number {
+    const fs = this.#fs;
+    fs.writes++;
+    if (bytes.length <= fs.budgetBytes) {
+      const written = this.#file.writeSync(bytes);
+      fs.budgetBytes -= written;
+      return written;
+    }
+    if (fs.partialWrites && fs.budgetBytes > 0) {
+      const written = this.#file.writeSync(bytes.subarray(0, fs.budgetBytes));
+      fs.budgetBytes -= written;
+      return written;
+    }
+    throw enospcError();
+  }
+
+  readSync(bytes: Uint8Array): number | null {
+    return this.#file.readSync(bytes);
+  }
+
+  seekSync(offset: number, whence: Deno.SeekMode): number {
+    return this.#file.seekSync(offset, whence);
+  }
+
+  truncateSync(length?: number): void {
+    this.#file.truncateSync(length);
+  }
+
+  syncData(): Promise<void> {
+    this.#fs.syncs++;
+    if (this.#fs.syncError !== null) return Promise.reject(this.#fs.syncError);
+    return this.#file.syncData();
+  }
+
+  syncDataSync(): void {
+    this.#fs.syncs++;
+    if (this.#fs.syncError !== null) throw this.#fs.syncError;
+    this.#file.syncDataSync();
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Temp-dir fixtures for engine tests: a directory removed in `finally`, and a database opened in one
+ * and closed in `finally` (Deno KV's dbTest). Tests that reopen a directory use `withTempDir` and
+ * open/close themselves.
+ */
+import { type Database, type DatabaseOptions, openDatabase } from "../../engine/database.ts";
+
+/** Runs `body` with a fresh temp dir and removes it afterwards, whatever happens. */
+export async function withTempDir<T>(body: (dir: string) => Promise<T> | T, prefix = "planck_test_"): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Opens a database in `dir`, runs `body`, and closes it in `finally`. */
+export async function withDatabase<T>(
+  dir: string,
+  options: DatabaseOptions,
+  body: (db: Database) => Promise<T> | T,
+): Promise<T> {
+  const db = await openDatabase(dir, options);
+  try {
+    return await body(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs `body` with a database in a fresh temp dir; both are cleaned up afterwards. */
+export function withTempDatabase<T>(
+  body: (db: Database, dir: string) => Promise<T> | T,
+  options: DatabaseOptions = {},
+): Promise<T> {
+  return withTempDir((dir) => withDatabase(dir, options, (db) => body(db, dir)));
+}
+
+/** The WAL segment files of a data directory, oldest first, as absolute paths. */
+export function walFiles(dir: string): string[] {
+  return [...Deno.readDirSync(`${dir}/wal`)]
+    .filter((entry) => entry.isFile && entry.name.endsWith(".wal"))
+    .map((entry) => `${dir}/wal/${entry.name}`)
+    .sort();
+}
