@@ -1,11 +1,18 @@
 /**
- * Every `planck` subcommand, as a table. Thin: each command calls into engine/, host/, workbench/.
- * Exit codes: 0 success, 1 runtime error, 2 usage error.
+ * Every `planck` subcommand, as a table. Thin: each command lives in cli/ and calls into engine/,
+ * host/ and client/.
+ * Exit codes (docs/errors.md): 0 success, 1 the operation failed, 2 usage or config error, 3 the
+ * server could not be reached, 4 authentication or authorization refused.
  */
-import { openDatabase, PlanckError } from "./engine/mod.ts";
+import { EXIT } from "./cli/args.ts";
+import { DATA_DIR_DEFAULT } from "./cli/defaults.ts";
+import { PQL_USAGE, runPql } from "./cli/pql.ts";
+import { runStart, START_USAGE } from "./cli/start.ts";
+import { runStatus, runStop, STATUS_USAGE, STOP_USAGE } from "./cli/status.ts";
+import { reportError } from "./cli/target.ts";
+import { runUsers, USERS_USAGE } from "./cli/users.ts";
 
-/** Default data directory when --data is not given. */
-export const DATA_DIR_DEFAULT = "data";
+export { DATA_DIR_DEFAULT, EXIT };
 
 interface Command {
   summary: string;
@@ -14,40 +21,19 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  start: {
-    summary: "Start Planck on a data directory",
-    usage: "planck start [--data DIR]",
-    async run(args) {
-      const dir = flag(args, "--data") ?? DATA_DIR_DEFAULT;
-      const db = await openDatabase(dir);
-      const r = db.recovery;
-      console.log(
-        `planck: data directory "${dir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn} in ${
-          r.durationMs.toFixed(1)
-        } ms)`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        Deno.addSignalListener("SIGINT", stop);
-        Deno.addSignalListener("SIGTERM", stop);
-      });
-      await db.close();
-      console.log("planck: stopped");
-      return 0;
-    },
-  },
+  start: { summary: "Start Planck on a data directory", usage: START_USAGE, run: runStart },
+  pql: { summary: "Run PQL statements (argument, REPL or stdin)", usage: PQL_USAGE, run: runPql },
+  status: { summary: "Print a running server's stats", usage: STATUS_USAGE, run: runStatus },
+  stop: { summary: "Stop a running server gracefully", usage: STOP_USAGE, run: runStop },
+  users: { summary: "Manage users: add, list, drop, role, rotate", usage: USERS_USAGE, run: runUsers },
 };
-
-function flag(args: string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  if (at >= 0) return args[at + 1];
-  const inline = args.find((a) => a.startsWith(name + "="));
-  return inline?.slice(name.length + 1);
-}
 
 function help(): string {
   const lines = ["Usage: planck <command> [options]", "", "Commands:"];
-  for (const [name, command] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${command.summary}`);
+  for (const [name, command] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(10)} ${command.summary}`);
+  }
+  lines.push("", 'Run "planck <command> --help" for a command\'s options.');
   return lines.join("\n");
 }
 
@@ -56,24 +42,20 @@ export async function runCli(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(help());
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     console.error(`planck: unknown command "${name}"\n\n${help()}`);
-    return 2;
+    return EXIT.usage;
   }
   if (args.includes("--help") || args.includes("-h")) {
     console.log(`${command.summary}\n\nUsage: ${command.usage}`);
-    return 0;
+    return EXIT.ok;
   }
   try {
     return await command.run(args);
   } catch (error) {
-    if (error instanceof PlanckError) {
-      console.error(`planck: ${error.message} (${error.code})`);
-      return 1;
-    }
-    throw error;
+    return reportError(error);
   }
 }

@@ -7,7 +7,10 @@
 import type { Aggregate, AggregateFn } from "../engine/query/query_document.ts";
 
 /** An Aggregate whose function and field are known to the type checker. */
-export type AggregateOf<F extends AggregateFn, P extends string | undefined> = Aggregate & { fn: F; field?: P };
+export type AggregateOf<F extends AggregateFn, P extends string | undefined> = Aggregate & {
+  fn: F;
+  field?: P;
+};
 
 /** Number of matching documents: `{ fn: "count" }`. */
 export function count(): AggregateOf<"count", undefined> {

@@ -9,20 +9,17 @@
  * predicate is never wrapped. Imports nothing server-side (runs inside wasm guests).
  */
 import type { Filter } from "../engine/query/query_document.ts";
-import type {
-  ContainsValue,
-  EqualValue,
-  ElementOf,
-  FieldPath,
-  PathValue,
-  RangeValue,
-} from "./paths.ts";
+import type { ContainsValue, ElementOf, EqualValue, FieldPath, PathValue, RangeValue } from "./paths.ts";
 
 /** What a predicate needs of the field it tests. */
 export type RequirementKind = "eq" | "range" | "contains" | "string" | "exists";
 
 /** A requirement on document type T: path P must exist and accept values V for operation K. */
-export interface Requirement<P extends string = string, K extends RequirementKind = RequirementKind, V = unknown> {
+export interface Requirement<
+  P extends string = string,
+  K extends RequirementKind = RequirementKind,
+  V = unknown,
+> {
   path: P;
   kind: K;
   value: V;
@@ -67,7 +64,9 @@ export class Condition<R = never> {
 
   #join<R2>(kind: "and" | "or", other: Condition<R2>): Condition<R | R2> {
     const left = this.#run === kind ? (this.#filter as Record<typeof kind, Filter[]>)[kind] : [this.#filter];
-    const filter = (kind === "and" ? { and: [...left, other.toFilter()] } : { or: [...left, other.toFilter()] });
+    const filter = kind === "and"
+      ? { and: [...left, other.toFilter()] }
+      : { or: [...left, other.toFilter()] };
     return new Condition<R | R2>(filter, kind);
   }
 

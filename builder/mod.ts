@@ -8,11 +8,12 @@
  * import { count, from, sum, where } from "./mod.ts";
  * interface Order { status: string; amount: number }
  * const doc = from<Order>("orders").filter(where("status").eq("open")).toQuery();
- * const byStatus = from<Order>("orders").groupBy("status").build.aggregate({ n: count(), total: sum("amount") });
+ * const byStatus = from<Order>("orders").groupBy("status")
+ *   .build.aggregate({ n: count(), total: sum("amount") });
  * ```
  */
 export { type Changes, from, type QueryDocuments, type Row, StoreQuery } from "./query_builder.ts";
-export type { AggregateValue, Aggregates, CheckedAggregates } from "./query_builder.ts";
+export type { Aggregates, AggregateValue, CheckedAggregates } from "./query_builder.ts";
 export { and, type Checked, Condition, not, or, type Requirement, type Violations } from "./condition.ts";
 export { Field, type TypedField, where, whereOf } from "./where.ts";
 export { type Operators, type Shorthand, shorthandToFilter } from "./shorthand.ts";

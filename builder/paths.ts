@@ -36,8 +36,7 @@ export type FieldPath<T> = Paths<T> | "key";
 
 /** The value type at path P of T (array elements for paths that fan out over arrays). */
 export type PathValue<T, P extends string> = P extends "key" ? string
-  : T extends readonly (infer E)[]
-    ? P extends `${number}` ? E
+  : T extends readonly (infer E)[] ? P extends `${number}` ? E
     : P extends `${number}.${infer R}` ? PathValue<E, R>
     : PathValue<E, P>
   : string extends keyof T ? Value

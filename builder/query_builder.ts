@@ -48,8 +48,7 @@ export interface Changes<T> {
 export type Aggregates = Record<string, AggregateOf<AggregateFn, string | undefined>>;
 
 type AggregateViolations<T, A> = {
-  [K in keyof A]: A[K] extends { fn: infer F; field?: infer P }
-    ? [P] extends [undefined] ? never
+  [K in keyof A]: A[K] extends { fn: infer F; field?: infer P } ? [P] extends [undefined] ? never
     : P extends (F extends "sum" | "avg" ? NumericPath<T> : FieldPath<T>) ? never
     : K
     : never;
@@ -106,7 +105,16 @@ function copyDefined<D extends object>(target: D, source: State, fields: (keyof 
 }
 
 const READ_FIELDS: (keyof State)[] = ["filter", "range"];
-const FIND_FIELDS: (keyof State)[] = ["filter", "range", "orderBy", "after", "skip", "limit", "select", "exclude"];
+const FIND_FIELDS: (keyof State)[] = [
+  "filter",
+  "range",
+  "orderBy",
+  "after",
+  "skip",
+  "limit",
+  "select",
+  "exclude",
+];
 
 /** A query on one store, typed by its document type T and result row type R. */
 export class StoreQuery<T = Document, R = T> {
@@ -225,7 +233,9 @@ export class StoreQuery<T = Document, R = T> {
 
   async #run(query: Parameters<Transport["run"]>[0]): Promise<unknown> {
     if (this.#transport === undefined) {
-      throw new TypeError(`Cannot run a query on "${this.#state.store}": no transport (use toQuery() to build only)`);
+      throw new TypeError(
+        `Cannot run a query on "${this.#state.store}": no transport (use toQuery() to build only)`,
+      );
     }
     return await this.#transport.run(query);
   }

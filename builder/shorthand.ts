@@ -8,7 +8,7 @@
  * - `between: [low, high]`; `regex: "re" | /re/flags` with optional `flags` (empty flags omitted).
  * Imports nothing server-side (runs inside wasm guests).
  */
-import type { Filter, Value } from "../engine/query/query_document.ts";
+import type { Document, Filter, Value } from "../engine/query/query_document.ts";
 import type { ContainsValue, EqualValue, FieldPath, PathValue, RangeValue } from "./paths.ts";
 
 /** Operators on one field of type V. */
@@ -52,7 +52,9 @@ const OPERATORS = new Set([
 ]);
 
 function isOperatorObject(value: unknown, path: string): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    return false;
+  }
   const names = Object.keys(value);
   const operators = names.filter((name) => OPERATORS.has(name)).length;
   if (operators === 0) return false;
@@ -73,7 +75,9 @@ function operatorFilter(path: string, op: string, ops: Record<string, unknown>):
       return { field: path, op, low, high };
     }
     case "regex": {
-      const [pattern, flags] = operand instanceof RegExp ? [operand.source, operand.flags] : [operand, ops.flags];
+      const [pattern, flags] = operand instanceof RegExp
+        ? [operand.source, operand.flags]
+        : [operand, ops.flags];
       return flags === undefined || flags === ""
         ? { field: path, op, pattern: pattern as string }
         : { field: path, op, pattern: pattern as string, flags: flags as string };
@@ -86,7 +90,7 @@ function operatorFilter(path: string, op: string, ops: Record<string, unknown>):
 }
 
 /** Converts a shorthand object into the canonical Filter. */
-export function shorthandToFilter<T>(shorthand: Shorthand<T>): Filter {
+export function shorthandToFilter<T = Document>(shorthand: Shorthand<T>): Filter {
   const filters: Filter[] = [];
   const record = shorthand as Record<string, unknown>;
   for (const path of Object.keys(record)) {
@@ -95,7 +99,9 @@ export function shorthandToFilter<T>(shorthand: Shorthand<T>): Filter {
       filters.push({ field: path, op: "eq", value: value as Value });
       continue;
     }
-    if ("flags" in value && !("regex" in value)) throw new TypeError(`Invalid shorthand for "${path}": flags needs regex`);
+    if ("flags" in value && !("regex" in value)) {
+      throw new TypeError(`Invalid shorthand for "${path}": flags needs regex`);
+    }
     for (const op of Object.keys(value)) {
       if (op !== "flags") filters.push(operatorFilter(path, op, value));
     }

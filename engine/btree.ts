@@ -164,9 +164,14 @@ export class BTree {
     this.#assertOpen();
     assert(this.#writer === undefined, "only one B+tree writer at a time");
     if (this.#failure !== undefined) {
-      throw new PlanckError("internal", `Cannot write B+tree "${this.path}": an earlier commit failed, reopen it`, {
-        file: this.path,
-      }, { cause: this.#failure });
+      throw new PlanckError(
+        "internal",
+        `Cannot write B+tree "${this.path}": an earlier commit failed, reopen it`,
+        {
+          file: this.path,
+        },
+        { cause: this.#failure },
+      );
     }
     this.#writer = new TreeWriter(this.#host());
     return this.#writer;
@@ -188,7 +193,9 @@ export class BTree {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new PlanckError("invalid_argument", `Cannot use B+tree "${this.path}": it is closed`);
+    if (this.#closed) {
+      throw new PlanckError("invalid_argument", `Cannot use B+tree "${this.path}": it is closed`);
+    }
   }
 
   #load(page: number): CommittedNode {
@@ -297,10 +304,13 @@ function openMeta(file: PageFile): MetaPage {
       meta.freeHead < meta.pageCount && (meta.root === 0) === (meta.height === 0);
     if (!sane) {
       const offset = (meta.txn % META_PAGE_COUNT) * PAGE_BYTES;
-      throw new CorruptionError(`Cannot open B+tree "${file.path}": inconsistent meta page at offset ${offset}`, {
-        file: file.path,
-        offset,
-      });
+      throw new CorruptionError(
+        `Cannot open B+tree "${file.path}": inconsistent meta page at offset ${offset}`,
+        {
+          file: file.path,
+          offset,
+        },
+      );
     }
     return meta;
   }

@@ -40,7 +40,7 @@ export class ByteArena {
     }
     const chunk = this.#chunk;
     const at = this.#used;
-    if (length <= 32) for (let i = 0; i < length; i++) chunk[at + i] = source[offset + i];
+    if (length <= 32) { for (let i = 0; i < length; i++) chunk[at + i] = source[offset + i]; }
     else chunk.set(source.subarray(offset, offset + length), at);
     this.#used = at + length;
     return chunk.subarray(at, at + length);

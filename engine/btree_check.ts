@@ -22,7 +22,7 @@ import {
   PAGE_TYPE_LEAF,
   PAGE_UNDERFLOW_BYTES,
 } from "./btree_format.ts";
-import { decodeNode, type CommittedNode } from "./btree_node.ts";
+import { type CommittedNode, decodeNode } from "./btree_node.ts";
 import { type FreeState, readFreeList } from "./btree_free_list.ts";
 import { type MetaPage, type PageFile, readU64 } from "./page_file.ts";
 import type { PageCache } from "./page_cache.ts";
@@ -101,7 +101,9 @@ function walk(
   const txn = readU64(new DataView(buf.buffer), HEADER_TXN_OFFSET);
   if (txn > input.meta.txn) fail(page, `written by future txn ${txn}`);
   const cached = input.cache.peek(page);
-  if (cached !== undefined && !cached.buf.every((b, i) => b === buf[i])) fail(page, "cached page differs from disk");
+  if (cached !== undefined && !cached.buf.every((b, i) => b === buf[i])) {
+    fail(page, "cached page differs from disk");
+  }
   if ((level === 1) !== (node.type === PAGE_TYPE_LEAF)) fail(page, `wrong node type at level ${level}`);
   const keys: Uint8Array[] = [];
   let bytes = 0;
@@ -124,7 +126,9 @@ function walk(
   for (let i = 1; i < keys.length; i++) {
     if (compareBytes(keys[i - 1], keys[i]) >= 0) fail(page, `keys out of order at index ${i}`);
   }
-  if (keys.length > 0 && lo !== undefined && compareBytes(keys[0], lo) < 0) fail(page, "key below lower bound");
+  if (keys.length > 0 && lo !== undefined && compareBytes(keys[0], lo) < 0) {
+    fail(page, "key below lower bound");
+  }
   if (keys.length > 0 && hi !== undefined && compareBytes(keys[keys.length - 1], hi) >= 0) {
     fail(page, "key at or above upper bound");
   }

@@ -108,7 +108,8 @@ export class BTreeCursor implements IterableIterator<[Uint8Array, Uint8Array]> {
   /** Positions at the first pair in range; false when the range is empty. */
   #start(): boolean {
     if (this.#state === "done") return false;
-    const empty = this.#from !== undefined && this.#to !== undefined && compareBytes(this.#from, this.#to) >= 0;
+    const empty = this.#from !== undefined && this.#to !== undefined &&
+      compareBytes(this.#from, this.#to) >= 0;
     if (this.#root === 0 || empty) {
       this.#end();
       return false;

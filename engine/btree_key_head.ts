@@ -25,7 +25,13 @@ export function headAt(buf: Uint8Array, offset: number, length: number, skip: nu
 }
 
 /** Length of the common prefix of two keys given as slices of `buf`. */
-export function commonPrefixAt(buf: Uint8Array, a: number, aLength: number, b: number, bLength: number): number {
+export function commonPrefixAt(
+  buf: Uint8Array,
+  a: number,
+  aLength: number,
+  b: number,
+  bLength: number,
+): number {
   const n = aLength < bLength ? aLength : bLength;
   let p = 0;
   while (p < n && buf[a + p] === buf[b + p]) p++;
@@ -36,7 +42,12 @@ export function commonPrefixAt(buf: Uint8Array, a: number, aLength: number, b: n
  * Compares `key` with a node's shared prefix (the first `prefixLength` bytes at `offset` in `buf`).
  * @returns -1 when key sorts before every key with that prefix, 1 after every one, 0 when it has it
  */
-export function comparePrefix(key: Uint8Array, buf: Uint8Array, offset: number, prefixLength: number): number {
+export function comparePrefix(
+  key: Uint8Array,
+  buf: Uint8Array,
+  offset: number,
+  prefixLength: number,
+): number {
   const n = key.length < prefixLength ? key.length : prefixLength;
   for (let j = 0; j < n; j++) {
     const d = key[j] - buf[offset + j];
@@ -46,7 +57,13 @@ export function comparePrefix(key: Uint8Array, buf: Uint8Array, offset: number, 
 }
 
 /** Sign of `key - slice`, comparing from byte `from` on (earlier bytes are known equal). */
-export function compareFrom(key: Uint8Array, buf: Uint8Array, offset: number, length: number, from: number): number {
+export function compareFrom(
+  key: Uint8Array,
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  from: number,
+): number {
   const n = key.length < length ? key.length : length;
   for (let i = from; i < n; i++) {
     const d = key[i] - buf[offset + i];

@@ -73,7 +73,9 @@ export class LeafPage {
     const last = 4 * (count - 1);
     this.prefixLength = count < 2 ? 0 : commonPrefixAt(buf, slots[0], slots[1], slots[last], slots[last + 1]);
     this.heads = new Float64Array(count);
-    for (let i = 0; i < count; i++) this.heads[i] = headAt(buf, slots[4 * i], slots[4 * i + 1], this.prefixLength);
+    for (let i = 0; i < count; i++) {
+      this.heads[i] = headAt(buf, slots[4 * i], slots[4 * i + 1], this.prefixLength);
+    }
   }
 
   /** Bytes charged to the page cache. */
@@ -99,7 +101,10 @@ export class LeafPage {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const h = heads[mid];
-      if (h < head || (h === head && compareFrom(key, buf, slots[4 * mid], slots[4 * mid + 1], prefixLength) > 0)) {
+      if (
+        h < head ||
+        (h === head && compareFrom(key, buf, slots[4 * mid], slots[4 * mid + 1], prefixLength) > 0)
+      ) {
         lo = mid + 1;
       } else hi = mid;
     }
@@ -164,7 +169,9 @@ export class BranchPage {
     const last = 2 * (keys - 1);
     this.prefixLength = keys < 2 ? 0 : commonPrefixAt(buf, slots[0], slots[1], slots[last], slots[last + 1]);
     this.heads = new Float64Array(keys);
-    for (let i = 0; i < keys; i++) this.heads[i] = headAt(buf, slots[2 * i], slots[2 * i + 1], this.prefixLength);
+    for (let i = 0; i < keys; i++) {
+      this.heads[i] = headAt(buf, slots[2 * i], slots[2 * i + 1], this.prefixLength);
+    }
   }
 
   /** Bytes charged to the page cache. */
@@ -186,7 +193,10 @@ export class BranchPage {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const h = heads[mid];
-      if (h < head || (h === head && compareFrom(key, buf, slots[2 * mid], slots[2 * mid + 1], prefixLength) >= 0)) {
+      if (
+        h < head ||
+        (h === head && compareFrom(key, buf, slots[2 * mid], slots[2 * mid + 1], prefixLength) >= 0)
+      ) {
         lo = mid + 1;
       } else hi = mid;
     }
@@ -220,7 +230,12 @@ export class MutableLeaf {
   readonly type = PAGE_TYPE_LEAF;
   /** True when the last insert went to the end: a split then keeps the left node full. */
   appended = false;
-  constructor(public page: number, public keys: Uint8Array[], public values: Uint8Array[], public bytes: number) {}
+  constructor(
+    public page: number,
+    public keys: Uint8Array[],
+    public values: Uint8Array[],
+    public bytes: number,
+  ) {}
 
   get count(): number {
     return this.keys.length;
@@ -231,7 +246,6 @@ export class MutableLeaf {
     const i = lowerBoundIn(this.keys, key);
     return i < this.keys.length && compareBytes(this.keys[i], key) === 0 ? i : -1;
   }
-
 }
 
 /** A writer's dirty branch. */
@@ -239,7 +253,12 @@ export class MutableBranch {
   readonly type = PAGE_TYPE_BRANCH;
   /** True when the last separator insert went to the end. */
   appended = false;
-  constructor(public page: number, public keys: Uint8Array[], public children: number[], public bytes: number) {}
+  constructor(
+    public page: number,
+    public keys: Uint8Array[],
+    public children: number[],
+    public bytes: number,
+  ) {}
 
   get count(): number {
     return this.children.length;
@@ -273,10 +292,13 @@ export function branchEntryBytes(key: Uint8Array): number {
 
 function corrupt(path: string, pageNo: number, what: string): CorruptionError {
   const offset = pageNo * PAGE_BYTES;
-  return new CorruptionError(`Cannot decode B+tree page ${pageNo} of "${path}": ${what} at offset ${offset}`, {
-    file: path,
-    offset,
-  });
+  return new CorruptionError(
+    `Cannot decode B+tree page ${pageNo} of "${path}": ${what} at offset ${offset}`,
+    {
+      file: path,
+      offset,
+    },
+  );
 }
 
 /**
@@ -290,11 +312,15 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
     const slots = new Uint16Array(4 * count);
     let at = PAGE_HEADER_BYTES;
     for (let i = 0; i < count; i++) {
-      if (at + LEAF_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) throw corrupt(path, pageNo, "leaf entry overruns the page");
+      if (at + LEAF_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) {
+        throw corrupt(path, pageNo, "leaf entry overruns the page");
+      }
       const keyLength = buf[at] | (buf[at + 1] << 8);
       const valueLength = buf[at + 2] | (buf[at + 3] << 8);
       at += LEAF_ENTRY_OVERHEAD_BYTES;
-      if (at + keyLength + valueLength > PAGE_BYTES) throw corrupt(path, pageNo, "leaf entry overruns the page");
+      if (at + keyLength + valueLength > PAGE_BYTES) {
+        throw corrupt(path, pageNo, "leaf entry overruns the page");
+      }
       slots[4 * i] = at;
       slots[4 * i + 1] = keyLength;
       slots[4 * i + 2] = at + keyLength;
@@ -312,7 +338,9 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
     children[0] = dv.getUint32(at, true);
     at += BRANCH_FIRST_CHILD_BYTES;
     for (let i = 1; i < count; i++) {
-      if (at + BRANCH_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) throw corrupt(path, pageNo, "separator overruns the page");
+      if (at + BRANCH_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) {
+        throw corrupt(path, pageNo, "separator overruns the page");
+      }
       const keyLength = dv.getUint16(at, true);
       if (at + BRANCH_ENTRY_OVERHEAD_BYTES + keyLength > PAGE_BYTES) {
         throw corrupt(path, pageNo, "separator overruns the page");

@@ -14,7 +14,13 @@
  */
 import { assert } from "./assert.ts";
 import { PAGE_BODY_BYTES, PAGE_TYPE_LEAF, PAGE_UNDERFLOW_BYTES, shortestSeparator } from "./btree_format.ts";
-import { branchEntryBytes, leafEntryBytes, MutableBranch, MutableLeaf, type MutableNode } from "./btree_node.ts";
+import {
+  branchEntryBytes,
+  leafEntryBytes,
+  MutableBranch,
+  MutableLeaf,
+  type MutableNode,
+} from "./btree_node.ts";
 
 /** Structural changes made so far (tests check that splits and merges really happen). */
 export interface RebalanceCounters {
@@ -110,7 +116,13 @@ function removeChild(parent: MutableBranch, i: number): void {
   parent.keys.splice(k, 1);
 }
 
-function merge(space: NodeSpace, parent: MutableBranch, l: number, left: MutableNode, right: MutableNode): void {
+function merge(
+  space: NodeSpace,
+  parent: MutableBranch,
+  l: number,
+  left: MutableNode,
+  right: MutableNode,
+): void {
   const separator = parent.keys[l];
   if (left.type === PAGE_TYPE_LEAF) {
     const r = right as MutableLeaf;

@@ -351,13 +351,19 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     const dirty = this.#dirty.get(page);
     if (dirty !== undefined) {
       let entries = dirty.type === PAGE_TYPE_LEAF ? dirty.keys.length : 0;
-      if (dirty.type !== PAGE_TYPE_LEAF) for (const child of dirty.children) entries += this.#dropSubtree(child);
+      if (dirty.type !== PAGE_TYPE_LEAF) {
+        for (const child of dirty.children) entries += this.#dropSubtree(child);
+      }
       this.drop(dirty);
       return entries;
     }
     const node = this.#host.peek(page);
     let entries = node.type === PAGE_TYPE_LEAF ? node.count : 0;
-    if (node.type !== PAGE_TYPE_LEAF) for (const child of node.children) entries += this.#dropSubtree(child);
+    if (node.type !== PAGE_TYPE_LEAF) {
+      for (const child of node.children) {
+        entries += this.#dropSubtree(child);
+      }
+    }
     this.#free.freeCommitted(page);
     return entries;
   }

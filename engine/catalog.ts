@@ -23,14 +23,20 @@ export function validateStoreName(name: unknown, options: { system?: boolean } =
   if (typeof name !== "string" || !STORE_NAME.test(name) || name.length > STORE_NAME_BYTES_MAX) {
     throw new PlanckError(
       "invalid_argument",
-      `Invalid store name "${String(name).slice(0, 80)}": use letters, digits and "_", not starting with a digit, at most ${STORE_NAME_BYTES_MAX} bytes`,
+      `Invalid store name "${
+        String(name).slice(0, 80)
+      }": use letters, digits and "_", not starting with a digit, at most ${STORE_NAME_BYTES_MAX} bytes`,
       { field: "store" },
     );
   }
   if (name.toLowerCase().startsWith("sys") && options.system !== true) {
-    throw new PlanckError("invalid_argument", `Invalid store name "${name}": names starting with "sys" are reserved`, {
-      field: "store",
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid store name "${name}": names starting with "sys" are reserved`,
+      {
+        field: "store",
+      },
+    );
   }
   return name;
 }
@@ -87,6 +93,11 @@ export class Catalog {
     this.#byName.set(info.name, info);
     this.#byId.set(info.id, info);
     if (info.id >= this.#nextId) this.#nextId = info.id + 1;
+  }
+
+  /** Makes sure ids below `nextId` are never handed out again. */
+  reserve(nextId: number): void {
+    if (nextId > this.#nextId) this.#nextId = nextId;
   }
 
   /** Records a dropped store. */

@@ -10,22 +10,32 @@
  *
  * Read path: active memtable → frozen memtables (newest first) → persistent tiers.
  *
- * Layout of a data directory: LOCK, wal/<sequence>.wal (docs/storage-format.md).
+ * Flush: when the active memtable passes `memtableBytes` it is frozen (a new one takes writes, the
+ * WAL rotates) and written to the tiers in the background; the tiers' commit records the checkpoint
+ * LSN, then WAL segments wholly below it are removed (or archived). At most FROZEN_MEMTABLES_MAX
+ * wait for their flush; past that, writers wait for the flush (backpressure).
+ *
+ * Layout of a data directory: LOCK, wal/<sequence>.wal, vlog/<sequence>.vlog, index.btree
+ * (docs/storage-format.md).
  */
 import { assert } from "./assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
-import { lockDir, type DirLock } from "./dir_lock.ts";
+import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "./errors.ts";
 import type { FileSystem } from "./fs.ts";
-import { KeyGenerator, type Key, keyFromBytes } from "./key.ts";
+import { type Key, keyFromBytes, KeyGenerator } from "./key.ts";
 import { MEMTABLE_BYTES_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT, WAL_SEGMENT_BYTES_MIN } from "./limits.ts";
 import { Memtable } from "./memtable.ts";
 import { mergeNewest, type Version } from "./merge.ts";
-import { type RecoveryReport, recoverWal } from "./recovery.ts";
+import { recoverWal, type RecoveryReport } from "./recovery.ts";
 import { type Durability, parseDurability, type SyncMethod, Wal } from "./wal.ts";
-import { FrameKind, type FrameInput } from "./wal_format.ts";
+import { type FrameInput, FrameKind } from "./wal_format.ts";
 import type { Group } from "./wal_reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
+import { type GcResult, Tiers } from "./tiers.ts";
+
+/** Frozen memtables that may wait for their flush before writers are held back. */
+export const FROZEN_MEMTABLES_MAX = 2;
 
 /** Options of `openDatabase`. */
 export interface DatabaseOptions {
@@ -35,6 +45,18 @@ export interface DatabaseOptions {
   walSegmentBytes?: number;
   /** Memtable size that triggers a flush, in bytes (default 64 MiB). */
   memtableBytes?: number;
+  /** Value-log segment size in bytes (default 64 MiB). */
+  vlogSegmentBytes?: number;
+  /** Document cache size in bytes (default 64 MiB). */
+  docCacheBytes?: number;
+  /** B+tree page cache size in bytes (default 64 MiB). */
+  pageCacheBytes?: number;
+  /** Copy WAL segments here before removing them after a checkpoint (replication, point-in-time). */
+  walArchiveDir?: string;
+  /** Dead-bytes ratio that triggers value-log GC after a flush (default 0.5; 0 disables). */
+  gcDeadRatio?: number;
+  /** Sleep between flush/GC chunks, in ms (crash tests widen the windows). Default PLANCK_SLOW_TIERS_MS or 0. */
+  slowTiersMs?: number;
   /** Open despite a corrupt WAL: replay stops at the damage, which is moved aside and reported. */
   salvage?: boolean;
   /** Where fdatasync runs: "inline" (default, lowest latency) or "async" (thread pool). */
@@ -60,6 +82,8 @@ export interface DatabaseStats {
   frozenMemtables: number;
   walSegments: number;
   stores: number;
+  flushes: number;
+  tiers: Record<string, number>;
 }
 
 /** Opens (creating if needed) the database in `dir`. */
@@ -67,9 +91,13 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
   const durability = parseDurability(options.durability ?? "sync");
   const segmentBytes = options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
   if (!Number.isInteger(segmentBytes) || segmentBytes < WAL_SEGMENT_BYTES_MIN) {
-    throw new PlanckError("invalid_argument", `Invalid walSegmentBytes ${segmentBytes}: at least ${WAL_SEGMENT_BYTES_MIN}`, {
-      field: "walSegmentBytes",
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid walSegmentBytes ${segmentBytes}: at least ${WAL_SEGMENT_BYTES_MIN}`,
+      {
+        field: "walSegmentBytes",
+      },
+    );
   }
   await Deno.mkdir(`${dir}/wal`, { recursive: true });
   const lock = lockDir(dir);
@@ -91,17 +119,39 @@ export class Database implements ReadView {
   readonly #catalog = new Catalog();
   readonly #keys = new KeyGenerator();
   readonly #memtableBytes: number;
+  readonly #tiers: Tiers;
+  readonly #options: DatabaseOptions;
   #active = new Memtable();
   readonly #frozen: Memtable[] = [];
+  /** Stores dropped since the last freeze: the next flush deletes their tree ranges. */
+  readonly #dropped = new Set<number>();
+  #flushing: Promise<void> = Promise.resolve();
+  #flushes = 0;
+  #flushError: unknown = null;
   #closed = false;
 
   /** @internal Use openDatabase. */
-  constructor(dir: string, lock: DirLock, durability: Durability, segmentBytes: number, options: DatabaseOptions) {
+  constructor(
+    dir: string,
+    lock: DirLock,
+    durability: Durability,
+    segmentBytes: number,
+    options: DatabaseOptions,
+  ) {
     this.dir = dir;
     this.#lock = lock;
     this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
+    this.#options = options;
+    this.#tiers = new Tiers(dir, {
+      docCacheBytes: options.docCacheBytes,
+      pageCacheBytes: options.pageCacheBytes,
+      vlogSegmentBytes: options.vlogSegmentBytes,
+      slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
+    });
+    for (const store of this.#tiers.stores()) this.#catalog.add(store);
+    this.#catalog.reserve(this.#tiers.checkpoint.nextId);
     const recovered = recoverWal(`${dir}/wal`, {
-      checkpointLsn: 0,
+      checkpointLsn: this.#tiers.checkpoint.lsn,
       salvage: options.salvage === true,
       apply: (group) => this.#applyGroup(group.frames, group.frames.length > 0 ? group.frames[0].lsn : 0),
     });
@@ -138,7 +188,10 @@ export class Database implements ReadView {
   }
 
   /** Creates a store. @throws PlanckError `conflict` when it exists (unless ifNotExists). */
-  async createStore(name: string, options: { ifNotExists?: boolean; system?: boolean } = {}): Promise<boolean> {
+  async createStore(
+    name: string,
+    options: { ifNotExists?: boolean; system?: boolean } = {},
+  ): Promise<boolean> {
     this.#checkOpen();
     validateStoreName(name, options);
     if (options.ifNotExists === true && this.#catalog.byName(name) !== undefined) return false;
@@ -193,7 +246,7 @@ export class Database implements ReadView {
       const older = this.#frozen[i].get(storeId, key);
       if (older !== undefined) return older.value ?? undefined;
     }
-    return undefined;
+    return this.#tiers.read(storeId, key);
   }
 
   /** Live documents of one store in key order. */
@@ -202,6 +255,7 @@ export class Database implements ReadView {
     const sources: Iterator<[string, Version]>[] = [this.#active, ...[...this.#frozen].reverse()].map((m) =>
       versions(m.entries(storeId, options.from, options.to, reverse))
     );
+    sources.push(this.#tiers.entries(storeId, options.from, options.to, reverse));
     return limitIterator(mergeNewest(sources, reverse), options.limit);
   }
 
@@ -215,6 +269,8 @@ export class Database implements ReadView {
       frozenMemtables: this.#frozen.length,
       walSegments: this.#wal.segments().length,
       stores: this.#catalog.list().length,
+      flushes: this.#flushes,
+      tiers: this.#tiers.stats(),
     };
   }
 
@@ -239,15 +295,95 @@ export class Database implements ReadView {
     await this.#wal.sync();
   }
 
-  /** Syncs the WAL, releases the lock. Idempotent. */
+  /**
+   * Freezes the active memtable and writes it to the persistent tiers; resolves when the
+   * checkpoint covering every write so far is committed.
+   */
+  async flush(): Promise<void> {
+    this.#checkOpen();
+    if (this.#wal.lastLsn > this.#tiers.checkpoint.lsn) this.#freeze();
+    await this.#flushing;
+    this.#throwFlushError();
+  }
+
+  /** Collects value-log segments at or above the dead ratio (default 0.5) or the given ones. */
+  gc(options: { ratio?: number; segments?: number[] } = {}): Promise<GcResult> {
+    this.#checkOpen();
+    return this.#tiers.gc(options);
+  }
+
+  /** Flushes, syncs the WAL, closes the files and releases the lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
     try {
-      await this.#wal.close();
+      await this.#wal.sync().catch(() => {});
+      if (this.#flushError === null && this.#wal.lastLsn > this.#tiers.checkpoint.lsn) this.#freeze();
+      await this.#flushing;
+      await this.#tiers.idle();
     } finally {
-      this.#lock.release();
+      this.#closed = true;
+      try {
+        await this.#wal.close();
+        await this.#tiers.close();
+      } finally {
+        this.#lock.release();
+      }
     }
+  }
+
+  #freeze(): void {
+    const memtable = this.#active;
+    memtable.freeze();
+    this.#frozen.push(memtable);
+    this.#active = new Memtable();
+    this.#wal.rotate();
+    const segments = this.#wal.segments();
+    const keepFrom = segments[segments.length - 1].sequence;
+    const input = {
+      memtable,
+      lsn: this.#wal.lastLsn,
+      stores: this.#catalog.list(),
+      nextId: this.#catalog.nextId,
+      dropped: [...this.#dropped],
+    };
+    this.#dropped.clear();
+    this.#flushing = this.#flushing.then(async () => {
+      if (this.#flushError !== null) return;
+      try {
+        await this.#wal.waitDurable(input.lsn); // the checkpoint never runs ahead of the log
+        await this.#tiers.flush(input);
+        this.#flushes++;
+        this.#frozen.splice(this.#frozen.indexOf(memtable), 1);
+        this.#removeWalBefore(keepFrom);
+        const ratio = this.#options.gcDeadRatio ?? 0.5;
+        if (ratio > 0) await this.#tiers.gc({ ratio });
+      } catch (error) {
+        this.#flushError = error; // the frozen memtable stays readable; writes now fail
+      }
+    });
+  }
+
+  #removeWalBefore(sequence: number): void {
+    for (const segment of this.#wal.dropSegmentsBefore(sequence)) {
+      const archive = this.#options.walArchiveDir;
+      if (archive !== undefined) {
+        Deno.mkdirSync(archive, { recursive: true });
+        Deno.copyFileSync(
+          segment.path,
+          `${archive}/${segment.path.slice(segment.path.lastIndexOf("/") + 1)}`,
+        );
+      }
+      Deno.removeSync(segment.path);
+    }
+  }
+
+  #throwFlushError(): void {
+    if (this.#flushError === null) return;
+    const error = this.#flushError;
+    if (error instanceof PlanckError) throw error;
+    throw new PlanckError("internal", `Flush failed: ${(error as Error)?.message ?? error}`, {}, {
+      cause: error,
+    });
   }
 
   get closed(): boolean {
@@ -256,12 +392,16 @@ export class Database implements ReadView {
 
   #checkOpen(): void {
     if (this.#closed) throw new PlanckError("unavailable", `The database "${this.dir}" is closed`);
+    this.#throwFlushError();
   }
 
   async #commitFrames(frames: FrameInput[]): Promise<number> {
     const { firstLsn, lastLsn } = this.#wal.append(frames);
     this.#applyGroup(frames, firstLsn);
+    if (this.#active.bytes >= this.#memtableBytes) this.#freeze();
     if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);
+    // Backpressure: too many memtables wait for their flush, so this writer waits too.
+    while (this.#frozen.length > FROZEN_MEMTABLES_MAX && this.#flushError === null) await this.#flushing;
     return lastLsn;
   }
 
@@ -272,21 +412,34 @@ export class Database implements ReadView {
       assert(frame.lsn === undefined || frame.lsn === lsn, "group frames have consecutive LSNs");
       switch (frame.kind) {
         case FrameKind.put:
-          this.#active.apply(frame.storeId, keyFromBytes(frame.key!), lsn, frame.value!);
+          this.#active.apply(frame.storeId, hexKeyOf(frame), lsn, frame.value!);
           break;
         case FrameKind.delete:
-          this.#active.apply(frame.storeId, keyFromBytes(frame.key!), lsn, null);
+          this.#active.apply(frame.storeId, hexKeyOf(frame), lsn, null);
           break;
         case FrameKind.createStore:
           this.#catalog.add({ id: frame.storeId, name: new TextDecoder().decode(frame.value) });
           break;
         case FrameKind.dropStore:
           this.#catalog.remove(frame.storeId);
+          this.#dropped.add(frame.storeId);
           this.#active.dropStore(frame.storeId);
           break;
       }
       lsn++;
     }
+  }
+}
+
+function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {
+  return frame.hexKey ?? keyFromBytes(frame.key!);
+}
+
+function envOr(name: string, fallback: string): string {
+  try {
+    return Deno.env.get(name) ?? fallback;
+  } catch {
+    return fallback;
   }
 }
 

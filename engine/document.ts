@@ -25,9 +25,13 @@ export function encodeDocument(doc: unknown, field = "document"): Uint8Array {
     try {
       bytes = BSON.serialize(doc as Document);
     } catch (error) {
-      throw new PlanckError("invalid_argument", `Cannot encode ${field} as BSON: ${(error as Error).message}`, {
-        field,
-      });
+      throw new PlanckError(
+        "invalid_argument",
+        `Cannot encode ${field} as BSON: ${(error as Error).message}`,
+        {
+          field,
+        },
+      );
     }
   } else {
     throw new PlanckError("invalid_argument", `Invalid ${field}: expected an object`, { field });

@@ -115,9 +115,14 @@ export class GroupCommit {
 
   #fail(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.#failure = new PlanckError("internal", `WAL sync failed, the database must be reopened: ${message}`, {}, {
-      cause: error,
-    });
+    this.#failure = new PlanckError(
+      "internal",
+      `WAL sync failed, the database must be reopened: ${message}`,
+      {},
+      {
+        cause: error,
+      },
+    );
     for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failure);
   }
 }

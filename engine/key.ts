@@ -28,9 +28,15 @@ export function keyFromBytes(bytes: Uint8Array, offset = 0): Key {
   return s;
 }
 
-/** Writes a key's 16 bytes into `target` at `offset` (or a new array). */
+/** Hex digit value by char code (lowercase canonical keys only). */
+const NIBBLE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
+
+/** Writes a canonical key's 16 bytes into `target` at `offset` (or a new array). */
 export function keyToBytes(key: Key, target: Uint8Array = new Uint8Array(KEY_BYTES), offset = 0): Uint8Array {
-  for (let i = 0; i < KEY_BYTES; i++) target[offset + i] = parseInt(key.substr(i * 2, 2), 16);
+  for (let i = 0; i < KEY_BYTES; i++) {
+    target[offset + i] = (NIBBLE[key.charCodeAt(2 * i)] << 4) | NIBBLE[key.charCodeAt(2 * i + 1)];
+  }
   return target;
 }
 
@@ -44,7 +50,8 @@ export type KeyInput = string | Uint8Array | bigint;
 export function parseKey(input: KeyInput, field = "key"): Key {
   if (typeof input === "string") {
     let s = input.toLowerCase();
-    if (s.startsWith("0x")) s = s.slice(2).padStart(32, "0");
+    // "0x" needs at least one digit after it: a bare "0x" is not the zero key.
+    if (s.startsWith("0x") && s.length > 2) s = s.slice(2).padStart(32, "0");
     if (KEY_PATTERN.test(s)) return s;
     throw new PlanckError(
       "invalid_argument",
@@ -54,13 +61,18 @@ export function parseKey(input: KeyInput, field = "key"): Key {
   }
   if (input instanceof Uint8Array) {
     if (input.length === KEY_BYTES) return keyFromBytes(input);
-    throw new PlanckError("invalid_argument", `Invalid key: expected 16 bytes but got ${input.length}`, { field });
+    throw new PlanckError("invalid_argument", `Invalid key: expected 16 bytes but got ${input.length}`, {
+      field,
+    });
   }
   if (typeof input === "bigint") {
     if (input >= 0n && input < (1n << 128n)) return input.toString(16).padStart(32, "0");
     throw new PlanckError("invalid_argument", `Invalid key ${input}: outside the u128 range`, { field });
   }
-  throw new PlanckError("invalid_argument", `Invalid key: expected a string, 16 bytes or a bigint`, { field });
+  const given = typeof input === "number" ? `${input}` : `of type ${input === null ? "null" : typeof input}`;
+  throw new PlanckError("invalid_argument", `Invalid key ${given}: expected a string, 16 bytes or a bigint`, {
+    field,
+  });
 }
 
 /** Generates time-ordered keys; monotonic within one generator. */

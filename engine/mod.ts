@@ -15,7 +15,13 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export { type Database, type DatabaseOptions, type DatabaseStats, openDatabase, type ScanOptions } from "./database.ts";
+export {
+  type Database,
+  type DatabaseOptions,
+  type DatabaseStats,
+  openDatabase,
+  type ScanOptions,
+} from "./database.ts";
 export { batch, type BatchResult, stageWrite, Store, type WriteOp } from "./store.ts";
 export { CorruptionError, type ErrorCode, type ErrorLocation, PlanckError } from "./errors.ts";
 export { type Key, KEY_MAX, KEY_MIN, type KeyInput, parseKey } from "./key.ts";

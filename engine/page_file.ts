@@ -160,7 +160,10 @@ export class PageFile {
   writePages(firstPage: number, bytes: Uint8Array): void {
     assert(bytes.length % PAGE_BYTES === 0, "writes are whole pages");
     for (let at = 0; at < bytes.length; at += PAGE_BYTES) {
-      assert(pageFault(bytes.subarray(at, at + PAGE_BYTES), firstPage + at / PAGE_BYTES) === undefined, "sealed");
+      assert(
+        pageFault(bytes.subarray(at, at + PAGE_BYTES), firstPage + at / PAGE_BYTES) === undefined,
+        "sealed",
+      );
     }
     try {
       this.#file.seekSync(firstPage * PAGE_BYTES, Deno.SeekMode.Start);
@@ -236,7 +239,9 @@ export function decodeMeta(page: Uint8Array, length: number, slot: number): Meta
   }
   const version = dv.getUint32(META_VERSION_OFFSET, true);
   if (version > BTREE_FORMAT_VERSION) return { state: "newer", version };
-  if (dv.getUint32(META_PAGE_BYTES_OFFSET, true) !== PAGE_BYTES) return { state: "invalid", reason: "page size" };
+  if (dv.getUint32(META_PAGE_BYTES_OFFSET, true) !== PAGE_BYTES) {
+    return { state: "invalid", reason: "page size" };
+  }
   const userMetaLength = dv.getUint16(META_USER_META_LENGTH_OFFSET, true);
   if (userMetaLength > BTREE_USER_META_BYTES_MAX) return { state: "invalid", reason: "user meta length" };
   const meta: MetaPage = {

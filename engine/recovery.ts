@@ -112,12 +112,18 @@ export function recoverWal(dir: string, options: RecoverOptions): RecoveredWal {
     if (typeof header === "string") {
       if (fail(0, header)) break;
     } else if (expected !== 0 && header.firstLsn !== expected) {
-      if (fail(0, `segment starts at LSN ${header.firstLsn}, expected ${expected} (a segment is missing)`)) break;
+      if (fail(0, `segment starts at LSN ${header.firstLsn}, expected ${expected} (a segment is missing)`)) {
+        break;
+      }
     }
     // Skip reading a segment wholly below the checkpoint (the next one starts at or before it).
     const nextHeader = last ? null : readHeader(files[i + 1].path);
     if (nextHeader !== null && nextHeader.firstLsn - 1 <= options.checkpointLsn) {
-      segments.push({ sequence: file.sequence, firstLsn: (header as { firstLsn: number }).firstLsn, path: file.path });
+      segments.push({
+        sequence: file.sequence,
+        firstLsn: (header as { firstLsn: number }).firstLsn,
+        path: file.path,
+      });
       expected = nextHeader.firstLsn;
       continue;
     }

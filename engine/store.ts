@@ -35,7 +35,9 @@ export function stageWrite(db: Database, writes: WriteSet, op: WriteOp): Key | n
       const key = op.key === undefined ? db.newKey() : parseKey(op.key);
       const value = encodeDocument(op.doc);
       if (op.key !== undefined && writes.read(store.id, key) !== undefined) {
-        throw new PlanckError("conflict", `Key "${key}" already exists in store "${store.name}"`, { field: "key" });
+        throw new PlanckError("conflict", `Key "${key}" already exists in store "${store.name}"`, {
+          field: "key",
+        });
       }
       writes.put(store.id, key, value);
       return key;
@@ -70,14 +72,18 @@ export function stageWrite(db: Database, writes: WriteSet, op: WriteOp): Key | n
       return key;
     }
     default:
-      throw new PlanckError("invalid_argument", `Unknown write op "${(op as { op: string }).op}"`, { field: "op" });
+      throw new PlanckError("invalid_argument", `Unknown write op "${(op as { op: string }).op}"`, {
+        field: "op",
+      });
   }
 }
 
 function requireExisting(writes: WriteSet, store: { id: number; name: string }, key: Key): Uint8Array {
   const current = writes.read(store.id, key);
   if (current === undefined) {
-    throw new PlanckError("not_found", `No document with key "${key}" in store "${store.name}"`, { field: "key" });
+    throw new PlanckError("not_found", `No document with key "${key}" in store "${store.name}"`, {
+      field: "key",
+    });
   }
   return current;
 }
@@ -146,7 +152,9 @@ export class Store {
   scanRaw(options: ScanOptions = {}): [Key, Uint8Array][] {
     const limit = options.limit ?? SCAN_ROWS_MAX;
     if (!Number.isInteger(limit) || limit < 0 || limit > SCAN_ROWS_MAX) {
-      throw new PlanckError("invalid_argument", `Invalid limit ${limit}: 0 to ${SCAN_ROWS_MAX}`, { field: "limit" });
+      throw new PlanckError("invalid_argument", `Invalid limit ${limit}: 0 to ${SCAN_ROWS_MAX}`, {
+        field: "limit",
+      });
     }
     const from = options.from === undefined ? undefined : parseKey(options.from, "from");
     const to = options.to === undefined ? undefined : parseKey(options.to, "to");

@@ -16,9 +16,9 @@ import {
   encodeFrame,
   encodeSegmentHeader,
   FRAME_HEADER_BYTES,
+  frameBytes,
   type FrameInput,
   FrameKind,
-  frameBytes,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from "./wal_format.ts";

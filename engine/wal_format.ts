@@ -51,6 +51,8 @@ export interface FrameInput {
   /** 16 bytes, or undefined for frames without a key (written as zeros). */
   key?: Uint8Array;
   value?: Uint8Array;
+  /** The key as 32 hex digits when the caller has it (saves decoding it again on apply). */
+  hexKey?: string;
 }
 
 /** Bytes `frame` takes on disk. */

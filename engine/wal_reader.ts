@@ -4,7 +4,13 @@
  * a frame is valid when its length fits the file, its CRC matches and its LSN is the next one; a
  * group counts only when its commit marker is valid; the first invalid frame ends the segment.
  */
-import { decodeFrame, decodeSegmentHeader, type Frame, FrameKind, SEGMENT_HEADER_BYTES } from "./wal_format.ts";
+import {
+  decodeFrame,
+  decodeSegmentHeader,
+  type Frame,
+  FrameKind,
+  SEGMENT_HEADER_BYTES,
+} from "./wal_format.ts";
 
 /** A committed group: its frames (without the commit marker) and the marker's LSN. */
 export interface Group {
@@ -42,7 +48,13 @@ const FAULT_TEXT: Record<string, string> = {
 export function scanSegment(bytes: Uint8Array, expectedLsn: number): SegmentScan {
   const header = decodeSegmentHeader(bytes);
   if (typeof header === "string") {
-    return { groups: [], validEnd: 0, fault: { offset: 0, reason: header }, discardedBytes: bytes.length, firstLsn: null };
+    return {
+      groups: [],
+      validEnd: 0,
+      fault: { offset: 0, reason: header },
+      discardedBytes: bytes.length,
+      firstLsn: null,
+    };
   }
   let next = expectedLsn === 0 ? header.firstLsn : expectedLsn;
   const groups: Group[] = [];

@@ -3,7 +3,7 @@
  * read-your-writes over the database's committed state. Committing it turns each written key's
  * final version into one WAL frame; all of them share one commit marker.
  */
-import { FrameKind, type FrameInput } from "./wal_format.ts";
+import { type FrameInput, FrameKind } from "./wal_format.ts";
 import { type Key, keyToBytes } from "./key.ts";
 
 /** Reads committed state: a document's bytes, or undefined when the key has no live version. */
@@ -65,8 +65,14 @@ export class WriteSet {
     for (const write of this.#writes.values()) {
       frames.push(
         write.value === null
-          ? { kind: FrameKind.delete, storeId: write.storeId, key: keyToBytes(write.key) }
-          : { kind: FrameKind.put, storeId: write.storeId, key: keyToBytes(write.key), value: write.value },
+          ? { kind: FrameKind.delete, storeId: write.storeId, key: keyToBytes(write.key), hexKey: write.key }
+          : {
+            kind: FrameKind.put,
+            storeId: write.storeId,
+            key: keyToBytes(write.key),
+            value: write.value,
+            hexKey: write.key,
+          },
       );
     }
     return frames;

@@ -27,7 +27,9 @@ const DEFAULT_PEERS = "planck,sqlite-full,lmdb,leveldb,denokv";
 /** The 1-, 5- and 15-minute load averages: the machine is shared, so every run records them. */
 function loadAverage(): string {
   try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(
+      " ",
+    );
   } catch {
     return "?";
   }
@@ -45,15 +47,20 @@ async function installPeerPackages(): Promise<void> {
   }).output();
   if (!output.success) {
     // Keep going: a peer whose package is missing fails at load and the harness reports it.
-    const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
-    console.error(`bench: deno install failed (exit ${output.code}); continuing:\n${text.slice(-3000)}`);
+    const text = new TextDecoder().decode(output.stderr) +
+      new TextDecoder().decode(output.stdout);
+    console.error(
+      `bench: deno install failed (exit ${output.code}); continuing:\n${text.slice(-3000)}`,
+    );
   }
 }
 
 /** Runs bench/peers/main.ts; its progress goes to our stderr, its markdown to the results files. */
 async function runPeers(args: string[]): Promise<number> {
   const argv = ["run", "-A", "--unstable-kv", "main.ts", ...args];
-  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}  (cwd ${PEERS_DIR})`);
+  console.error(
+    `bench: ${Deno.execPath()} ${argv.join(" ")}  (cwd ${PEERS_DIR})`,
+  );
   const child = new Deno.Command(Deno.execPath(), {
     args: argv,
     cwd: PEERS_DIR,
@@ -67,53 +74,69 @@ async function runPeers(args: string[]): Promise<number> {
 /** The argument list for main.ts: the caller's flags, plus the default peers and data directory. */
 function peersArgs(args: readonly string[]): string[] {
   const out = [...args];
-  if (!out.some((a) => a.startsWith("--peers="))) out.push(`--peers=${DEFAULT_PEERS}`);
+  if (!out.some((a) => a.startsWith("--peers="))) {
+    out.push(`--peers=${DEFAULT_PEERS}`);
+  }
   if (!out.some((a) => a.startsWith("--data="))) out.push(`--data=${DATA_DIR}`);
   return out;
+}
+
+/** What one run of main.ts produced: its results JSON and its markdown tables. */
+interface PeersOutput {
+  json: { meta: Record<string, unknown>; results: PeerResult[] };
+  markdown: string;
+}
+
+/** Reads main.ts's results; exits when there are none (main.ts failed before writing them). */
+async function readPeersOutput(base: string, code: number): Promise<PeersOutput> {
+  try {
+    const json = JSON.parse(await Deno.readTextFile(`${base}.json`));
+    const markdown = (await Deno.readTextFile(`${base}.md`)).trimEnd();
+    return { json, markdown };
+  } catch (error) {
+    console.error(`bench: bench/peers/main.ts exited ${code} without results: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}
+
+/** A warning when the machine was busier than its cores during the run, else undefined. */
+function noiseWarning(results: readonly PeerResult[]): string | undefined {
+  const loads = results.map((r) => Number(r.loadavgBefore)).filter((x) => Number.isFinite(x));
+  const cores = navigator.hardwareConcurrency;
+  if (loads.length === 0 || Math.max(...loads) <= cores) return undefined;
+  return `**Noisy run:** the 1-minute load average before a peer ranged ${Math.min(...loads)}–` +
+    `${Math.max(...loads)} on ${cores} cores (other work on the machine). Peers that ran under more load ` +
+    "are depressed, which moves their ratios; prefer a run on a quiet machine.";
 }
 
 async function main(): Promise<void> {
   const args = peersArgs(Deno.args);
   const mode = args.includes("--quick") ? "quick" : "latest";
-  const peersResults = `${PEERS_DIR}/results/${mode}`;
-  const loadBefore = loadAverage();
+  const base = `${PEERS_DIR}/results/${mode}`;
+  const loadAverageBefore = loadAverage();
   await installPeerPackages();
   // Stale results must not pass for this run's: remove them first.
-  for (const ext of ["json", "md"]) await Deno.remove(`${peersResults}.${ext}`).catch(() => {});
+  for (const ext of ["json", "md"]) await Deno.remove(`${base}.${ext}`).catch(() => {});
   const started = performance.now();
-  const code = await runPeers(args);
+  const exitCode = await runPeers(args);
   const wallSec = Math.round((performance.now() - started) / 1000);
-  let peersJson: { meta: Record<string, unknown>; results: PeerResult[] };
-  let peersMarkdown: string;
-  try {
-    peersJson = JSON.parse(await Deno.readTextFile(`${peersResults}.json`));
-    peersMarkdown = (await Deno.readTextFile(`${peersResults}.md`)).trimEnd();
-  } catch (error) {
-    console.error(`bench: bench/peers/main.ts exited ${code} without results: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-  const targets = evaluateTargets(peersJson.results);
-  const run = {
-    args,
-    loadAverageBefore: loadBefore,
-    loadAverageAfter: loadAverage(),
-    wallSec,
-    exitCode: code,
-  };
+  const peers = await readPeersOutput(base, exitCode);
+  const targets = evaluateTargets(peers.json.results);
+  const run = { args, loadAverageBefore, loadAverageAfter: loadAverage(), wallSec, exitCode };
+  const warning = noiseWarning(peers.json.results);
   const markdown = [
-    peersMarkdown,
-    renderRatioTable(peersJson.results),
+    peers.markdown,
+    renderRatioTable(peers.json.results),
     renderTargets(targets),
-    `Run: \`deno task bench ${Deno.args.join(" ")}\`` +
-    ` → bench/peers/main.ts ${args.join(" ")}; wall ${wallSec} s; load average (1/5/15 min) ` +
-    `${run.loadAverageBefore} before, ${run.loadAverageAfter} after (2 shared cores).`,
+    ...(warning === undefined ? [] : [warning]),
+    `Run: \`${["deno task bench", ...Deno.args].join(" ")}\` → bench/peers/main.ts ` +
+    `${args.join(" ").replaceAll(ROOT, "")}; wall ${wallSec} s; load average (1/5/15 min) ` +
+    `${loadAverageBefore} before, ${run.loadAverageAfter} after.`,
   ].join("\n\n") + "\n";
   await Deno.mkdir(RESULTS_DIR, { recursive: true });
   await Deno.writeTextFile(`${RESULTS_DIR}/${mode}.md`, markdown);
-  await Deno.writeTextFile(
-    `${RESULTS_DIR}/${mode}.json`,
-    JSON.stringify({ ...peersJson, run, targets }, null, 2) + "\n",
-  );
+  const json = JSON.stringify({ ...peers.json, run, targets }, null, 2);
+  await Deno.writeTextFile(`${RESULTS_DIR}/${mode}.json`, json + "\n");
   console.log(markdown);
   console.error(`bench: wrote bench/results/${mode}.md and ${mode}.json`);
 }

@@ -27,7 +27,9 @@ interface Bound {
 }
 
 /** Evaluates every target against `results`. */
-export function evaluateTargets(results: readonly PeerResult[]): TargetOutcome[] {
+export function evaluateTargets(
+  results: readonly PeerResult[],
+): TargetOutcome[] {
   const planck = results.find((r) => r.peer === SUBJECT);
   const of = (peer: string, phase: string, field: string): Bound => {
     const result = results.find((r) => r.peer === peer);
@@ -55,10 +57,30 @@ export function evaluateTargets(results: readonly PeerResult[]): TargetOutcome[]
       own("w1", "opsPerSec"),
       of("sqlite-full", "w1", "opsPerSec"),
     ),
-    atLeast(`W6 writes/s ≥ ${W6_WRITES_FACTOR}× best other peer`, false, own("w6", "writesPerSec"), w6Bound),
-    atLeast("W3 get ops/s ≥ lmdb", false, own("w3", "opsPerSec"), of("lmdb", "w3", "opsPerSec")),
-    atMost("no acknowledged write lost after SIGKILL", false, own("recover", "lost"), fixed(0)),
-    atLeast("W2 batched docs/s ≥ leveldb", true, own("w2", "docsPerSec"), of("leveldb", "w2", "docsPerSec")),
+    atLeast(
+      `W6 writes/s ≥ ${W6_WRITES_FACTOR}× best other peer`,
+      false,
+      own("w6", "writesPerSec"),
+      w6Bound,
+    ),
+    atLeast(
+      "W3 get ops/s ≥ lmdb",
+      false,
+      own("w3", "opsPerSec"),
+      of("lmdb", "w3", "opsPerSec"),
+    ),
+    atMost(
+      "no acknowledged write lost after SIGKILL",
+      false,
+      own("recover", "lost"),
+      fixed(0),
+    ),
+    atLeast(
+      "W2 batched docs/s ≥ leveldb",
+      true,
+      own("w2", "docsPerSec"),
+      of("leveldb", "w2", "docsPerSec"),
+    ),
     atLeast(
       `W4 scan docs/s ≥ ${formatNumber(W4_DOCS_PER_SEC_MIN)}`,
       true,
@@ -83,7 +105,12 @@ export function evaluateTargets(results: readonly PeerResult[]): TargetOutcome[]
       own("recover", "openAndFirstGetMs"),
       fixed(REOPEN_MS_MAX),
     ),
-    atMost("W5 count ms ≤ sqlite-full", true, own("w5", "countMs"), of("sqlite-full", "w5", "countMs")),
+    atMost(
+      "W5 count ms ≤ sqlite-full",
+      true,
+      own("w5", "countMs"),
+      of("sqlite-full", "w5", "countMs"),
+    ),
     atLeast(
       "W5 fetch docs/s ≥ lmdb",
       true,
@@ -95,20 +122,33 @@ export function evaluateTargets(results: readonly PeerResult[]): TargetOutcome[]
 
 /** The targets as a markdown block. */
 export function renderTargets(outcomes: readonly TargetOutcome[]): string {
-  const lines = ["### Targets (open issues)", "", "| target | verdict | detail |", "|---|---|---|"];
+  const lines = [
+    "### Targets (open issues)",
+    "",
+    "| target | verdict | detail |",
+    "|---|---|---|",
+  ];
   for (const t of outcomes) {
-    lines.push(`| ${t.target}${t.nextIssue ? " (next issue)" : ""} | **${t.verdict}** | ${t.detail} |`);
+    lines.push(
+      `| ${t.target}${t.nextIssue ? " (next issue)" : ""} | **${t.verdict}** | ${t.detail} |`,
+    );
   }
   return lines.join("\n");
 }
 
 /** The highest figure among the stores other than Planck, with its peer's name. */
-function bestOther(results: readonly PeerResult[], phase: string, field: string): Bound {
+function bestOther(
+  results: readonly PeerResult[],
+  phase: string,
+  field: string,
+): Bound {
   let best: Bound = { value: undefined, source: "no other store in this run" };
   for (const r of results) {
     if (r.peer === SUBJECT || NOT_A_STORE.has(r.peer)) continue;
     const value = figure(r, phase, field);
-    if (value !== undefined && (best.value === undefined || value > best.value)) {
+    if (
+      value !== undefined && (best.value === undefined || value > best.value)
+    ) {
       best = { value, source: `${r.peer} (${formatNumber(value)})` };
     }
   }
@@ -121,7 +161,9 @@ function atLeast(
   planck: number | undefined,
   bound: Bound,
 ): TargetOutcome {
-  if (planck === undefined || bound.value === undefined) return missing(target, nextIssue, planck, bound);
+  if (planck === undefined || bound.value === undefined) {
+    return missing(target, nextIssue, planck, bound);
+  }
   const pass = planck >= bound.value;
   const margin = bound.value === 0
     ? ""
@@ -136,8 +178,15 @@ function atLeast(
   };
 }
 
-function atMost(target: string, nextIssue: boolean, planck: number | undefined, bound: Bound): TargetOutcome {
-  if (planck === undefined || bound.value === undefined) return missing(target, nextIssue, planck, bound);
+function atMost(
+  target: string,
+  nextIssue: boolean,
+  planck: number | undefined,
+  bound: Bound,
+): TargetOutcome {
+  if (planck === undefined || bound.value === undefined) {
+    return missing(target, nextIssue, planck, bound);
+  }
   const pass = planck <= bound.value;
   const margin = bound.value === 0
     ? ""
@@ -159,11 +208,21 @@ function missing(
   bound: Bound,
 ): TargetOutcome {
   const why = planck === undefined ? "Planck has no figure" : `no bound: ${bound.source}`;
-  return { target, nextIssue, verdict: "n/a", planck, required: bound.value, detail: why };
+  return {
+    target,
+    nextIssue,
+    verdict: "n/a",
+    planck,
+    required: bound.value,
+    detail: why,
+  };
 }
 
 function show(value: number): string {
-  return formatNumber(value, Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 2);
+  return formatNumber(
+    value,
+    Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 2,
+  );
 }
 
 function percent(fraction: number): string {

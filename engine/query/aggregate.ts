@@ -103,6 +103,37 @@ class ExtremeAccumulator implements Accumulator {
   }
 }
 
+/** A canonical id for a number: equal ids exactly for numbers equal in the total order. */
+function numericId(value: number | bigint): string {
+  if (typeof value === "bigint") {
+    return value >= -9007199254740991n && value <= 9007199254740991n ? `d${Number(value)}` : `d${value}`;
+  }
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return `d${BigInt(value)}`;
+  return `d${value === 0 ? 0 : value}`; // String(-0) is "0" already; NaN and Infinity spell out
+}
+
+/** A Map key for a group value: equal keys exactly for values equal in the total order. */
+function groupId(value: unknown, writer: ByteWriter): string {
+  switch (typeof value) {
+    case "string":
+      return "s" + value;
+    case "number":
+    case "bigint":
+      return numericId(value);
+    case "boolean":
+      return value ? "t" : "f";
+  }
+  if (value === null) return "n";
+  if (typeRank(value) === TypeRank.number) return numericId(toNumeric(value));
+  // Other types: the index encoding, one char per byte (equal bytes = equal values).
+  writer.reset();
+  writeValue(writer, value);
+  const bytes = writer.finish();
+  let id = "e";
+  for (let i = 0; i < bytes.length; i++) id += String.fromCharCode(bytes[i]);
+  return id;
+}
+
 function createAccumulator(aggregate: Aggregate): Accumulator {
   switch (aggregate.fn) {
     case "count":
@@ -135,6 +166,7 @@ export class Aggregator {
   readonly #fieldGetters: (PathGetter | undefined)[];
   readonly #groups = new Map<string, Group>();
   readonly #groupsMax: number;
+  readonly #writer = new ByteWriter();
 
   constructor(spec: AggregateSpec, options: { groupsMax?: number } = {}) {
     this.#groupPaths = spec.groupBy ?? [];
@@ -158,13 +190,21 @@ export class Aggregator {
   }
 
   #groupOf(doc: Document, key: string): Group {
-    if (this.#groupPaths.length === 0) return this.#groups.get("")!;
-    const values = this.#groupGetters.map((get) => get(doc, key) ?? null);
-    const writer = new ByteWriter();
-    for (const value of values) writeValue(writer, value);
-    const bytes = writer.finish();
-    let id = "";
-    for (let i = 0; i < bytes.length; i++) id += String.fromCharCode(bytes[i]);
+    const getters = this.#groupGetters;
+    if (getters.length === 0) return this.#groups.get("")!;
+    let values: unknown[];
+    let id: string;
+    if (getters.length === 1) {
+      values = [getters[0](doc, key) ?? null];
+      id = groupId(values[0], this.#writer);
+    } else {
+      values = getters.map((get) => get(doc, key) ?? null);
+      id = "";
+      for (const value of values) {
+        const part = groupId(value, this.#writer);
+        id += `${part.length}:${part}`;
+      }
+    }
     let group = this.#groups.get(id);
     if (group === undefined) {
       if (this.#groups.size >= this.#groupsMax) {
@@ -189,13 +229,16 @@ export class Aggregator {
     }
   }
 
-  /** The result rows, sorted by group key. */
+  /** The result rows, sorted by group key (the group values in the total order). */
   rows(): AggregateRow[] {
-    // Group ids are the index encoding of the group values, one char per byte: string order
-    // equals byte order equals the total order.
-    const ids = [...this.#groups.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return ids.map((id) => {
-      const group = this.#groups.get(id)!;
+    const groups = [...this.#groups.values()].sort((a, b) => {
+      for (let i = 0; i < a.values.length; i++) {
+        const order = compareValues(a.values[i], b.values[i]);
+        if (order !== 0) return order;
+      }
+      return 0;
+    });
+    return groups.map((group) => {
       const row: AggregateRow = { group: {} };
       this.#groupPaths.forEach((path, i) => (row.group[path] = group.values[i]));
       this.#aliases.forEach((alias, i) => (row[alias] = group.accumulators[i].result()));

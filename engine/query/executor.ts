@@ -16,7 +16,10 @@ export async function executeQuery(db: Database, query: QueryDocument): Promise<
       return doc === undefined ? null : { key: query.key, ...doc };
     }
     case "insert": {
-      const result = await batch(db, query.documents.map((doc) => ({ op: "insert", store: query.store, doc })));
+      const result = await batch(
+        db,
+        query.documents.map((doc) => ({ op: "insert", store: query.store, doc })),
+      );
       return { inserted: result.keys };
     }
     case "createStore":
@@ -32,6 +35,8 @@ export async function executeQuery(db: Database, query: QueryDocument): Promise<
       return rows.map(([key, bytes]) => ({ key, ...decodeDocument(bytes) }));
     }
     default:
-      throw new PlanckError("invalid_argument", `Query op "${query.op}" is not supported yet`, { field: "op" });
+      throw new PlanckError("invalid_argument", `Query op "${query.op}" is not supported yet`, {
+        field: "op",
+      });
   }
 }

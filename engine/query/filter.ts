@@ -48,7 +48,8 @@ export function compileRegex(pattern: string, flags: string | undefined, field: 
   if (pattern.length > REGEX_PATTERN_LENGTH_MAX) {
     throw new PlanckError(
       "limit_exceeded",
-      `Regex pattern of ${pattern.length} characters exceeds REGEX_PATTERN_LENGTH_MAX (${REGEX_PATTERN_LENGTH_MAX})`,
+      `Regex pattern of ${pattern.length} characters exceeds ` +
+        `REGEX_PATTERN_LENGTH_MAX (${REGEX_PATTERN_LENGTH_MAX})`,
       { field: `${field}.pattern`, limit: "REGEX_PATTERN_LENGTH_MAX" },
     );
   }
@@ -59,7 +60,8 @@ export function compileRegex(pattern: string, flags: string | undefined, field: 
     if (!REGEX_FLAGS_ALLOWED.includes(flag) || flagText.indexOf(flag) !== i || unicodeTwice) {
       throw new PlanckError(
         "invalid_argument",
-        `Invalid regex flags "${flagText}": expected distinct flags from "${REGEX_FLAGS_ALLOWED}", not both u and v`,
+        `Invalid regex flags "${flagText}": ` +
+          `expected distinct flags from "${REGEX_FLAGS_ALLOWED}", not both u and v`,
         { field: `${field}.flags` },
       );
     }

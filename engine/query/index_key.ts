@@ -39,17 +39,36 @@ export type IndexDirection = "asc" | "desc";
 /** Bytes of the byte-length header for a bigint delta (see writeDelta): at most 127 bytes. */
 const DELTA_BYTES_MAX = 127;
 
-/** A growable byte buffer. */
+/** Doubles are read through a little-endian view (every Deno target is little-endian). */
+const DOUBLE = new Float64Array(1);
+const DOUBLE_BYTES = new Uint8Array(DOUBLE.buffer);
+assert(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, "the host is little-endian");
+
+/** Capacity above which a reset writer drops its buffer (after one huge value). */
+const WRITER_BYTES_KEPT_MAX = 64 * 1024;
+
+/** A growable byte buffer with the primitive writes of the encoding. */
 export class ByteWriter {
-  #bytes = new Uint8Array(64);
+  #bytes: Uint8Array;
   #length = 0;
+
+  constructor(capacity = 64) {
+    this.#bytes = new Uint8Array(capacity);
+  }
 
   /** Bytes written so far. */
   get length(): number {
     return this.#length;
   }
 
-  #reserve(extra: number): void {
+  /** Forgets the bytes written (keeps a moderate buffer). */
+  reset(): void {
+    this.#length = 0;
+    if (this.#bytes.length > WRITER_BYTES_KEPT_MAX) this.#bytes = new Uint8Array(256);
+  }
+
+  /** Ensures room for `extra` more bytes. */
+  reserve(extra: number): void {
     if (this.#length + extra <= this.#bytes.length) return;
     let size = this.#bytes.length * 2;
     while (size < this.#length + extra) size *= 2;
@@ -60,15 +79,68 @@ export class ByteWriter {
 
   /** Appends one byte. */
   byte(value: number): void {
-    this.#reserve(1);
+    if (this.#length === this.#bytes.length) this.reserve(1);
     this.#bytes[this.#length++] = value;
   }
 
   /** Appends bytes. */
   bytes(values: Uint8Array): void {
-    this.#reserve(values.length);
+    this.reserve(values.length);
     this.#bytes.set(values, this.#length);
     this.#length += values.length;
+  }
+
+  /** Appends a double as 8 bytes whose unsigned order is numeric order; NaN is 8 zero bytes (first). */
+  orderedDouble(value: number): void {
+    this.reserve(8);
+    const out = this.#bytes;
+    let p = this.#length;
+    this.#length += 8;
+    if (value !== value) {
+      out.fill(0, p, p + 8);
+      return;
+    }
+    DOUBLE[0] = value === 0 ? 0 : value; // -0 encodes as 0
+    if (DOUBLE_BYTES[7] & 0x80) {
+      for (let i = 7; i >= 0; i--) out[p++] = ~DOUBLE_BYTES[i] & 0xff; // negative: flip all bits
+    } else {
+      out[p++] = DOUBLE_BYTES[7] ^ 0x80; // positive: flip the sign bit
+      for (let i = 6; i >= 0; i--) out[p++] = DOUBLE_BYTES[i];
+    }
+  }
+
+  /** Appends generalized UTF-8 (lone surrogates as 3-byte sequences), 0x00 escaped, no terminator. */
+  stringBody(value: string): void {
+    this.reserve(value.length * 3);
+    const out = this.#bytes;
+    let p = this.#length;
+    for (let i = 0; i < value.length; i++) {
+      let c = value.charCodeAt(i);
+      if (c < 0x80) {
+        out[p++] = c;
+        if (c === 0) out[p++] = 0xff; // 0x00 0xFF sorts after the terminator 0x00 0x01
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
+        const low = value.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+          i++;
+        }
+      }
+      if (c < 0x800) {
+        out[p++] = 0xc0 | (c >> 6);
+      } else if (c < 0x10000) {
+        out[p++] = 0xe0 | (c >> 12);
+        out[p++] = 0x80 | ((c >> 6) & 0x3f);
+      } else {
+        out[p++] = 0xf0 | (c >> 18);
+        out[p++] = 0x80 | ((c >> 12) & 0x3f);
+        out[p++] = 0x80 | ((c >> 6) & 0x3f);
+      }
+      out[p++] = 0x80 | (c & 0x3f);
+    }
+    this.#length = p;
   }
 
   /** Complements the bytes from `start` to the end (for a descending field). */
@@ -79,22 +151,6 @@ export class ByteWriter {
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.#bytes.slice(0, this.#length);
-  }
-}
-
-const scratch = new DataView(new ArrayBuffer(8));
-
-/** Writes a double as 8 bytes whose unsigned order is numeric order; NaN is 8 zero bytes (first). */
-function writeOrderedDouble(writer: ByteWriter, value: number): void {
-  if (value !== value) {
-    for (let i = 0; i < 8; i++) writer.byte(0);
-    return;
-  }
-  scratch.setFloat64(0, value === 0 ? 0 : value); // -0 encodes as 0
-  const negative = (scratch.getUint8(0) & 0x80) !== 0;
-  for (let i = 0; i < 8; i++) {
-    const b = scratch.getUint8(i);
-    writer.byte(negative ? ~b & 0xff : i === 0 ? b ^ 0x80 : b);
   }
 }
 
@@ -137,43 +193,19 @@ function writeDelta(writer: ByteWriter, delta: bigint): void {
 function writeNumber(writer: ByteWriter, value: number | bigint): void {
   writer.byte(IndexTag.number);
   if (typeof value === "number") {
-    writeOrderedDouble(writer, value);
+    writer.orderedDouble(value);
     writer.byte(0x80);
     return;
   }
   let rounded = Number(value);
   if (!Number.isFinite(rounded)) rounded = rounded > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
-  writeOrderedDouble(writer, rounded);
+  writer.orderedDouble(rounded);
   writeDelta(writer, value - BigInt(rounded));
 }
 
-/** Writes one escaped byte: 0x00 becomes 0x00 0xFF so the terminator 0x00 0x01 sorts first. */
-function writeEscaped(writer: ByteWriter, b: number): void {
-  writer.byte(b);
-  if (b === 0) writer.byte(0xff);
-}
-
-/** Writes generalized UTF-8 (lone surrogates as 3-byte sequences), escaped, without terminator. */
+/** Writes generalized UTF-8, escaped, without terminator (see ByteWriter.stringBody). */
 export function writeStringBody(writer: ByteWriter, value: string): void {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.codePointAt(i)!;
-    if (c < 0x80) {
-      writeEscaped(writer, c);
-    } else if (c < 0x800) {
-      writer.byte(0xc0 | (c >> 6));
-      writer.byte(0x80 | (c & 0x3f));
-    } else if (c < 0x10000) {
-      writer.byte(0xe0 | (c >> 12));
-      writer.byte(0x80 | ((c >> 6) & 0x3f));
-      writer.byte(0x80 | (c & 0x3f));
-    } else {
-      writer.byte(0xf0 | (c >> 18));
-      writer.byte(0x80 | ((c >> 12) & 0x3f));
-      writer.byte(0x80 | ((c >> 6) & 0x3f));
-      writer.byte(0x80 | (c & 0x3f));
-      i++; // the low surrogate
-    }
-  }
+  writer.stringBody(value);
 }
 
 function writeTerminator(writer: ByteWriter): void {
@@ -206,7 +238,10 @@ function writeArray(writer: ByteWriter, value: readonly unknown[]): void {
 
 function writeBinary(writer: ByteWriter, bytes: Uint8Array): void {
   writer.byte(IndexTag.binary);
-  for (let i = 0; i < bytes.length; i++) writeEscaped(writer, bytes[i]);
+  for (let i = 0; i < bytes.length; i++) {
+    writer.byte(bytes[i]);
+    if (bytes[i] === 0) writer.byte(0xff);
+  }
   writeTerminator(writer);
 }
 
@@ -240,20 +275,23 @@ export function writeValue(writer: ByteWriter, value: unknown): void {
       return writer.byte(value ? IndexTag.true : IndexTag.false);
     case TypeRank.date:
       writer.byte(IndexTag.date);
-      return writeOrderedDouble(writer, (value as Date).getTime());
+      return writer.orderedDouble((value as Date).getTime());
     default:
       return writeString(writer, IndexTag.other, otherString(value));
   }
 }
+
+/** The writer encodeIndexValue and encodeIndexKey reuse: encoding is synchronous and not reentrant. */
+const shared = new ByteWriter(256);
 
 /**
  * Encodes one value so that byte order equals the total order of compare.ts.
  * @throws PlanckError `invalid_argument` for a bigint beyond about ±2^1024 (not indexable)
  */
 export function encodeIndexValue(value: unknown): Uint8Array {
-  const writer = new ByteWriter();
-  writeValue(writer, value);
-  return writer.finish();
+  shared.reset();
+  writeValue(shared, value);
+  return shared.finish();
 }
 
 /**
@@ -270,7 +308,8 @@ export function encodeIndexKey(
 ): Uint8Array {
   assert(values.length === directions.length, "one value per index field");
   assert(docKey.length === KEY_BYTES, "document keys are 16 bytes");
-  const writer = new ByteWriter();
+  const writer = shared;
+  writer.reset();
   for (let i = 0; i < values.length; i++) {
     const start = writer.length;
     writeValue(writer, values[i]);

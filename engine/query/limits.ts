@@ -39,7 +39,7 @@ export const UPDATE_FIELDS_MAX = 1024;
 export const INDEX_FIELDS_MAX = 16;
 /** Longest index name, in UTF-16 code units. */
 export const INDEX_NAME_LENGTH_MAX = 64;
-/** Most rows a full (unindexed, unlimited) sort holds in memory. Memory is about rows × decoded document size. */
+/** Most rows a full (unindexed, unlimited) sort or top-K holds: memory ≈ rows × decoded doc size. */
 export const SORT_ROWS_MAX = 1_000_000;
 /** Most bytes a full sort holds in memory when the caller reports row sizes (see sortRows). */
 export const SORT_BYTES_MAX = 512 * MiB;

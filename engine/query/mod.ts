@@ -27,11 +27,13 @@ export {
 } from "./path.ts";
 export { compileFilter, compileRegex, type Predicate, REGEX_FLAGS_ALLOWED } from "./filter.ts";
 export {
+  ByteWriter,
   decodeIndexKeyDocKey,
   encodeIndexKey,
   encodeIndexValue,
   type IndexDirection,
   IndexTag,
+  writeValue,
 } from "./index_key.ts";
 export {
   type IndexFieldPredicate,

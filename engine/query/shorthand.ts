@@ -17,7 +17,7 @@
 import type { Filter } from "./query_document.ts";
 import { isPlainObject } from "./compare.ts";
 import { validateFilter } from "./validate_filter.ts";
-import { checkPath, describe, expectRecord, invalid, join } from "./validate_value.ts";
+import { checkPath, checkValue, describe, expectRecord, invalid, join } from "./validate_value.ts";
 
 /** Operator names recognized in shorthand objects (`flags` only next to `regex`). */
 export const SHORTHAND_OPS: readonly string[] = [
@@ -77,7 +77,10 @@ function operatorFilter(path: string, op: string, ops: Record<string, unknown>, 
 }
 
 function fieldFilters(path: string, value: unknown, field: string): Filter[] {
-  if (!isOperatorObject(value, field)) return [validateFilter({ field: path, op: "eq", value }, field)];
+  if (!isOperatorObject(value, field)) {
+    checkValue(value, field); // report the shorthand location, not the canonical one
+    return [validateFilter({ field: path, op: "eq", value }, field)];
+  }
   if ("flags" in value && !("regex" in value)) throw invalid(join(field, "flags"), `"flags" needs "regex"`);
   const filters: Filter[] = [];
   for (const op of Object.keys(value)) {

@@ -34,6 +34,8 @@ if (import.meta.main) {
     durability,
     walSegmentBytes: segmentText ? Number(segmentText) : 64 * 1024,
     memtableBytes: Number(Deno.env.get("PLANCK_CRASH_MEMTABLE_BYTES") ?? 0) || undefined,
+    vlogSegmentBytes: 256 * 1024,
+    gcDeadRatio: Number(Deno.env.get("PLANCK_CRASH_GC_RATIO") ?? 0.5),
   });
   await db.createStore("crash", { ifNotExists: true });
   const out = Deno.stdout;
@@ -45,7 +47,12 @@ if (import.meta.main) {
       const size = crashGroupSize(w, group);
       const ops: WriteOp[] = [];
       for (let i = 0; i < size; i++) {
-        ops.push({ op: "insert", store: "crash", key: crashKey(w, group, i), doc: crashDoc(w, group, i, size) });
+        ops.push({
+          op: "insert",
+          store: "crash",
+          key: crashKey(w, group, i),
+          doc: crashDoc(w, group, i, size),
+        });
       }
       await batch(db, ops);
       out.writeSync(encoder.encode(`ack ${w} ${group} ${size}\n`));

@@ -6,7 +6,10 @@
 import { type Database, type DatabaseOptions, openDatabase } from "../../engine/database.ts";
 
 /** Runs `body` with a fresh temp dir and removes it afterwards, whatever happens. */
-export async function withTempDir<T>(body: (dir: string) => Promise<T> | T, prefix = "planck_test_"): Promise<T> {
+export async function withTempDir<T>(
+  body: (dir: string) => Promise<T> | T,
+  prefix = "planck_test_",
+): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix });
   try {
     return await body(dir);
@@ -43,4 +46,27 @@ export function walFiles(dir: string): string[] {
     .filter((entry) => entry.isFile && entry.name.endsWith(".wal"))
     .map((entry) => `${dir}/wal/${entry.name}`)
     .sort();
+}
+
+/** Copies a directory tree (files and folders) from `source` to `target`. */
+export function copyDirSync(source: string, target: string): void {
+  Deno.mkdirSync(target, { recursive: true });
+  for (const entry of Deno.readDirSync(source)) {
+    const from = `${source}/${entry.name}`;
+    const to = `${target}/${entry.name}`;
+    if (entry.isDirectory) copyDirSync(from, to);
+    else if (entry.isFile) Deno.copyFileSync(from, to);
+  }
+}
+
+/**
+ * Takes a crash image of an open database: syncs its WAL, then copies the data directory to
+ * `target`. Opening the copy is what a restart after a power cut at this moment would see (the copy
+ * holds no lock; the memtable was never flushed, so every write since the last flush is replayed
+ * from the WAL). Close checkpoints the WAL away, so recovery tests corrupt copies like this one.
+ */
+export async function crashImage(db: Database, target: string): Promise<string> {
+  await db.sync();
+  copyDirSync(db.dir, target);
+  return target;
 }

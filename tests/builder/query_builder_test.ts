@@ -23,12 +23,15 @@ const orders = from<Order>("orders");
 /** Each case: a builder document and the PQL statement that must compile to the same document. */
 const PARITY: [QueryDocument, string][] = [
   [
-    orders.filter(where("status").eq("open").and(where("amount").gte(10))).orderBy("created", "desc").limit(20)
+    orders.filter(where("status").eq("open").and(where("amount").gte(10))).orderBy("created", "desc").limit(
+      20,
+    )
       .toQuery(),
     'orders.filter(status = "open" and amount >= 10).orderBy(created desc).limit(20)',
   ],
   [
-    orders.filter(where("customer.country").in(["DE", "FR"]).or(where("tags").contains("vip").not())).build.count(),
+    orders.filter(where("customer.country").in(["DE", "FR"]).or(where("tags").contains("vip").not())).build
+      .count(),
     'orders.filter(customer.country in ["DE", "FR"] or not (tags contains "vip")).count()',
   ],
   [
@@ -40,7 +43,9 @@ const PARITY: [QueryDocument, string][] = [
     'orders.filter(note ~ "x" i).exclude(tags)',
   ],
   [
-    orders.filter(where("created").between(new Date("2026-01-01T00:00:00Z"), new Date("2026-02-01T00:00:00Z")))
+    orders.filter(
+      where("created").between(new Date("2026-01-01T00:00:00Z"), new Date("2026-02-01T00:00:00Z")),
+    )
       .skip(40).limit(20).toQuery(),
     'orders.filter(created between date("2026-01-01") and date("2026-02-01")).skip(40).limit(20)',
   ],
@@ -49,7 +54,12 @@ const PARITY: [QueryDocument, string][] = [
     `orders.orderBy(amount desc, created asc).after("${K1}").limit(50)`,
   ],
   [
-    orders.groupBy("status").build.aggregate({ n: count(), total: sum("amount"), avg: avg("amount"), top: max("amount") }),
+    orders.groupBy("status").build.aggregate({
+      n: count(),
+      total: sum("amount"),
+      avg: avg("amount"),
+      top: max("amount"),
+    }),
     "orders.groupBy(status).aggregate(n: count(), total: sum(amount), avg: avg(amount), top: max(amount))",
   ],
   [orders.build.get(K1), `orders.get("${K1}")`],
@@ -73,7 +83,10 @@ const PARITY: [QueryDocument, string][] = [
     }),
     'orders.filter(status = "open" and created < date("2026-01-01")).set({"status": "stale"})',
   ],
-  [orders.filter({ status: "stale" }).build.update({ unset: ["note"] }), 'orders.filter(status = "stale").unset(note)'],
+  [
+    orders.filter({ status: "stale" }).build.update({ unset: ["note"] }),
+    'orders.filter(status = "stale").unset(note)',
+  ],
   [
     orders.filter(where("key").eq(K1)).build.update({ inc: { views: 1 } }),
     `orders.filter(key = "${K1}").inc({"views": 1})`,
@@ -82,17 +95,23 @@ const PARITY: [QueryDocument, string][] = [
   [orders.filter({ status: "cancelled" }).build.delete(), 'orders.filter(status = "cancelled").delete()'],
   [orders.build.delete(K1), `orders.delete("${K1}")`],
   [
-    orders.filter(where("a" as "status").eq("1").and(where("b" as "status").eq("2")).and(where("c" as "status").eq("3")))
+    orders.filter(
+      where("a" as "status").eq("1").and(where("b" as "status").eq("2")).and(where("c" as "status").eq("3")),
+    )
       .toQuery(),
     'orders.filter(a = "1" and b = "2" and c = "3")',
   ],
   [
-    orders.filter(where("a" as "status").eq("1").and(where("b" as "status").eq("2").and(where("c" as "status").eq("3"))))
+    orders.filter(
+      where("a" as "status").eq("1").and(where("b" as "status").eq("2").and(where("c" as "status").eq("3"))),
+    )
       .toQuery(),
     'orders.filter(a = "1" and (b = "2" and c = "3"))',
   ],
   [
-    orders.filter(where("a" as "status").eq("1").and(where("b" as "status").eq("2")).or(where("c" as "status").eq("3")))
+    orders.filter(
+      where("a" as "status").eq("1").and(where("b" as "status").eq("2")).or(where("c" as "status").eq("3")),
+    )
       .toQuery(),
     'orders.filter(a = "1" and b = "2" or c = "3")',
   ],
@@ -102,7 +121,7 @@ const PARITY: [QueryDocument, string][] = [
   ],
   [orders.filter(where("amount").nin([1, 2]).not()).toQuery(), "orders.filter(not amount not in [1, 2])"],
   [
-    orders.filter(where("amount").gt(2 ** 53 + 1 === 2 ** 53 ? 9007199254740993n as unknown as number : 0)).toQuery(),
+    orders.filter(where("amount").gt(9007199254740993n)).toQuery(),
     "orders.filter(amount > 9007199254740993)",
   ],
 ];
@@ -123,9 +142,14 @@ Deno.test("StoreQuery.filter joins repeated filters into one flat and and ignore
   deepStrictEqual(from("s").filter(a).filter(b).filter(c).toQuery().filter, {
     and: [a.toFilter(), b.toFilter(), c.toFilter()],
   });
-  deepStrictEqual(from("s").filter(a.and(b)).filter(c).toQuery().filter, { and: [{ and: [a.toFilter(), b.toFilter()] }, c.toFilter()] });
+  deepStrictEqual(from("s").filter(a.and(b)).filter(c).toQuery().filter, {
+    and: [{ and: [a.toFilter(), b.toFilter()] }, c.toFilter()],
+  });
   deepStrictEqual(from("s").filter({}).toQuery(), { op: "find", store: "s" });
-  deepStrictEqual(from("s").filter({ a: 1, b: { gte: 2 } }).toQuery().filter, where("a").eq(1).and(where("b").gte(2)).toFilter());
+  deepStrictEqual(
+    from("s").filter({ a: 1, b: { gte: 2 } }).toQuery().filter,
+    where("a").eq(1).and(where("b").gte(2)).toFilter(),
+  );
 });
 
 Deno.test("and, or and not build canonical filters", () => {
@@ -142,7 +166,12 @@ Deno.test("StoreQuery is immutable: each call returns a new query", () => {
   const base = from("s").limit(5);
   const narrowed = base.filter({ a: 1 }).limit(1);
   deepStrictEqual(base.toQuery(), { op: "find", store: "s", limit: 5 });
-  deepStrictEqual(narrowed.toQuery(), { op: "find", store: "s", filter: { field: "a", op: "eq", value: 1 }, limit: 1 });
+  deepStrictEqual(narrowed.toQuery(), {
+    op: "find",
+    store: "s",
+    filter: { field: "a", op: "eq", value: 1 },
+    limit: 1,
+  });
 });
 
 /** A transport that records documents and answers from a table. */
@@ -203,7 +232,8 @@ Deno.test("builder imports nothing server-side: only query_document types and it
     const text = await Deno.readTextFile(new URL(`../../builder/${entry.name}`, import.meta.url));
     for (const match of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
       const target = match[1];
-      const allowed = target.startsWith("./") || (target === "../engine/query/query_document.ts" && /^(import|export) type/.test(match[0]));
+      const allowed = target.startsWith("./") ||
+        (target === "../engine/query/query_document.ts" && /^(import|export) type/.test(match[0]));
       ok(allowed, `${entry.name} imports "${target}"`);
     }
   }

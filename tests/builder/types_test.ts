@@ -35,8 +35,20 @@ async function _typeChecks(): Promise<void> {
   orders.filter({ created: { between: [new Date(0), new Date()] }, tags: "vip" });
   orders.orderBy("created", "desc").orderBy("customer.country").select("status", "customer.country");
   orders.groupBy("status").build.aggregate({ n: count(), total: sum("amount"), top: max("created") });
-  orders.build.update({ set: { status: "paid", "customer.country": "DE" }, unset: ["note"], inc: { amount: 1 } });
-  orders.build.insert([{ status: "open", amount: 1, created: new Date(), tags: [], customer: { country: "DE" }, items: [], views: 0n }]);
+  orders.build.update({
+    set: { status: "paid", "customer.country": "DE" },
+    unset: ["note"],
+    inc: { amount: 1 },
+  });
+  orders.build.insert([{
+    status: "open",
+    amount: 1,
+    created: new Date(),
+    tags: [],
+    customer: { country: "DE" },
+    items: [],
+    views: 0n,
+  }]);
   w("amount").gte(10);
   w("tags").contains("vip");
   w("status").in(["open", "paid"]);

@@ -2,7 +2,8 @@
  * Random put/delete/deleteRange/commit/abort/reopen sequences against a sorted-map model. After every
  * commit: check(), full scans both ways, random ranges both ways, random gets, user meta and stats.
  * One seed drives three workloads (short clustered keys, long keys with a tiny cache, appends with
- * range drops). Replay a failure with PLANCK_SEED=<seed>.
+ * range drops), each growing for 60% of its steps and then shrinking. Replay a failure with
+ * PLANCK_SEED=<seed>.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { BTree, type BTreeWriter } from "../../engine/btree.ts";
@@ -36,13 +37,13 @@ interface Workload {
 const WORKLOADS: Workload[] = [{
   name: "short clustered keys",
   key: (random) => {
-    const alphabet = [0x00, 0x01, 0x7f, 0x80, 0xff];
-    const key = new Uint8Array(1 + Math.floor(random() * 7));
+    const alphabet = [0x00, 0x01, 0x02, 0x10, 0x11, 0x40, 0x7e, 0x7f, 0x80, 0x81, 0xc0, 0xfe, 0xff];
+    const key = new Uint8Array(1 + Math.floor(random() * 8));
     for (let i = 0; i < key.length; i++) key[i] = alphabet[Math.floor(random() * alphabet.length)];
     return key;
   },
   valueBytesMax: 40,
-  weights: { put: 50, delete: 20, range: 2, commit: 6, abort: 1, reopen: 1 },
+  weights: { put: 70, delete: 10, range: 1, commit: 4, abort: 0.5, reopen: 0.5 },
 }, {
   name: "long keys, tiny cache",
   pageCacheBytes: 8 * PAGE_BYTES,
@@ -53,7 +54,7 @@ const WORKLOADS: Workload[] = [{
     return key;
   },
   valueBytesMax: BTREE_VALUE_BYTES_MAX,
-  weights: { put: 60, delete: 15, range: 1, commit: 8, abort: 1, reopen: 1 },
+  weights: { put: 60, delete: 15, range: 1, commit: 8, abort: 0.5, reopen: 0.5 },
 }, {
   name: "appends per tree with drops",
   key: (random, step) => {
@@ -65,7 +66,7 @@ const WORKLOADS: Workload[] = [{
     return key;
   },
   valueBytesMax: 12,
-  weights: { put: 70, delete: 10, range: 3, commit: 4, abort: 1, reopen: 1 },
+  weights: { put: 70, delete: 10, range: 3, commit: 4, abort: 0.5, reopen: 0.5 },
 }];
 
 class Run {
@@ -90,7 +91,7 @@ class Run {
   }
 
   pick(step: number): Uint8Array {
-    if (this.pending.size > 0 && this.random() < 0.5) {
+    if (this.pending.size > 0 && this.random() < 0.3) {
       const keys = [...this.pending.values()];
       return keys[Math.floor(this.random() * keys.length)][0];
     }
@@ -104,7 +105,12 @@ class Run {
   }
 
   async step(step: number): Promise<void> {
-    const { put, delete: del, range, commit, abort } = this.workload.weights;
+    // Grow for the first 60% of the run, then shrink, so that every workload splits and merges.
+    const weights = this.workload.weights;
+    const growing = step < OPS_PER_WORKLOAD * 0.6;
+    const put = growing ? weights.put : weights.delete;
+    const del = growing ? weights.delete : weights.put;
+    const { range, commit, abort } = weights;
     let r = this.random() * Object.values(this.workload.weights).reduce((a, b) => a + b, 0);
     if ((r -= put) < 0) {
       const key = this.pick(step);
@@ -118,8 +124,13 @@ class Run {
       strictEqual(w.delete(key), this.pending.delete(hex(key)), `delete ${hex(key)}`);
     } else if ((r -= range) < 0) {
       const w = this.w;
-      let [from, to] = [this.pick(step), this.pick(step)].sort((a, b) => (hex(a) < hex(b) ? -1 : 1));
-      if (this.random() < 0.3) [from, to] = [from.subarray(0, 1), new Uint8Array([from[0] + 1])];
+      // Mostly narrow ranges (a random run of up to 30 present keys); sometimes a wide one (a dropped store).
+      const present = [...this.pending.values()].map(([k]) => k).sort((a, b) => (hex(a) < hex(b) ? -1 : 1));
+      const at = Math.floor(this.random() * present.length);
+      let from = present[at] ?? this.pick(step);
+      let to = present[at + 1 + Math.floor(this.random() * 30)] ?? this.pick(step);
+      if (this.random() < 0.02) [from, to] = [this.pick(step), this.pick(step)];
+      if (hex(to) < hex(from)) [from, to] = [to, from];
       const doomed = [...this.pending.keys()].filter((k) => k >= hex(from) && k < hex(to));
       for (const k of doomed) this.pending.delete(k);
       strictEqual(w.deleteRange(from, to), doomed.length, "deleteRange count");
@@ -146,7 +157,12 @@ class Run {
     this.shape.redistributions += redistributions;
   }
 
+  /** Largest committed entry count and height seen. */
+  peak = { entries: 0, height: 0 };
+
   async commit(): Promise<void> {
+    const { entries, height } = this.tree.stats();
+    this.peak = { entries: Math.max(this.peak.entries, entries), height: Math.max(this.peak.height, height) };
     const writer = this.w;
     this.writer = undefined;
     this.txn++;
@@ -186,6 +202,7 @@ class Run {
 Deno.test("BTree matches a sorted-map model under random writes, commits, aborts and reopens", async () => {
   const seed = Number(Deno.env.get("PLANCK_SEED") ?? Math.floor(Math.random() * 2 ** 31));
   const dir = await Deno.makeTempDir({ prefix: "planck_btree_prop_" });
+  let redistributionsSeen = 0;
   try {
     for (const [index, workload] of WORKLOADS.entries()) {
       const run = new Run(`${dir}/${index}.btree`, workload, mulberry32(seed + index));
@@ -194,12 +211,15 @@ Deno.test("BTree matches a sorted-map model under random writes, commits, aborts
         await run.commit();
         run.countShape();
         const { splits, merges, redistributions } = run.shape;
-        console.log(workload.name, JSON.stringify({ ...run.tree.stats(), ...run.shape }));
-        strictEqual(splits > 0 && merges > 0 && redistributions > 0, true, `${workload.name}: ${JSON.stringify(run.shape)}`);
+        const shape = JSON.stringify({ ...run.shape, ...run.peak });
+        strictEqual(splits > 0 && merges > 0, true, `${workload.name} splits and merges: ${shape}`);
+        strictEqual(run.peak.height >= 2, true, `${workload.name} grows: ${shape}`);
+        redistributionsSeen += redistributions;
       } finally {
         run.tree.close();
       }
     }
+    strictEqual(redistributionsSeen > 0, true, "some workload redistributes");
   } catch (error) {
     console.error(`btree_property_test failed with PLANCK_SEED=${seed}`);
     throw error;

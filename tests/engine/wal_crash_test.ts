@@ -20,12 +20,18 @@ interface Acked {
   size: number;
 }
 
-async function runRound(dir: string, round: number, durability: string, killAfterMs: number): Promise<Acked[]> {
+async function runRound(
+  dir: string,
+  round: number,
+  durability: string,
+  killAfterMs: number,
+  env: Record<string, string>,
+): Promise<Acked[]> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--config", CONFIG, WRITER, dir, String(round), durability],
     stdout: "piped",
     stderr: "piped",
-    env: { PLANCK_INVARIANTS: "1" },
+    env: { PLANCK_INVARIANTS: "1", ...env },
   }).spawn();
   const acked: Acked[] = [];
   let killed = false;
@@ -51,21 +57,26 @@ async function runRound(dir: string, round: number, durability: string, killAfte
   }
   clearTimeout(timer);
   const status = await child.status;
-  const stderr = new TextDecoder().decode((await new Response(child.stderr).arrayBuffer()));
+  const stderr = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
   assert(killed, `writer exited before it was killed (code ${status.code}): ${stderr.slice(-2000)}`);
   return acked;
 }
 
-Deno.test(`crash: every acknowledged group survives SIGKILL (${ROUNDS} rounds)`, async () => {
+Deno.test(`crash: every acknowledged group survives SIGKILL, also mid-flush and mid-GC (${ROUNDS} rounds)`, async () => {
   const seed = Number(Deno.env.get("PLANCK_SEED") ?? Date.now() % 1_000_000);
   const random = seededRandom(seed);
   const dir = await Deno.makeTempDir({ prefix: "planck-crash-" });
   const allAcked: Acked[] = [];
+  let checkpointLsn = 0;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       const durability = round % 3 === 0 ? "interval:20" : "sync";
+      // Even rounds flush often and collect the value log, slowly, so kills land mid-flush and mid-GC.
+      const env: Record<string, string> = round % 2 === 0
+        ? { PLANCK_CRASH_MEMTABLE_BYTES: "65536", PLANCK_SLOW_TIERS_MS: "3", PLANCK_CRASH_GC_RATIO: "0.2" }
+        : {};
       const killAfterMs = 20 + Math.floor(random() * 400);
-      const acked = await runRound(dir, round, durability, killAfterMs);
+      const acked = await runRound(dir, round, durability, killAfterMs, env);
       allAcked.push(...acked);
       const db = await openDatabase(dir);
       try {
@@ -73,7 +84,11 @@ Deno.test(`crash: every acknowledged group survives SIGKILL (${ROUNDS} rounds)`,
         for (const a of allAcked) {
           for (let i = 0; i < a.size; i++) {
             const doc = store.get(crashKey(a.writer, a.group, i));
-            assertEquals(doc, crashDoc(a.writer, a.group, i, a.size), `seed ${seed} round ${round}: acked doc lost`);
+            assertEquals(
+              doc,
+              crashDoc(a.writer, a.group, i, a.size),
+              `seed ${seed} round ${round}: acked doc lost`,
+            );
           }
         }
         // No partial group: for every writer, each group present is complete.
@@ -85,13 +100,19 @@ Deno.test(`crash: every acknowledged group survives SIGKILL (${ROUNDS} rounds)`,
         for (const [id, count] of seen) {
           const writer = parseInt(id.slice(0, 8), 16);
           const group = parseInt(id.slice(8, 24), 16);
-          assertEquals(count, crashGroupSize(writer, group), `seed ${seed} round ${round}: partial group ${id}`);
+          assertEquals(
+            count,
+            crashGroupSize(writer, group),
+            `seed ${seed} round ${round}: partial group ${id}`,
+          );
         }
         assert(acked.length > 0 || killAfterMs < 100, `seed ${seed} round ${round}: no writes acknowledged`);
+        checkpointLsn = Math.max(checkpointLsn, db.stats().tiers.checkpointLsn);
       } finally {
         await db.close();
       }
     }
+    assert(ROUNDS < 4 || checkpointLsn > 0, `seed ${seed}: no flush ever reached a checkpoint`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

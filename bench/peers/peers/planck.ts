@@ -8,7 +8,14 @@
 // - The engine has no memtable flush yet: every document stays in the memtable and the WAL, so a
 //   reopen replays the whole WAL.
 import { BSON } from "bson";
-import { batch, type Database, openDatabase, parseKey, Store, type WriteOp } from "../../../engine/mod.ts";
+import {
+  batch,
+  type Database,
+  openDatabase,
+  parseKey,
+  Store,
+  type WriteOp,
+} from "../../../engine/mod.ts";
 import type { Item, Peer, ScanResult, Status } from "../lib/peer.ts";
 
 const STORE_NAME = "docs";
@@ -49,7 +56,12 @@ class PlanckPeer implements Peer {
   }
   scan(start: Uint8Array, limit: number): ScanResult {
     let count = 0, bytes = 0;
-    for (const [, value] of this.#db.scan(this.#storeId, { from: parseKey(start), limit })) {
+    for (
+      const [, value] of this.#db.scan(this.#storeId, {
+        from: parseKey(start),
+        limit,
+      })
+    ) {
       count++;
       bytes += value.length;
     }
@@ -59,7 +71,9 @@ class PlanckPeer implements Peer {
   queryEq(value: Status, mode: "count" | "fetch"): ScanResult {
     let count = 0, bytes = 0;
     for (const [, doc] of this.#db.scan(this.#storeId)) {
-      if ((BSON.deserialize(doc) as { status?: string }).status !== value) continue;
+      if ((BSON.deserialize(doc) as { status?: string }).status !== value) {
+        continue;
+      }
       count++;
       if (mode === "fetch") bytes += doc.length;
     }

@@ -56,7 +56,10 @@ Deno.test("Aggregator without groupBy gives one row, even for no documents", () 
 });
 
 Deno.test("Aggregator groups by several fields, including nested paths", () => {
-  const rows = run({ groupBy: ["status", "region.code"], aggregates: { n: { fn: "count" } } }, DOCS.slice(0, 3));
+  const rows = run(
+    { groupBy: ["status", "region.code"], aggregates: { n: { fn: "count" } } },
+    DOCS.slice(0, 3),
+  );
   deepStrictEqual(rows, [
     { group: { status: "closed", "region.code": null }, n: 1 },
     { group: { status: "open", "region.code": "EU" }, n: 1 },

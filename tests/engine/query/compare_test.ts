@@ -1,6 +1,12 @@
 import { strictEqual as assertEquals } from "node:assert/strict";
 import { Binary, Long, ObjectId } from "bson";
-import { compareBytes, compareStrings, compareValues, TypeRank, typeRank } from "../../../engine/query/compare.ts";
+import {
+  compareBytes,
+  compareStrings,
+  compareValues,
+  TypeRank,
+  typeRank,
+} from "../../../engine/query/compare.ts";
 import { encodeIndexValue } from "../../../engine/query/index_key.ts";
 
 /** Ascending; values in one inner list are equal. */
@@ -78,11 +84,15 @@ Deno.test("compareValues follows the documented total order across types", () =>
           const expected = i < j ? -1 : i > j ? 1 : 0;
           const actual = compareValues(a, b);
           if (actual !== expected) {
-            throw new Error(`compareValues(${Deno.inspect(a)}, ${Deno.inspect(b)}) = ${actual}, expected ${expected}`);
+            throw new Error(
+              `compareValues(${Deno.inspect(a)}, ${Deno.inspect(b)}) = ${actual}, expected ${expected}`,
+            );
           }
           const bytes = Math.sign(compareBytes(encodeIndexValue(a), encodeIndexValue(b)));
           if (bytes !== expected) {
-            throw new Error(`encodings of ${Deno.inspect(a)} and ${Deno.inspect(b)} compare ${bytes}, expected ${expected}`);
+            throw new Error(
+              `encodings of ${Deno.inspect(a)} and ${Deno.inspect(b)} compare ${bytes}, expected ${expected}`,
+            );
           }
         }
       }

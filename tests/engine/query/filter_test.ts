@@ -38,7 +38,13 @@ const DOCS: [string, Document][] = [
     items: [{ sku: "c3", qty: 5 }, "loose"],
     created: new Date("2025-12-31T00:00:00Z"),
   }],
-  ["d4", { status: "OPEN", amount: "12", flag: true, nested: { a: { b: [1, 2, 3] } }, note: "Urgent\u0000x" }],
+  ["d4", {
+    status: "OPEN",
+    amount: "12",
+    flag: true,
+    nested: { a: { b: [1, 2, 3] } },
+    note: "Urgent\u0000x",
+  }],
   ["d5", { amount: [1, 20], matrix: [[1, 2], [3]], mixed: [1, "1", null], flag: false }],
   ["d6", {}],
 ];
@@ -125,7 +131,12 @@ const CASES: [Filter, string[]][] = [
   [f("toString", "eq", null), ALL],
   [{ and: [f("status", "eq", "open"), f("amount", "gte", 11)] }, ["d1"]],
   [{ or: [f("status", "eq", "closed"), f("flag", "exists", true)] }, ["d2", "d4", "d5"]],
-  [{ or: [f("status", "eq", "closed"), f("flag", "exists", true), f("key", "eq", d(6))] }, ["d2", "d4", "d5", "d6"]],
+  [{ or: [f("status", "eq", "closed"), f("flag", "exists", true), f("key", "eq", d(6))] }, [
+    "d2",
+    "d4",
+    "d5",
+    "d6",
+  ]],
   [{ and: [f("status", "exists", true), f("tags", "exists", true), f("amount", "lt", 11)] }, ["d2", "d3"]],
   [{ not: f("status", "eq", "open") }, ["d2", "d4", "d5", "d6"]],
   [{ not: { or: [f("status", "eq", "open"), f("amount", "gt", 1)] } }, ["d4", "d6"]],
@@ -137,7 +148,11 @@ Deno.test("compileFilter matches the expected documents for every case", () => {
   for (const [filter, expected] of CASES) {
     const predicate = compileFilter(filter);
     const matched = DOCS.filter(([, doc], i) => predicate(doc, d(i + 1))).map(([name]) => name);
-    deepStrictEqual(matched, expected, JSON.stringify(filter, (_k, v) => typeof v === "bigint" ? `${v}n` : v));
+    deepStrictEqual(
+      matched,
+      expected,
+      JSON.stringify(filter, (_k, v) => typeof v === "bigint" ? `${v}n` : v),
+    );
   }
 });
 
@@ -155,7 +170,11 @@ Deno.test("compileFilter treats bson Long leaves as numbers", () => {
 Deno.test("compileFilter rejects bad regexes and unknown operators naming the field", () => {
   const cases: [Filter, string, string][] = [
     [{ field: "a", op: "regex", pattern: "(" }, "invalid_argument", "filter.pattern"],
-    [{ and: [f("a", "eq", 1), { field: "a", op: "regex", pattern: "x", flags: "g" }] }, "invalid_argument", "filter.and.1.flags"],
+    [
+      { and: [f("a", "eq", 1), { field: "a", op: "regex", pattern: "x", flags: "g" }] },
+      "invalid_argument",
+      "filter.and.1.flags",
+    ],
     [{ field: "a", op: "regex", pattern: "x", flags: "uv" }, "invalid_argument", "filter.flags"],
     [{ field: "a", op: "regex", pattern: "x".repeat(1025) }, "limit_exceeded", "filter.pattern"],
     [{ not: f("a", "like", 1) }, "invalid_argument", "filter.not.op"],

@@ -48,7 +48,13 @@ function randomPredicate(random: Random, last: boolean, pool: unknown[]): IndexF
     case 2: {
       const low = random.int(3) === 0 ? undefined : defined();
       const high = low === undefined || random.int(2) === 0 ? defined() : undefined;
-      return { op: "range", low, high, lowInclusive: random.int(2) === 0, highInclusive: random.int(2) === 0 };
+      return {
+        op: "range",
+        low,
+        high,
+        lowInclusive: random.int(2) === 0,
+        highInclusive: random.int(2) === 0,
+      };
     }
     default: {
       const v = random.pick(pool);
@@ -66,7 +72,10 @@ Deno.test("indexKeyBounds ranges hold exactly the entries whose fields satisfy t
   withSeed((random) => {
     for (let round = 0; round < 300; round++) {
       const width = 1 + random.int(3);
-      const directions = Array.from({ length: width }, () => random.pick(["asc", "desc"] as IndexDirection[]));
+      const directions = Array.from(
+        { length: width },
+        () => random.pick(["asc", "desc"] as IndexDirection[]),
+      );
       const pool = Array.from({ length: 8 }, () => randomValue(random, 1));
       const rows = Array.from({ length: 60 }, (_, i) => {
         const values = directions.map(() => random.pick(pool));
@@ -76,22 +85,28 @@ Deno.test("indexKeyBounds ranges hold exactly the entries whose fields satisfy t
       const k = 1 + random.int(width);
       const predicates = Array.from({ length: k }, (_, i) => randomPredicate(random, i === k - 1, pool));
       const { ranges, fieldsUsed } = indexKeyBounds(directions, predicates);
-      for (let i = 1; i < ranges.length; i++) ok(compareBytes(ranges[i - 1].high, ranges[i].low) <= 0, "sorted, disjoint");
+      for (let i = 1; i < ranges.length; i++) {
+        ok(compareBytes(ranges[i - 1].high, ranges[i].low) <= 0, "sorted, disjoint");
+      }
       const last = predicates[k - 1];
       const exact = fieldsUsed === k && !(last.op === "prefix" && /[\ud800-\udbff]$/.test(last.value));
       for (const row of rows) {
         const matches = predicates.every((p, i) => satisfies(row.values[i], p));
         const covered = inRanges(row.entry, ranges);
-        if (matches && !covered) throw new Error(`missed ${Deno.inspect(row.values)} for ${Deno.inspect(predicates)}`);
+        if (matches && !covered) {
+          throw new Error(`missed ${Deno.inspect(row.values)} for ${Deno.inspect(predicates)}`);
+        }
         if (exact && covered && !matches) {
-          throw new Error(`extra ${Deno.inspect(row.values)} for ${Deno.inspect(predicates)} (${directions})`);
+          throw new Error(
+            `extra ${Deno.inspect(row.values)} for ${Deno.inspect(predicates)} (${directions})`,
+          );
         }
       }
     }
   });
 });
 
-Deno.test("indexKeyBounds drops trailing fields when the cross-product exceeds INDEX_BOUNDS_RANGES_MAX", () => {
+Deno.test("indexKeyBounds drops trailing fields beyond INDEX_BOUNDS_RANGES_MAX ranges", () => {
   const many = Array.from({ length: 100 }, (_, i) => i);
   const bounds = indexKeyBounds(["asc", "asc", "asc"], [
     { op: "in", values: many },
@@ -102,13 +117,19 @@ Deno.test("indexKeyBounds drops trailing fields when the cross-product exceeds I
   deepStrictEqual(bounds.ranges.length, 100);
   ok(bounds.ranges.length <= INDEX_BOUNDS_RANGES_MAX);
   const none = indexKeyBounds(["asc"], [{ op: "in", values: Array.from({ length: 2000 }, (_, i) => i) }]);
-  deepStrictEqual(none, { ranges: [{ low: new Uint8Array(0), high: new Uint8Array([0xff]) }], fieldsUsed: 0 });
+  deepStrictEqual(none, {
+    ranges: [{ low: new Uint8Array(0), high: new Uint8Array([0xff]) }],
+    fieldsUsed: 0,
+  });
 });
 
 Deno.test("indexKeyBounds rejects misplaced or empty predicates", () => {
   throws(() => indexKeyBounds(["asc"], []), RangeError);
   throws(() => indexKeyBounds(["asc"], [{ op: "eq", value: 1 }, { op: "eq", value: 1 }]), RangeError);
-  throws(() => indexKeyBounds(["asc", "asc"], [{ op: "prefix", value: "a" }, { op: "eq", value: 1 }]), RangeError);
+  throws(
+    () => indexKeyBounds(["asc", "asc"], [{ op: "prefix", value: "a" }, { op: "eq", value: 1 }]),
+    RangeError,
+  );
   throws(() => indexKeyBounds(["asc"], [{ op: "range" }]), RangeError);
 });
 

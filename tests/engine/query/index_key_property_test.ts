@@ -31,7 +31,9 @@ Deno.test("encodeIndexValue byte order equals compareValues on random mixed-type
       const byValue = sign(compareValues(a, b));
       const byBytes = sign(compareBytes(ea, eb));
       if (byValue !== byBytes) {
-        throw new Error(`pair ${i}: compareValues=${byValue} but bytes=${byBytes} for ${show(a)} vs ${show(b)}`);
+        throw new Error(
+          `pair ${i}: compareValues=${byValue} but bytes=${byBytes} for ${show(a)} vs ${show(b)}`,
+        );
       }
       if (sign(compareValues(b, a)) !== -byValue) {
         throw new Error(`pair ${i}: compareValues is not antisymmetric for ${show(a)} vs ${show(b)}`);
@@ -51,24 +53,31 @@ Deno.test("compareValues is transitive: a sorted random list is sorted by encodi
     const encoded = values.map(encodeIndexValue);
     for (let i = 1; i < values.length; i++) {
       if (compareBytes(encoded[i - 1], encoded[i]) > 0) {
-        throw new Error(`sorted neighbours out of byte order: ${show(values[i - 1])} then ${show(values[i])}`);
+        throw new Error(
+          `sorted neighbours out of byte order: ${show(values[i - 1])} then ${show(values[i])}`,
+        );
       }
     }
     // Sorting by bytes and by value must agree on every position, up to equal values.
     const byBytes = values.map((v, i) => ({ v, e: encoded[i] })).sort((x, y) => compareBytes(x.e, y.e));
     for (let i = 0; i < values.length; i++) {
       if (compareValues(byBytes[i].v, values[i]) !== 0) {
-        throw new Error(`position ${i}: byte sort has ${show(byBytes[i].v)} but value sort has ${show(values[i])}`);
+        throw new Error(
+          `position ${i}: byte sort has ${show(byBytes[i].v)} but value sort has ${show(values[i])}`,
+        );
       }
     }
   });
 });
 
-Deno.test("encodeIndexKey orders compound keys field by field with per-field direction, then by doc key", () => {
+Deno.test("encodeIndexKey orders compound keys by field with per-field direction, then doc key", () => {
   withSeed((random) => {
     for (let i = 0; i < 5000; i++) {
       const width = 1 + random.int(3);
-      const directions: IndexDirection[] = Array.from({ length: width }, () => random.pick(["asc", "desc"] as const));
+      const directions: IndexDirection[] = Array.from(
+        { length: width },
+        () => random.pick(["asc", "desc"] as const),
+      );
       const a = Array.from({ length: width }, () => randomValue(random, 1));
       // Share leading fields often so later fields and the doc key get exercised.
       const b = a.map((v) => (random.int(3) === 0 ? randomValue(random, 1) : v));
@@ -83,7 +92,9 @@ Deno.test("encodeIndexKey orders compound keys field by field with per-field dir
       const kb = encodeIndexKey(b, directions, keyB);
       const actual = sign(compareBytes(ka, kb));
       if (actual !== expected) {
-        throw new Error(`compound ${i} (${directions}): expected ${expected} got ${actual}: ${show(a)} vs ${show(b)}`);
+        throw new Error(
+          `compound ${i} (${directions}): expected ${expected} got ${actual}: ${show(a)} vs ${show(b)}`,
+        );
       }
       if (compareBytes(decodeIndexKeyDocKey(ka), keyA) !== 0) throw new Error("doc key did not round-trip");
     }

@@ -17,7 +17,10 @@ Deno.test("compileProjection select keeps listed fields and the key first", () =
     [["status", "missing"], { key: KEY, status: "open" }],
     [["key", "amount"], { key: KEY, amount: 3 }],
     [["customer.name"], { key: KEY, customer: { name: "Ann" } }],
-    [["customer.address.city", "customer.name"], { key: KEY, customer: { address: { city: "Berlin" }, name: "Ann" } }],
+    [["customer.address.city", "customer.name"], {
+      key: KEY,
+      customer: { address: { city: "Berlin" }, name: "Ann" },
+    }],
     [["customer", "customer.name"], { key: KEY, customer: DOC.customer }],
     [["customer.name", "customer"], { key: KEY, customer: DOC.customer }],
     [["items.sku"], { key: KEY, items: [{ sku: "a" }, { sku: "b" }] }],
@@ -58,8 +61,15 @@ Deno.test("compileProjection without select or exclude returns the whole documen
 });
 
 Deno.test("compileProjection applies select then exclude and shares untouched subtrees", () => {
-  const row = compileProjection({ select: ["customer", "amount"], exclude: ["customer.address.zip"] })(DOC, KEY);
-  deepStrictEqual(row, { key: KEY, customer: { name: "Ann", country: "DE", address: { city: "Berlin" } }, amount: 3 });
+  const row = compileProjection({ select: ["customer", "amount"], exclude: ["customer.address.zip"] })(
+    DOC,
+    KEY,
+  );
+  deepStrictEqual(row, {
+    key: KEY,
+    customer: { name: "Ann", country: "DE", address: { city: "Berlin" } },
+    amount: 3,
+  });
   const shared = compileProjection({ select: ["customer"] })(DOC, KEY);
   strictEqual(shared.customer, DOC.customer);
 });

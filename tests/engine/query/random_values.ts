@@ -74,9 +74,35 @@ const EDGE_DOUBLES = [
   1e20,
 ];
 
-const BIG_BASES = [0n, 2n ** 53n, -(2n ** 53n), 2n ** 62n, 2n ** 63n - 1n, -(2n ** 63n), 10n ** 20n, 2n ** 1024n];
+const BIG_BASES = [
+  0n,
+  2n ** 53n,
+  -(2n ** 53n),
+  2n ** 62n,
+  2n ** 63n - 1n,
+  -(2n ** 63n),
+  10n ** 20n,
+  2n ** 1024n,
+];
 
-const STRING_ATOMS = ["", "a", "b", "ab", "\u0000", "\u0001", "z", "é", "\u00ff", "\uffff", "\ue000", "😀", "\ud800", "\udc00", "𐀀", "A"];
+const STRING_ATOMS = [
+  "",
+  "a",
+  "b",
+  "ab",
+  "\u0000",
+  "\u0001",
+  "z",
+  "é",
+  "\u00ff",
+  "\uffff",
+  "\ue000",
+  "😀",
+  "\ud800",
+  "\udc00",
+  "𐀀",
+  "A",
+];
 
 function randomString(random: Random): string {
   let s = "";

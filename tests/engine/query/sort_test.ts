@@ -18,12 +18,36 @@ const ROWS: SortRow[] = [
 const keysOf = (rows: SortRow[]): number[] => rows.map((r) => parseInt(r.key, 16));
 
 Deno.test("compileOrderBy sorts by the total order with ties broken by key", () => {
-  deepStrictEqual(keysOf([...ROWS].sort(compileOrderBy([{ field: "a", direction: "asc" }]))), [4, 5, 2, 6, 1, 3, 7]);
-  deepStrictEqual(keysOf([...ROWS].sort(compileOrderBy([{ field: "a", direction: "desc" }]))), [7, 3, 1, 2, 6, 5, 4]);
+  deepStrictEqual(keysOf([...ROWS].sort(compileOrderBy([{ field: "a", direction: "asc" }]))), [
+    4,
+    5,
+    2,
+    6,
+    1,
+    3,
+    7,
+  ]);
+  deepStrictEqual(keysOf([...ROWS].sort(compileOrderBy([{ field: "a", direction: "desc" }]))), [
+    7,
+    3,
+    1,
+    2,
+    6,
+    5,
+    4,
+  ]);
   const byBThenA = compileOrderBy([{ field: "b", direction: "asc" }, { field: "a", direction: "desc" }]);
   deepStrictEqual(keysOf([...ROWS].sort(byBThenA)), [7, 3, 1, 6, 5, 2, 4]);
   deepStrictEqual(keysOf([...ROWS].reverse().sort(compileOrderBy([]))), [1, 2, 3, 4, 5, 6, 7]);
-  deepStrictEqual(keysOf([...ROWS].sort(compileOrderBy([{ field: "key", direction: "desc" }]))), [7, 6, 5, 4, 3, 2, 1]);
+  deepStrictEqual(keysOf([...ROWS].sort(compileOrderBy([{ field: "key", direction: "desc" }]))), [
+    7,
+    6,
+    5,
+    4,
+    3,
+    2,
+    1,
+  ]);
 });
 
 Deno.test("topK returns the k smallest in order and equals a full sort's prefix", () => {
@@ -50,7 +74,12 @@ Deno.test("sortRows sorts everything within its limits and throws limit_exceeded
   const compare = (a: number, b: number) => a - b;
   deepStrictEqual(sortRows([3, 1, 2], compare), [1, 2, 3]);
   deepStrictEqual(sortRows([3, 1, 2], compare, { rowsMax: 3 }), [1, 2, 3]);
-  for (const [options, limit] of [[{ rowsMax: 2 }, "SORT_ROWS_MAX"], [{ bytesMax: 5, rowBytes: () => 2 }, "SORT_BYTES_MAX"]] as const) {
+  for (
+    const [options, limit] of [[{ rowsMax: 2 }, "SORT_ROWS_MAX"], [
+      { bytesMax: 5, rowBytes: () => 2 },
+      "SORT_BYTES_MAX",
+    ]] as const
+  ) {
     throws(() => sortRows([3, 1, 2], compare, options), (e: unknown) => {
       ok(e instanceof PlanckError);
       deepStrictEqual([e.code, e.location.limit], ["limit_exceeded", limit]);

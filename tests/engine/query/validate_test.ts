@@ -13,7 +13,9 @@ const VALID: QueryDocument[] = [
   {
     op: "find",
     store: S,
-    filter: { and: [eq("a", 1), { or: [{ not: eq("b", null) }, { field: "c", op: "in", values: [1, "x"] }] }] } as never,
+    filter: {
+      and: [eq("a", 1), { or: [{ not: eq("b", null) }, { field: "c", op: "in", values: [1, "x"] }] }],
+    } as never,
     range: { from: K, to: K },
     orderBy: [{ field: "a.b", direction: "desc" }],
     after: K,
@@ -26,10 +28,19 @@ const VALID: QueryDocument[] = [
   { op: "find", store: S, filter: { field: "a", op: "regex", pattern: "^x", flags: "im" } },
   { op: "find", store: S, filter: { field: "a", op: "startsWith", value: "" } },
   { op: "find", store: S, filter: { field: "a", op: "exists", value: false } },
-  { op: "find", store: S, filter: { field: "a", op: "contains", value: { x: [1n, new Uint8Array([1]) as never] } } },
+  {
+    op: "find",
+    store: S,
+    filter: { field: "a", op: "contains", value: { x: [1n, new Uint8Array([1]) as never] } },
+  },
   { op: "get", store: S, key: K },
   { op: "count", store: S, filter: { and: [] } },
-  { op: "aggregate", store: S, groupBy: ["a", "b.c"], aggregates: { n: { fn: "count" }, s: { fn: "sum", field: "x" } } },
+  {
+    op: "aggregate",
+    store: S,
+    groupBy: ["a", "b.c"],
+    aggregates: { n: { fn: "count" }, s: { fn: "sum", field: "x" } },
+  },
   { op: "update", store: S, key: K, set: { "a.b": 1, c: [1] }, unset: ["d"], inc: { e: -2.5 } },
   { op: "delete", store: S, filter: eq("a", 1) as never },
   { op: "delete", store: S, key: K },
@@ -45,14 +56,30 @@ const VALID: QueryDocument[] = [
 ];
 
 Deno.test("validateQuery accepts valid documents unchanged", () => {
-  for (const query of VALID) deepStrictEqual(validateQuery(query), query, JSON.stringify(query, (_k, v) => typeof v === "bigint" ? `${v}` : v));
+  for (const query of VALID) {
+    deepStrictEqual(
+      validateQuery(query),
+      query,
+      JSON.stringify(query, (_k, v) => typeof v === "bigint" ? `${v}` : v),
+    );
+  }
 });
 
 Deno.test("validateQuery canonicalizes keys and drops undefined optional fields", () => {
   const upper = K.toUpperCase();
-  deepStrictEqual(validateQuery({ op: "get", store: S, key: "0x1" }), { op: "get", store: S, key: "0".repeat(31) + "1" });
+  deepStrictEqual(validateQuery({ op: "get", store: S, key: "0x1" }), {
+    op: "get",
+    store: S,
+    key: "0".repeat(31) + "1",
+  });
   deepStrictEqual(
-    validateQuery({ op: "find", store: S, after: upper, limit: undefined, filter: { field: "key", op: "in", values: [upper, "abc"] } }),
+    validateQuery({
+      op: "find",
+      store: S,
+      after: upper,
+      limit: undefined,
+      filter: { field: "key", op: "in", values: [upper, "abc"] },
+    }),
     { op: "find", store: S, after: K, filter: { field: "key", op: "in", values: [K, "abc"] } },
   );
   deepStrictEqual(validateQuery({ op: "insert", store: S, documents: [{ key: upper }] }), {
@@ -62,7 +89,7 @@ Deno.test("validateQuery canonicalizes keys and drops undefined optional fields"
   });
 });
 
-const big = <T,>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
+const big = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
 const deep = (levels: number): unknown => (levels === 0 ? eq("a", 1) : { not: deep(levels - 1) });
 const deepValue = (levels: number): unknown => (levels === 0 ? 1 : [deepValue(levels - 1)]);
 const find = (extra: Record<string, unknown>) => ({ op: "find", store: S, ...extra });
@@ -101,7 +128,11 @@ const INVALID: [unknown, string, string][] = [
   [filter({}), "invalid_argument", "filter"],
   [filter({ and: [eq("a", 1)], or: [] }), "invalid_argument", "filter.or"],
   [filter({ and: "x" }), "invalid_argument", "filter.and"],
-  [filter({ and: [eq("a", 1), { field: "b", op: "like", value: 1 }] }), "invalid_argument", "filter.and.1.op"],
+  [
+    filter({ and: [eq("a", 1), { field: "b", op: "like", value: 1 }] }),
+    "invalid_argument",
+    "filter.and.1.op",
+  ],
   [filter({ or: [{ not: { field: 1, op: "eq", value: 1 } }] }), "invalid_argument", "filter.or.0.not.field"],
   [filter({ field: "a", op: "eq" }), "invalid_argument", "filter.value"],
   [filter({ field: "a", op: "eq", value: 1, values: [] }), "invalid_argument", "filter.values"],
@@ -109,7 +140,11 @@ const INVALID: [unknown, string, string][] = [
   [filter({ field: "a", op: "eq", value: { x: [1, Symbol("s")] } }), "invalid_argument", "filter.value.x.1"],
   [filter({ field: "a", op: "eq", value: new Map() }), "invalid_argument", "filter.value"],
   [filter({ field: "a", op: "eq", value: new Date(NaN) }), "invalid_argument", "filter.value"],
-  [filter({ field: "a", op: "eq", value: deepValue(65) }), "limit_exceeded", "filter.value" + ".0".repeat(64)],
+  [
+    filter({ field: "a", op: "eq", value: deepValue(65) }),
+    "limit_exceeded",
+    "filter.value" + ".0".repeat(64),
+  ],
   [filter({ field: "a", op: "in", values: 1 }), "invalid_argument", "filter.values"],
   [filter({ field: "a", op: "in", values: [1, undefined] }), "invalid_argument", "filter.values.1"],
   [filter({ field: "a", op: "nin", values: big(10_001, (i) => i) }), "limit_exceeded", "filter.values"],
@@ -129,14 +164,46 @@ const INVALID: [unknown, string, string][] = [
   [{ op: "count", store: S, limit: 1 }, "invalid_argument", "limit"],
   [{ op: "aggregate", store: S }, "invalid_argument", "aggregates"],
   [{ op: "aggregate", store: S, aggregates: {} }, "invalid_argument", "aggregates"],
-  [{ op: "aggregate", store: S, aggregates: { n: { fn: "median", field: "a" } } }, "invalid_argument", "aggregates.n.fn"],
-  [{ op: "aggregate", store: S, aggregates: { n: { fn: "count", field: "a" } } }, "invalid_argument", "aggregates.n.field"],
+  [
+    { op: "aggregate", store: S, aggregates: { n: { fn: "median", field: "a" } } },
+    "invalid_argument",
+    "aggregates.n.fn",
+  ],
+  [
+    { op: "aggregate", store: S, aggregates: { n: { fn: "count", field: "a" } } },
+    "invalid_argument",
+    "aggregates.n.field",
+  ],
   [{ op: "aggregate", store: S, aggregates: { s: { fn: "sum" } } }, "invalid_argument", "aggregates.s.field"],
-  [{ op: "aggregate", store: S, aggregates: { s: { fn: "sum", field: "a", x: 1 } } }, "invalid_argument", "aggregates.s.x"],
-  [{ op: "aggregate", store: S, aggregates: { group: { fn: "count" } } }, "invalid_argument", "aggregates.group"],
-  [{ op: "aggregate", store: S, aggregates: Object.fromEntries(big(65, (i) => [`a${i}`, { fn: "count" }] as const)) }, "limit_exceeded", "aggregates"],
-  [{ op: "aggregate", store: S, groupBy: ["a", "a"], aggregates: { n: { fn: "count" } } }, "invalid_argument", "groupBy.1"],
-  [{ op: "aggregate", store: S, groupBy: big(17, (i) => `g${i}`), aggregates: { n: { fn: "count" } } }, "limit_exceeded", "groupBy"],
+  [
+    { op: "aggregate", store: S, aggregates: { s: { fn: "sum", field: "a", x: 1 } } },
+    "invalid_argument",
+    "aggregates.s.x",
+  ],
+  [
+    { op: "aggregate", store: S, aggregates: { group: { fn: "count" } } },
+    "invalid_argument",
+    "aggregates.group",
+  ],
+  [
+    {
+      op: "aggregate",
+      store: S,
+      aggregates: Object.fromEntries(big(65, (i) => [`a${i}`, { fn: "count" }] as const)),
+    },
+    "limit_exceeded",
+    "aggregates",
+  ],
+  [
+    { op: "aggregate", store: S, groupBy: ["a", "a"], aggregates: { n: { fn: "count" } } },
+    "invalid_argument",
+    "groupBy.1",
+  ],
+  [
+    { op: "aggregate", store: S, groupBy: big(17, (i) => `g${i}`), aggregates: { n: { fn: "count" } } },
+    "limit_exceeded",
+    "groupBy",
+  ],
   [{ op: "update", store: S }, "invalid_argument", "set"],
   [{ op: "update", store: S, set: { key: 1 } }, "invalid_argument", "set.key"],
   [{ op: "update", store: S, set: { "a..b": 1 } }, "invalid_argument", "set.a..b"],
@@ -162,17 +229,63 @@ const INVALID: [unknown, string, string][] = [
   [{ op: "replace", store: S, key: K, document: { key: "0x1" } }, "invalid_argument", "document.key"],
   [{ op: "explain" }, "invalid_argument", "query"],
   [{ op: "explain", query: { op: "get", store: S, key: K } }, "invalid_argument", "query.op"],
-  [{ op: "explain", query: { op: "find", store: S, filter: { field: "a", op: "eq" } } }, "invalid_argument", "query.filter.value"],
+  [
+    { op: "explain", query: { op: "find", store: S, filter: { field: "a", op: "eq" } } },
+    "invalid_argument",
+    "query.filter.value",
+  ],
   [{ op: "explain", query: { op: "count", store: S }, extra: 1 }, "invalid_argument", "extra"],
   [{ op: "createStore" }, "invalid_argument", "store"],
   [{ op: "dropStore", store: S, name: "x" }, "invalid_argument", "name"],
   [{ op: "createIndex", name: "i", store: S, fields: [], unique: false }, "invalid_argument", "fields"],
-  [{ op: "createIndex", name: "i", store: S, fields: [{ path: "a" }], unique: false }, "invalid_argument", "fields.0.direction"],
-  [{ op: "createIndex", name: "i", store: S, fields: [{ path: "a", direction: "asc" }] }, "invalid_argument", "unique"],
-  [{ op: "createIndex", name: "", store: S, fields: [{ path: "a", direction: "asc" }], unique: true }, "invalid_argument", "name"],
-  [{ op: "createIndex", name: "n".repeat(65), store: S, fields: [{ path: "a", direction: "asc" }], unique: true }, "limit_exceeded", "name"],
-  [{ op: "createIndex", name: "i", store: S, fields: big(17, (i) => ({ path: `p${i}`, direction: "asc" })), unique: true }, "limit_exceeded", "fields"],
-  [{ op: "createIndex", name: "i", store: S, fields: [{ path: "a", direction: "asc" }, { path: "a", direction: "desc" }], unique: true }, "invalid_argument", "fields.1"],
+  [
+    { op: "createIndex", name: "i", store: S, fields: [{ path: "a" }], unique: false },
+    "invalid_argument",
+    "fields.0.direction",
+  ],
+  [
+    { op: "createIndex", name: "i", store: S, fields: [{ path: "a", direction: "asc" }] },
+    "invalid_argument",
+    "unique",
+  ],
+  [
+    { op: "createIndex", name: "", store: S, fields: [{ path: "a", direction: "asc" }], unique: true },
+    "invalid_argument",
+    "name",
+  ],
+  [
+    {
+      op: "createIndex",
+      name: "n".repeat(65),
+      store: S,
+      fields: [{ path: "a", direction: "asc" }],
+      unique: true,
+    },
+    "limit_exceeded",
+    "name",
+  ],
+  [
+    {
+      op: "createIndex",
+      name: "i",
+      store: S,
+      fields: big(17, (i) => ({ path: `p${i}`, direction: "asc" })),
+      unique: true,
+    },
+    "limit_exceeded",
+    "fields",
+  ],
+  [
+    {
+      op: "createIndex",
+      name: "i",
+      store: S,
+      fields: [{ path: "a", direction: "asc" }, { path: "a", direction: "desc" }],
+      unique: true,
+    },
+    "invalid_argument",
+    "fields.1",
+  ],
   [{ op: "dropIndex" }, "invalid_argument", "name"],
   [{ op: "showStores", store: S }, "invalid_argument", "store"],
   [{ op: "showIndexes" }, "invalid_argument", "store"],

@@ -1,0 +1,45 @@
+/**
+ * `planck start`: loads the config (defaults, then --config FILE, then flags) and runs the server
+ * until SIGINT, SIGTERM or the `shutdown` op.
+ */
+import { type ConfigOverride, loadConfig } from "../host/config.ts";
+import { startServer } from "../host/server.ts";
+import { EXIT, parseArgs, UsageError } from "./args.ts";
+
+/** Flag → config key. */
+const OVERRIDES: Record<string, string> = {
+  "--data": "data_dir",
+  "--bind": "bind",
+  "--wire-port": "ports.wire",
+  "--http-port": "ports.http",
+  "--workbench-port": "ports.workbench",
+  "--durability": "durability",
+};
+
+export const START_USAGE = `planck start [--data DIR] [--config FILE] [--bind ADDR] [--wire-port N] [--http-port N]
+                    [--workbench-port N] [--durability sync|interval:<ms>]
+
+  Runs Planck: the engine, the wire server (default 127.0.0.1:23469), and the app HTTP (3000)
+  and workbench (2369) ports. Port 0 picks a free port; the chosen ports are printed. Flags win
+  over the config file (docs/configuration.md). On first start the admin user is created and its
+  connection string is printed once and saved to <data>/admin.credentials (mode 0600).
+  SIGINT or SIGTERM stops gracefully: stop accepting, drain, sync the WAL, close.`;
+
+/** Runs `planck start`; resolves with the exit code once the server has stopped. */
+export async function runStart(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, { flags: ["--config", ...Object.keys(OVERRIDES)] });
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  const overrides: ConfigOverride[] = [];
+  for (const [flag, value] of parsed.flags) {
+    if (flag in OVERRIDES) overrides.push({ key: OVERRIDES[flag], value, flag });
+  }
+  let config;
+  try {
+    config = await loadConfig({ file: parsed.flags.get("--config"), overrides });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const server = await startServer(config);
+  await server.finished;
+  return EXIT.ok;
+}

@@ -1,0 +1,253 @@
+/**
+ * The TCP (or TLS) transport: one connection to a Planck server, authenticated, with pipelined
+ * requests matched to responses by id, per-request timeouts and reconnection with backoff.
+ * Imports nothing server-side.
+ *
+ * Invariants: every request settles exactly once (response, timeout, connection loss or close);
+ * a request in flight when the connection drops fails with `unavailable` and is never resent (it
+ * may or may not have been applied); a new request after a drop reconnects (and re-authenticates)
+ * with exponential backoff until `connectTimeoutMs` passes; an authentication failure is never
+ * retried.
+ */
+import type { QueryDocument } from "../engine/query/query_document.ts";
+import type { ConnectionInfo } from "./connection_string.ts";
+import { ClientError, fromWireError } from "./errors.ts";
+import { encodeRequest, ResponseReader } from "./frame.ts";
+
+/** Options of a wire transport. */
+export interface WireTransportOptions {
+  /** Per-request timeout in ms (default 30 s; the connection string's `timeout` wins). */
+  timeoutMs?: number;
+  /** How long connecting (or reconnecting, with backoff) may take in ms (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Reconnect after a lost connection (default true). */
+  reconnect?: boolean;
+  /** Largest frame sent or accepted, in bytes (default 256 MiB). */
+  frameBytes?: number;
+}
+
+const TIMEOUT_MS_DEFAULT = 30_000;
+const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
+const FRAME_BYTES_DEFAULT = 256 * 1024 * 1024;
+const BACKOFF_MS_FIRST = 25;
+const BACKOFF_MS_MAX = 1_000;
+const READ_CHUNK_BYTES = 64 * 1024;
+const REQUEST_ID_MAX = 0x7fffffff;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: ClientError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Link {
+  conn: Deno.Conn;
+  outgoing: Uint8Array[];
+  flushing: boolean;
+  closed: boolean;
+}
+
+/** A connection to a Planck server that runs requests. */
+export class WireTransport {
+  readonly #info: ConnectionInfo;
+  readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #reconnect: boolean;
+  readonly #frameBytes: number;
+  readonly #pending = new Map<number, Pending>();
+  #link: Link | null = null;
+  #connecting: Promise<Link> | null = null;
+  #nextId = 1;
+  #closed = false;
+  #role: string | undefined;
+
+  private constructor(info: ConnectionInfo, options: WireTransportOptions) {
+    this.#info = info;
+    this.#timeoutMs = info.timeoutMs ?? options.timeoutMs ?? TIMEOUT_MS_DEFAULT;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT;
+    this.#reconnect = options.reconnect ?? true;
+    this.#frameBytes = options.frameBytes ?? FRAME_BYTES_DEFAULT;
+  }
+
+  /** Connects and authenticates. @throws ClientError (`unauthorized`, `locked`, `unavailable`, …) */
+  static async open(info: ConnectionInfo, options: WireTransportOptions = {}): Promise<WireTransport> {
+    const transport = new WireTransport(info, options);
+    await transport.#ensureLink();
+    return transport;
+  }
+
+  /** The role the server granted. */
+  get role(): string | undefined {
+    return this.#role;
+  }
+
+  /** Runs a query document (the builder's Transport interface). */
+  run(query: QueryDocument): Promise<unknown> {
+    return this.request("query", { query });
+  }
+
+  /** Sends one op and resolves with its result. @throws ClientError */
+  async request(op: string, fields: Record<string, unknown> = {}, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    if (this.#closed) throw new ClientError("unavailable", "The client is closed");
+    const link = this.#link !== null && !this.#link.closed ? this.#link : await this.#ensureLink();
+    return await this.#send(link, op, fields, options.timeoutMs ?? this.#timeoutMs);
+  }
+
+  /** Closes the connection; requests in flight fail with `unavailable`. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#link !== null) this.#drop(this.#link, new ClientError("unavailable", "The client was closed"));
+  }
+
+  #send(link: Link, op: string, fields: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+    const id = this.#nextId;
+    this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
+    const frame = encodeRequest({ ...fields, id, op }, this.#frameBytes);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ClientError("timeout", `Request "${op}" timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      link.outgoing.push(frame);
+      if (!link.flushing) void this.#flush(link);
+    });
+  }
+
+  async #flush(link: Link): Promise<void> {
+    link.flushing = true;
+    try {
+      while (link.outgoing.length > 0 && !link.closed) {
+        const frames = link.outgoing;
+        link.outgoing = [];
+        const bytes = frames.length === 1 ? frames[0] : concat(frames);
+        let offset = 0;
+        while (offset < bytes.length) offset += await link.conn.write(bytes.subarray(offset));
+      }
+    } catch (error) {
+      this.#drop(link, new ClientError("unavailable", `Connection lost: ${(error as Error).message}`));
+    } finally {
+      link.flushing = false;
+    }
+  }
+
+  /** Returns a live, authenticated link, connecting with backoff if needed. */
+  #ensureLink(): Promise<Link> {
+    this.#connecting ??= this.#connectWithBackoff().finally(() => this.#connecting = null);
+    return this.#connecting;
+  }
+
+  async #connectWithBackoff(): Promise<Link> {
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    let delayMs = BACKOFF_MS_FIRST;
+    while (true) {
+      try {
+        return await this.#connectOnce();
+      } catch (error) {
+        const retryable = error instanceof ClientError && error.code === "unavailable";
+        if (!retryable || !this.#reconnect || this.#closed || Date.now() + delayMs > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(BACKOFF_MS_MAX, delayMs * 2);
+    }
+  }
+
+  async #connectOnce(): Promise<Link> {
+    const { hostname, port } = this.#info;
+    let conn: Deno.Conn;
+    try {
+      conn = this.#info.tls
+        ? await Deno.connectTls({ hostname, port, caCerts: await this.#caCerts() })
+        : await Deno.connect({ hostname, port });
+    } catch (error) {
+      throw new ClientError("unavailable", `Cannot connect to ${hostname}:${port}: ${(error as Error).message}`, {}, {
+        cause: error,
+      });
+    }
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const link: Link = { conn, outgoing: [], flushing: false, closed: false };
+    void this.#readLoop(link);
+    try {
+      const result = await this.#send(link, "authenticate", { user: this.#info.user, key: this.#info.key }, this.#connectTimeoutMs);
+      this.#role = (result as { role?: string }).role;
+    } catch (error) {
+      this.#drop(link, error as ClientError);
+      throw error;
+    }
+    if (this.#closed) {
+      this.#drop(link, new ClientError("unavailable", "The client was closed"));
+      throw new ClientError("unavailable", "The client was closed");
+    }
+    this.#link = link;
+    return link;
+  }
+
+  async #caCerts(): Promise<string[] | undefined> {
+    if (this.#info.caFile === undefined) return undefined;
+    return [await Deno.readTextFile(this.#info.caFile)];
+  }
+
+  async #readLoop(link: Link): Promise<void> {
+    const reader = new ResponseReader(this.#frameBytes);
+    let failure = new ClientError("unavailable", "Connection closed by the server");
+    try {
+      const buffer = new Uint8Array(READ_CHUNK_BYTES);
+      while (!link.closed) {
+        const count = await link.conn.read(buffer);
+        if (count === null) break;
+        reader.push(buffer.slice(0, count));
+        for (let doc = reader.next(); doc !== null; doc = reader.next()) {
+          if (doc.id === 0) failure = fromWireError(doc.error); // connection-level: the server closes next
+          else this.#settle(doc);
+        }
+      }
+    } catch (error) {
+      if (error instanceof ClientError) failure = error;
+      else failure = new ClientError("unavailable", `Connection lost: ${(error as Error).message}`);
+    }
+    this.#drop(link, failure);
+  }
+
+  #settle(doc: Record<string, unknown>): void {
+    const id = doc.id as number;
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return; // timed out earlier
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    if (doc.ok === true) pending.resolve(doc.result);
+    else pending.reject(fromWireError(doc.error));
+  }
+
+  /** Closes a link and fails every request still pending on it. */
+  #drop(link: Link, error: ClientError): void {
+    if (link.closed) return;
+    link.closed = true;
+    if (this.#link === link) this.#link = null;
+    try {
+      link.conn.close();
+    } catch {
+      // already closed
+    }
+    const lost = error.code === "unavailable" && this.#pending.size > 0
+      ? new ClientError("unavailable", `${error.message}; requests in flight may or may not have been applied`)
+      : error;
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      this.#pending.delete(id);
+      pending.reject(lost);
+    }
+  }
+}
+
+function concat(frames: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const frame of frames) total += frame.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const frame of frames) {
+    out.set(frame, offset);
+    offset += frame.length;
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * How the engine lays its data into the one B+tree file (docs/storage-format.md, "Tree keys").
+ * Every tree key starts with a big-endian u32 namespace id:
+ *
+ * | namespace | key after the id            | value                                  |
+ * |-----------|-----------------------------|----------------------------------------|
+ * | 0         | "c" ‖ u32 store id (BE)     | store name (UTF-8)                     |
+ * | 0         | "v" ‖ u32 segment (BE)      | u32 committed bytes ‖ u32 dead bytes   |
+ * | store id  | 16-byte document key        | value pointer (12 bytes, vlog.ts)      |
+ *
+ * Big-endian ids keep one store's documents contiguous and in key order.
+ */
+import { type Key, keyFromBytes, keyToBytes } from "./key.ts";
+
+const CATALOG_TAG = 0x63; // "c"
+const VLOG_TAG = 0x76; // "v"
+
+/** The tree key of document `key` in store `storeId`. */
+export function docTreeKey(storeId: number, key: Key): Uint8Array {
+  const bytes = new Uint8Array(20);
+  new DataView(bytes.buffer).setUint32(0, storeId);
+  keyToBytes(key, bytes, 4);
+  return bytes;
+}
+
+/** The document key inside a document tree key. */
+export function docKeyOf(treeKey: Uint8Array): Key {
+  return keyFromBytes(treeKey, 4);
+}
+
+/** The first tree key of namespace `id` (a store's range is [prefix(id), prefix(id + 1))). */
+export function namespacePrefix(id: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, id);
+  return bytes;
+}
+
+function systemKey(tag: number, id: number): Uint8Array {
+  const bytes = new Uint8Array(9);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, 0);
+  view.setUint8(4, tag);
+  view.setUint32(5, id);
+  return bytes;
+}
+
+export function catalogTreeKey(storeId: number): Uint8Array {
+  return systemKey(CATALOG_TAG, storeId);
+}
+
+export function vlogTreeKey(segment: number): Uint8Array {
+  return systemKey(VLOG_TAG, segment);
+}
+
+/** The [from, to) range of all catalog records or all vlog records. */
+export function systemRange(kind: "catalog" | "vlog"): [Uint8Array, Uint8Array] {
+  const tag = kind === "catalog" ? CATALOG_TAG : VLOG_TAG;
+  return [systemKey(tag, 0), systemKey(tag + 1, 0)];
+}
+
+/** The id in a system key. */
+export function systemIdOf(treeKey: Uint8Array): number {
+  return new DataView(treeKey.buffer, treeKey.byteOffset, treeKey.byteLength).getUint32(5);
+}

@@ -1,0 +1,267 @@
+/**
+ * The value log: documents flushed from memtables, appended to segment files. The primary B+tree
+ * maps each key to a pointer (segment, offset, length) here. Format: docs/storage-format.md
+ * ("Value log").
+ *
+ * Segment: 32-byte header (magic "PLNKVLG\0" | u32 version | u32 crc32(16..32) | u64 sequence |
+ * u64 reserved) then entries: u32 crc32(bytes 4..end) | u32 value length | value. Little-endian.
+ *
+ * Invariants: entries are only appended; a pointer handed out refers to bytes written by this
+ * process or before; bytes past a segment's committed length (recorded in the checkpoint) belong to
+ * no committed pointer and are cut on open; a segment is deleted only once no committed tree
+ * version points into it.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { assert } from "./assert.ts";
+import { crc32 } from "./checksum.ts";
+import { CorruptionError, diskError } from "./errors.ts";
+import { syncDirSync, writeAllSync } from "./fs.ts";
+
+export const VLOG_MAGIC = new TextEncoder().encode("PLNKVLG\0");
+export const VLOG_VERSION = 1;
+export const VLOG_HEADER_BYTES = 32;
+export const VLOG_ENTRY_HEADER_BYTES = 8;
+/** Segment size at which appends move to a new segment, in bytes (GC rewrites whole segments). */
+export const VLOG_SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+/** Where a value lives. Encoded in 12 bytes in the primary index. */
+export interface ValuePointer {
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+/** A segment's committed state, kept in the checkpoint. */
+export interface VlogSegmentState {
+  sequence: number;
+  /** Committed length in bytes. */
+  bytes: number;
+  /** Bytes of entries no committed tree version points to. */
+  deadBytes: number;
+}
+
+interface Segment extends VlogSegmentState {
+  path: string;
+  fd: number;
+  /** Being collected: left out of the committed state, still readable until removed. */
+  retiring: boolean;
+}
+
+export function encodePointer(pointer: ValuePointer): Uint8Array {
+  const bytes = new Uint8Array(12);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, pointer.segment, true);
+  view.setUint32(4, pointer.offset, true);
+  view.setUint32(8, pointer.length, true);
+  return bytes;
+}
+
+export function decodePointer(bytes: Uint8Array): ValuePointer {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    segment: view.getUint32(0, true),
+    offset: view.getUint32(4, true),
+    length: view.getUint32(8, true),
+  };
+}
+
+function segmentName(sequence: number): string {
+  return `${String(sequence).padStart(16, "0")}.vlog`;
+}
+
+/** The value log of one database. */
+export class ValueLog {
+  readonly #dir: string;
+  readonly #segmentBytes: number;
+  readonly #segments = new Map<number, Segment>();
+  #active!: Segment;
+  #activeFile!: Deno.FsFile;
+  #unsynced = false;
+
+  /**
+   * Opens the value log in `dir` with the checkpointed segment states (empty for a new database):
+   * cuts each segment to its committed length and deletes segments the checkpoint does not list.
+   */
+  constructor(dir: string, state: VlogSegmentState[], segmentBytes = VLOG_SEGMENT_BYTES_DEFAULT) {
+    this.#dir = dir;
+    this.#segmentBytes = segmentBytes;
+    Deno.mkdirSync(dir, { recursive: true });
+    const listed = new Map(state.map((s) => [s.sequence, s]));
+    for (const entry of Deno.readDirSync(dir)) {
+      const match = /^(\d{16})\.vlog$/.exec(entry.name);
+      if (match !== null && !listed.has(Number(match[1]))) Deno.removeSync(`${dir}/${entry.name}`);
+    }
+    for (const s of state) {
+      const path = `${dir}/${segmentName(s.sequence)}`;
+      const file = Deno.openSync(path, { read: true, write: true });
+      file.truncateSync(s.bytes);
+      file.close();
+      this.#segments.set(s.sequence, { ...s, path, fd: openSync(path, "r"), retiring: false });
+    }
+    const last = Math.max(0, ...state.map((s) => s.sequence));
+    if (last === 0) this.#startSegment(1);
+    else this.#resume(this.#segments.get(last)!);
+  }
+
+  /** Committed state of every segment (for the checkpoint). */
+  state(): VlogSegmentState[] {
+    return [...this.#segments.values()].filter((s) => !s.retiring)
+      .map(({ sequence, bytes, deadBytes }) => ({ sequence, bytes, deadBytes }))
+      .sort((a, b) => a.sequence - b.sequence);
+  }
+
+  /** Total bytes and dead bytes over all segments. */
+  totals(): { bytes: number; deadBytes: number; segments: number } {
+    let bytes = 0;
+    let deadBytes = 0;
+    for (const s of this.#segments.values()) {
+      bytes += s.bytes;
+      deadBytes += s.deadBytes;
+    }
+    return { bytes, deadBytes, segments: this.#segments.size };
+  }
+
+  /** The active (appended-to) segment's sequence. */
+  get activeSequence(): number {
+    return this.#active.sequence;
+  }
+
+  /** Appends values in one write; returns their pointers. Durable after `sync()`. */
+  append(values: readonly Uint8Array[]): ValuePointer[] {
+    let size = 0;
+    for (const value of values) size += VLOG_ENTRY_HEADER_BYTES + value.length;
+    if (this.#active.bytes + size > this.#segmentBytes && this.#active.bytes > VLOG_HEADER_BYTES) {
+      this.#startSegment(this.#active.sequence + 1);
+    }
+    const bytes = new Uint8Array(size);
+    const view = new DataView(bytes.buffer);
+    const pointers: ValuePointer[] = [];
+    let at = 0;
+    for (const value of values) {
+      view.setUint32(at + 4, value.length, true);
+      bytes.set(value, at + VLOG_ENTRY_HEADER_BYTES);
+      view.setUint32(at, crc32(bytes, at + 4, at + VLOG_ENTRY_HEADER_BYTES + value.length), true);
+      pointers.push({
+        segment: this.#active.sequence,
+        offset: this.#active.bytes + at,
+        length: value.length,
+      });
+      at += VLOG_ENTRY_HEADER_BYTES + value.length;
+    }
+    try {
+      writeAllSync(this.#activeFile, bytes);
+    } catch (error) {
+      this.#activeFile.truncateSync(this.#active.bytes);
+      this.#activeFile.seekSync(this.#active.bytes, Deno.SeekMode.Start);
+      throw diskError(error, this.#active.path, "append to value log");
+    }
+    this.#active.bytes += size;
+    this.#unsynced = true;
+    return pointers;
+  }
+
+  /** Reads the value at `pointer`, checking its checksum. @throws CorruptionError */
+  read(pointer: ValuePointer): Uint8Array {
+    const segment = this.#segments.get(pointer.segment);
+    assert(segment !== undefined, "a pointer names a live segment");
+    const size = VLOG_ENTRY_HEADER_BYTES + pointer.length;
+    const bytes = new Uint8Array(size);
+    const n = readSync(segment.fd, bytes, 0, size, pointer.offset);
+    const view = new DataView(bytes.buffer);
+    if (
+      n !== size || view.getUint32(4, true) !== pointer.length || view.getUint32(0, true) !== crc32(bytes, 4)
+    ) {
+      throw new CorruptionError(
+        `Cannot read value log segment "${
+          segmentName(pointer.segment)
+        }": bad entry at offset ${pointer.offset}`,
+        { file: segment.path, offset: pointer.offset },
+      );
+    }
+    return bytes.subarray(VLOG_ENTRY_HEADER_BYTES);
+  }
+
+  /** Counts an entry as dead (its key was overwritten or deleted in a committed flush). */
+  markDead(pointer: ValuePointer): void {
+    const segment = this.#segments.get(pointer.segment);
+    if (segment !== undefined) segment.deadBytes += VLOG_ENTRY_HEADER_BYTES + pointer.length;
+  }
+
+  /** Sealed segments whose dead ratio is at least `ratio`, worst first. */
+  gcCandidates(ratio: number): VlogSegmentState[] {
+    return this.state()
+      .filter((s) => s.sequence !== this.#active.sequence && s.bytes > VLOG_HEADER_BYTES)
+      .filter((s) => s.deadBytes / (s.bytes - VLOG_HEADER_BYTES) >= ratio)
+      .sort((a, b) => b.deadBytes / b.bytes - a.deadBytes / a.bytes);
+  }
+
+  /** Leaves a segment out of the committed state from the next commit on (GC is moving it). */
+  forget(sequence: number): void {
+    const segment = this.#segments.get(sequence);
+    assert(segment !== undefined, "only known segments are forgotten");
+    segment.retiring = true;
+  }
+
+  /** Deletes a segment no committed pointer refers to any more. Returns the bytes freed. */
+  removeSegment(sequence: number): number {
+    const segment = this.#segments.get(sequence);
+    assert(segment !== undefined, "only known segments are removed");
+    assert(sequence !== this.#active.sequence, "the active segment is never removed");
+    closeSync(segment.fd);
+    this.#segments.delete(sequence);
+    Deno.removeSync(segment.path);
+    syncDirSync(this.#dir);
+    return segment.bytes;
+  }
+
+  /** Makes every appended entry durable. */
+  async sync(): Promise<void> {
+    if (!this.#unsynced) return;
+    this.#unsynced = false;
+    await this.#activeFile.syncData();
+  }
+
+  close(): void {
+    this.#activeFile.close();
+    for (const segment of this.#segments.values()) closeSync(segment.fd);
+    this.#segments.clear();
+  }
+
+  #startSegment(sequence: number): void {
+    if (this.#activeFile !== undefined) {
+      this.#activeFile.syncDataSync(); // a sealed segment is complete on disk before the next starts
+      this.#activeFile.close();
+    }
+    const path = `${this.#dir}/${segmentName(sequence)}`;
+    const header = new Uint8Array(VLOG_HEADER_BYTES);
+    header.set(VLOG_MAGIC, 0);
+    const view = new DataView(header.buffer);
+    view.setUint32(8, VLOG_VERSION, true);
+    view.setBigUint64(16, BigInt(sequence), true);
+    view.setUint32(12, crc32(header, 16, 32), true);
+    try {
+      this.#activeFile = Deno.openSync(path, { read: true, write: true, create: true, truncate: true });
+      writeAllSync(this.#activeFile, header);
+    } catch (error) {
+      throw diskError(error, path, "create value log segment");
+    }
+    syncDirSync(this.#dir);
+    const segment: Segment = {
+      sequence,
+      bytes: VLOG_HEADER_BYTES,
+      deadBytes: 0,
+      path,
+      fd: openSync(path, "r"),
+      retiring: false,
+    };
+    this.#segments.set(sequence, segment);
+    this.#active = segment;
+    this.#unsynced = true;
+  }
+
+  #resume(segment: Segment): void {
+    this.#activeFile = Deno.openSync(segment.path, { read: true, write: true });
+    this.#activeFile.seekSync(segment.bytes, Deno.SeekMode.Start);
+    this.#active = segment;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The config schema: every key of the YAML config file, its default and how its value is checked.
+ * docs/configuration.md documents the same table; tests/host/config_test.ts checks the two agree.
+ *
+ * Invariants: every key has a default that passes its own check; a value is accepted only if its
+ * check passes; checks never throw anything but a KeyError carrying the expected form.
+ */
+import { MEMTABLE_BYTES_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT, WAL_SEGMENT_BYTES_MIN } from "../engine/limits.ts";
+import { parseDurability } from "../engine/wal.ts";
+import {
+  BIND_DEFAULT,
+  CONNECTIONS_DEFAULT,
+  CONNECTIONS_MAX,
+  DRAIN_TIMEOUT_MS_DEFAULT,
+  DRAIN_TIMEOUT_MS_MAX,
+  FRAME_BYTES_DEFAULT,
+  FRAME_BYTES_MAX,
+  FRAME_BYTES_MIN,
+  HTTP_PORT_DEFAULT,
+  IN_FLIGHT_PER_CONNECTION_DEFAULT,
+  IN_FLIGHT_PER_CONNECTION_MAX,
+  LOCKOUT_BASE_MS_DEFAULT,
+  LOCKOUT_FAILURES_DEFAULT,
+  LOCKOUT_MAX_MS_DEFAULT,
+  MEMTABLE_BYTES_CONFIG_MAX,
+  MEMTABLE_BYTES_CONFIG_MIN,
+  WAL_SEGMENT_BYTES_CONFIG_MAX,
+  WIRE_PORT_DEFAULT,
+  WORKBENCH_PORT_DEFAULT,
+} from "./limits.ts";
+
+/** The effective configuration of one `planck start`. */
+export interface Config {
+  dataDir: string;
+  bind: string;
+  ports: { wire: number; http: number; workbench: number };
+  durability: string;
+  walSegmentBytes: number;
+  memtableBytes: number;
+  tls: { certFile: string | null; keyFile: string | null };
+  limits: { frameBytes: number; connections: number; inFlightPerConnection: number };
+  security: { lockoutFailures: number; lockoutBaseMs: number; lockoutMaxMs: number };
+  shutdown: { drainTimeoutMs: number };
+}
+
+/** A value that fails its key's check; `expected` says what was wanted. */
+export class KeyError extends Error {
+  constructor(readonly expected: string) {
+    super(expected);
+  }
+}
+
+/** One config key: dotted YAML path, default, check, and where it lands in Config. */
+export interface KeySpec {
+  key: string;
+  default: unknown;
+  /** Checks a value (from YAML, or a string from a command-line flag) and returns it normalized. */
+  check(value: unknown): unknown;
+  assign(config: Config, value: unknown): void;
+}
+
+const UNITS: Record<string, number> = { "": 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+function integer(min: number, max: number, unit = ""): (value: unknown) => number {
+  return (value) => {
+    const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+      throw new KeyError(`an integer${unit} from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** Sizes: an integer of bytes or a string like "64 MiB" (units B, KiB, MiB, GiB). */
+function bytes(min: number, max: number): (value: unknown) => number {
+  const expected = `a size from ${min} to ${max} bytes (an integer, or a string like "64 MiB")`;
+  return (value) => {
+    let n = value;
+    if (typeof value === "string") {
+      const match = /^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$/.exec(value);
+      if (match === null) throw new KeyError(expected);
+      n = Number(match[1]) * UNITS[match[2] ?? ""];
+    }
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new KeyError(expected);
+    return n;
+  };
+}
+
+function text(value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) throw new KeyError("a non-empty string");
+  return value;
+}
+
+function optionalPath(value: unknown): string | null {
+  if (value === null || value === "") return null;
+  if (typeof value !== "string") throw new KeyError("a file path or null");
+  return value;
+}
+
+function bindAddress(value: unknown): string {
+  const address = text(value);
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  const valid = ipv4 !== null ? ipv4.slice(1).every((part) => Number(part) <= 255) : /^[0-9A-Fa-f:]+$/.test(address) ||
+    address === "localhost";
+  if (!valid) throw new KeyError('an IP address such as "127.0.0.1", "0.0.0.0" or "::1"');
+  return address;
+}
+
+function durability(value: unknown): string {
+  if (typeof value === "string") {
+    try {
+      parseDurability(value);
+      return value;
+    } catch {
+      // reported below with the expected form
+    }
+  }
+  throw new KeyError('"sync" or "interval:<ms>" with 1 <= ms <= 10000');
+}
+
+const port = integer(0, 65535);
+
+/** Every key, in the order docs/configuration.md lists them. */
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  { key: "data_dir", default: "data", check: text, assign: (c, v) => c.dataDir = v as string },
+  { key: "bind", default: BIND_DEFAULT, check: bindAddress, assign: (c, v) => c.bind = v as string },
+  { key: "ports.wire", default: WIRE_PORT_DEFAULT, check: port, assign: (c, v) => c.ports.wire = v as number },
+  { key: "ports.http", default: HTTP_PORT_DEFAULT, check: port, assign: (c, v) => c.ports.http = v as number },
+  {
+    key: "ports.workbench",
+    default: WORKBENCH_PORT_DEFAULT,
+    check: port,
+    assign: (c, v) => c.ports.workbench = v as number,
+  },
+  { key: "durability", default: "sync", check: durability, assign: (c, v) => c.durability = v as string },
+  {
+    key: "wal_segment_bytes",
+    default: WAL_SEGMENT_BYTES_DEFAULT,
+    check: bytes(WAL_SEGMENT_BYTES_MIN, WAL_SEGMENT_BYTES_CONFIG_MAX),
+    assign: (c, v) => c.walSegmentBytes = v as number,
+  },
+  {
+    key: "memtable_bytes",
+    default: MEMTABLE_BYTES_DEFAULT,
+    check: bytes(MEMTABLE_BYTES_CONFIG_MIN, MEMTABLE_BYTES_CONFIG_MAX),
+    assign: (c, v) => c.memtableBytes = v as number,
+  },
+  { key: "tls.cert_file", default: null, check: optionalPath, assign: (c, v) => c.tls.certFile = v as string | null },
+  { key: "tls.key_file", default: null, check: optionalPath, assign: (c, v) => c.tls.keyFile = v as string | null },
+  {
+    key: "limits.frame_bytes",
+    default: FRAME_BYTES_DEFAULT,
+    check: bytes(FRAME_BYTES_MIN, FRAME_BYTES_MAX),
+    assign: (c, v) => c.limits.frameBytes = v as number,
+  },
+  {
+    key: "limits.connections",
+    default: CONNECTIONS_DEFAULT,
+    check: integer(1, CONNECTIONS_MAX),
+    assign: (c, v) => c.limits.connections = v as number,
+  },
+  {
+    key: "limits.in_flight_per_connection",
+    default: IN_FLIGHT_PER_CONNECTION_DEFAULT,
+    check: integer(1, IN_FLIGHT_PER_CONNECTION_MAX),
+    assign: (c, v) => c.limits.inFlightPerConnection = v as number,
+  },
+  {
+    key: "security.lockout_failures",
+    default: LOCKOUT_FAILURES_DEFAULT,
+    check: integer(1, 1000),
+    assign: (c, v) => c.security.lockoutFailures = v as number,
+  },
+  {
+    key: "security.lockout_base_ms",
+    default: LOCKOUT_BASE_MS_DEFAULT,
+    check: integer(1, 3_600_000, " (ms)"),
+    assign: (c, v) => c.security.lockoutBaseMs = v as number,
+  },
+  {
+    key: "security.lockout_max_ms",
+    default: LOCKOUT_MAX_MS_DEFAULT,
+    check: integer(1, 86_400_000, " (ms)"),
+    assign: (c, v) => c.security.lockoutMaxMs = v as number,
+  },
+  {
+    key: "shutdown.drain_timeout_ms",
+    default: DRAIN_TIMEOUT_MS_DEFAULT,
+    check: integer(0, DRAIN_TIMEOUT_MS_MAX, " (ms)"),
+    assign: (c, v) => c.shutdown.drainTimeoutMs = v as number,
+  },
+];
+
+/** The spec of `key`, or undefined. */
+export function configKey(key: string): KeySpec | undefined {
+  return CONFIG_KEYS.find((spec) => spec.key === key);
+}
+
+/** True when `prefix` names a section (a mapping) of the config, like "limits". */
+export function isConfigSection(prefix: string): boolean {
+  return CONFIG_KEYS.some((spec) => spec.key.startsWith(prefix + "."));
+}
+
+/** The configuration with every key at its default. */
+export function defaultConfig(): Config {
+  const config: Config = {
+    dataDir: "",
+    bind: "",
+    ports: { wire: 0, http: 0, workbench: 0 },
+    durability: "",
+    walSegmentBytes: 0,
+    memtableBytes: 0,
+    tls: { certFile: null, keyFile: null },
+    limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0 },
+    security: { lockoutFailures: 0, lockoutBaseMs: 0, lockoutMaxMs: 0 },
+    shutdown: { drainTimeoutMs: 0 },
+  };
+  for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
+  return config;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every bound the host enforces, with its unit and reason. The `_DEFAULT` ones may be changed by
+ * the config file (host/config.ts checks the new value against the `_MIN`/`_MAX` next to it); the
+ * others are fixed. Relations between limits are checked at module load.
+ */
+import { assert } from "../engine/assert.ts";
+import { DOC_BYTES_MAX, GROUP_OPS_MAX } from "../engine/limits.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Default wire port (docs/wire-protocol.md). */
+export const WIRE_PORT_DEFAULT = 23469;
+/** Default app HTTP port. */
+export const HTTP_PORT_DEFAULT = 3000;
+/** Default workbench port. */
+export const WORKBENCH_PORT_DEFAULT = 2369;
+/** Default bind address: loopback only, so a fresh install is never reachable from the network. */
+export const BIND_DEFAULT = "127.0.0.1";
+
+/** Largest wire frame (the BSON document after the length prefix), in bytes: a maximal document plus envelope. */
+export const FRAME_BYTES_DEFAULT = 32 * MiB;
+/** Smallest configurable frame limit: big enough for any control op. */
+export const FRAME_BYTES_MIN = 4 * KiB;
+/** Largest configurable frame limit: bounds the memory one request may pin. */
+export const FRAME_BYTES_MAX = 256 * MiB;
+
+/** Default cap on open wire connections; the next one gets a `limit_exceeded` frame and is closed. */
+export const CONNECTIONS_DEFAULT = 1024;
+/** Largest configurable connection cap (each connection holds buffers and a file descriptor). */
+export const CONNECTIONS_MAX = 100_000;
+
+/** Default cap on requests being processed per connection; past it the server stops reading (backpressure). */
+export const IN_FLIGHT_PER_CONNECTION_DEFAULT = 128;
+/** Largest configurable in-flight cap per connection. */
+export const IN_FLIGHT_PER_CONNECTION_MAX = 10_000;
+
+/** Requests in one `batch` op (each runs as if sent alone). */
+export const BATCH_REQUESTS_MAX = 10_000;
+/** Write ops in one `transaction` op: one WAL group holds at most this many. */
+export const TRANSACTION_OPS_MAX = GROUP_OPS_MAX;
+/** Default rows of a `scan` when the request sets no limit. */
+export const SCAN_ROWS_DEFAULT = 1_000;
+/** Most rows one `scan` returns (larger reads page with `from`). */
+export const SCAN_ROWS_MAX = 100_000;
+
+/** Time a new connection has to authenticate before it is closed, in milliseconds. */
+export const AUTH_DEADLINE_MS = 10_000;
+/** Failed authentications on one connection before the server closes it. */
+export const AUTH_FAILURES_PER_CONNECTION_MAX = 3;
+/** Failed logins (per user and per remote address) before lockouts start. */
+export const LOCKOUT_FAILURES_DEFAULT = 5;
+/** First lockout, in milliseconds; each further failure doubles it. */
+export const LOCKOUT_BASE_MS_DEFAULT = 1_000;
+/** Longest lockout, in milliseconds. */
+export const LOCKOUT_MAX_MS_DEFAULT = 15 * 60_000;
+/** Lockout entries tracked (users plus addresses); the oldest are evicted past it. */
+export const LOCKOUT_ENTRIES_MAX = 100_000;
+
+/** Users in the `sysusers` store. */
+export const USERS_MAX = 10_000;
+/** Longest user name, in characters. */
+export const USER_NAME_LENGTH_MAX = 64;
+
+/** How long shutdown waits for in-flight requests before closing connections, in milliseconds. */
+export const DRAIN_TIMEOUT_MS_DEFAULT = 5_000;
+/** Longest configurable drain. */
+export const DRAIN_TIMEOUT_MS_MAX = 10 * 60_000;
+
+/** Longest config file read, in bytes. */
+export const CONFIG_FILE_BYTES_MAX = 1 * MiB;
+
+assert(FRAME_BYTES_DEFAULT > DOC_BYTES_MAX, "a default frame carries a maximal document");
+assert(FRAME_BYTES_MIN < FRAME_BYTES_DEFAULT, "the frame minimum is below the default");
+assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "the frame default is within the maximum");
+assert(SCAN_ROWS_DEFAULT <= SCAN_ROWS_MAX, "the scan default is within the maximum");
+assert(LOCKOUT_BASE_MS_DEFAULT <= LOCKOUT_MAX_MS_DEFAULT, "the first lockout is within the longest");
+
+/** Config bounds of `wal_segment_bytes` (the engine's minimum up to 1 GiB). */
+export const WAL_SEGMENT_BYTES_CONFIG_MAX = 1024 * MiB;
+/** Config bounds of `memtable_bytes`: small tables flush constantly, huge ones make recovery slow. */
+export const MEMTABLE_BYTES_CONFIG_MIN = 64 * KiB;
+export const MEMTABLE_BYTES_CONFIG_MAX = 4096 * MiB;

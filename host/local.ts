@@ -1,0 +1,50 @@
+/**
+ * Offline access to a data directory (`planck pql --data DIR`, `planck users … --data DIR`): the
+ * same query path as the wire's `pql` op, without a server and without authentication (whoever can
+ * open the directory's files is its admin). Fails with `locked` while a server holds the directory.
+ *
+ * Invariants: statements run one at a time, each durable before its result returns; inserts into a
+ * missing store create it, as over the wire; the directory is closed (WAL synced) by `close`.
+ */
+import { type Database, openDatabase } from "../engine/database.ts";
+import { PlanckError } from "../engine/errors.ts";
+import { parsePql } from "../engine/pql/mod.ts";
+import { executeQuery } from "../engine/query/executor.ts";
+import { validateQuery } from "../engine/query/validate.ts";
+import { Users } from "./auth.ts";
+import { createMissingStores } from "./wire/ops_kv.ts";
+
+/** An open data directory. */
+export interface LocalDatabase {
+  readonly db: Database;
+  readonly users: Users;
+  /** Runs one PQL statement. */
+  pql(text: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens `dir` for offline use. @throws PlanckError `locked` when a server runs on it */
+export async function openLocal(dir: string): Promise<LocalDatabase> {
+  let db: Database;
+  try {
+    db = await openDatabase(dir);
+  } catch (error) {
+    if (error instanceof PlanckError && error.code === "locked") {
+      throw new PlanckError("locked", `${error.message}; is a server running on it? Use --connect instead`, {
+        file: dir,
+      });
+    }
+    throw error;
+  }
+  const users = await Users.open(db);
+  return {
+    db,
+    users,
+    async pql(text: string): Promise<unknown> {
+      const query = validateQuery(parsePql(text));
+      if (query.op === "insert") await createMissingStores(db, [query.store]);
+      return await executeQuery(db, query);
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Wire frames (docs/wire-protocol.md): `u32 little-endian length` of the BSON document that
+ * follows (the 4 prefix bytes are not counted), then that BSON document. The prefix must equal the
+ * document's own int32 length.
+ *
+ * Invariants: a FrameReader never buffers more than one maximal frame plus one read chunk; a frame
+ * over the limit is rejected from its prefix alone, before its body is read; frames handed out are
+ * fresh copies (decoded values may keep views into them, so the read buffer is never shared).
+ */
+import { BSON } from "bson";
+import { PlanckError } from "../../engine/errors.ts";
+
+/** Bytes of the length prefix. */
+export const FRAME_PREFIX_BYTES = 4;
+/** Smallest BSON document (an empty one): int32 length + terminating zero. */
+export const BSON_DOCUMENT_BYTES_MIN = 5;
+/** Bytes read from a socket at a time. */
+export const READ_CHUNK_BYTES = 64 * 1024;
+/** Largest read buffer kept while idle; past it the buffer shrinks back once empty. */
+const READ_BUFFER_BYTES_KEPT = 1024 * 1024;
+/** Size of bson's shared serialization buffer (17 MiB); larger frames grow it first. */
+const BSON_BUFFER_BYTES_INITIAL = 17 * 1024 * 1024;
+let bsonBufferBytes = BSON_BUFFER_BYTES_INITIAL;
+
+/** Decoding options shared by server and client: int64 stays exact as bigint. */
+export const DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
+
+/**
+ * Encodes `doc` as one frame.
+ * @throws PlanckError `limit_exceeded` when the document is larger than `frameBytesMax`
+ */
+export function encodeFrame(doc: Record<string, unknown>, frameBytesMax: number): Uint8Array {
+  const size = BSON.calculateObjectSize(doc);
+  if (size > frameBytesMax) {
+    throw new PlanckError(
+      "limit_exceeded",
+      `Response too large: ${size} bytes (the limit frame_bytes is ${frameBytesMax}); narrow the query or page with limit`,
+      { limit: "frame_bytes" },
+    );
+  }
+  if (size > bsonBufferBytes) {
+    BSON.setInternalBufferSize(size);
+    bsonBufferBytes = size;
+  }
+  const frame = new Uint8Array(FRAME_PREFIX_BYTES + size);
+  BSON.serializeWithBufferAndIndex(doc, frame, { index: FRAME_PREFIX_BYTES });
+  new DataView(frame.buffer).setUint32(0, size, true);
+  return frame;
+}
+
+/** Decodes one frame body (as returned by FrameReader.next). @throws PlanckError `invalid_argument` */
+export function decodeFrame(body: Uint8Array): Record<string, unknown> {
+  try {
+    return BSON.deserialize(body, DECODE_OPTIONS);
+  } catch (error) {
+    throw new PlanckError("invalid_argument", `Malformed frame: invalid BSON (${(error as Error).message})`);
+  }
+}
+
+/** Splits a byte stream into frame bodies. */
+export class FrameReader {
+  readonly #frameBytesMax: number;
+  #buffer: Uint8Array;
+  #start = 0;
+  #end = 0;
+
+  constructor(frameBytesMax: number) {
+    this.#frameBytesMax = frameBytesMax;
+    this.#buffer = new Uint8Array(READ_CHUNK_BYTES * 2);
+  }
+
+  /** Space to read into: at least READ_CHUNK_BYTES free bytes. Call `commit` with the count read. */
+  writable(): Uint8Array {
+    if (this.#buffer.length - this.#end < READ_CHUNK_BYTES) {
+      const pending = this.#end - this.#start;
+      const needed = pending + READ_CHUNK_BYTES;
+      if (needed > this.#buffer.length) {
+        const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
+        grown.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = grown;
+      } else {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      }
+      this.#start = 0;
+      this.#end = pending;
+    }
+    return this.#buffer.subarray(this.#end);
+  }
+
+  /** Records that `count` bytes were read into the last `writable()` span. */
+  commit(count: number): void {
+    this.#end += count;
+  }
+
+  /** Appends bytes (tests and callers that do not read into `writable()`). */
+  push(bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const target = this.writable();
+      const n = Math.min(target.length, bytes.length - offset);
+      target.set(bytes.subarray(offset, offset + n));
+      this.commit(n);
+      offset += n;
+    }
+  }
+
+  /** Empties the buffer, giving back the memory a large frame made it grow to. */
+  #reset(): void {
+    this.#start = this.#end = 0;
+    if (this.#buffer.length > READ_BUFFER_BYTES_KEPT) this.#buffer = new Uint8Array(READ_CHUNK_BYTES * 2);
+  }
+
+  /** Bytes buffered but not yet returned as frames. */
+  get pendingBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * The next complete frame body (a fresh copy), or null when more bytes are needed.
+   * @throws PlanckError `limit_exceeded` (frame over the limit) or `invalid_argument` (malformed prefix)
+   */
+  next(): Uint8Array | null {
+    const available = this.#end - this.#start;
+    if (available < FRAME_PREFIX_BYTES) return null;
+    const view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset + this.#start);
+    const length = view.getUint32(0, true);
+    if (length > this.#frameBytesMax) {
+      throw new PlanckError(
+        "limit_exceeded",
+        `Frame too large: ${length} bytes (the limit frame_bytes is ${this.#frameBytesMax})`,
+        { limit: "frame_bytes" },
+      );
+    }
+    if (length < BSON_DOCUMENT_BYTES_MIN) {
+      throw new PlanckError("invalid_argument", `Malformed frame: length ${length} is below ${BSON_DOCUMENT_BYTES_MIN}`);
+    }
+    if (available < FRAME_PREFIX_BYTES + length) return null;
+    const bodyStart = this.#start + FRAME_PREFIX_BYTES;
+    const body = this.#buffer.slice(bodyStart, bodyStart + length);
+    this.#start = bodyStart + length;
+    if (this.#start === this.#end) this.#reset();
+    const declared = new DataView(body.buffer).getInt32(0, true);
+    if (declared !== length || body[length - 1] !== 0) {
+      throw new PlanckError(
+        "invalid_argument",
+        `Malformed frame: prefix says ${length} bytes but the BSON document says ${declared}`,
+      );
+    }
+    return body;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Session and administration ops: authenticate, ping, stats, shutdown and user management
+ * (createUser, dropUser, setRole, rotateKey, listUsers).
+ *
+ * Invariants: a login is refused without checking the key while the user or the remote address is
+ * locked out; a failed login counts against both; the reply to a failed login is the same whether
+ * or not the user exists. Keys appear only in the reply that created them.
+ */
+import { PlanckError } from "../../engine/errors.ts";
+import { parseRole, parseUserName, type UserInfo } from "../auth.ts";
+import { authorize } from "./authorize.ts";
+import { RetryLaterError } from "./errors.ts";
+import { expectFields, type OpContext, type Request, type SessionState, stringField } from "./request.ts";
+
+/** `authenticate {user, key}` → `{user, role}`. */
+export async function opAuthenticate(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["user", "key"]);
+  if (session.user !== null) {
+    throw new PlanckError("conflict", `This connection is already authenticated as "${session.user.name}"`);
+  }
+  const name = stringField(request, "user");
+  const key = stringField(request, "key");
+  const subjects = [`user:${name.slice(0, 128)}`, `addr:${session.remote}`];
+  const lockedMs = ctx.lockout.lockedForMs(subjects);
+  if (lockedMs > 0) {
+    throw new RetryLaterError(
+      "locked",
+      `Too many failed logins: try again in ${Math.ceil(lockedMs / 1000)} s`,
+      Math.ceil(lockedMs),
+    );
+  }
+  const user = await ctx.users.verify(name, key);
+  if (user === null) {
+    ctx.lockout.fail(subjects);
+    throw new PlanckError("unauthorized", "Invalid user or key");
+  }
+  ctx.lockout.succeed(subjects);
+  session.user = user;
+  return { user: user.name, role: user.role };
+}
+
+/** `ping` → `{pong: true, time}`. */
+export function opPing(_ctx: OpContext, _session: SessionState, request: Request): unknown {
+  expectFields(request, []);
+  return { pong: true, time: new Date() };
+}
+
+/** `stats` → database and server counters. */
+export function opStats(ctx: OpContext, _session: SessionState, request: Request): unknown {
+  expectFields(request, []);
+  const db = ctx.db.stats();
+  return { database: { ...db, durability: ctx.db.durability.mode }, server: ctx.server.stats() };
+}
+
+/** `shutdown` → `{stopping: true}`; the server then drains and stops. */
+export function opShutdown(ctx: OpContext, _session: SessionState, request: Request): unknown {
+  expectFields(request, []);
+  ctx.server.requestShutdown();
+  return { stopping: true };
+}
+
+/** `createUser {user, role}` → `{user, role, key}`. */
+export async function opCreateUser(ctx: OpContext, _session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["user", "role"]);
+  const name = parseUserName(request.user);
+  const role = parseRole(request.role);
+  const key = await ctx.users.create(name, role);
+  return { user: name, role, key };
+}
+
+/** `dropUser {user}` → `{dropped: user}`. */
+export async function opDropUser(ctx: OpContext, _session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["user"]);
+  const name = parseUserName(request.user);
+  await ctx.users.drop(name);
+  return { dropped: name };
+}
+
+/** `setRole {user, role}` → `{user, role}`. */
+export async function opSetRole(ctx: OpContext, _session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["user", "role"]);
+  const name = parseUserName(request.user);
+  const role = parseRole(request.role);
+  await ctx.users.setRole(name, role);
+  return { user: name, role };
+}
+
+/** `rotateKey {user}` → `{user, key}`. Admins rotate anyone's key; every user may rotate their own. */
+export async function opRotateKey(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["user"]);
+  const name = parseUserName(request.user);
+  const self = session.user!.name === name;
+  if (!self) authorize(session.user!, "admin", "rotating another user's key");
+  const key = await ctx.users.rotate(name);
+  if (self) session.user = ctx.users.get(name) ?? null; // this session stays signed in
+  return { user: name, key };
+}
+
+/** `listUsers` → `[{name, role, createdAt, keyRotatedAt}]`. */
+export function opListUsers(ctx: OpContext, _session: SessionState, request: Request): UserInfo[] {
+  expectFields(request, []);
+  return ctx.users.list();
+}

@@ -1,0 +1,62 @@
+/**
+ * Query ops: `query` runs a query document, `pql` compiles a PQL statement to one, and the
+ * shortcuts (count, aggregate, createStore, dropStore, createIndex, dropIndex, listStores,
+ * listIndexes) build one from their fields. All of them end in `runQuery`: validate, authorize,
+ * create a missing store for an insert, then the engine's executor.
+ *
+ * Invariants: the executor only ever sees validated documents the session is allowed to run; no
+ * query logic lives here; non-admins never see system stores listed.
+ */
+import { PlanckError } from "../../engine/errors.ts";
+import { parsePql } from "../../engine/pql/mod.ts";
+import { executeQuery } from "../../engine/query/executor.ts";
+import type { QueryDocument } from "../../engine/query/query_document.ts";
+import { validateQuery } from "../../engine/query/validate.ts";
+import { authorize, isSystemStore, queryAccess } from "./authorize.ts";
+import { createMissingStores } from "./ops_kv.ts";
+import { expectFields, objectField, type OpContext, type Request, type SessionState, stringField } from "./request.ts";
+
+/** Wire shortcut op → the query document op it builds. */
+export const QUERY_SHORTCUTS: Record<string, QueryDocument["op"]> = {
+  count: "count",
+  aggregate: "aggregate",
+  createStore: "createStore",
+  dropStore: "dropStore",
+  createIndex: "createIndex",
+  dropIndex: "dropIndex",
+  listStores: "showStores",
+  listIndexes: "showIndexes",
+};
+
+/** Validates, authorizes and executes one query document. */
+export async function runQuery(ctx: OpContext, session: SessionState, input: unknown): Promise<unknown> {
+  const query = validateQuery(input);
+  const { access, stores } = queryAccess(query);
+  authorize(session.user!, access, `query op "${query.op}"`, stores);
+  if (query.op === "insert") await createMissingStores(ctx.db, [query.store]);
+  const result = await executeQuery(ctx.db, query);
+  if (query.op === "showStores" && session.user!.role !== "admin" && Array.isArray(result)) {
+    return result.filter((row) => !isSystemStore(String((row as { name?: unknown })?.name ?? "")));
+  }
+  return result;
+}
+
+/** `query {query}` → the executor's result. */
+export async function opQuery(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["query"]);
+  return await runQuery(ctx, session, objectField(request, "query"));
+}
+
+/** `pql {text}` → the executor's result for the compiled statement. */
+export async function opPql(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+  expectFields(request, ["text"]);
+  return await runQuery(ctx, session, parsePql(stringField(request, "text")));
+}
+
+/** A shortcut op: its fields (besides id and op) form the query document. */
+export async function opShortcut(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+  const op = QUERY_SHORTCUTS[request.op];
+  if (op === undefined) throw new PlanckError("internal", `No query shortcut for op "${request.op}"`);
+  const { id: _id, op: _op, ...fields } = request;
+  return await runQuery(ctx, session, { ...fields, op });
+}
