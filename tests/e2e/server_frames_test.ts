@@ -122,8 +122,12 @@ Deno.test("wire server survives a client that disconnects mid-frame and random b
         const raw = await RawWire.open(port);
         const bytes = new Uint8Array(1 + Math.floor(random() * 200)).map(() => Math.floor(random() * 256));
         await raw.write(bytes).catch(() => {});
-        if (i % 2 === 0) raw.close();
-        else await raw.read().finally(() => raw.close());
+        if (i % 2 === 0) {
+          raw.close();
+        } else {
+          await (raw.conn as Deno.TcpConn).closeWrite().catch(() => {}); // EOF mid-frame: the server must close
+          await raw.read().finally(() => raw.close());
+        }
       }
       const half = frame({ id: 1, op: "ping" });
       const raw = await RawWire.open(port);

@@ -8,14 +8,7 @@
 // - The engine has no memtable flush yet: every document stays in the memtable and the WAL, so a
 //   reopen replays the whole WAL.
 import { BSON } from "bson";
-import {
-  batch,
-  type Database,
-  openDatabase,
-  parseKey,
-  Store,
-  type WriteOp,
-} from "../../../engine/mod.ts";
+import { batch, type Database, openDatabase, parseKey, Store, type WriteOp } from "../../../engine/mod.ts";
 import type { Item, Peer, ScanResult, Status } from "../lib/peer.ts";
 
 const STORE_NAME = "docs";
