@@ -59,6 +59,8 @@ export interface DatabaseOptions {
   slowTiersMs?: number;
   /** Open despite a corrupt WAL: replay stops at the damage, which is moved aside and reported. */
   salvage?: boolean;
+  /** Zeros kept written ahead of the WAL's append offset, in bytes (0, the default, = off). */
+  walPreallocateBytes?: number;
   /** Where fdatasync runs: "inline" (default, lowest latency) or "async" (thread pool). */
   syncMethod?: SyncMethod;
   /** File access for the WAL (tests inject faults). */
@@ -162,6 +164,7 @@ export class Database implements ReadView {
       durability,
       fs: options.fs,
       syncMethod: options.syncMethod,
+      preallocateBytes: options.walPreallocateBytes,
       segments: recovered.segments,
       activeBytes: recovered.activeBytes,
       lastLsn: recovered.lastLsn,
@@ -317,7 +320,8 @@ export class Database implements ReadView {
     if (this.#closed) return;
     try {
       await this.#wal.sync().catch(() => {});
-      if (this.#flushError === null && this.#wal.lastLsn > this.#tiers.checkpoint.lsn) this.#freeze();
+      const healthy = this.#flushError === null && this.#wal.failure === null;
+      if (healthy && this.#wal.lastLsn > this.#tiers.checkpoint.lsn) this.#freeze();
       await this.#flushing;
       await this.#tiers.idle();
     } finally {

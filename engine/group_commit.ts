@@ -72,6 +72,15 @@ export class GroupCommit {
     return this.waitDurable(this.#writtenLsn);
   }
 
+  /**
+   * Records a sync that failed outside the syncer (the WAL syncs a segment it seals): every waiter
+   * and every later wait fail, as after a failed group sync. Returns the failure to throw.
+   */
+  fail(error: unknown): Error {
+    if (this.#failure === null) this.#fail(error);
+    return this.#failure!;
+  }
+
   /** Resolves when no sync is running. */
   idle(): Promise<void> {
     if (!this.#running) return Promise.resolve();

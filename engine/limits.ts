@@ -15,6 +15,11 @@ export const GROUP_BYTES_MAX = 48 * MiB;
 export const GROUP_OPS_MAX = 100_000;
 /** WAL segment size at which the log rotates to a new segment, in bytes. */
 export const WAL_SEGMENT_BYTES_DEFAULT = 64 * MiB;
+/**
+ * Zeros written ahead of the WAL append offset when preallocation is on (`walPreallocateBytes`), in
+ * bytes, so commits overwrite blocks instead of growing the file.
+ */
+export const WAL_PREALLOCATE_BYTES = 1 * MiB;
 /** Smallest configurable WAL segment (tests use small segments to force rotation). */
 export const WAL_SEGMENT_BYTES_MIN = 64 * KiB;
 /** Memtable size at which it is frozen and flushed, in bytes of keys + values + overhead. */

@@ -5,7 +5,8 @@
  *
  * Invariants: LSNs are consecutive across frames and segments; a group (its frames and the commit
  * marker that ends it) lies in one segment; when an append fails the segment is cut back to the end
- * of the previous group, so the file never holds a partial group that a later group follows.
+ * of the previous group, so the file never holds a partial group that a later group follows; a
+ * segment is synced before the next one is created, so only the last segment can end torn.
  */
 import { assert } from "./assert.ts";
 import { diskError, PlanckError } from "./errors.ts";
@@ -67,6 +68,8 @@ export interface WalOptions {
    * meanwhile) or on Deno's thread pool ("async": readers keep running during the sync).
    */
   syncMethod?: SyncMethod;
+  /** Zeros to keep written ahead of the append offset (0 = off; see WAL_PREALLOCATE_BYTES). */
+  preallocateBytes?: number;
 }
 
 /** Where the group commit's fdatasync runs. */
@@ -88,6 +91,9 @@ export class Wal {
   readonly #commit: GroupCommit;
   #file: DbFile;
   #offset: number;
+  /** Bytes of the active segment already written (zeros ahead of #offset): see WAL_PREALLOCATE_BYTES. */
+  #allocated: number;
+  readonly #preallocateBytes: number;
   #lastLsn: number;
   /** Rotated segments whose tail is not yet synced; the next sync covers and closes them. */
   #sealed: DbFile[] = [];
@@ -103,15 +109,18 @@ export class Wal {
     this.#fs = options.fs ?? DISK;
     this.#segments = [...options.segments];
     this.#lastLsn = options.lastLsn;
+    this.#preallocateBytes = options.preallocateBytes ?? 0;
     if (this.#segments.length === 0) {
       this.#file = this.#createSegment(1, this.#lastLsn + 1);
       this.#offset = SEGMENT_HEADER_BYTES;
+      this.#allocated = SEGMENT_HEADER_BYTES;
     } else {
       const active = this.#segments[this.#segments.length - 1];
       this.#file = this.#fs.openSync(active.path, { read: true, write: true });
       this.#file.truncateSync(options.activeBytes);
       this.#file.seekSync(options.activeBytes, Deno.SeekMode.Start);
       this.#offset = options.activeBytes;
+      this.#allocated = options.activeBytes;
     }
     this.#commit = new GroupCommit(
       this.#lastLsn,
@@ -133,6 +142,10 @@ export class Wal {
   }
   get durability(): Durability {
     return this.#durability;
+  }
+  /** The sync failure that stopped this WAL, or null. */
+  get failure(): Error | null {
+    return this.#commit.failure;
   }
   /** Segments on disk, oldest first. */
   segments(): readonly SegmentInfo[] {
@@ -214,6 +227,9 @@ export class Wal {
     await this.#commit.idle();
     this.#closed = true;
     for (const file of this.#sealed.splice(0)) file.close();
+    if (this.#commit.failure === null && this.#allocated > this.#offset) {
+      this.#file.truncateSync(this.#offset); // no zeros left behind
+    }
     this.#file.close();
   }
 
@@ -226,6 +242,9 @@ export class Wal {
   #write(bytes: Uint8Array): void {
     const path = this.#segments[this.#segments.length - 1].path;
     try {
+      if (this.#preallocateBytes > 0 && this.#offset + bytes.length > this.#allocated) {
+        this.#preallocate(this.#offset + bytes.length);
+      }
       writeAllSync(this.#file, bytes);
       this.#offset += bytes.length;
     } catch (error) {
@@ -233,11 +252,26 @@ export class Wal {
       try {
         this.#file.truncateSync(this.#offset);
         this.#file.seekSync(this.#offset, Deno.SeekMode.Start);
+        this.#allocated = this.#offset;
       } catch (cutError) {
         throw diskError(cutError, path, "cut back WAL segment");
       }
       throw diskError(error, path, "append to WAL segment");
     }
+  }
+
+  /**
+   * Writes zeros ahead of the append offset, so that the fdatasync of a commit overwrites allocated
+   * blocks instead of growing the file (growing makes every sync also journal the new size:
+   * measured 25–30% slower here). Recovery reads trailing zeros as the end of the log.
+   */
+  #preallocate(needed: number): void {
+    const end = Math.min(Math.max(needed, this.#allocated + this.#preallocateBytes), this.#segmentBytes);
+    if (end <= this.#allocated) return;
+    this.#file.seekSync(this.#allocated, Deno.SeekMode.Start);
+    writeAllSync(this.#file, new Uint8Array(end - this.#allocated));
+    this.#file.seekSync(this.#offset, Deno.SeekMode.Start);
+    this.#allocated = end;
   }
 
   #createSegment(sequence: number, firstLsn: number): DbFile {
@@ -260,10 +294,19 @@ export class Wal {
 
   #rotate(): void {
     const sealed = this.#segments[this.#segments.length - 1];
+    // Make the sealed segment durable before the next one exists, so that after a power cut only
+    // the last segment can have a torn tail and damage in any earlier one is corruption.
+    try {
+      this.#file.syncDataSync();
+    } catch (error) {
+      throw this.#commit.fail(error);
+    }
     const next = this.#createSegment(sealed.sequence + 1, this.#lastLsn + 1);
+    if (this.#allocated > this.#offset) this.#file.truncateSync(this.#offset); // drop unused zeros
     this.#sealed.push(this.#file);
     this.#file = next;
     this.#offset = SEGMENT_HEADER_BYTES;
+    this.#allocated = SEGMENT_HEADER_BYTES;
     this.#onRotate?.(sealed);
   }
 

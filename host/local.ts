@@ -42,8 +42,9 @@ export async function openLocal(dir: string): Promise<LocalDatabase> {
     users,
     async pql(text: string): Promise<unknown> {
       const query = validateQuery(parsePql(text));
-      if (query.op === "insert") await createMissingStores(db, [query.store]);
-      return await executeQuery(db, query);
+      const created = query.op === "insert" ? createMissingStores(db, [query.store]) : undefined;
+      const [, result] = await Promise.all([created, executeQuery(db, query)]);
+      return result;
     },
     close: () => db.close(),
   };

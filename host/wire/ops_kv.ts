@@ -10,7 +10,7 @@
 import type { Database } from "../../engine/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { type KeyInput, parseKey } from "../../engine/key.ts";
-import { batch, Store, type WriteOp } from "../../engine/store.ts";
+import { stageWrite, Store, type WriteOp } from "../../engine/store.ts";
 import type { Document } from "../../engine/document.ts";
 import { SCAN_ROWS_DEFAULT, SCAN_ROWS_MAX, TRANSACTION_OPS_MAX } from "../limits.ts";
 import { authorize } from "./authorize.ts";
@@ -36,11 +36,17 @@ const WRITE_FIELDS: Record<WriteOp["op"], string[]> = {
   delete: ["store", "key"],
 };
 
-/** Creates `stores` that do not exist yet (insert-like writes create their store). */
-export async function createMissingStores(db: Database, stores: Iterable<string>): Promise<void> {
+/**
+ * Creates `stores` that do not exist yet (insert-like writes create their store). The creations
+ * are staged before this returns its promise (the engine appends and applies a commit before its
+ * first await), so a write staged right after sees the stores, and requests keep their order.
+ */
+export function createMissingStores(db: Database, stores: Iterable<string>): Promise<unknown> {
+  const creating: Promise<boolean>[] = [];
   for (const store of new Set(stores)) {
-    if (!db.hasStore(store)) await db.createStore(store, { ifNotExists: true });
+    if (!db.hasStore(store)) creating.push(db.createStore(store, { ifNotExists: true }));
   }
+  return Promise.all(creating);
 }
 
 /** Checks one write op (a key-value request or an item of a transaction). */
@@ -76,11 +82,29 @@ function keyField(request: Request): KeyInput {
   });
 }
 
-/** Runs writes atomically after authorizing every store; creates stores that inserts need. */
+/**
+ * Runs writes atomically after authorizing every store; creates stores that inserts need. Steps 1
+ * and 2 stage synchronously, so the writes take their place in the request order.
+ */
 async function runWrites(ctx: OpContext, session: SessionState, ops: WriteOp[], what: string) {
   authorize(session.user!, "write", what, ops.map((op) => op.store));
-  await createMissingStores(ctx.db, ops.filter((op) => op.op === "insert" || op.op === "put").map((op) => op.store));
-  return await batch(ctx.db, ops);
+  // 1. create missing stores
+  const created = createMissingStores(ctx.db, ops.filter((op) => op.op === "insert" || op.op === "put").map((op) => op.store));
+  // 2. stage every op into one write set (errors name the op) and commit it as one WAL group
+  const committed = (async () => {
+    const writes = ctx.db.writeSet();
+    const keys = ops.map((op, i) => {
+      try {
+        return stageWrite(ctx.db, writes, op);
+      } catch (error) {
+        throw ops.length === 1 ? error : prefixField(error, `ops.${i}`);
+      }
+    });
+    return { keys, lsn: await ctx.db.commit(writes) };
+  })();
+  // 3. wait for both to be durable
+  const [, result] = await Promise.all([created, committed]);
+  return result;
 }
 
 /** `get {store, key}` → the document with its `key`, or null. */

@@ -33,8 +33,8 @@ export async function runQuery(ctx: OpContext, session: SessionState, input: unk
   const query = validateQuery(input);
   const { access, stores } = queryAccess(query);
   authorize(session.user!, access, `query op "${query.op}"`, stores);
-  if (query.op === "insert") await createMissingStores(ctx.db, [query.store]);
-  const result = await executeQuery(ctx.db, query);
+  const created = query.op === "insert" ? createMissingStores(ctx.db, [query.store]) : undefined;
+  const [, result] = await Promise.all([created, executeQuery(ctx.db, query)]);
   if (query.op === "showStores" && session.user!.role !== "admin" && Array.isArray(result)) {
     return result.filter((row) => !isSystemStore(String((row as { name?: unknown })?.name ?? "")));
   }

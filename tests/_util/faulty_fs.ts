@@ -2,7 +2,8 @@
  * A FileSystem (engine/fs.ts) over Deno's real files that injects the faults of a sick disk: writes
  * fail with ENOSPC once a byte budget is spent (optionally after writing what still fits: a partial
  * write), and fdatasync can be made to fail. Fields are mutable so a test can spend the budget or
- * break syncs at the moment it chooses.
+ * break syncs at the moment it chooses. It also records what a power cut would keep: per file, the
+ * length covered by the last successful sync (`syncedBytes`), and the order of opens and syncs.
  */
 import type { DbFile, FileSystem } from "../../engine/fs.ts";
 
@@ -22,19 +23,32 @@ export class FaultyFs implements FileSystem {
   /** Counters for assertions. */
   writes = 0;
   syncs = 0;
+  /** Per path: the file length the last successful sync made durable (absent: never synced). */
+  readonly syncedBytes = new Map<string, number>();
+  /** "open <path>" and "sync <path>" in the order they happened. */
+  readonly events: string[] = [];
 
   openSync(path: string, options: Deno.OpenOptions): DbFile {
-    return new FaultyFile(Deno.openSync(path, options), this);
+    const file = new FaultyFile(Deno.openSync(path, options), this, path);
+    this.events.push(`open ${path}`);
+    return file;
   }
 }
 
 class FaultyFile implements DbFile {
   readonly #file: Deno.FsFile;
   readonly #fs: FaultyFs;
+  readonly #path: string;
 
-  constructor(file: Deno.FsFile, fs: FaultyFs) {
+  constructor(file: Deno.FsFile, fs: FaultyFs, path: string) {
     this.#file = file;
     this.#fs = fs;
+    this.#path = path;
+  }
+
+  #synced(length: number): void {
+    this.#fs.syncedBytes.set(this.#path, length);
+    this.#fs.events.push(`sync ${this.#path}`);
   }
 
   writeSync(bytes: Uint8Array): number {
@@ -65,16 +79,20 @@ class FaultyFile implements DbFile {
     this.#file.truncateSync(length);
   }
 
-  syncData(): Promise<void> {
+  async syncData(): Promise<void> {
     this.#fs.syncs++;
-    if (this.#fs.syncError !== null) return Promise.reject(this.#fs.syncError);
-    return this.#file.syncData();
+    if (this.#fs.syncError !== null) throw this.#fs.syncError;
+    const length = this.#file.statSync().size; // what this sync covers, whatever is written meanwhile
+    await this.#file.syncData();
+    this.#synced(length);
   }
 
   syncDataSync(): void {
     this.#fs.syncs++;
     if (this.#fs.syncError !== null) throw this.#fs.syncError;
+    const length = this.#file.statSync().size;
     this.#file.syncDataSync();
+    this.#synced(length);
   }
 
   close(): void {

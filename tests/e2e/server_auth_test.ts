@@ -13,7 +13,10 @@ function withKey(connection: string, key: string): string {
 Deno.test("authenticate refuses a wrong key and an unknown user with the same error", async () => {
   await withServer(async ({ admin, port }) => {
     const wrong = await assertRejectsCode(() => connect(withKey(admin, "x".repeat(43))), "unauthorized");
-    const unknown = await assertRejectsCode(() => connect(admin.replace("uid=admin", "uid=nobody")), "unauthorized");
+    const unknown = await assertRejectsCode(
+      () => connect(admin.replace("uid=admin", "uid=nobody")),
+      "unauthorized",
+    );
     assertEquals(unknown.message, wrong.message);
     const db = await connect(admin);
     assertEquals(db.role, "admin");
@@ -78,7 +81,10 @@ Deno.test("a session ends when its user is dropped or its key rotated", async ()
       const newKey = await root.users.rotate("bob");
       await assertRejectsCode(() => bob.ping(), "unauthorized");
       bob.close();
-      await assertRejectsCode(() => connect(withKey(admin.replace("uid=admin", "uid=bob"), bobKey)), "unauthorized");
+      await assertRejectsCode(
+        () => connect(withKey(admin.replace("uid=admin", "uid=bob"), bobKey)),
+        "unauthorized",
+      );
       const again = await connect(withKey(admin.replace("uid=admin", "uid=bob"), newKey));
       await again.ping();
       await root.users.drop("bob");
@@ -104,6 +110,8 @@ Deno.test("the admin credentials file is mode 0600 and holds a working connectio
 });
 
 async function firstWal(dataDir: string): Promise<string> {
-  for await (const entry of Deno.readDir(`${dataDir}/wal`)) if (entry.name.endsWith(".wal")) return entry.name;
+  for await (const entry of Deno.readDir(`${dataDir}/wal`)) {
+    if (entry.name.endsWith(".wal")) return entry.name;
+  }
   throw new Error("no WAL segment");
 }

@@ -39,9 +39,15 @@ Deno.test("pipelined requests on one connection all get their own response", asy
       const count = 500;
       const frames: Record<string, unknown>[] = [];
       for (let i = 0; i < count; i++) {
-        frames.push({ id: 100 + i, op: "put", store: "pipe", key: i.toString(16).padStart(32, "0"), doc: { i } });
+        frames.push({
+          id: 100 + i,
+          op: "put",
+          store: "pipe",
+          key: i.toString(16).padStart(32, "0"),
+          doc: { i },
+        });
       }
-      await Promise.all(frames.map((f) => raw.send(f)));
+      for (const f of frames) await raw.send(f); // no waiting for responses in between
       const seen = new Set<number>();
       for (let i = 0; i < count; i++) {
         const response = await raw.read();
@@ -49,7 +55,12 @@ Deno.test("pipelined requests on one connection all get their own response", asy
         seen.add(response!.id as number);
       }
       assertEquals(seen.size, count);
-      const read = await raw.call({ id: 9999, op: "get", store: "pipe", key: (count - 1).toString(16).padStart(32, "0") });
+      const read = await raw.call({
+        id: 9999,
+        op: "get",
+        store: "pipe",
+        key: (count - 1).toString(16).padStart(32, "0"),
+      });
       assertEquals((read.result as { i: number }).i, count - 1);
     } finally {
       raw.close();

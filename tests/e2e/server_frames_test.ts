@@ -13,7 +13,11 @@ const BAD_FRAMES: { name: string; bytes: () => Uint8Array; code: string }[] = [
     bytes: () => new Uint8Array([0xff, 0xff, 0xff, 0x7f, 1, 2, 3]),
     code: "limit_exceeded",
   },
-  { name: "length below a BSON document", bytes: () => new Uint8Array([2, 0, 0, 0, 0, 0]), code: "invalid_argument" },
+  {
+    name: "length below a BSON document",
+    bytes: () => new Uint8Array([2, 0, 0, 0, 0, 0]),
+    code: "invalid_argument",
+  },
   {
     name: "prefix disagrees with the BSON length",
     bytes: () => {

@@ -86,7 +86,10 @@ Deno.test("BTree.open after a commit cut before its meta sees the previous versi
         if (r < 0.4) mixed.set(before.subarray(at, at + PAGE_BYTES), at);
         else if (r < 0.6) mixed.set(before.subarray(at, at + PAGE_BYTES / 2), at);
       }
-      Deno.writeFileSync(`${dir}/mixed`, mixed.subarray(0, before.length + Math.floor(random() * 8) * PAGE_BYTES));
+      Deno.writeFileSync(
+        `${dir}/mixed`,
+        mixed.subarray(0, before.length + Math.floor(random() * 8) * PAGE_BYTES),
+      );
       strictEqual(contents(`${dir}/mixed`), v1, `seed ${seed}`);
     }
     // A torn meta write (half of the new meta page) also leaves version 1.
@@ -120,7 +123,10 @@ Deno.test("BTree.open picks the valid meta with the highest txn", async () => {
     const both = newer.slice();
     both[PAGE_BYTES + 100] ^= 0xff;
     Deno.writeFileSync(`${dir}/c`, both);
-    throws(() => BTree.open(`${dir}/c`), (e: unknown) => e instanceof CorruptionError && e.location.file === `${dir}/c`);
+    throws(
+      () => BTree.open(`${dir}/c`),
+      (e: unknown) => e instanceof CorruptionError && e.location.file === `${dir}/c`,
+    );
   });
 });
 
@@ -172,7 +178,10 @@ Deno.test("BTree.get throws CorruptionError naming file and offset of a damaged 
     Deno.writeFileSync(path, misdirected);
     const again = BTree.open(path);
     try {
-      throws(() => again.get(numKey(1234)), (e: unknown) => e instanceof CorruptionError && /misdirected/.test(e.message));
+      throws(
+        () => again.get(numKey(1234)),
+        (e: unknown) => e instanceof CorruptionError && /misdirected/.test(e.message),
+      );
     } finally {
       again.close();
     }

@@ -24,7 +24,17 @@ function mulberry32(seed: number): () => number {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** Hex order equals unsigned byte order, shorter prefixes first: the model can sort strings. */
-const hex = (b: Uint8Array): string => Array.from(b, (x) => HEX[x]).join("");
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]];
+  return s;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 interface Workload {
   name: string;
@@ -54,7 +64,7 @@ const WORKLOADS: Workload[] = [{
     return key;
   },
   valueBytesMax: BTREE_VALUE_BYTES_MAX,
-  weights: { put: 60, delete: 15, range: 1, commit: 8, abort: 0.5, reopen: 0.5 },
+  weights: { put: 60, delete: 15, range: 1, commit: 4, abort: 0.5, reopen: 0.5 },
 }, {
   name: "appends per tree with drops",
   key: (random, step) => {
@@ -66,7 +76,7 @@ const WORKLOADS: Workload[] = [{
     return key;
   },
   valueBytesMax: 12,
-  weights: { put: 70, delete: 10, range: 3, commit: 4, abort: 0.5, reopen: 0.5 },
+  weights: { put: 80, delete: 5, range: 1, commit: 3, abort: 0.5, reopen: 0.5 },
 }];
 
 class Run {
@@ -125,13 +135,14 @@ class Run {
     } else if ((r -= range) < 0) {
       const w = this.w;
       // Mostly narrow ranges (a random run of up to 30 present keys); sometimes a wide one (a dropped store).
-      const present = [...this.pending.values()].map(([k]) => k).sort((a, b) => (hex(a) < hex(b) ? -1 : 1));
+      const present = [...this.pending.keys()].sort().map((k) => this.pending.get(k)![0]);
       const at = Math.floor(this.random() * present.length);
       let from = present[at] ?? this.pick(step);
       let to = present[at + 1 + Math.floor(this.random() * 30)] ?? this.pick(step);
       if (this.random() < 0.02) [from, to] = [this.pick(step), this.pick(step)];
       if (hex(to) < hex(from)) [from, to] = [to, from];
-      const doomed = [...this.pending.keys()].filter((k) => k >= hex(from) && k < hex(to));
+      const [low, high] = [hex(from), hex(to)];
+      const doomed = [...this.pending.keys()].filter((k) => k >= low && k < high);
       for (const k of doomed) this.pending.delete(k);
       strictEqual(w.deleteRange(from, to), doomed.length, "deleteRange count");
     } else if ((r -= commit) < 0) {
@@ -147,7 +158,9 @@ class Run {
       this.tree = BTree.open(this.path, { pageCacheBytes: this.workload.pageCacheBytes });
       this.verify();
     }
-    if (this.writer !== undefined && this.random() < 0.02) this.verifyGets(this.committed, (k) => this.tree.get(k));
+    if (this.writer !== undefined && this.random() < 0.02) {
+      this.verifyGets(this.committed, (k) => this.tree.get(k));
+    }
   }
 
   countShape(): void {
@@ -171,7 +184,10 @@ class Run {
     this.verify();
   }
 
-  verifyGets(model: Map<string, [Uint8Array, Uint8Array]>, get: (k: Uint8Array) => Uint8Array | undefined): void {
+  verifyGets(
+    model: Map<string, [Uint8Array, Uint8Array]>,
+    get: (k: Uint8Array) => Uint8Array | undefined,
+  ): void {
     for (let i = 0; i < 10; i++) {
       const key = this.random() < 0.5 ? this.pick(0) : this.workload.key(this.random, 0);
       deepStrictEqual(get(key), model.get(hex(key))?.[1], `get ${hex(key)}`);
@@ -181,17 +197,33 @@ class Run {
   verify(): void {
     this.tree.check();
     const sorted = [...this.committed.keys()].sort().map((k) => this.committed.get(k)!);
-    const scan = (options: Parameters<BTree["cursor"]>[0]) =>
-      [...this.tree.cursor(options)].map(([k, v]) => `${hex(k)}:${hex(v)}`).join(" ");
-    const expect = (pairs: [Uint8Array, Uint8Array][]) => pairs.map(([k, v]) => `${hex(k)}:${hex(v)}`).join(" ");
-    strictEqual(scan({}), expect(sorted), "forward scan");
-    strictEqual(scan({ reverse: true }), expect(sorted.slice().reverse()), "reverse scan");
+    const same = (
+      pairs: [Uint8Array, Uint8Array][],
+      options: Parameters<BTree["cursor"]>[0],
+      what: string,
+    ) => {
+      const got = [...this.tree.cursor(options)];
+      strictEqual(got.length, pairs.length, `${what}: length`);
+      for (let i = 0; i < got.length; i++) {
+        if (!equalBytes(got[i][0], pairs[i][0]) || !equalBytes(got[i][1], pairs[i][1])) {
+          deepStrictEqual(
+            [hex(got[i][0]), hex(got[i][1])],
+            [hex(pairs[i][0]), hex(pairs[i][1])],
+            `${what}: pair ${i}`,
+          );
+        }
+      }
+    };
+    same(sorted, {}, "forward scan");
+    same(sorted.slice().reverse(), { reverse: true }, "reverse scan");
     for (let i = 0; i < 3; i++) {
       const [from, to] = [this.workload.key(this.random, 0), this.workload.key(this.random, 0)]
         .sort((a, b) => (hex(a) < hex(b) ? -1 : 1));
-      const inRange = sorted.filter(([k]) => hex(k) >= hex(from) && hex(k) < hex(to));
-      strictEqual(scan({ from, to }), expect(inRange), "range scan");
-      strictEqual(scan({ from, to, reverse: true }), expect(inRange.slice().reverse()), "reverse range scan");
+      const [low, high] = [hex(from), hex(to)];
+      const inRange = [...this.committed.keys()].filter((k) => k >= low && k < high).sort()
+        .map((k) => this.committed.get(k)!);
+      same(inRange, { from, to }, "range scan");
+      same(inRange.slice().reverse(), { from, to, reverse: true }, "reverse range scan");
     }
     this.verifyGets(this.committed, (k) => this.tree.get(k));
     strictEqual(this.tree.stats().entries, this.committed.size);

@@ -10,7 +10,8 @@ import { CorruptionError, PlanckError } from "../../engine/errors.ts";
 
 const text = new TextEncoder();
 const bytes = (s: string): Uint8Array => text.encode(s);
-const str = (b: Uint8Array | undefined): string | undefined => b === undefined ? undefined : new TextDecoder().decode(b);
+const str = (b: Uint8Array | undefined): string | undefined =>
+  b === undefined ? undefined : new TextDecoder().decode(b);
 
 /** A 16-byte big-endian key for n, so numeric order equals byte order. */
 function numKey(n: number): Uint8Array {
@@ -142,7 +143,9 @@ Deno.test("BTree.cursor honours from (inclusive) and to (exclusive) in both dire
     for (const c of cases) {
       const from = c.from === undefined ? undefined : c.from < 0 ? new Uint8Array() : numKey(c.from);
       const to = c.to === undefined ? undefined : numKey(c.to);
-      const expected = all.filter((n) => (c.from === undefined || n >= c.from) && (c.to === undefined || n < c.to));
+      const expected = all.filter((n) =>
+        (c.from === undefined || n >= c.from) && (c.to === undefined || n < c.to)
+      );
       const numbers = (reverse: boolean) =>
         [...tree.cursor({ from, to, reverse })].map(([k, v]) => {
           const n = new DataView(k.buffer, k.byteOffset).getUint32(12);

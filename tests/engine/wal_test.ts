@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
-import { crashImage, walFiles, withDatabase, withTempDir } from "../_util/temp_db.ts";
+import { FaultyFs } from "../_util/faulty_fs.ts";
+import { copyDirSync, crashImage, walFiles, withDatabase, withTempDir } from "../_util/temp_db.ts";
 import {
   GROUP_BYTES_MAX,
   GROUP_OPS_MAX,
@@ -222,5 +223,103 @@ Deno.test("openDatabase continues LSNs and segments when it replays a multi-segm
         assertEquals(segments[i].firstLsn, previous[previous.length - 1] + 1, `segment ${i + 1} continues`);
       }
     });
+  });
+});
+
+/**
+ * Copies `dir` as a power cut would leave it: every WAL segment keeps what its last sync covered and
+ * `keep` (0..1) of the bytes written after it (a torn write); segments never synced keep `keep` of
+ * their bytes.
+ */
+function powerCutImage(dir: string, fs: FaultyFs, target: string, keep: number): void {
+  copyDirSync(dir, target);
+  for (const path of walFiles(dir)) {
+    const size = Deno.statSync(path).size;
+    const synced = fs.syncedBytes.get(path) ?? 0;
+    Deno.truncateSync(path.replace(dir, target), synced + Math.floor((size - synced) * keep));
+  }
+}
+
+Deno.test("Wal rotation syncs the sealed segment before the next segment is created", async () => {
+  await withTempDir(async (dir) => {
+    const fs = new FaultyFs();
+    const wal = new Wal({
+      dir,
+      segmentBytes: WAL_SEGMENT_BYTES_MIN,
+      durability: { mode: "interval", intervalMs: SYNC_INTERVAL_MS_MAX }, // no timer sync in this test
+      fs,
+      segments: [],
+      activeBytes: 0,
+      lastLsn: 0,
+    });
+    try {
+      for (let n = 0; n < 30; n++) wal.append([put(n, 6000)]);
+      const paths = wal.segments().map((s) => s.path);
+      assert(paths.length >= 3, `${paths.length} segments`);
+      for (let i = 1; i < paths.length; i++) {
+        const synced = fs.events.indexOf(`sync ${paths[i - 1]}`);
+        assert(synced !== -1 && synced < fs.events.indexOf(`open ${paths[i]}`), `segment ${i} synced first`);
+        assertEquals(fs.syncedBytes.get(paths[i - 1]), Deno.statSync(paths[i - 1]).size);
+      }
+    } finally {
+      await wal.close();
+    }
+  });
+});
+
+Deno.test("openDatabase recovers a power cut in interval durability across segment rotations", async () => {
+  for (const keep of [0, 0.5, 0.9]) {
+    await withTempDir(async (dir) => {
+      const fs = new FaultyFs();
+      const options = {
+        walSegmentBytes: WAL_SEGMENT_BYTES_MIN,
+        durability: `interval:${SYNC_INTERVAL_MS_MAX}`,
+      };
+      await withDatabase(`${dir}/db`, { ...options, fs }, async (db) => {
+        await db.createStore("docs");
+        await db.sync();
+        const docs = new Store(db, "docs");
+        for (let i = 0; i < 40; i++) await docs.put(BigInt(i), { i, pad: "p".repeat(6000) });
+        assert(walFiles(`${dir}/db`).length >= 3, "several segments, none synced by the timer");
+        powerCutImage(`${dir}/db`, fs, `${dir}/image`, keep);
+      });
+      await withDatabase(`${dir}/image`, options, (db) => {
+        const found = new Store(db, "docs").scan().map((r) => r.doc.i);
+        assertEquals(found, found.map((_, i) => i), `keep ${keep}: whole groups, a prefix of the writes`);
+        assert(found.length >= 20, `keep ${keep}: the sealed segments survive (${found.length} documents)`);
+      });
+    });
+  }
+});
+
+Deno.test("Wal.append fails and stays failed when the sync of a sealed segment fails", async () => {
+  await withTempDir(async (dir) => {
+    const fs = new FaultyFs();
+    const wal = new Wal({
+      dir,
+      segmentBytes: WAL_SEGMENT_BYTES_MIN,
+      durability: { mode: "interval", intervalMs: SYNC_INTERVAL_MS_MAX },
+      fs,
+      segments: [],
+      activeBytes: 0,
+      lastLsn: 0,
+    });
+    try {
+      fs.syncError = new Error("EIO: input/output error (os error 5)");
+      let n = 0;
+      const error = await assertRejectsCode(
+        () => {
+          while (n < 100) wal.append([put(n++, 6000)]);
+        },
+        "internal",
+        "WAL sync failed",
+      );
+      assert(error.message.includes("os error 5"), error.message);
+      assertEquals(wal.segments().length, 1, "no segment is created after the failed sync");
+      fs.syncError = null;
+      await assertRejectsCode(() => wal.append([put(1000)]), "internal", "WAL sync failed");
+    } finally {
+      await wal.close();
+    }
   });
 });

@@ -135,7 +135,10 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();
 
 /** Starts `planck start --data dataDir` on free ports (or the given wire port) and waits for "ready". */
-export async function spawnServer(dataDir: string, options: { wirePort?: number; args?: string[] } = {}): Promise<
+export async function spawnServer(
+  dataDir: string,
+  options: { wirePort?: number; args?: string[] } = {},
+): Promise<
   ServerProcess
 > {
   const args = [

@@ -1,0 +1,97 @@
+/**
+ * Reading a plan's documents: the view the executor reads through (the database, or a
+ * transaction's view with its own writes merged in), and the match loop that applies the filter.
+ *
+ * Invariants:
+ * - Each document the source yields is counted once in `examined` and decoded at most once;
+ *   documents outside the plan's key bounds are never read, and a filter that reads only the key
+ *   runs before decoding, so rejected documents are never decoded.
+ * - The loops are synchronous: nothing else runs between the first read and the last, so one
+ *   query sees one consistent state.
+ */
+import { decodeDocument } from "../document.ts";
+import type { Key } from "../key.ts";
+import { compileFilter, type Predicate } from "./filter.ts";
+import { filterUsesOnlyKey } from "./key_bounds.ts";
+import type { Plan } from "./planner.ts";
+import type { Document, Filter } from "./query_document.ts";
+
+/** What the executor reads through. `Database` is one; a transaction provides another. */
+export interface QueryView {
+  /** The live document bytes of `key`, or undefined. */
+  read(storeId: number, key: Key): Uint8Array | undefined;
+  /** Live documents in key order; `from` inclusive, `to` exclusive. */
+  scan(storeId: number, options: { from?: Key; to?: Key; reverse?: boolean }): Iterable<[Key, Uint8Array]>;
+}
+
+/** Counters of one execution. */
+export interface ScanStats {
+  /** Documents read from the source (before the filter). */
+  examined: number;
+}
+
+/** One matching document. `doc` is empty when the caller asked for no decoding. */
+export interface Match {
+  key: Key;
+  bytes: Uint8Array;
+  doc: Document;
+}
+
+/** The documents of a plan's source, in scan order. */
+export function* sourceEntries(view: QueryView, plan: Plan): Generator<[Key, Uint8Array]> {
+  const storeId = plan.store.id;
+  const source = plan.source;
+  switch (source.kind) {
+    case "full_scan":
+      yield* view.scan(storeId, { reverse: plan.reverse });
+      return;
+    case "key_range":
+      yield* view.scan(storeId, { from: source.from, to: source.to, reverse: plan.reverse });
+      return;
+    case "key_points": {
+      const keys = plan.reverse ? [...source.keys].reverse() : source.keys;
+      for (const key of keys) {
+        const bytes = view.read(storeId, key);
+        if (bytes !== undefined) yield [key, bytes];
+      }
+      return;
+    }
+  }
+}
+
+const EMPTY: Document = Object.freeze({}) as Document;
+
+/** A compiled filter and what running it needs. */
+export interface CompiledFilter {
+  predicate: Predicate;
+  /** The filter reads only the key: run it on an empty document, before decoding. */
+  keyOnly: boolean;
+}
+
+/** Compiles a query's filter for `matches`. */
+export function compileQueryFilter(filter: Filter | undefined): CompiledFilter {
+  return { predicate: compileFilter(filter), keyOnly: filter === undefined || filterUsesOnlyKey(filter) };
+}
+
+/**
+ * The matching documents of a plan.
+ * @param decode whether matches need their document (else `doc` is empty when the filter allows)
+ */
+export function* matches(
+  view: QueryView,
+  plan: Plan,
+  filter: CompiledFilter,
+  stats: ScanStats,
+  decode: boolean,
+): Generator<Match> {
+  const { predicate, keyOnly } = filter;
+  for (const [key, bytes] of sourceEntries(view, plan)) {
+    stats.examined++;
+    if (keyOnly) {
+      if (predicate(EMPTY, key)) yield { key, bytes, doc: decode ? decodeDocument(bytes) : EMPTY };
+      continue;
+    }
+    const doc = decodeDocument(bytes);
+    if (predicate(doc, key)) yield { key, bytes, doc };
+  }
+}
