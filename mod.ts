@@ -8,4 +8,10 @@
  */
 export type { Document, QueryDocument, Value } from "./engine/query/query_document.ts";
 export { ClientError, connect, type ConnectOptions, PlanckClient } from "./client/mod.ts";
-export type { ClientBatchResult, ClientUser, ClientWriteOp, ConnectionInfo, ErrorCode } from "./client/mod.ts";
+export type {
+  ClientBatchResult,
+  ClientUser,
+  ClientWriteOp,
+  ConnectionInfo,
+  ErrorCode,
+} from "./client/mod.ts";

@@ -10,8 +10,11 @@ export function jsonLine(value: unknown): string {
 }
 
 /** Prints a result as JSON lines. */
-export function printResult(result: unknown, write: (line: string) => void = (line) => console.log(line)): void {
-  if (Array.isArray(result)) for (const item of result) write(jsonLine(item));
+export function printResult(
+  result: unknown,
+  write: (line: string) => void = (line) => console.log(line),
+): void {
+  if (Array.isArray(result)) { for (const item of result) write(jsonLine(item)); }
   else write(jsonLine(result ?? null));
 }
 

@@ -32,7 +32,9 @@ type Run = (text: string) => Promise<unknown>;
 /** Runs `planck pql`. */
 export async function runPql(args: string[]): Promise<number> {
   const parsed = parseArgs(args, { flags: TARGET_FLAGS });
-  if (parsed.positionals.length > 1) throw new UsageError("give one statement (quote it), or none to read stdin");
+  if (parsed.positionals.length > 1) {
+    throw new UsageError("give one statement (quote it), or none to read stdin");
+  }
   const target = await openTarget(parsed, { local: true });
   try {
     const run = runner(target);
@@ -95,13 +97,15 @@ export function isIncomplete(text: string): boolean {
 async function repl(run: Run): Promise<number> {
   const historyPath = historyFile();
   const history = historyPath === undefined ? [] : await loadHistory(historyPath);
-  const rl = createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: true,
-    history,
-    historySize: HISTORY_LINES_MAX,
-  } as Parameters<typeof createInterface>[0]);
+  const rl = createInterface(
+    {
+      input: process.stdin,
+      output: process.stdout,
+      terminal: true,
+      history,
+      historySize: HISTORY_LINES_MAX,
+    } as Parameters<typeof createInterface>[0],
+  );
   console.log('Planck PQL. End a statement with a line break (";" to put two on a line); ".exit" quits.');
   let buffer = "";
   rl.setPrompt("planck> ");

@@ -16,7 +16,8 @@ const OVERRIDES: Record<string, string> = {
   "--durability": "durability",
 };
 
-export const START_USAGE = `planck start [--data DIR] [--config FILE] [--bind ADDR] [--wire-port N] [--http-port N]
+export const START_USAGE =
+  `planck start [--data DIR] [--config FILE] [--bind ADDR] [--wire-port N] [--http-port N]
                     [--workbench-port N] [--durability sync|interval:<ms>]
 
   Runs Planck: the engine, the wire server (default 127.0.0.1:23469), and the app HTTP (3000)

@@ -59,7 +59,9 @@ export async function runStop(args: string[]): Promise<number> {
     }
     await new Promise((resolve) => setTimeout(resolve, STOP_POLL_MS));
   }
-  console.error(`planck: the server at ${hostname}:${port} is still accepting connections after ${timeoutMs} ms`);
+  console.error(
+    `planck: the server at ${hostname}:${port} is still accepting connections after ${timeoutMs} ms`,
+  );
   return EXIT.unavailable;
 }
 

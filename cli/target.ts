@@ -6,7 +6,13 @@
  * Invariants: a target is closed by its command; the key of a connection string never appears in
  * an error message.
  */
-import { ClientError, connect, formatConnectionString, parseConnectionString, type PlanckClient } from "../client/mod.ts";
+import {
+  ClientError,
+  connect,
+  formatConnectionString,
+  parseConnectionString,
+  type PlanckClient,
+} from "../client/mod.ts";
 import { PlanckError } from "../engine/errors.ts";
 import { CREDENTIALS_FILE, readCredentials } from "../host/credentials.ts";
 import { openLocal } from "../host/local.ts";
@@ -26,7 +32,9 @@ export type Target =
 export async function openTarget(parsed: ParsedArgs, options: { local: boolean }): Promise<Target> {
   const connectFlag = parsed.flags.get("--connect");
   const dataDir = parsed.flags.get("--data");
-  if (connectFlag !== undefined && dataDir !== undefined) throw new UsageError("give --connect or --data, not both");
+  if (connectFlag !== undefined && dataDir !== undefined) {
+    throw new UsageError("give --connect or --data, not both");
+  }
   const timeout = parsed.flags.get("--timeout");
   const timeoutMs = timeout === undefined ? undefined : Number(timeout);
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) {
@@ -35,7 +43,9 @@ export async function openTarget(parsed: ParsedArgs, options: { local: boolean }
   if (dataDir !== undefined && connectFlag === undefined) {
     if (!options.local) {
       const saved = await readCredentials(dataDir);
-      if (saved === undefined) throw new UsageError(`no "${CREDENTIALS_FILE}" in "${dataDir}": pass --connect`);
+      if (saved === undefined) {
+        throw new UsageError(`no "${CREDENTIALS_FILE}" in "${dataDir}": pass --connect`);
+      }
       return await remote(formatConnectionString(saved), timeoutMs);
     }
     return { kind: "local", local: await openLocal(dataDir), dataDir };
@@ -50,7 +60,10 @@ export async function openTarget(parsed: ParsedArgs, options: { local: boolean }
 }
 
 async function remote(connection: string, timeoutMs: number | undefined): Promise<Target> {
-  const client = await connect(connection, { timeoutMs, connectTimeoutMs: Math.min(timeoutMs ?? 5_000, 5_000) });
+  const client = await connect(connection, {
+    timeoutMs,
+    connectTimeoutMs: Math.min(timeoutMs ?? 5_000, 5_000),
+  });
   return { kind: "remote", client, connection };
 }
 
@@ -72,10 +85,18 @@ export function localUsers(target: Target & { kind: "local" }): Users {
 
 /** A connection string for `user` with `key` on the same server as `target`. */
 export async function connectionFor(target: Target, user: string, key: string): Promise<string> {
-  if (target.kind === "remote") return formatConnectionString({ ...parseConnectionString(target.connection), user, key });
+  if (target.kind === "remote") {
+    return formatConnectionString({ ...parseConnectionString(target.connection), user, key });
+  }
   const saved = await readCredentials(target.dataDir);
   const address = saved ?? { hostname: "127.0.0.1", port: 23469, tls: false };
-  return formatConnectionString({ hostname: address.hostname, port: address.port, tls: address.tls, user, key });
+  return formatConnectionString({
+    hostname: address.hostname,
+    port: address.port,
+    tls: address.tls,
+    user,
+    key,
+  });
 }
 
 /** Prints an error and returns its exit code. */

@@ -74,7 +74,9 @@ export async function runUsers(args: string[]): Promise<number> {
   const [actionName, ...rest] = parsed.positionals;
   const action = actionName === undefined ? undefined : ACTIONS[actionName];
   if (action === undefined) throw new UsageError(`expected one of ${Object.keys(ACTIONS).join(", ")}`);
-  if (rest.length !== action.arity) throw new UsageError(`"users ${actionName}" takes ${action.arity} argument(s)`);
+  if (rest.length !== action.arity) {
+    throw new UsageError(`"users ${actionName}" takes ${action.arity} argument(s)`);
+  }
   if (parsed.flags.has("--role") && actionName !== "add") throw new UsageError("--role is only for add");
   const target = await openTarget(parsed, { local: true });
   try {

@@ -127,7 +127,11 @@ export class PlanckClient {
   }
 
   /** Sends any op (see docs/wire-protocol.md) and returns its result. */
-  request(op: string, fields: Record<string, unknown> = {}, options: { timeoutMs?: number } = {}): Promise<unknown> {
+  request(
+    op: string,
+    fields: Record<string, unknown> = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<unknown> {
     return this.#transport.request(op, fields, options);
   }
 

@@ -21,9 +21,13 @@ export const DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as cons
 export function encodeRequest(doc: Record<string, unknown>, frameBytesMax: number): Uint8Array {
   const size = BSON.calculateObjectSize(doc);
   if (size > frameBytesMax) {
-    throw new ClientError("limit_exceeded", `Request too large: ${size} bytes (the client limit is ${frameBytesMax})`, {
-      limit: "frame_bytes",
-    });
+    throw new ClientError(
+      "limit_exceeded",
+      `Request too large: ${size} bytes (the client limit is ${frameBytesMax})`,
+      {
+        limit: "frame_bytes",
+      },
+    );
   }
   if (size > bsonBufferBytes) {
     BSON.setInternalBufferSize(size);

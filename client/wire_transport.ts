@@ -33,6 +33,8 @@ const BACKOFF_MS_FIRST = 25;
 const BACKOFF_MS_MAX = 1_000;
 const READ_CHUNK_BYTES = 64 * 1024;
 const REQUEST_ID_MAX = 0x7fffffff;
+/** The wire protocol version this client speaks. */
+const PROTOCOL_VERSION = 1;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -87,7 +89,11 @@ export class WireTransport {
   }
 
   /** Sends one op and resolves with its result. @throws ClientError */
-  async request(op: string, fields: Record<string, unknown> = {}, options: { timeoutMs?: number } = {}): Promise<unknown> {
+  async request(
+    op: string,
+    fields: Record<string, unknown> = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<unknown> {
     if (this.#closed) throw new ClientError("unavailable", "The client is closed");
     const link = this.#link !== null && !this.#link.closed ? this.#link : await this.#ensureLink();
     return await this.#send(link, op, fields, options.timeoutMs ?? this.#timeoutMs);
@@ -161,15 +167,24 @@ export class WireTransport {
         ? await Deno.connectTls({ hostname, port, caCerts: await this.#caCerts() })
         : await Deno.connect({ hostname, port });
     } catch (error) {
-      throw new ClientError("unavailable", `Cannot connect to ${hostname}:${port}: ${(error as Error).message}`, {}, {
-        cause: error,
-      });
+      throw new ClientError(
+        "unavailable",
+        `Cannot connect to ${hostname}:${port}: ${(error as Error).message}`,
+        {},
+        {
+          cause: error,
+        },
+      );
     }
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const link: Link = { conn, outgoing: [], flushing: false, closed: false };
     void this.#readLoop(link);
     try {
-      const result = await this.#send(link, "authenticate", { user: this.#info.user, key: this.#info.key }, this.#connectTimeoutMs);
+      const result = await this.#send(link, "authenticate", {
+        user: this.#info.user,
+        key: this.#info.key,
+        protocol: PROTOCOL_VERSION,
+      }, this.#connectTimeoutMs);
       this.#role = (result as { role?: string }).role;
     } catch (error) {
       this.#drop(link, error as ClientError);
@@ -230,7 +245,10 @@ export class WireTransport {
       // already closed
     }
     const lost = error.code === "unavailable" && this.#pending.size > 0
-      ? new ClientError("unavailable", `${error.message}; requests in flight may or may not have been applied`)
+      ? new ClientError(
+        "unavailable",
+        `${error.message}; requests in flight may or may not have been applied`,
+      )
       : error;
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);

@@ -33,6 +33,9 @@ import { type FrameInput, FrameKind } from "./wal_format.ts";
 import type { Group } from "./wal_reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
+import { decodeIndexDef, encodeIndexDef, type IndexDef, Indexes } from "./indexes.ts";
+import { backfillIndex, validateIndexSpec } from "./index_backfill.ts";
+import type { IndexField } from "./query/query_document.ts";
 
 /** Frozen memtables that may wait for their flush before writers are held back. */
 export const FROZEN_MEMTABLES_MAX = 2;
@@ -119,6 +122,8 @@ export class Database implements ReadView {
   readonly #lock: DirLock;
   readonly #wal: Wal;
   readonly #catalog = new Catalog();
+  readonly #indexes = new Indexes();
+  readonly #backfills = new Map<number, Promise<void>>();
   readonly #keys = new KeyGenerator();
   readonly #memtableBytes: number;
   readonly #tiers: Tiers;
@@ -151,6 +156,7 @@ export class Database implements ReadView {
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
     });
     for (const store of this.#tiers.stores()) this.#catalog.add(store);
+    for (const def of this.#tiers.indexes()) this.#indexes.add(def);
     this.#catalog.reserve(this.#tiers.checkpoint.nextId);
     const recovered = recoverWal(`${dir}/wal`, {
       checkpointLsn: this.#tiers.checkpoint.lsn,
@@ -169,6 +175,9 @@ export class Database implements ReadView {
       activeBytes: recovered.activeBytes,
       lastLsn: recovered.lastLsn,
     });
+    for (const def of this.#indexes.list()) {
+      if (def.state === "building" && !this.#backfills.has(def.id)) this.#startBackfill(def);
+    }
   }
 
   /** Durability mode in effect. */
@@ -218,6 +227,109 @@ export class Database implements ReadView {
     }
     await this.#commitFrames([{ kind: FrameKind.dropStore, storeId: info!.id }]);
     return true;
+  }
+
+  /** Secondary indexes (of one store, or all), sorted by name. */
+  listIndexes(store?: string): IndexDef[] {
+    const storeId = store === undefined ? undefined : this.#catalog.require(store).id;
+    return this.#indexes.list().filter((d) => storeId === undefined || d.storeId === storeId);
+  }
+
+  /** The index named `name`, or undefined. */
+  indexInfo(name: string): IndexDef | undefined {
+    return this.#indexes.byName(name);
+  }
+
+  /** Ready indexes of a store (the planner's choices). */
+  indexesOf(storeId: number): IndexDef[] {
+    return this.#indexes.forStore(storeId).filter((d) => d.state === "ready");
+  }
+
+  /** The index bookkeeping (entries, deltas) — for the write path and the planner. */
+  get indexes(): Indexes {
+    return this.#indexes;
+  }
+
+  /**
+   * Creates a secondary index and backfills it from the store without blocking writes (writes
+   * maintain it from the start); resolves when it is ready.
+   * @throws PlanckError `conflict` (name taken, or a unique index finds a duplicate: the index is dropped)
+   */
+  async createIndex(
+    name: string,
+    store: string,
+    fields: IndexField[],
+    options: { unique?: boolean; ifNotExists?: boolean } = {},
+  ): Promise<IndexDef> {
+    this.#checkOpen();
+    const existing = this.#indexes.byName(name);
+    if (existing !== undefined && options.ifNotExists === true) return existing;
+    const info = this.#catalog.require(store);
+    validateIndexSpec(name, fields, existing !== undefined || this.#catalog.byName(name) !== undefined);
+    const def: IndexDef = {
+      id: this.#catalog.nextId,
+      name,
+      storeId: info.id,
+      fields: fields.map((f) => ({ path: f.path, direction: f.direction })),
+      unique: options.unique === true,
+      state: "building",
+      multikey: false,
+    };
+    this.#catalog.reserve(def.id + 1);
+    // The frame is applied (and the backfill started) before #commitFrames first awaits.
+    const committed = this.#commitFrames([{
+      kind: FrameKind.createIndex,
+      storeId: def.id,
+      value: encodeIndexDef(def),
+    }]);
+    const backfill = this.#backfills.get(def.id);
+    await committed;
+    try {
+      await backfill;
+    } catch (error) {
+      if (this.#indexes.byId(def.id) !== undefined) await this.dropIndex(name, { ifExists: true });
+      throw error;
+    }
+    return this.#indexes.byId(def.id) ?? def;
+  }
+
+  /** Drops a secondary index. @throws PlanckError `not_found` (unless ifExists) */
+  async dropIndex(name: string, options: { ifExists?: boolean } = {}): Promise<boolean> {
+    this.#checkOpen();
+    const def = this.#indexes.byName(name);
+    if (def === undefined) {
+      if (options.ifExists === true) return false;
+      throw new PlanckError("not_found", `Unknown index "${name}"`, { field: "index" });
+    }
+    await this.#commitFrames([{ kind: FrameKind.dropIndex, storeId: def.id }]);
+    return true;
+  }
+
+  /** Live entries of index `indexId` in [from, to) (latin1 entry strings), merged across tiers. */
+  indexScan(
+    indexId: number,
+    options: { from?: string; to?: string; reverse?: boolean } = {},
+  ): Generator<string> {
+    const reverse = options.reverse === true;
+    const sources: Iterator<[string, Version]>[] = [this.#active, ...[...this.#frozen].reverse()].map((m) =>
+      versions(m.entries(indexId, options.from, options.to, reverse))
+    );
+    sources.push(this.#tiers.indexEntries(indexId, options.from, options.to, reverse));
+    return keysOf(mergeNewest(sources, reverse));
+  }
+
+  /** @internal Adds backfilled index entries (not logged: derived from documents). */
+  _addIndexEntries(indexId: number, entries: string[]): void {
+    const lsn = Math.max(this.#wal.lastLsn, this.#active.lastLsn);
+    for (const entry of entries) this.#active.apply(indexId, entry, lsn, EMPTY);
+  }
+
+  #startBackfill(def: IndexDef): void {
+    const run = backfillIndex(this, def).then(() => {
+      def.state = "ready";
+    });
+    this.#backfills.set(def.id, run);
+    run.catch(() => {}).finally(() => this.#backfills.delete(def.id));
   }
 
   /** A new server-generated, time-ordered key. */
@@ -326,6 +438,7 @@ export class Database implements ReadView {
       await this.#tiers.idle();
     } finally {
       this.#closed = true;
+      await Promise.allSettled([...this.#backfills.values()]);
       try {
         await this.#wal.close();
         await this.#tiers.close();
@@ -347,6 +460,7 @@ export class Database implements ReadView {
       memtable,
       lsn: this.#wal.lastLsn,
       stores: this.#catalog.list(),
+      indexes: this.#indexes.list().map((d) => ({ ...d })),
       nextId: this.#catalog.nextId,
       dropped: [...this.#dropped],
     };
@@ -416,10 +530,22 @@ export class Database implements ReadView {
       assert(frame.lsn === undefined || frame.lsn === lsn, "group frames have consecutive LSNs");
       switch (frame.kind) {
         case FrameKind.put:
-          this.#active.apply(frame.storeId, hexKeyOf(frame), lsn, frame.value!);
+        case FrameKind.delete: {
+          const key = hexKeyOf(frame);
+          const value = frame.kind === FrameKind.put ? frame.value! : null;
+          if (this.#indexes.hasAny(frame.storeId)) this.#applyIndexDeltas(frame.storeId, key, value, lsn);
+          this.#active.apply(frame.storeId, key, lsn, value);
           break;
-        case FrameKind.delete:
-          this.#active.apply(frame.storeId, hexKeyOf(frame), lsn, null);
+        }
+        case FrameKind.createIndex: {
+          const def = decodeIndexDef(frame.value!);
+          this.#indexes.add(def);
+          this.#catalog.reserve(def.id + 1);
+          this.#startBackfill(def);
+          break;
+        }
+        case FrameKind.dropIndex:
+          if (this.#indexes.remove(frame.storeId) !== undefined) this.#dropped.add(frame.storeId);
           break;
         case FrameKind.createStore:
           this.#catalog.add({ id: frame.storeId, name: new TextDecoder().decode(frame.value) });
@@ -428,11 +554,29 @@ export class Database implements ReadView {
           this.#catalog.remove(frame.storeId);
           this.#dropped.add(frame.storeId);
           this.#active.dropStore(frame.storeId);
+          for (const def of this.#indexes.forStore(frame.storeId)) {
+            this.#indexes.remove(def.id);
+            this.#dropped.add(def.id);
+          }
           break;
       }
       lsn++;
     }
   }
+
+  /** Index entry changes of one document write, applied before the document itself. */
+  #applyIndexDeltas(storeId: number, key: Key, value: Uint8Array | null, lsn: number): void {
+    const before = this.read(storeId, key);
+    for (const delta of this.#indexes.deltas(storeId, key, before, value ?? undefined)) {
+      this.#active.apply(delta.indexId, delta.entry, lsn, delta.present ? EMPTY : null);
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function* keysOf(entries: Iterator<[string, Uint8Array]>): Generator<string> {
+  for (let next = entries.next(); !next.done; next = entries.next()) yield next.value[0];
 }
 
 function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {

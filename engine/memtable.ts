@@ -3,6 +3,8 @@
  * skiplist (ordered scans) plus a hash map (O(1) point gets). A deleted key holds a tombstone
  * (value null) so that it hides older versions in lower tiers.
  *
+ * Index entries (engine/indexes.ts) live here too, under their index id, keyed by latin1 strings.
+ *
  * Invariants: an entry's LSN only grows; once frozen, a memtable never changes; `bytes` is the sum
  * of ENTRY_BYTES_OVERHEAD + key + value bytes over live entries (the flush trigger reads it).
  */
@@ -60,7 +62,7 @@ export class Memtable {
   /** Records `value` (or a tombstone) as the newest version of `key` at `lsn`. */
   apply(storeId: number, key: Key, lsn: number, value: Uint8Array | null): void {
     assert(!this.#frozen, "a frozen memtable takes no writes");
-    assert(lsn > this.#lastLsn, "memtable LSNs strictly increase");
+    assert(lsn >= this.#lastLsn, "memtable LSNs never go back");
     let table = this.#stores.get(storeId);
     if (table === undefined) {
       table = { list: new SkipList<MemEntry>(storeId * 2654435761), map: new Map() };

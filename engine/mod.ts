@@ -29,3 +29,7 @@ export { decodeDocument, type Document, encodeDocument } from "./document.ts";
 export type { RecoveryReport } from "./recovery.ts";
 export type { Durability } from "./wal.ts";
 export * as limits from "./limits.ts";
+export { Transaction, transaction, TransactionStore } from "./transaction.ts";
+export { executeQuery } from "./query/executor.ts";
+export { local, type LocalStores, localTransport } from "./query/local_transport.ts";
+export { type IndexDef, Indexes } from "./indexes.ts";

@@ -8,6 +8,7 @@ import { PlanckError } from "./errors.ts";
 import { type Key, type KeyInput, parseKey } from "./key.ts";
 import { SCAN_ROWS_MAX } from "./limits.ts";
 import type { WriteSet } from "./write_set.ts";
+import { checkUnique } from "./unique.ts";
 
 /** A write inside a batch. */
 export type WriteOp =
@@ -30,6 +31,23 @@ export interface BatchResult {
  */
 export function stageWrite(db: Database, writes: WriteSet, op: WriteOp): Key | null {
   const store = db.storeInfo(op.store);
+  if (op.op !== "delete" && db.indexes.hasAny(store.id)) return stageIndexed(db, writes, op, store.id);
+  return stageOne(db, writes, op, store);
+}
+
+/** Stages a write to a store with indexes: unique indexes are checked against the new version. */
+function stageIndexed(db: Database, writes: WriteSet, op: WriteOp, storeId: number): Key | null {
+  const key = stageOne(db, writes, op, db.storeInfo(op.store));
+  if (key !== null) checkUnique(db, writes, storeId, key, writes.read(storeId, key)!);
+  return key;
+}
+
+function stageOne(
+  db: Database,
+  writes: WriteSet,
+  op: WriteOp,
+  store: { id: number; name: string },
+): Key | null {
   switch (op.op) {
     case "insert": {
       const key = op.key === undefined ? db.newKey() : parseKey(op.key);

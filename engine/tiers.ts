@@ -12,6 +12,7 @@
 import { setImmediate } from "node:timers";
 import { BTree } from "./btree.ts";
 import type { StoreInfo } from "./catalog.ts";
+import { bytesToLatin1, decodeIndexDef, encodeIndexDef, type IndexDef } from "./indexes.ts";
 import type { Key } from "./key.ts";
 import type { Memtable } from "./memtable.ts";
 import type { Version } from "./merge.ts";
@@ -19,6 +20,8 @@ import {
   catalogTreeKey,
   docKeyOf,
   docTreeKey,
+  indexDefTreeKey,
+  indexTreeKey,
   namespacePrefix,
   systemIdOf,
   systemRange,
@@ -45,9 +48,13 @@ export interface FlushInput {
   memtable: Memtable;
   lsn: number;
   stores: StoreInfo[];
+  indexes: IndexDef[];
   nextId: number;
+  /** Store and index ids dropped since the last flush: their ranges are deleted. */
   dropped: number[];
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** What a GC run did. */
 export interface GcResult {
@@ -112,6 +119,22 @@ export class Tiers {
     }));
   }
 
+  /** Index definitions recorded in the checkpoint. */
+  indexes(): IndexDef[] {
+    const [from, to] = systemRange("index");
+    return [...this.#tree.cursor({ from, to })].map(([, v]) => decodeIndexDef(v));
+  }
+
+  /** Committed entries of index `indexId` in [from, to) (latin1 entry strings), as merge sources. */
+  *indexEntries(indexId: number, from?: string, to?: string, reverse = false): Generator<[string, Version]> {
+    const cursor = this.#tree.cursor({
+      from: from === undefined ? namespacePrefix(indexId) : indexTreeKey(indexId, from),
+      to: to === undefined ? namespacePrefix(indexId + 1) : indexTreeKey(indexId, to),
+      reverse,
+    });
+    for (const [treeKey] of cursor) yield [bytesToLatin1(treeKey.subarray(4)), EMPTY];
+  }
+
   /** The committed version of `key`, or undefined. */
   read(storeId: number, key: Key): Uint8Array | undefined {
     const pointer = this.#tree.get(docTreeKey(storeId, key));
@@ -174,6 +197,19 @@ export class Tiers {
       const [catalogFrom, catalogTo] = systemRange("catalog");
       writer.deleteRange(catalogFrom, catalogTo);
       for (const store of input.stores) writer.put(catalogTreeKey(store.id), encoder.encode(store.name));
+      const [indexFrom, indexTo] = systemRange("index");
+      writer.deleteRange(indexFrom, indexTo);
+      for (const def of input.indexes) writer.put(indexDefTreeKey(def.id), encodeIndexDef(def));
+      const indexIds = new Set(input.indexes.map((d) => d.id));
+      for (const id of input.memtable.storeIds()) {
+        if (!indexIds.has(id)) continue;
+        let n = 0;
+        for (const [entry, version] of input.memtable.entries(id)) {
+          if (version.value === null) writer.delete(indexTreeKey(id, entry));
+          else writer.put(indexTreeKey(id, entry), EMPTY);
+          if (++n % CHUNK_ENTRIES === 0) await pause(this.#slowMs);
+        }
+      }
       for (const storeId of input.memtable.storeIds()) {
         if (!live.has(storeId)) continue;
         let chunk: [Uint8Array, Uint8Array | null][] = [];
@@ -201,7 +237,7 @@ export class Tiers {
     let next = 0;
     for (const [treeKey, value] of chunk) {
       const old = writer.get(treeKey);
-      if (old !== undefined) this.#vlog.markDead(decodePointer(old));
+      if (old !== undefined && old.length === 12) this.#vlog.markDead(decodePointer(old));
       if (value === null) writer.delete(treeKey);
       else writer.put(treeKey, encodePointer(pointers[next++]));
     }

@@ -5,14 +5,17 @@
  * | namespace | key after the id            | value                                  |
  * |-----------|-----------------------------|----------------------------------------|
  * | 0         | "c" ‖ u32 store id (BE)     | store name (UTF-8)                     |
+ * | 0         | "i" ‖ u32 index id (BE)     | index definition (BSON)                |
  * | 0         | "v" ‖ u32 segment (BE)      | u32 committed bytes ‖ u32 dead bytes   |
  * | store id  | 16-byte document key        | value pointer (12 bytes, vlog.ts)      |
+ * | index id  | index entry (index_key.ts)  | empty                                  |
  *
  * Big-endian ids keep one store's documents contiguous and in key order.
  */
 import { type Key, keyFromBytes, keyToBytes } from "./key.ts";
 
 const CATALOG_TAG = 0x63; // "c"
+const INDEX_TAG = 0x69; // "i"
 const VLOG_TAG = 0x76; // "v"
 
 /** The tree key of document `key` in store `storeId`. */
@@ -48,13 +51,25 @@ export function catalogTreeKey(storeId: number): Uint8Array {
   return systemKey(CATALOG_TAG, storeId);
 }
 
+export function indexDefTreeKey(indexId: number): Uint8Array {
+  return systemKey(INDEX_TAG, indexId);
+}
+
+/** The tree key of an index entry (latin1 string of its bytes) in index `indexId`. */
+export function indexTreeKey(indexId: number, entry: string): Uint8Array {
+  const bytes = new Uint8Array(4 + entry.length);
+  new DataView(bytes.buffer).setUint32(0, indexId);
+  for (let i = 0; i < entry.length; i++) bytes[4 + i] = entry.charCodeAt(i);
+  return bytes;
+}
+
 export function vlogTreeKey(segment: number): Uint8Array {
   return systemKey(VLOG_TAG, segment);
 }
 
 /** The [from, to) range of all catalog records or all vlog records. */
-export function systemRange(kind: "catalog" | "vlog"): [Uint8Array, Uint8Array] {
-  const tag = kind === "catalog" ? CATALOG_TAG : VLOG_TAG;
+export function systemRange(kind: "catalog" | "index" | "vlog"): [Uint8Array, Uint8Array] {
+  const tag = kind === "catalog" ? CATALOG_TAG : kind === "index" ? INDEX_TAG : VLOG_TAG;
   return [systemKey(tag, 0), systemKey(tag + 1, 0)];
 }
 

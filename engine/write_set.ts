@@ -22,6 +22,7 @@ export interface PendingWrite {
 export class WriteSet {
   readonly #view: ReadView;
   readonly #writes = new Map<string, PendingWrite>();
+  readonly #claims = new Map<string, Key>();
 
   constructor(view: ReadView) {
     this.#view = view;
@@ -42,6 +43,17 @@ export class WriteSet {
   /** Buffers a new version of `key`. */
   put(storeId: number, key: Key, value: Uint8Array): void {
     this.#writes.set(storeId + ":" + key, { storeId, key, value });
+  }
+
+  /**
+   * Claims a unique value (`index id:values`) for `key`; returns the key holding it (the first
+   * claimer wins), so staging can detect two documents of one group with the same unique value.
+   */
+  claim(value: string, key: Key): Key {
+    const holder = this.#claims.get(value);
+    if (holder !== undefined) return holder;
+    this.#claims.set(value, key);
+    return key;
   }
 
   /** Buffers a delete of `key`. */

@@ -48,17 +48,25 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
 /** Checks a role name. @throws PlanckError `invalid_argument` */
 export function parseRole(value: unknown, field = "role"): Role {
   if (typeof value === "string" && (ROLES as readonly string[]).includes(value)) return value as Role;
-  throw new PlanckError("invalid_argument", `Invalid role "${String(value).slice(0, 40)}": expected one of ${ROLES.join(", ")}`, {
-    field,
-  });
+  throw new PlanckError(
+    "invalid_argument",
+    `Invalid role "${String(value).slice(0, 40)}": expected one of ${ROLES.join(", ")}`,
+    {
+      field,
+    },
+  );
 }
 
 /** Checks a user name. @throws PlanckError `invalid_argument` */
 export function parseUserName(value: unknown, field = "user"): string {
-  if (typeof value === "string" && value.length <= USER_NAME_LENGTH_MAX && USER_NAME.test(value)) return value;
+  if (typeof value === "string" && value.length <= USER_NAME_LENGTH_MAX && USER_NAME.test(value)) {
+    return value;
+  }
   throw new PlanckError(
     "invalid_argument",
-    `Invalid user name "${String(value).slice(0, 80)}": use letters, digits and "_.@-", at most ${USER_NAME_LENGTH_MAX} characters`,
+    `Invalid user name "${
+      String(value).slice(0, 80)
+    }": use letters, digits and "_.@-", at most ${USER_NAME_LENGTH_MAX} characters`,
     { field },
   );
 }
@@ -204,7 +212,9 @@ export class Users {
   #checkNotLastAdmin(name: string, action: string): void {
     const admins = this.list().filter((user) => user.role === "admin");
     if (admins.length <= 1) {
-      throw new PlanckError("conflict", `Cannot ${action} "${name}": it is the last admin`, { field: "user" });
+      throw new PlanckError("conflict", `Cannot ${action} "${name}": it is the last admin`, {
+        field: "user",
+      });
     }
   }
 }
@@ -220,5 +230,10 @@ function toRecord(doc: Document): UserRecord {
 }
 
 function publicInfo(record: UserRecord): UserInfo {
-  return { name: record.name, role: record.role, createdAt: record.createdAt, keyRotatedAt: record.keyRotatedAt };
+  return {
+    name: record.name,
+    role: record.role,
+    createdAt: record.createdAt,
+    keyRotatedAt: record.keyRotatedAt,
+  };
 }

@@ -6,12 +6,14 @@
  * an inconsistent combination is a PlanckError `invalid_argument` whose `field` names the key and
  * whose message names the source (file and line, or the flag); nothing is silently ignored.
  */
+// TODO(#5): map "yaml" to "npm:yaml@2.9.1" in deno.json and import the bare specifier.
+// deno-lint-ignore no-import-prefix
 import { isMap, isScalar, LineCounter, parseDocument, type Scalar, type YAMLMap } from "npm:yaml@2";
 import { PlanckError } from "../engine/errors.ts";
 import { type Config, configKey, defaultConfig, isConfigSection, KeyError } from "./config_keys.ts";
 import { CONFIG_FILE_BYTES_MAX } from "./limits.ts";
 
-export { CONFIG_KEYS, type Config, defaultConfig } from "./config_keys.ts";
+export { type Config, CONFIG_KEYS, defaultConfig } from "./config_keys.ts";
 
 /** A value given on the command line for a config key: `{ key: "ports.wire", value: "0", flag: "--wire-port" }`. */
 export interface ConfigOverride {
@@ -37,7 +39,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (options.file !== undefined) applyYaml(config, await readConfigFile(options.file), options.file);
   for (const override of options.overrides ?? []) {
     const spec = configKey(override.key);
-    if (spec === undefined) throw new TypeError(`Unknown config key "${override.key}" for flag ${override.flag}`);
+    if (spec === undefined) {
+      throw new TypeError(`Unknown config key "${override.key}" for flag ${override.flag}`);
+    }
     spec.assign(config, checked(spec.check, override.value, override.key, `flag ${override.flag}`));
   }
   checkCombination(config);
@@ -88,13 +92,21 @@ function applyMap(config: Config, map: YAMLMap, prefix: string, where: Where): v
     }
     const spec = configKey(key);
     if (spec === undefined) {
-      throw new PlanckError("invalid_argument", `Unknown config key "${key}" in "${where.source}" at line ${line}`, {
-        field: key,
-        file: where.source,
-        line,
-      });
+      throw new PlanckError(
+        "invalid_argument",
+        `Unknown config key "${key}" in "${where.source}" at line ${line}`,
+        {
+          field: key,
+          file: where.source,
+          line,
+        },
+      );
     }
-    const raw = isScalar(value) ? value.value : value === null ? null : (value as { toJSON(): unknown }).toJSON();
+    const raw = isScalar(value)
+      ? value.value
+      : value === null
+      ? null
+      : (value as { toJSON(): unknown }).toJSON();
     spec.assign(config, checked(spec.check, raw, key, `"${where.source}" at line ${line}`));
   }
 }
@@ -115,18 +127,26 @@ function checked(check: (value: unknown) => unknown, value: unknown, key: string
 
 function keyError(key: string, expected: string, source: string, value?: unknown): PlanckError {
   const found = value === undefined ? "" : `, got ${JSON.stringify(value)?.slice(0, 80) ?? String(value)}`;
-  return new PlanckError("invalid_argument", `Invalid config value for "${key}" (${source}): expected ${expected}${found}`, {
-    field: key,
-  });
+  return new PlanckError(
+    "invalid_argument",
+    `Invalid config value for "${key}" (${source}): expected ${expected}${found}`,
+    {
+      field: key,
+    },
+  );
 }
 
 /** Checks relations between keys. */
 function checkCombination(config: Config): void {
   if ((config.tls.certFile === null) !== (config.tls.keyFile === null)) {
     const missing = config.tls.certFile === null ? "tls.cert_file" : "tls.key_file";
-    throw new PlanckError("invalid_argument", `Invalid config: "${missing}" is required when TLS is configured`, {
-      field: missing,
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid config: "${missing}" is required when TLS is configured`,
+      {
+        field: missing,
+      },
+    );
   }
   if (config.security.lockoutBaseMs > config.security.lockoutMaxMs) {
     throw new PlanckError(
@@ -153,9 +173,13 @@ async function readConfigFile(path: string): Promise<string> {
   try {
     info = await Deno.stat(path);
   } catch (error) {
-    throw new PlanckError("invalid_argument", `Cannot read config file "${path}": ${(error as Error).message}`, {
-      file: path,
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      `Cannot read config file "${path}": ${(error as Error).message}`,
+      {
+        file: path,
+      },
+    );
   }
   if (info.size > CONFIG_FILE_BYTES_MAX) {
     throw new PlanckError(

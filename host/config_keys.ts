@@ -5,7 +5,11 @@
  * Invariants: every key has a default that passes its own check; a value is accepted only if its
  * check passes; checks never throw anything but a KeyError carrying the expected form.
  */
-import { MEMTABLE_BYTES_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT, WAL_SEGMENT_BYTES_MIN } from "../engine/limits.ts";
+import {
+  MEMTABLE_BYTES_DEFAULT,
+  WAL_SEGMENT_BYTES_DEFAULT,
+  WAL_SEGMENT_BYTES_MIN,
+} from "../engine/limits.ts";
 import { parseDurability } from "../engine/wal.ts";
 import {
   BIND_DEFAULT,
@@ -100,8 +104,10 @@ function optionalPath(value: unknown): string | null {
 function bindAddress(value: unknown): string {
   const address = text(value);
   const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
-  const valid = ipv4 !== null ? ipv4.slice(1).every((part) => Number(part) <= 255) : /^[0-9A-Fa-f:]+$/.test(address) ||
-    address === "localhost";
+  const valid = ipv4 !== null
+    ? ipv4.slice(1).every((part) => Number(part) <= 255)
+    : /^[0-9A-Fa-f:]+$/.test(address) ||
+      address === "localhost";
   if (!valid) throw new KeyError('an IP address such as "127.0.0.1", "0.0.0.0" or "::1"');
   return address;
 }
@@ -124,8 +130,18 @@ const port = integer(0, 65535);
 export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: "data_dir", default: "data", check: text, assign: (c, v) => c.dataDir = v as string },
   { key: "bind", default: BIND_DEFAULT, check: bindAddress, assign: (c, v) => c.bind = v as string },
-  { key: "ports.wire", default: WIRE_PORT_DEFAULT, check: port, assign: (c, v) => c.ports.wire = v as number },
-  { key: "ports.http", default: HTTP_PORT_DEFAULT, check: port, assign: (c, v) => c.ports.http = v as number },
+  {
+    key: "ports.wire",
+    default: WIRE_PORT_DEFAULT,
+    check: port,
+    assign: (c, v) => c.ports.wire = v as number,
+  },
+  {
+    key: "ports.http",
+    default: HTTP_PORT_DEFAULT,
+    check: port,
+    assign: (c, v) => c.ports.http = v as number,
+  },
   {
     key: "ports.workbench",
     default: WORKBENCH_PORT_DEFAULT,
@@ -145,8 +161,18 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: bytes(MEMTABLE_BYTES_CONFIG_MIN, MEMTABLE_BYTES_CONFIG_MAX),
     assign: (c, v) => c.memtableBytes = v as number,
   },
-  { key: "tls.cert_file", default: null, check: optionalPath, assign: (c, v) => c.tls.certFile = v as string | null },
-  { key: "tls.key_file", default: null, check: optionalPath, assign: (c, v) => c.tls.keyFile = v as string | null },
+  {
+    key: "tls.cert_file",
+    default: null,
+    check: optionalPath,
+    assign: (c, v) => c.tls.certFile = v as string | null,
+  },
+  {
+    key: "tls.key_file",
+    default: null,
+    check: optionalPath,
+    assign: (c, v) => c.tls.keyFile = v as string | null,
+  },
   {
     key: "limits.frame_bytes",
     default: FRAME_BYTES_DEFAULT,

@@ -46,6 +46,8 @@ export async function refreshCredentials(
 ): Promise<void> {
   const current = await readCredentials(dataDir);
   if (current === undefined) return;
-  if (current.hostname === address.hostname && current.port === address.port && current.tls === address.tls) return;
+  if (current.hostname === address.hostname && current.port === address.port && current.tls === address.tls) {
+    return;
+  }
   await writeCredentials(dataDir, { ...current, ...address });
 }

@@ -38,7 +38,8 @@ function derive(key: string, salt: Buffer, n: number, r: number, p: number): Pro
 export async function hashKey(key: string): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await derive(key, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P);
-  return ["scrypt", SCRYPT_N, SCRYPT_R, SCRYPT_P, salt.toString("base64url"), hash.toString("base64url")].join("$");
+  return ["scrypt", SCRYPT_N, SCRYPT_R, SCRYPT_P, salt.toString("base64url"), hash.toString("base64url")]
+    .join("$");
 }
 
 /** True when `key` matches the stored hash (false for a malformed hash). */

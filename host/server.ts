@@ -11,13 +11,14 @@
  * Invariants: every acknowledged write was durable before its response was sent, so stopping
  * loses none; a failure while starting releases what was already acquired.
  */
-import { openDatabase } from "../engine/database.ts";
+import { type Database, openDatabase } from "../engine/database.ts";
 import { PlanckError } from "../engine/errors.ts";
 import { formatConnectionString } from "../client/mod.ts";
-import { Users } from "./auth.ts";
+import { ADMIN_USER, Users } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { connectHost, refreshCredentials, writeCredentials } from "./credentials.ts";
 import { Lockout } from "./lockout.ts";
+import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 
 /** A running server. */
@@ -43,125 +44,208 @@ export interface StartOptions {
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
+interface Listeners {
+  wire?: WireServer;
+  http?: Deno.HttpServer;
+  workbench?: Deno.HttpServer;
+}
+
 /** Starts Planck with `config`. @throws PlanckError when the data dir is locked or a port cannot be bound */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<PlanckServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const startedMs = Date.now();
   const tls = await readTls(config);
   const db = await openDatabase(config.dataDir, {
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
+    syncMethod: (Deno.env.get("PLANCK_SYNC_METHOD") ?? "inline") as "inline" | "async",
   });
-  const opened: { wire?: WireServer; http?: Deno.HttpServer; workbench?: Deno.HttpServer } = {};
+  const listeners: Listeners = {};
   try {
     const r = db.recovery;
-    log(`planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`);
+    log(
+      `planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`,
+    );
     const users = await Users.open(db);
     const adminKey = await users.bootstrap();
-    const lockout = new Lockout({
-      failures: config.security.lockoutFailures,
-      baseMs: config.security.lockoutBaseMs,
-      maxMs: config.security.lockoutMaxMs,
-    });
-    let stopping: Promise<void> | undefined;
-    const stop = (reason = "stop requested"): Promise<void> => stopping ??= shutdown(reason);
-    const server = {
-      stats: () => ({ uptimeMs: Date.now() - startedMs, lockouts: lockout.size, wire: opened.wire!.stats() }),
-      requestShutdown: () => setTimeout(() => void stop("shutdown op"), 0),
+    const lockout = newLockout(config);
+    const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
+    listen(config, listeners, tls, { db, users, lockout, server: running.control });
+    const address = {
+      hostname: connectHost(config.bind),
+      port: listeners.wire!.port,
+      tls: tls !== undefined,
     };
-    opened.wire = WireServer.listen({ db, users, lockout, server }, {
-      hostname: config.bind,
-      port: config.ports.wire,
-      tls,
-      frameBytes: config.limits.frameBytes,
-      connections: config.limits.connections,
-      inFlightPerConnection: config.limits.inFlightPerConnection,
-    });
-    opened.http = serveNotYet(config.bind, config.ports.http, "app HTTP", "ports.http");
-    opened.workbench = serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench");
-    const ports = { wire: opened.wire.port, http: portOf(opened.http), workbench: portOf(opened.workbench) };
-    const address = { hostname: connectHost(config.bind), port: ports.wire, tls: tls !== undefined };
-    let adminConnection: string | null = null;
-    if (adminKey !== null) {
-      const info = { ...address, user: "admin", key: adminKey };
-      adminConnection = formatConnectionString(info);
-      const path = await writeCredentials(config.dataDir, info);
-      log(`planck: first start: created user "admin"; its connection string is shown once and saved to "${path}":`);
-      log(`planck: ${adminConnection}`);
-    } else {
-      await refreshCredentials(config.dataDir, address);
-    }
-    log(`planck: wire listening on ${config.bind}:${ports.wire}${tls ? " (TLS)" : ""}`);
-    log(`planck: http listening on ${config.bind}:${ports.http} (not yet served)`);
-    log(`planck: workbench listening on ${config.bind}:${ports.workbench} (not yet served)`);
+    running.adminConnection = await announce(config, address, adminKey, log);
+    log(`planck: wire listening on ${config.bind}:${running.ports.wire}${tls ? " (TLS)" : ""}`);
+    log(`planck: http listening on ${config.bind}:${running.ports.http} (not yet served)`);
+    log(`planck: workbench listening on ${config.bind}:${running.ports.workbench} (not yet served)`);
     log(`planck: ready`);
-
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => finish = resolve);
-    const onSignal = () => void stop("signal");
-    if (options.signals !== false) for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
-
-    async function shutdown(reason: string): Promise<void> {
-      log(`planck: stopping (${reason})`);
-      if (options.signals !== false) for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
-      try {
-        await closeListeners(opened, config.shutdown.drainTimeoutMs);
-        await db.sync();
-      } finally {
-        await db.close();
-        log("planck: stopped");
-        finish();
-      }
-    }
-    return { config, ports, adminConnection, stop, finished };
+    return running;
   } catch (error) {
-    await closeListeners(opened, 0).catch(() => {});
+    await closeListeners(listeners, 0).catch(() => {});
     await db.close();
     throw error;
   }
 }
 
+/** The running process: ports, signals and the stop procedure. */
+class RunningServer implements PlanckServer {
+  readonly config: Config;
+  adminConnection: string | null = null;
+  readonly finished: Promise<void>;
+  /** What ops may ask of the server. */
+  readonly control: ServerControl;
+  readonly #db: Database;
+  readonly #listeners: Listeners;
+  readonly #log: (line: string) => void;
+  readonly #signals: boolean;
+  readonly #startedMs = Date.now();
+  readonly #onSignal = () => void this.stop("signal");
+  #finish!: () => void;
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    config: Config,
+    parts: { db: Database; listeners: Listeners; lockout: Lockout; log: (line: string) => void },
+    signals: boolean,
+  ) {
+    this.config = config;
+    this.#db = parts.db;
+    this.#listeners = parts.listeners;
+    this.#log = parts.log;
+    this.#signals = signals;
+    this.finished = new Promise<void>((resolve) => this.#finish = resolve);
+    const lockout = parts.lockout;
+    this.control = {
+      stats: () => ({
+        uptimeMs: Date.now() - this.#startedMs,
+        lockouts: lockout.size,
+        wire: this.#listeners.wire?.stats(),
+      }),
+      requestShutdown: () => void setTimeout(() => void this.stop("shutdown op"), 0),
+    };
+    if (signals) { for (const signal of SIGNALS) Deno.addSignalListener(signal, this.#onSignal); }
+  }
+
+  get ports(): { wire: number; http: number; workbench: number } {
+    const { wire, http, workbench } = this.#listeners;
+    return { wire: wire?.port ?? 0, http: portOf(http), workbench: portOf(workbench) };
+  }
+
+  stop(reason = "stop requested"): Promise<void> {
+    this.#stopping ??= this.#shutdown(reason);
+    return this.#stopping;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    this.#log(`planck: stopping (${reason})`);
+    if (this.#signals) { for (const signal of SIGNALS) Deno.removeSignalListener(signal, this.#onSignal); }
+    try {
+      await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
+      await this.#db.sync();
+    } finally {
+      await this.#db.close();
+      this.#log("planck: stopped");
+      this.#finish();
+    }
+  }
+}
+
+function newLockout(config: Config): Lockout {
+  const { lockoutFailures, lockoutBaseMs, lockoutMaxMs } = config.security;
+  return new Lockout({ failures: lockoutFailures, baseMs: lockoutBaseMs, maxMs: lockoutMaxMs });
+}
+
+/** Binds every port (filling `listeners` as it goes, so a failure can close what was opened). */
+function listen(config: Config, listeners: Listeners, tls: TlsFiles | undefined, ctx: OpContext): void {
+  listeners.wire = WireServer.listen(ctx, {
+    hostname: config.bind,
+    port: config.ports.wire,
+    tls,
+    frameBytes: config.limits.frameBytes,
+    connections: config.limits.connections,
+    inFlightPerConnection: config.limits.inFlightPerConnection,
+  });
+  listeners.http = serveNotYet(config.bind, config.ports.http, "app HTTP", "ports.http");
+  listeners.workbench = serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench");
+}
+
+/** First start: saves and prints the admin connection string (returned); later: refreshes the saved address. */
+async function announce(
+  config: Config,
+  address: { hostname: string; port: number; tls: boolean },
+  adminKey: string | null,
+  log: (line: string) => void,
+): Promise<string | null> {
+  if (adminKey === null) {
+    await refreshCredentials(config.dataDir, address);
+    return null;
+  }
+  const info = { ...address, user: ADMIN_USER, key: adminKey };
+  const path = await writeCredentials(config.dataDir, info);
+  const connection = formatConnectionString(info);
+  log(
+    `planck: first start: created user "admin"; its connection string is shown once and saved to "${path}":`,
+  );
+  log(`planck: ${connection}`);
+  return connection;
+}
+
 /** Steps 1 and 2 of stopping: every port stops accepting, then the wire drains. */
-async function closeListeners(
-  opened: { wire?: WireServer; http?: Deno.HttpServer; workbench?: Deno.HttpServer },
-  drainTimeoutMs: number,
-): Promise<void> {
-  const httpStopped = [opened.http?.shutdown(), opened.workbench?.shutdown()];
-  await opened.wire?.stop(drainTimeoutMs);
+async function closeListeners(listeners: Listeners, drainTimeoutMs: number): Promise<void> {
+  const httpStopped = [listeners.http?.shutdown(), listeners.workbench?.shutdown()];
+  await listeners.wire?.stop(drainTimeoutMs);
   await Promise.all(httpStopped);
 }
 
-function portOf(server: Deno.HttpServer): number {
-  return (server.addr as Deno.NetAddr).port;
+function portOf(server: Deno.HttpServer | undefined): number {
+  return server === undefined ? 0 : (server.addr as Deno.NetAddr).port;
 }
 
 /** A reserved port: answers every request with 503 until its issue lands. */
 function serveNotYet(hostname: string, port: number, what: string, field: string): Deno.HttpServer {
   try {
-    return Deno.serve({ hostname, port, onListen: () => {} }, () =>
-      new Response(`Planck: the ${what} server is not available yet.\n`, {
-        status: 503,
-        headers: { "content-type": "text/plain; charset=utf-8" },
-      }));
+    return Deno.serve(
+      { hostname, port, onListen: () => {} },
+      () =>
+        new Response(`Planck: the ${what} server is not available yet.\n`, {
+          status: 503,
+          headers: { "content-type": "text/plain; charset=utf-8" },
+        }),
+    );
   } catch (error) {
-    throw new PlanckError("unavailable", `Cannot listen on ${hostname}:${port} (${what}): ${(error as Error).message}`, {
-      field,
-    }, { cause: error });
+    throw new PlanckError(
+      "unavailable",
+      `Cannot listen on ${hostname}:${port} (${what}): ${(error as Error).message}`,
+      {
+        field,
+      },
+      { cause: error },
+    );
   }
 }
 
-async function readTls(config: Config): Promise<{ cert: string; key: string } | undefined> {
+interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+async function readTls(config: Config): Promise<TlsFiles | undefined> {
   const { certFile, keyFile } = config.tls;
   if (certFile === null || keyFile === null) return undefined;
   const read = async (path: string, field: string) => {
     try {
       return await Deno.readTextFile(path);
     } catch (error) {
-      throw new PlanckError("invalid_argument", `Cannot read ${field} "${path}": ${(error as Error).message}`, {
-        field,
-        file: path,
-      });
+      throw new PlanckError(
+        "invalid_argument",
+        `Cannot read ${field} "${path}": ${(error as Error).message}`,
+        {
+          field,
+          file: path,
+        },
+      );
     }
   };
   return { cert: await read(certFile, "tls.cert_file"), key: await read(keyFile, "tls.key_file") };

@@ -1,42 +1,145 @@
 /**
- * The query executor: runs a query document against a database.
- * TODO(#4): filters, planner, indexes, aggregates — this stub runs get/insert/DDL only.
+ * The query executor: validates a query document, plans it and runs it against a database or a
+ * transaction (result shapes: docs/query.md, "Results").
+ *
+ * Steps of `executeQuery` (no await before step 4, so a query sees one state and its writes land
+ * in one atomic group that nothing else interleaves with):
+ *   1. validate the untrusted document (validateQuery);
+ *   2. plan the read part (planner.ts) and run it through the view (scan.ts);
+ *   3. writes are staged into a fresh WriteSet — read-only queries never allocate one;
+ *   4. commit the set as one WAL group and await its durability (outside a transaction), or merge
+ *      it into the transaction's write set (inside one; the transaction commits at its end).
+ *
+ * Invariants: a query that throws stages nothing; DDL (create/drop store) never runs inside a
+ * transaction; secondary-index ops answer `invalid_argument` until the engine has indexes.
  */
 import type { Database } from "../database.ts";
-import { decodeDocument } from "../document.ts";
 import { PlanckError } from "../errors.ts";
-import { batch, Store } from "../store.ts";
+import type { Transaction } from "../transaction.ts";
+import { WriteSet } from "../write_set.ts";
+import { explainQuery } from "./explain.ts";
+import { planQuery } from "./planner.ts";
 import type { QueryDocument } from "./query_document.ts";
+import { runFind } from "./run_find.ts";
+import { runAggregate, runCount, runGet } from "./run_read.ts";
+import { stageDelete, stageInsert, stageReplace, stageUpdate } from "./run_write.ts";
+import type { QueryView, ScanStats } from "./scan.ts";
+import { validateQuery } from "./validate.ts";
 
-/** Runs `query` and returns its result (shape per op: docs/query.md). */
-export async function executeQuery(db: Database, query: QueryDocument): Promise<unknown> {
+/** Where a query runs: the database's catalog, the view it reads through and how it stages writes. */
+export interface ExecutionContext {
+  db: Database;
+  view: QueryView;
+  /** A fresh write set over the view (read-your-writes inside a transaction). */
+  newWriteSet(): WriteSet;
+}
+
+/** What the synchronous part of a query produced: its result and the writes to commit. */
+export interface StagedQuery {
+  result: unknown;
+  /** Undefined for read-only queries. */
+  writes?: WriteSet;
+}
+
+function indexesUnavailable(op: string): PlanckError {
+  return new PlanckError(
+    "invalid_argument",
+    `Secondary indexes are not available yet: "${op}" is not supported; queries plan key ranges and full scans`,
+    { field: "op" },
+  );
+}
+
+function stats(): ScanStats {
+  return { examined: 0 };
+}
+
+/** Runs the writing ops: stages them into a fresh write set. */
+function stageWrites(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
+  const { db, view } = ctx;
+  const writes = ctx.newWriteSet();
   switch (query.op) {
-    case "get": {
-      const doc = new Store(db, query.store).get(query.key);
-      return doc === undefined ? null : { key: query.key, ...doc };
-    }
-    case "insert": {
-      const result = await batch(
-        db,
-        query.documents.map((doc) => ({ op: "insert", store: query.store, doc })),
-      );
-      return { inserted: result.keys };
-    }
-    case "createStore":
-      await db.createStore(query.store);
-      return { created: query.store };
-    case "dropStore":
-      await db.dropStore(query.store);
-      return { dropped: query.store };
-    case "showStores":
-      return db.listStores().map((s) => ({ name: s.name }));
-    case "find": {
-      const rows = new Store(db, query.store).scanRaw({ limit: query.limit });
-      return rows.map(([key, bytes]) => ({ key, ...decodeDocument(bytes) }));
-    }
+    case "update":
+      return {
+        result: stageUpdate(view, planQuery(db.storeInfo(query.store), query), query, writes, stats()),
+        writes,
+      };
+    case "delete":
+      return {
+        result: stageDelete(view, planQuery(db.storeInfo(query.store), query), query, writes, stats()),
+        writes,
+      };
+    case "insert":
+      return { result: stageInsert(db, db.storeInfo(query.store), query, writes), writes };
+    case "replace":
+      return { result: stageReplace(db.storeInfo(query.store), query, writes), writes };
     default:
-      throw new PlanckError("invalid_argument", `Query op "${query.op}" is not supported yet`, {
+      throw new PlanckError("internal", `Query op "${query.op}" does not write`);
+  }
+}
+
+/**
+ * Runs a validated query's synchronous part: reads, and writes staged but not committed. DDL
+ * (createStore, dropStore) is not handled here: it commits by itself (see executeQuery).
+ */
+export function runStaged(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
+  const { db, view } = ctx;
+  switch (query.op) {
+    case "get":
+      return { result: runGet(view, db.storeInfo(query.store), query.key) };
+    case "find":
+      return { result: runFind(view, planQuery(db.storeInfo(query.store), query), query, stats()) };
+    case "count":
+      return { result: runCount(view, planQuery(db.storeInfo(query.store), query), query, stats()) };
+    case "aggregate":
+      return { result: runAggregate(view, planQuery(db.storeInfo(query.store), query), query, stats()) };
+    case "update":
+    case "delete":
+    case "insert":
+    case "replace":
+      return stageWrites(ctx, query);
+    case "explain":
+      return { result: explainQuery(db, view, query.query) };
+    case "showStores":
+      return { result: db.listStores().map((store) => ({ name: store.name })) };
+    case "createIndex":
+    case "dropIndex":
+    case "showIndexes":
+      throw indexesUnavailable(query.op);
+    case "createStore":
+    case "dropStore":
+      throw new PlanckError("invalid_argument", `Query op "${query.op}" cannot run inside a transaction`, {
         field: "op",
       });
   }
+}
+
+/**
+ * Runs one query document and returns its result (shapes: docs/query.md, "Results"). The input is
+ * validated first, so it may come straight off the wire. Writes are durable when the promise
+ * resolves (in `sync` durability).
+ * @param options.tx run inside this transaction: reads see its writes, writes join it
+ * @throws PlanckError `invalid_argument` / `limit_exceeded` (bad query), `not_found` (unknown
+ * store, missing `after` document), `conflict` (duplicate key on insert)
+ */
+export async function executeQuery(
+  db: Database,
+  query: QueryDocument,
+  options: { tx?: Transaction } = {},
+): Promise<unknown> {
+  if (options.tx !== undefined) {
+    if (options.tx.db !== db) throw new TypeError("The transaction belongs to another database");
+    return options.tx.query(query);
+  }
+  const valid = validateQuery(query);
+  switch (valid.op) {
+    case "createStore":
+      await db.createStore(valid.store);
+      return { created: valid.store };
+    case "dropStore":
+      await db.dropStore(valid.store);
+      return { dropped: valid.store };
+  }
+  const staged = runStaged({ db, view: db, newWriteSet: () => db.writeSet() }, valid);
+  if (staged.writes !== undefined) await db.commit(staged.writes);
+  return staged.result;
 }

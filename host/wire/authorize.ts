@@ -26,7 +26,12 @@ export function isSystemStore(store: string): boolean {
  * Checks that `user` may perform `what` with `access` on `stores`.
  * @throws PlanckError `forbidden` naming the op, the role needed and the user's role
  */
-export function authorize(user: UserInfo, access: Access, what: string, stores: readonly string[] = []): void {
+export function authorize(
+  user: UserInfo,
+  access: Access,
+  what: string,
+  stores: readonly string[] = [],
+): void {
   const needed = ACCESS_ROLE[access];
   if (!roleAtLeast(user.role, needed)) {
     throw new PlanckError(

@@ -132,7 +132,10 @@ export class FrameReader {
       );
     }
     if (length < BSON_DOCUMENT_BYTES_MIN) {
-      throw new PlanckError("invalid_argument", `Malformed frame: length ${length} is below ${BSON_DOCUMENT_BYTES_MIN}`);
+      throw new PlanckError(
+        "invalid_argument",
+        `Malformed frame: length ${length} is below ${BSON_DOCUMENT_BYTES_MIN}`,
+      );
     }
     if (available < FRAME_PREFIX_BYTES + length) return null;
     const bodyStart = this.#start + FRAME_PREFIX_BYTES;

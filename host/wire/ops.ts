@@ -34,7 +34,11 @@ export interface OpSpec {
   run(ctx: OpContext, session: SessionState, request: Request): unknown;
 }
 
-const shortcut = (minimumRole: OpSpec["minimumRole"]): OpSpec => ({ access: null, minimumRole, run: opShortcut });
+const shortcut = (minimumRole: OpSpec["minimumRole"]): OpSpec => ({
+  access: null,
+  minimumRole,
+  run: opShortcut,
+});
 
 /** Every op. */
 export const OPS: Readonly<Record<string, OpSpec>> = {
@@ -95,7 +99,10 @@ export async function runOp(ctx: OpContext, session: SessionState, request: Requ
     );
   }
   if (session.user === null && request.op !== "authenticate") {
-    throw new PlanckError("unauthorized", `Not authenticated: send "authenticate" before "${request.op.slice(0, 40)}"`);
+    throw new PlanckError(
+      "unauthorized",
+      `Not authenticated: send "authenticate" before "${request.op.slice(0, 40)}"`,
+    );
   }
   if (spec.access !== null) authorize(session.user!, spec.access, `op "${request.op}"`);
   return await spec.run(ctx, session, request);
@@ -109,7 +116,9 @@ async function opBatch(ctx: OpContext, session: SessionState, request: Request):
   for (const item of items) {
     try {
       if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        throw new PlanckError("invalid_argument", "Invalid batch item: expected a request object", { field: "requests" });
+        throw new PlanckError("invalid_argument", "Invalid batch item: expected a request object", {
+          field: "requests",
+        });
       }
       const sub = { ...(item as Record<string, unknown>), id: request.id } as Request;
       if (typeof sub.op !== "string" || NOT_IN_BATCH.includes(sub.op)) {

@@ -10,11 +10,31 @@ import { PlanckError } from "../../engine/errors.ts";
 import { parseRole, parseUserName, type UserInfo } from "../auth.ts";
 import { authorize } from "./authorize.ts";
 import { RetryLaterError } from "./errors.ts";
-import { expectFields, type OpContext, type Request, type SessionState, stringField } from "./request.ts";
+import {
+  expectFields,
+  type OpContext,
+  optionalInteger,
+  type Request,
+  type SessionState,
+  stringField,
+  WIRE_PROTOCOL_VERSION,
+} from "./request.ts";
 
-/** `authenticate {user, key}` → `{user, role}`. */
-export async function opAuthenticate(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
-  expectFields(request, ["user", "key"]);
+/** `authenticate {user, key, protocol?}` → `{user, role, protocol}`. */
+export async function opAuthenticate(
+  ctx: OpContext,
+  session: SessionState,
+  request: Request,
+): Promise<unknown> {
+  expectFields(request, ["user", "key", "protocol"]);
+  const protocol = optionalInteger(request, "protocol", 1, 2 ** 31 - 1) ?? WIRE_PROTOCOL_VERSION;
+  if (protocol > WIRE_PROTOCOL_VERSION) {
+    throw new PlanckError(
+      "invalid_argument",
+      `Unsupported protocol version ${protocol}: this server speaks version ${WIRE_PROTOCOL_VERSION}`,
+      { field: "protocol" },
+    );
+  }
   if (session.user !== null) {
     throw new PlanckError("conflict", `This connection is already authenticated as "${session.user.name}"`);
   }
@@ -36,7 +56,7 @@ export async function opAuthenticate(ctx: OpContext, session: SessionState, requ
   }
   ctx.lockout.succeed(subjects);
   session.user = user;
-  return { user: user.name, role: user.role };
+  return { user: user.name, role: user.role, protocol: WIRE_PROTOCOL_VERSION };
 }
 
 /** `ping` → `{pong: true, time}`. */
@@ -60,7 +80,11 @@ export function opShutdown(ctx: OpContext, _session: SessionState, request: Requ
 }
 
 /** `createUser {user, role}` → `{user, role, key}`. */
-export async function opCreateUser(ctx: OpContext, _session: SessionState, request: Request): Promise<unknown> {
+export async function opCreateUser(
+  ctx: OpContext,
+  _session: SessionState,
+  request: Request,
+): Promise<unknown> {
   expectFields(request, ["user", "role"]);
   const name = parseUserName(request.user);
   const role = parseRole(request.role);

@@ -53,9 +53,13 @@ export function createMissingStores(db: Database, stores: Iterable<string>): Pro
 export function parseWriteOp(request: Request): WriteOp {
   const op = request.op as WriteOp["op"];
   if (!(WRITE_OPS as readonly string[]).includes(op)) {
-    throw new PlanckError("invalid_argument", `Invalid write op "${String(op).slice(0, 40)}": expected one of ${WRITE_OPS.join(", ")}`, {
-      field: "op",
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid write op "${String(op).slice(0, 40)}": expected one of ${WRITE_OPS.join(", ")}`,
+      {
+        field: "op",
+      },
+    );
   }
   expectFields(request, WRITE_FIELDS[op]);
   const store = stringField(request, "store");
@@ -89,7 +93,10 @@ function keyField(request: Request): KeyInput {
 async function runWrites(ctx: OpContext, session: SessionState, ops: WriteOp[], what: string) {
   authorize(session.user!, "write", what, ops.map((op) => op.store));
   // 1. create missing stores
-  const created = createMissingStores(ctx.db, ops.filter((op) => op.op === "insert" || op.op === "put").map((op) => op.store));
+  const created = createMissingStores(
+    ctx.db,
+    ops.filter((op) => op.op === "insert" || op.op === "put").map((op) => op.store),
+  );
   // 2. stage every op into one write set (errors name the op) and commit it as one WAL group
   const committed = (async () => {
     const writes = ctx.db.writeSet();
@@ -126,12 +133,18 @@ export async function opWrite(ctx: OpContext, session: SessionState, request: Re
 }
 
 /** `transaction {ops: [write op…]}` → `{keys, lsn}`, atomically (one WAL group). */
-export async function opTransaction(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function opTransaction(
+  ctx: OpContext,
+  session: SessionState,
+  request: Request,
+): Promise<unknown> {
   expectFields(request, ["ops"]);
   const items = arrayField(request, "ops", TRANSACTION_OPS_MAX, "TRANSACTION_OPS_MAX");
   const ops = items.map((item, i) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
-      throw new PlanckError("invalid_argument", `Invalid "ops.${i}": expected a write op object`, { field: `ops.${i}` });
+      throw new PlanckError("invalid_argument", `Invalid "ops.${i}": expected a write op object`, {
+        field: `ops.${i}`,
+      });
     }
     try {
       return parseWriteOp({ id: request.id, ...(item as Record<string, unknown>) } as Request);

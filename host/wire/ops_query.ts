@@ -14,7 +14,14 @@ import type { QueryDocument } from "../../engine/query/query_document.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
 import { authorize, isSystemStore, queryAccess } from "./authorize.ts";
 import { createMissingStores } from "./ops_kv.ts";
-import { expectFields, objectField, type OpContext, type Request, type SessionState, stringField } from "./request.ts";
+import {
+  expectFields,
+  objectField,
+  type OpContext,
+  type Request,
+  type SessionState,
+  stringField,
+} from "./request.ts";
 
 /** Wire shortcut op → the query document op it builds. */
 export const QUERY_SHORTCUTS: Record<string, QueryDocument["op"]> = {

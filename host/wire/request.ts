@@ -10,6 +10,12 @@ import { PlanckError } from "../../engine/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";
 
+/**
+ * The wire protocol version (docs/wire-protocol.md, "Versions"). New ops and new optional fields
+ * keep it; changing the frame or the shape of an existing op bumps it.
+ */
+export const WIRE_PROTOCOL_VERSION = 1;
+
 /** A decoded request. */
 export interface Request {
   id: number;
@@ -48,9 +54,13 @@ const ENVELOPE_FIELDS = ["id", "op"];
 export function expectFields(request: Request, allowed: readonly string[]): void {
   for (const field of Object.keys(request)) {
     if (ENVELOPE_FIELDS.includes(field) || allowed.includes(field)) continue;
-    throw new PlanckError("invalid_argument", `Unknown field "${field.slice(0, 80)}" for op "${request.op}"`, {
-      field,
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      `Unknown field "${field.slice(0, 80)}" for op "${request.op}"`,
+      {
+        field,
+      },
+    );
   }
 }
 
@@ -58,7 +68,9 @@ export function expectFields(request: Request, allowed: readonly string[]): void
 export function stringField(request: Request, field: string): string {
   const value = request[field];
   if (typeof value === "string") return value;
-  throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected a string`, { field });
+  throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected a string`, {
+    field,
+  });
 }
 
 /** An optional string field. */
@@ -70,11 +82,18 @@ export function optionalString(request: Request, field: string): string | undefi
 export function optionalBoolean(request: Request, field: string): boolean | undefined {
   const value = request[field];
   if (value === undefined || typeof value === "boolean") return value;
-  throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected a boolean`, { field });
+  throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected a boolean`, {
+    field,
+  });
 }
 
 /** An optional integer field within [min, max]. */
-export function optionalInteger(request: Request, field: string, min: number, max: number): number | undefined {
+export function optionalInteger(
+  request: Request,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   let value = request[field];
   if (value === undefined) return undefined;
   if (typeof value === "bigint") value = Number(value);
@@ -90,7 +109,11 @@ export function optionalInteger(request: Request, field: string, min: number, ma
 export function arrayField(request: Request, field: string, max: number, limit: string): unknown[] {
   const value = request[field];
   if (!Array.isArray(value)) {
-    throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected an array`, { field });
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid "${field}" for op "${request.op}": expected an array`,
+      { field },
+    );
   }
   if (value.length > max) {
     throw new PlanckError(
@@ -108,16 +131,22 @@ export function objectField(request: Request, field: string): Record<string, unk
   if (value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date)) {
     return value as Record<string, unknown>;
   }
-  throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected an object`, { field });
+  throw new PlanckError("invalid_argument", `Invalid "${field}" for op "${request.op}": expected an object`, {
+    field,
+  });
 }
 
 /** Checks and returns the envelope of a decoded frame. @throws PlanckError `invalid_argument` */
 export function parseEnvelope(doc: Record<string, unknown>): Request {
   const id = doc.id;
   if (typeof id !== "number" || !Number.isInteger(id) || id < 1 || id > 0x7fffffff) {
-    throw new PlanckError("invalid_argument", "Malformed request: \"id\" must be an integer from 1 to 2147483647", {
-      field: "id",
-    });
+    throw new PlanckError(
+      "invalid_argument",
+      'Malformed request: "id" must be an integer from 1 to 2147483647',
+      {
+        field: "id",
+      },
+    );
   }
   if (typeof doc.op !== "string") {
     throw new PlanckError("invalid_argument", 'Malformed request: "op" must be a string', { field: "op" });

@@ -57,7 +57,12 @@ export class WireServer {
     try {
       listener = options.tls === undefined
         ? Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" })
-        : Deno.listenTls({ hostname: options.hostname, port: options.port, cert: options.tls.cert, key: options.tls.key });
+        : Deno.listenTls({
+          hostname: options.hostname,
+          port: options.port,
+          cert: options.tls.cert,
+          key: options.tls.key,
+        });
     } catch (error) {
       throw new PlanckError(
         "unavailable",
@@ -147,9 +152,13 @@ export class WireServer {
 }
 
 async function refuse(conn: Deno.Conn, limit: number): Promise<void> {
-  const error = new PlanckError("limit_exceeded", `Too many connections (the limit connections is ${limit})`, {
-    limit: "connections",
-  });
+  const error = new PlanckError(
+    "limit_exceeded",
+    `Too many connections (the limit connections is ${limit})`,
+    {
+      limit: "connections",
+    },
+  );
   try {
     const frame = encodeFrame({ id: 0, ok: false, error: toWireError(error) }, 1024 * 1024);
     let offset = 0;

@@ -145,9 +145,13 @@ export class Session {
     const id = doc.id;
     if (typeof id !== "number" || !Number.isInteger(id) || id < 1 || id > 0x7fffffff) {
       return this.#fatal(
-        new PlanckError("invalid_argument", 'Malformed request: "id" must be an integer from 1 to 2147483647', {
-          field: "id",
-        }),
+        new PlanckError(
+          "invalid_argument",
+          'Malformed request: "id" must be an integer from 1 to 2147483647',
+          {
+            field: "id",
+          },
+        ),
       );
     }
     this.#inFlight++;
@@ -166,7 +170,9 @@ export class Session {
     let response: Record<string, unknown>;
     try {
       if (typeof request.op !== "string") {
-        throw new PlanckError("invalid_argument", 'Malformed request: "op" must be a string', { field: "op" });
+        throw new PlanckError("invalid_argument", 'Malformed request: "op" must be a string', {
+          field: "op",
+        });
       }
       if (this.#draining) throw new PlanckError("unavailable", "The server is shutting down");
       this.#refreshUser();

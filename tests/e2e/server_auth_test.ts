@@ -11,7 +11,7 @@ function withKey(connection: string, key: string): string {
 }
 
 Deno.test("authenticate refuses a wrong key and an unknown user with the same error", async () => {
-  await withServer(async ({ admin, port }) => {
+  await withServer(async ({ admin }) => {
     const wrong = await assertRejectsCode(() => connect(withKey(admin, "x".repeat(43))), "unauthorized");
     const unknown = await assertRejectsCode(
       () => connect(admin.replace("uid=admin", "uid=nobody")),

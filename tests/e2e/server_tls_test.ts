@@ -41,6 +41,7 @@ async function selfSigned(dir: string): Promise<boolean> {
 
 const certDir = await Deno.makeTempDir({ prefix: "planck_tls_" });
 const haveCert = await selfSigned(certDir);
+if (!haveCert) await Deno.remove(certDir, { recursive: true });
 
 Deno.test({
   name: "wire server serves TLS from config and the client connects with tls=true",

@@ -11,7 +11,7 @@ function numKey(n: number): Uint8Array {
   return key;
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "planck_btree_crash_" });
   try {
     await fn(dir);
@@ -189,7 +189,7 @@ Deno.test("BTree.get throws CorruptionError naming file and offset of a damaged 
 });
 
 Deno.test("BTree.open re-initializes a file whose creation never completed", async () => {
-  await withDir(async (dir) => {
+  await withDir((dir) => {
     Deno.writeFileSync(`${dir}/empty`, new Uint8Array(0));
     strictEqual(contents(`${dir}/empty`), "");
     const tornCreate = new Uint8Array(PAGE_BYTES + 10).fill(0);
@@ -200,7 +200,7 @@ Deno.test("BTree.open re-initializes a file whose creation never completed", asy
 });
 
 Deno.test("BTree.open refuses a file with a newer format version", async () => {
-  await withDir(async (dir) => {
+  await withDir((dir) => {
     const path = `${dir}/t.btree`;
     BTree.open(path).close();
     const bytes = Deno.readFileSync(path);

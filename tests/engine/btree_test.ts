@@ -6,7 +6,9 @@ import {
   BTREE_VALUE_BYTES_MAX,
   PAGE_BYTES,
 } from "../../engine/btree_format.ts";
-import { CorruptionError, PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../engine/errors.ts";
+import { encodeNode, MutableLeaf } from "../../engine/btree_node.ts";
+import { encodeMeta, sealPage } from "../../engine/page_file.ts";
 
 const text = new TextEncoder();
 const bytes = (s: string): Uint8Array => text.encode(s);
@@ -345,4 +347,41 @@ Deno.test("BTreeWriter handles maximal keys and values", async () => {
     await w2.commit();
     tree.check();
   });
+});
+
+Deno.test("encodeNode and encodeMeta match the worked example in docs/formats/btree.md", () => {
+  const hexOf = (page: Uint8Array, n: number) =>
+    Array.from(page.subarray(0, n), (b) => b.toString(16).padStart(2, "0"));
+  const leafKeys = [
+    new Uint8Array([0, 0, 0, 1, ...bytes("ant")]),
+    new Uint8Array([0, 0, 0, 1, ...bytes("bee")]),
+  ];
+  const leafValues = [bytes("v1"), bytes("value2")];
+  const leaf = new MutableLeaf(5, leafKeys, leafValues, 4 + 7 + 2 + 4 + 7 + 6);
+  const page = encodeNode(leaf);
+  sealPage(page, 5, 3);
+  deepStrictEqual(
+    hexOf(page, 64).join(" "),
+    "53 ac ef ce 02 00 02 00 05 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 07 00 02 00 00 00 00 01 " +
+      "61 6e 74 76 31 07 00 06 00 00 00 00 01 62 65 65 76 61 6c 75 65 32 00 00 00 00 00 00 00 00 00 00",
+  );
+  ok(page.subarray(64).every((b) => b === 0));
+  const meta = encodeMeta({
+    txn: 3,
+    root: 5,
+    pageCount: 6,
+    freeHead: 0,
+    freeCount: 0,
+    height: 1,
+    entries: 2,
+    userMeta: bytes("lsn=42"),
+  });
+  deepStrictEqual(
+    hexOf(meta, 96).join(" "),
+    "3f 50 d4 06 01 00 00 00 01 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 50 4c 41 4e 43 4b 42 54 " +
+      "01 00 00 00 00 10 00 00 05 00 00 00 06 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 " +
+      "02 00 00 00 00 00 00 00 06 00 00 00 6c 73 6e 3d 34 32 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+  );
+  ok(meta.subarray(96).every((b) => b === 0));
+  strictEqual(PAGE_BYTES, 4096);
 });
