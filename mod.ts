@@ -4,9 +4,19 @@
  *
  * The in-process engine (for embedding Planck in a Deno program) is `engine/mod.ts`.
  *
+ * @example
+ * ```ts
+ * import { from, where } from "./mod.ts";
+ *
+ * type Order = { status: string; amount: number };
+ * const query = from<Order>("orders").filter(where("status").eq("open").and(where("amount").gte(10)))
+ *   .limit(20).toQuery();
+ * console.assert(query.op === "find" && query.limit === 20);
+ * ```
+ *
  * @module
  */
-export type { Document, QueryDocument, Value } from "./engine/query/query_document.ts";
+export * from "./builder/mod.ts";
 export { ClientError, connect, type ConnectOptions, PlanckClient } from "./client/mod.ts";
 export type {
   ClientBatchResult,

@@ -69,11 +69,3 @@ export function parseArgs(args: readonly string[], spec: ArgSpec): ParsedArgs {
   }
   return parsed;
 }
-
-/** Checks the number of positionals. @throws UsageError */
-export function expectPositionals(parsed: ParsedArgs, min: number, max: number, usage: string): string[] {
-  if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    throw new UsageError(`usage: ${usage}`);
-  }
-  return parsed.positionals;
-}

@@ -1,11 +1,9 @@
 /**
- * A bump allocator for the small byte strings the B+tree hands over: keys and values copied by a
- * writer's put, and values returned by get.
+ * A bump allocator for the small byte strings the B+tree hands to callers (values returned by get).
  *
  * Why: every `Uint8Array.prototype.slice` allocates its own ArrayBuffer, which costs hundreds of
- * nanoseconds plus garbage-collector work in Deno (measured: ~0.4-0.9 us, more than a whole lookup); a
- * flush copies hundreds of thousands of keys. Copying into shared chunks and returning views costs tens
- * of nanoseconds.
+ * nanoseconds plus garbage-collector work in Deno (measured: ~0.4-0.9 us, more than a whole lookup).
+ * Copying into shared chunks and returning views costs tens of nanoseconds.
  *
  * Invariants: the bytes behind a returned view are never written again (a chunk only grows at its end),
  * so views are private copies; views never overlap; a chunk lives as long as any view of it.

@@ -2,59 +2,32 @@
  * B+tree nodes in their two in-memory forms (docs/formats/btree.md, "Node pages"):
  * - `LeafPage` / `BranchPage`: a committed page decoded once into offset arrays over its immutable
  *   page bytes; lookups are binary searches comparing against the page bytes, with no re-parsing;
- * - `MutableLeaf` / `MutableBranch`: a writer's dirty copy with plain arrays, encoded at commit.
+ * - `toMutable` turns one into a writer's dirty copy (btree_dirty.ts).
  *
  * Invariants:
  * - a decoded page's bytes are never mutated (they are shared through the page cache and viewed by
- *   mutable copies);
+ *   dirty branch copies);
  * - keys within a node are strictly increasing; a branch with n children has n - 1 separators and child
  *   i holds keys in [separator i-1, separator i);
- * - `bytes` of a mutable node is exactly the body bytes its encoding uses.
  */
 import { CorruptionError } from "./errors.ts";
 import {
   BRANCH_ENTRY_OVERHEAD_BYTES,
   BRANCH_FIRST_CHILD_BYTES,
-  compareBytes,
   compareToSlice,
   HEADER_COUNT_OFFSET,
   HEADER_TYPE_OFFSET,
   LEAF_ENTRY_OVERHEAD_BYTES,
-  PAGE_BODY_BYTES,
   PAGE_BYTES,
   PAGE_HEADER_BYTES,
   PAGE_TYPE_BRANCH,
   PAGE_TYPE_LEAF,
 } from "./btree_format.ts";
-import { assert } from "./assert.ts";
+import { type EntryHeap, MutableBranch, MutableLeaf } from "./btree_dirty.ts";
 import { commonPrefixAt, compareFrom, comparePrefix, headAt } from "./btree_key_head.ts";
 
 /** Bookkeeping bytes charged to the cache per decoded page, beyond the page and its offset arrays. */
 const DECODED_PAGE_OVERHEAD_BYTES = 160;
-
-/** Index of the first key >= `key` in a sorted array of keys. */
-export function lowerBoundIn(keys: Uint8Array[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(keys[mid], key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Number of keys <= `key` in a sorted array of separators: the child that holds `key`. */
-export function upperBoundIn(keys: Uint8Array[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareBytes(keys[mid], key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** A committed leaf page, decoded into [keyOffset, keyLength, valueOffset, valueLength] slots. */
 export class LeafPage {
@@ -123,30 +96,21 @@ export class LeafPage {
     return this.buf.slice(o, o + this.slots[4 * i + 1]);
   }
 
-  /** A copy of value `i`. */
-  valueAt(i: number): Uint8Array {
-    const o = this.slots[4 * i + 2];
-    return this.buf.slice(o, o + this.slots[4 * i + 3]);
-  }
-
   /** Value `i` as a view of the shared page bytes: internal use only, never handed to callers. */
   valueView(i: number): Uint8Array {
     const o = this.slots[4 * i + 2];
     return this.buf.subarray(o, o + this.slots[4 * i + 3]);
   }
 
-  /** A dirty copy to be written as page `page`; its keys and values view this page's bytes. */
-  toMutable(page: number): MutableLeaf {
-    const keys: Uint8Array[] = new Array(this.count);
-    const values: Uint8Array[] = new Array(this.count);
-    const s = this.slots;
-    let bytes = 0;
-    for (let i = 0; i < this.count; i++) {
-      keys[i] = this.buf.subarray(s[4 * i], s[4 * i] + s[4 * i + 1]);
-      values[i] = this.buf.subarray(s[4 * i + 2], s[4 * i + 2] + s[4 * i + 3]);
-      bytes += LEAF_ENTRY_OVERHEAD_BYTES + s[4 * i + 1] + s[4 * i + 3];
-    }
-    return new MutableLeaf(page, keys, values, bytes);
+  /** A dirty copy to be written as page `page`; its entries are copied into `heap` in one piece. */
+  toMutable(page: number, heap: EntryHeap): MutableLeaf {
+    const entries: number[] = new Array(this.count);
+    if (this.count === 0) return new MutableLeaf(page, heap, entries, 0);
+    const last = 4 * (this.count - 1);
+    const end = this.slots[last + 2] + this.slots[last + 3];
+    const base = heap.appendEncoded(this.buf.subarray(PAGE_HEADER_BYTES, end)) - PAGE_HEADER_BYTES;
+    for (let i = 0; i < this.count; i++) entries[i] = base + this.slots[4 * i] - LEAF_ENTRY_OVERHEAD_BYTES;
+    return new MutableLeaf(page, heap, entries, end - PAGE_HEADER_BYTES);
   }
 }
 
@@ -225,70 +189,9 @@ export class BranchPage {
   }
 }
 
-/** A writer's dirty leaf. */
-export class MutableLeaf {
-  readonly type = PAGE_TYPE_LEAF;
-  /** True when the last insert went to the end: a split then keeps the left node full. */
-  appended = false;
-  constructor(
-    public page: number,
-    public keys: Uint8Array[],
-    public values: Uint8Array[],
-    public bytes: number,
-  ) {}
-
-  get count(): number {
-    return this.keys.length;
-  }
-
-  /** Index of `key`, or -1. */
-  find(key: Uint8Array): number {
-    const i = lowerBoundIn(this.keys, key);
-    return i < this.keys.length && compareBytes(this.keys[i], key) === 0 ? i : -1;
-  }
-}
-
-/** A writer's dirty branch. */
-export class MutableBranch {
-  readonly type = PAGE_TYPE_BRANCH;
-  /** True when the last separator insert went to the end. */
-  appended = false;
-  constructor(
-    public page: number,
-    public keys: Uint8Array[],
-    public children: number[],
-    public bytes: number,
-  ) {}
-
-  get count(): number {
-    return this.children.length;
-  }
-
-  /** Index of the child whose key range holds `key`. */
-  childFor(key: Uint8Array): number {
-    return upperBoundIn(this.keys, key);
-  }
-
-  /** Page number of child `i`. */
-  childAt(i: number): number {
-    return this.children[i];
-  }
-}
-
 export type Leaf = LeafPage | MutableLeaf;
 export type Branch = BranchPage | MutableBranch;
 export type CommittedNode = LeafPage | BranchPage;
-export type MutableNode = MutableLeaf | MutableBranch;
-
-/** Body bytes of one leaf entry. */
-export function leafEntryBytes(key: Uint8Array, value: Uint8Array): number {
-  return LEAF_ENTRY_OVERHEAD_BYTES + key.length + value.length;
-}
-
-/** Body bytes of one branch separator with its right child. */
-export function branchEntryBytes(key: Uint8Array): number {
-  return BRANCH_ENTRY_OVERHEAD_BYTES + key.length;
-}
 
 function corrupt(path: string, pageNo: number, what: string): CorruptionError {
   const offset = pageNo * PAGE_BYTES;
@@ -353,37 +256,4 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
     return new BranchPage(pageNo, buf, count, slots, children);
   }
   throw corrupt(path, pageNo, `unexpected page type ${type}`);
-}
-
-/** Encodes a dirty node into a fresh page (unsealed: the caller seals it with page number and txn). */
-export function encodeNode(node: MutableNode): Uint8Array {
-  assert(node.bytes <= PAGE_BODY_BYTES, "an encoded node fits its page");
-  const page = new Uint8Array(PAGE_BYTES);
-  const dv = new DataView(page.buffer);
-  page[HEADER_TYPE_OFFSET] = node.type;
-  dv.setUint16(HEADER_COUNT_OFFSET, node.count, true);
-  let at = PAGE_HEADER_BYTES;
-  if (node.type === PAGE_TYPE_LEAF) {
-    for (let i = 0; i < node.keys.length; i++) {
-      const key = node.keys[i];
-      const value = node.values[i];
-      dv.setUint16(at, key.length, true);
-      dv.setUint16(at + 2, value.length, true);
-      page.set(key, at + 4);
-      page.set(value, at + 4 + key.length);
-      at += LEAF_ENTRY_OVERHEAD_BYTES + key.length + value.length;
-    }
-  } else {
-    dv.setUint32(at, node.children[0], true);
-    at += BRANCH_FIRST_CHILD_BYTES;
-    for (let i = 0; i < node.keys.length; i++) {
-      const key = node.keys[i];
-      dv.setUint16(at, key.length, true);
-      page.set(key, at + 2);
-      dv.setUint32(at + 2 + key.length, node.children[i + 1], true);
-      at += BRANCH_ENTRY_OVERHEAD_BYTES + key.length;
-    }
-  }
-  assert(at - PAGE_HEADER_BYTES === node.bytes, "tracked node bytes match the encoding");
-  return page;
 }

@@ -7,7 +7,7 @@
  */
 import { assert } from "./assert.ts";
 import { META_PAGE_COUNT } from "./btree_format.ts";
-import { encodeNode, type MutableNode } from "./btree_node.ts";
+import { encodeNode, type MutableNode } from "./btree_dirty.ts";
 import type { FreeListPlan, FreeState } from "./btree_free_list.ts";
 import { type MetaPage, sealPage } from "./page_file.ts";
 

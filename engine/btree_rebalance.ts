@@ -16,11 +16,11 @@ import { assert } from "./assert.ts";
 import { PAGE_BODY_BYTES, PAGE_TYPE_LEAF, PAGE_UNDERFLOW_BYTES, shortestSeparator } from "./btree_format.ts";
 import {
   branchEntryBytes,
-  leafEntryBytes,
-  MutableBranch,
-  MutableLeaf,
+  type EntryHeap,
+  type MutableBranch,
+  type MutableLeaf,
   type MutableNode,
-} from "./btree_node.ts";
+} from "./btree_dirty.ts";
 
 /** Structural changes made so far (tests check that splits and merges really happen). */
 export interface RebalanceCounters {
@@ -48,7 +48,7 @@ const FIX_ROUNDS_MAX = 100_000;
 
 /** True when a node has no entries (leaf) or no children (branch). */
 export function isEmpty(node: MutableNode): boolean {
-  return node.type === PAGE_TYPE_LEAF ? node.keys.length === 0 : node.children.length === 0;
+  return node.type === PAGE_TYPE_LEAF ? node.entries.length === 0 : node.children.length === 0;
 }
 
 /** True when `node` breaks the fit rule as a non-root node. */
@@ -126,8 +126,7 @@ function merge(
   const separator = parent.keys[l];
   if (left.type === PAGE_TYPE_LEAF) {
     const r = right as MutableLeaf;
-    left.keys = left.keys.concat(r.keys);
-    left.values = left.values.concat(r.values);
+    left.entries = left.entries.concat(r.entries);
     left.bytes += r.bytes;
   } else {
     const r = right as MutableBranch;
@@ -152,12 +151,11 @@ function redistribute(
   let separator: Uint8Array;
   if (left.type === PAGE_TYPE_LEAF) {
     const r = right as MutableLeaf;
-    const keys = left.keys.concat(r.keys);
-    const values = left.values.concat(r.values);
-    const m = leafSplitPoint(keys, values, false);
-    fillLeaf(left, keys.slice(0, m), values.slice(0, m));
-    fillLeaf(r, keys.slice(m), values.slice(m));
-    separator = shortestSeparator(left.keys[left.keys.length - 1], r.keys[0]);
+    const entries = left.entries.concat(r.entries);
+    const m = leafSplitPoint(left.heap, entries, false);
+    fillLeaf(left, entries.slice(0, m));
+    fillLeaf(r, entries.slice(m));
+    separator = shortestSeparator(left.keyView(m - 1), r.keyView(0));
   } else {
     const r = right as MutableBranch;
     const keys = left.keys.concat([old], r.keys);
@@ -202,13 +200,13 @@ function splitChild(space: NodeSpace, parent: MutableBranch, i: number): void {
 /** Moves the upper part of `node` into a new node; returns the separator and the new node. */
 function splitNode(space: NodeSpace, node: MutableNode): [Uint8Array, MutableNode] {
   if (node.type === PAGE_TYPE_LEAF) {
-    const m = leafSplitPoint(node.keys, node.values, node.appended);
+    const m = leafSplitPoint(node.heap, node.entries, node.appended);
     const right = space.newLeaf();
-    fillLeaf(right, node.keys.slice(m), node.values.slice(m));
-    fillLeaf(node, node.keys.slice(0, m), node.values.slice(0, m));
+    fillLeaf(right, node.entries.slice(m));
+    fillLeaf(node, node.entries.slice(0, m));
     right.appended = node.appended;
     node.appended = false;
-    return [shortestSeparator(node.keys[m - 1], right.keys[0]), right];
+    return [shortestSeparator(node.keyView(m - 1), right.keyView(0)), right];
   }
   const m = branchSplitPoint(node.keys, node.appended);
   const right = space.newBranch();
@@ -220,11 +218,10 @@ function splitNode(space: NodeSpace, node: MutableNode): [Uint8Array, MutableNod
   return [separator, right];
 }
 
-function fillLeaf(node: MutableLeaf, keys: Uint8Array[], values: Uint8Array[]): void {
-  node.keys = keys;
-  node.values = values;
+function fillLeaf(node: MutableLeaf, entries: number[]): void {
+  node.entries = entries;
   node.bytes = 0;
-  for (let i = 0; i < keys.length; i++) node.bytes += leafEntryBytes(keys[i], values[i]);
+  for (const entry of entries) node.bytes += node.heap.entryBytes(entry);
 }
 
 function fillBranch(node: MutableBranch, keys: Uint8Array[], children: number[]): void {
@@ -236,10 +233,10 @@ function fillBranch(node: MutableBranch, keys: Uint8Array[], children: number[])
 }
 
 /** First index of the right half: balanced by bytes, or (append) the smallest fit right half. */
-export function leafSplitPoint(keys: Uint8Array[], values: Uint8Array[], append: boolean): number {
-  const n = keys.length;
+export function leafSplitPoint(heap: EntryHeap, entries: number[], append: boolean): number {
+  const n = entries.length;
   assert(n >= 2, "a split leaf has two entries");
-  const sizes = keys.map((k, i) => leafEntryBytes(k, values[i]));
+  const sizes = entries.map((entry) => heap.entryBytes(entry));
   const total = sizes.reduce((a, b) => a + b, 0);
   if (append) {
     let right = 0;

@@ -22,17 +22,8 @@ import {
   PAGE_BODY_BYTES,
   PAGE_TYPE_LEAF,
 } from "./btree_format.ts";
-import {
-  type Branch,
-  branchEntryBytes,
-  type CommittedNode,
-  type Leaf,
-  leafEntryBytes,
-  lowerBoundIn,
-  MutableBranch,
-  MutableLeaf,
-  type MutableNode,
-} from "./btree_node.ts";
+import type { Branch, CommittedNode, Leaf } from "./btree_node.ts";
+import { branchEntryBytes, EntryHeap, MutableBranch, MutableLeaf, type MutableNode } from "./btree_dirty.ts";
 import { fixChildren, isEmpty, needsFix, type NodeSpace, type RebalanceCounters } from "./btree_rebalance.ts";
 import { FreeSpace, type FreeState } from "./btree_free_list.ts";
 import type { MetaPage } from "./page_file.ts";
@@ -91,9 +82,15 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
   #height: number;
   #entries: number;
   #dirty = new Map<number, MutableNode>();
+  #heap = new EntryHeap();
   #arena = new ByteArena();
   #free: FreeSpace;
   #state: "open" | "committing" | "done" = "open";
+  /**
+   * The leaf of the last descent, its path and its key bounds [low, high): sorted puts (a flush) go to
+   * the same leaf again and again and skip the descent. Dropped whenever the tree changes shape.
+   */
+  #hint: { path: MutableBranch[]; leaf: MutableLeaf; low?: Uint8Array; high?: Uint8Array } | undefined;
 
   constructor(host: WriterHost) {
     this.#host = host;
@@ -109,38 +106,32 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     this.#assertOpen();
     checkLength("key", key, BTREE_KEY_BYTES_MAX, "BTREE_KEY_BYTES_MAX");
     checkLength("value", value, BTREE_VALUE_BYTES_MAX, "BTREE_VALUE_BYTES_MAX");
-    const k = this.#arena.copy(key);
-    const v = this.#arena.copy(value);
+    const heap = this.#heap;
+    const entry = heap.append(key, value); // the txn's private copy
     if (this.#root === 0) {
       const leaf = this.newLeaf();
-      leaf.keys.push(k);
-      leaf.values.push(v);
-      leaf.bytes = leafEntryBytes(k, v);
+      leaf.entries.push(entry);
+      leaf.bytes = heap.entryBytes(entry);
       this.#root = leaf.page;
       this.#height = 1;
       this.#entries = 1;
       return;
     }
-    const path: MutableBranch[] = [];
-    let node = this.#mutableRoot();
-    while (node.type !== PAGE_TYPE_LEAF) {
-      path.push(node);
-      node = this.mutableChild(node, node.childFor(k));
-    }
-    const i = lowerBoundIn(node.keys, k);
-    if (i < node.keys.length && compareBytes(node.keys[i], k) === 0) {
-      node.bytes += v.length - node.values[i].length;
-      node.values[i] = v;
+    const hint = this.#hint;
+    const hinted = hint !== undefined && (hint.low === undefined || compareBytes(key, hint.low) >= 0) &&
+      (hint.high === undefined || compareBytes(key, hint.high) < 0);
+    const path: MutableBranch[] = hinted ? hint.path : [];
+    const node = hinted ? hint.leaf : this.#mutableLeafFor(key, path);
+    const n = node.entries.length;
+    const i = n > 0 && heap.compareKey(key, node.entries[n - 1]) > 0 ? n : node.lowerBound(key);
+    if (i < n && heap.compareKey(key, node.entries[i]) === 0) {
+      node.bytes += heap.entryBytes(entry) - heap.entryBytes(node.entries[i]);
+      node.entries[i] = entry;
     } else {
-      if (i === node.keys.length) {
-        node.keys.push(k);
-        node.values.push(v);
-      } else {
-        node.keys.splice(i, 0, k);
-        node.values.splice(i, 0, v);
-      }
-      node.bytes += leafEntryBytes(k, v);
-      node.appended = i === node.keys.length - 1;
+      if (i === n) node.entries.push(entry);
+      else node.entries.splice(i, 0, entry);
+      node.bytes += heap.entryBytes(entry);
+      node.appended = i === n;
       this.#entries++;
     }
     if (needsFix(node)) this.#fixPath(path);
@@ -150,16 +141,11 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     this.#assertOpen();
     if (this.#lookup(key) === undefined) return false; // absent: copy nothing
     const path: MutableBranch[] = [];
-    let node = this.#mutableRoot();
-    while (node.type !== PAGE_TYPE_LEAF) {
-      path.push(node);
-      node = this.mutableChild(node, node.childFor(key));
-    }
+    const node = this.#mutableLeafFor(key, path);
     const i = node.find(key);
     assert(i >= 0, "a key found by get is in its leaf");
-    node.bytes -= leafEntryBytes(node.keys[i], node.values[i]);
-    node.keys.splice(i, 1);
-    node.values.splice(i, 1);
+    node.bytes -= node.entryBytes(i);
+    node.entries.splice(i, 1);
     this.#entries--;
     if (needsFix(node)) this.#fixPath(path);
     return true;
@@ -167,6 +153,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
 
   deleteRange(from: Uint8Array, to: Uint8Array): number {
     this.#assertOpen();
+    this.#hint = undefined;
     if (this.#root === 0 || compareBytes(from, to) >= 0) return 0;
     const removed = this.#deleteIn(this.#mutableRoot(), from, to);
     this.#entries -= removed;
@@ -222,7 +209,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
   }
 
   newLeaf(): MutableLeaf {
-    const leaf = new MutableLeaf(this.#free.allocate(), [], [], 0);
+    const leaf = new MutableLeaf(this.#free.allocate(), this.#heap, [], 0);
     this.#dirty.set(leaf.page, leaf);
     return leaf;
   }
@@ -249,7 +236,9 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
 
   #finish(): void {
     this.#state = "done";
+    this.#hint = undefined;
     this.#dirty.clear();
+    this.#heap.release();
     this.#host.release();
   }
 
@@ -263,8 +252,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     }
     const leaf = this.#node(page) as Leaf;
     const i = leaf.find(key);
-    if (i < 0) return undefined;
-    return leaf instanceof MutableLeaf ? leaf.values[i] : leaf.valueView(i);
+    return i < 0 ? undefined : leaf.valueView(i);
   }
 
   #node(page: number): MutableNode | CommittedNode {
@@ -273,7 +261,9 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
 
   /** Copy-on-write: a dirty copy of committed page `page` on a new page; the old page is freed. */
   #copy(page: number): MutableNode {
-    const copy = this.#host.load(page).toMutable(this.#free.allocate());
+    const node = this.#host.load(page);
+    const at = this.#free.allocate();
+    const copy = node.type === PAGE_TYPE_LEAF ? node.toMutable(at, this.#heap) : node.toMutable(at);
     this.#free.freeCommitted(page);
     this.#dirty.set(copy.page, copy);
     return copy;
@@ -287,8 +277,28 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     return copy;
   }
 
+  /**
+   * Copies the path to the leaf that holds `key` (root first, branches pushed onto `path`) and
+   * remembers it as the hint for the next put.
+   */
+  #mutableLeafFor(key: Uint8Array, path: MutableBranch[]): MutableLeaf {
+    let node = this.#mutableRoot();
+    let low: Uint8Array | undefined;
+    let high: Uint8Array | undefined;
+    while (node.type !== PAGE_TYPE_LEAF) {
+      path.push(node);
+      const i = node.childFor(key);
+      if (i > 0) low = node.keys[i - 1];
+      if (i < node.keys.length) high = node.keys[i];
+      node = this.mutableChild(node, i);
+    }
+    this.#hint = { path, leaf: node, low, high };
+    return node;
+  }
+
   /** Fixes the nodes along a descent path, bottom up, stopping where nothing changed shape. */
   #fixPath(path: MutableBranch[]): void {
+    this.#hint = undefined;
     for (let level = path.length - 1; level >= 0; level--) {
       fixChildren(this, path[level]);
       if (level > 0 && !needsFix(path[level])) return;
@@ -298,6 +308,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
 
   /** Grows, shrinks or empties the root until it obeys the root rule (any fill, branch >= 2 children). */
   #fixRoot(): void {
+    this.#hint = undefined;
     for (;;) {
       const root = this.#dirty.get(this.#root);
       if (root === undefined) return; // untouched committed root, or empty tree
@@ -324,11 +335,10 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
 
   #deleteIn(node: MutableNode, from: Uint8Array, to: Uint8Array): number {
     if (node.type === PAGE_TYPE_LEAF) {
-      const i = lowerBoundIn(node.keys, from);
-      const j = lowerBoundIn(node.keys, to);
-      for (let k = i; k < j; k++) node.bytes -= leafEntryBytes(node.keys[k], node.values[k]);
-      node.keys.splice(i, j - i);
-      node.values.splice(i, j - i);
+      const i = node.lowerBound(from);
+      const j = node.lowerBound(to);
+      for (let k = i; k < j; k++) node.bytes -= node.entryBytes(k);
+      node.entries.splice(i, j - i);
       return j - i;
     }
     const first = node.childFor(from);
@@ -350,7 +360,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
   #dropSubtree(page: number): number {
     const dirty = this.#dirty.get(page);
     if (dirty !== undefined) {
-      let entries = dirty.type === PAGE_TYPE_LEAF ? dirty.keys.length : 0;
+      let entries = dirty.type === PAGE_TYPE_LEAF ? dirty.entries.length : 0;
       if (dirty.type !== PAGE_TYPE_LEAF) {
         for (const child of dirty.children) entries += this.#dropSubtree(child);
       }
@@ -371,8 +381,10 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
   /** PLANCK_INVARIANTS: every dirty node is fit, ordered, and non-root nodes meet the fill rule. */
   #assertShape(): void {
     for (const node of this.#dirty.values()) {
-      for (let i = 1; i < node.keys.length; i++) {
-        assert(compareBytes(node.keys[i - 1], node.keys[i]) < 0, "keys in a dirty node are increasing");
+      const key = (i: number) => node.type === PAGE_TYPE_LEAF ? node.keyView(i) : node.keys[i];
+      const keys = node.type === PAGE_TYPE_LEAF ? node.entries.length : node.keys.length;
+      for (let i = 1; i < keys; i++) {
+        assert(compareBytes(key(i - 1), key(i)) < 0, "keys in a dirty node are increasing");
       }
       if (node.page !== this.#root) assert(!needsFix(node), "a dirty non-root node is fit");
     }

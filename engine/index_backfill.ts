@@ -49,9 +49,14 @@ const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Backfills `def` from its store; resolves when every document is indexed. */
 export async function backfillIndex(db: Database, def: IndexDef): Promise<void> {
   await pause(); // never inside the caller's turn (the constructor is still replaying)
+  // Documents written after this point are indexed by their writes: walk only up to today's last key
+  // (new keys are time-ordered, so otherwise a busy writer would keep the walk going for ever).
+  const last = [...db.scan(def.storeId, { reverse: true, limit: 1 })][0]?.[0];
+  if (last === undefined) return;
   let after: Key | undefined;
   while (!db.closed && db.indexes.byId(def.id) === def) {
-    const rows = [...db.scan(def.storeId, { from: after, limit: BACKFILL_CHUNK_DOCS + 1 })];
+    const rows = [...db.scan(def.storeId, { from: after, limit: BACKFILL_CHUNK_DOCS + 1 })]
+      .filter(([key]) => key <= last);
     if (after !== undefined && rows.length > 0 && rows[0][0] === after) rows.shift();
     if (rows.length === 0) return;
     for (const [key, bytes] of rows) {

@@ -6,9 +6,7 @@
  * an inconsistent combination is a PlanckError `invalid_argument` whose `field` names the key and
  * whose message names the source (file and line, or the flag); nothing is silently ignored.
  */
-// TODO(#5): map "yaml" to "npm:yaml@2.9.1" in deno.json and import the bare specifier.
-// deno-lint-ignore no-import-prefix
-import { isMap, isScalar, LineCounter, parseDocument, type Scalar, type YAMLMap } from "npm:yaml@2";
+import { isMap, isScalar, LineCounter, parseDocument, type Scalar, type YAMLMap } from "yaml";
 import { PlanckError } from "../engine/errors.ts";
 import { type Config, configKey, defaultConfig, isConfigSection, KeyError } from "./config_keys.ts";
 import { CONFIG_FILE_BYTES_MAX } from "./limits.ts";

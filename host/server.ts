@@ -58,7 +58,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
-    syncMethod: (Deno.env.get("PLANCK_SYNC_METHOD") ?? "inline") as "inline" | "async",
   });
   const listeners: Listeners = {};
   try {

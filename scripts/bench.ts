@@ -11,7 +11,9 @@
  *   2. runs bench/peers/main.ts in a child process with the same Deno binary, streaming its
  *      progress to stderr (each peer runs in its own grandchild; see bench/peers/README.md);
  *   3. reads the results JSON and adds the ratio table and the targets to the peers' tables;
- *   4. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
+ *   4. runs the wire benchmark (bench/wire/main.ts: Planck's wire protocol beside PostgreSQL when
+ *      installed; skip with --no-wire) and appends its table;
+ *   5. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
  *      prints the markdown.
  */
 import { type PeerResult, renderRatioTable } from "./bench_report.ts";
@@ -99,6 +101,22 @@ async function readPeersOutput(base: string, code: number): Promise<PeersOutput>
   }
 }
 
+/** Runs bench/wire/main.ts and returns its markdown (or a line saying why there is none). */
+async function runWire(quick: boolean): Promise<string> {
+  const argv = ["run", "-A", `${ROOT}bench/wire/main.ts`, ...(quick ? ["--quick"] : [])];
+  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}`);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: argv,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  if (!output.success) return `Wire benchmark failed (exit ${output.code}).\n\n${text}`;
+  return text;
+}
+
 /** A warning when the machine was busier than its cores during the run, else undefined. */
 function noiseWarning(results: readonly PeerResult[]): string | undefined {
   const loads = results.map((r) => Number(r.loadavgBefore)).filter((x) => Number.isFinite(x));
@@ -110,7 +128,8 @@ function noiseWarning(results: readonly PeerResult[]): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const args = peersArgs(Deno.args);
+  const wire = !Deno.args.includes("--no-wire");
+  const args = peersArgs(Deno.args.filter((a) => a !== "--no-wire"));
   const mode = args.includes("--quick") ? "quick" : "latest";
   const base = `${PEERS_DIR}/results/${mode}`;
   const loadAverageBefore = loadAverage();
@@ -124,10 +143,12 @@ async function main(): Promise<void> {
   const targets = evaluateTargets(peers.json.results);
   const run = { args, loadAverageBefore, loadAverageAfter: loadAverage(), wallSec, exitCode };
   const warning = noiseWarning(peers.json.results);
+  const wireMarkdown = wire ? await runWire(mode === "quick") : "Wire benchmark skipped (--no-wire).";
   const markdown = [
     peers.markdown,
     renderRatioTable(peers.json.results),
     renderTargets(targets),
+    wireMarkdown,
     ...(warning === undefined ? [] : [warning]),
     `Run: \`${["deno task bench", ...Deno.args].join(" ")}\` → bench/peers/main.ts ` +
     `${args.join(" ").replaceAll(ROOT, "")}; wall ${wallSec} s; load average (1/5/15 min) ` +

@@ -61,8 +61,12 @@ function render(planck: Measurement[], peer: Measurement[] | string): string {
       ? `≥ ${goal}×`
       : `≥ ${goal}× ${ratio >= goal ? "met" : "not met"}`;
     lines.push(
-      `| ${m.workload} | ${m.connections} | ${m.opsPerSec.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ` +
-        `${p?.opsPerSec.toFixed(0) ?? "–"} | ${p?.p50Ms.toFixed(2) ?? "–"} | ${p?.p99Ms.toFixed(2) ?? "–"} | ` +
+      `| ${m.workload} | ${m.connections} | ${m.opsPerSec.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${
+        m.p99Ms.toFixed(2)
+      } | ` +
+        `${p?.opsPerSec.toFixed(0) ?? "–"} | ${p?.p50Ms.toFixed(2) ?? "–"} | ${
+          p?.p99Ms.toFixed(2) ?? "–"
+        } | ` +
         `${ratio === undefined ? "–" : ratio.toFixed(2) + "×"} | ${target} |`,
     );
   }

@@ -11,7 +11,20 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 export async function startPlanck(dataDir: string): Promise<Target> {
   await Deno.mkdir(dataDir, { recursive: true });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "start", "--data", dataDir, "--wire-port", "0", "--http-port", "0", "--workbench-port", "0"],
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "start",
+      "--data",
+      dataDir,
+      "--wire-port",
+      "0",
+      "--http-port",
+      "0",
+      "--workbench-port",
+      "0",
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -42,7 +55,9 @@ export async function startPlanck(dataDir: string): Promise<Target> {
 function wrap(client: PlanckClient): Connection {
   return {
     async insertMany(ids, docs) {
-      await client.batch(ids.map((key, i) => ({ op: "insert" as const, store: "docs", key, doc: docs[i] as never })));
+      await client.batch(
+        ids.map((key, i) => ({ op: "insert" as const, store: "docs", key, doc: docs[i] as never })),
+      );
     },
     async insert(id, doc) {
       await client.insert("docs", doc as never, { key: id });

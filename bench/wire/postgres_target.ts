@@ -4,9 +4,7 @@
  * a JSONB table with a uuid primary key and an index on `status`, reached with `npm:postgres`.
  * As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
  */
-// TODO(#5): map "postgres" to "npm:postgres@3" in deno.json (bench only) and import the bare specifier.
-// deno-lint-ignore no-import-prefix
-import postgres from "npm:postgres@3";
+import postgres from "postgres";
 import type { Connection, Target } from "./workload.ts";
 
 /** How long the cluster may take to accept connections, in milliseconds. */
@@ -27,7 +25,9 @@ async function findBinaries(): Promise<string | undefined> {
   const config = await run("pg_config", ["--bindir"]);
   const candidates = [config.ok ? config.out.trim() : "", "/usr/local/bin", "/usr/bin"];
   try {
-    for await (const entry of Deno.readDir("/usr/lib/postgresql")) candidates.push(`/usr/lib/postgresql/${entry.name}/bin`);
+    for await (const entry of Deno.readDir("/usr/lib/postgresql")) {
+      candidates.push(`/usr/lib/postgresql/${entry.name}/bin`);
+    }
   } catch { /* not the Debian layout */ }
   for (const dir of candidates) {
     if (dir === "") continue;
@@ -53,22 +53,46 @@ export async function startPostgres(dataDir: string): Promise<Target | string> {
   if (bin === undefined) return "PostgreSQL is not installed (no initdb/postgres found)";
   const asRoot = Deno.uid() === 0;
   const as = (command: string, args: string[]): [string, string[]] =>
-    asRoot ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", command, ...args]] : [command, args];
+    asRoot
+      ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", command, ...args]]
+      : [command, args];
   await Deno.mkdir(dataDir, { recursive: true });
   if (asRoot) {
     const chown = await run("chown", ["-R", "postgres:postgres", dataDir]);
     if (!chown.ok) return `cannot hand "${dataDir}" to the postgres user: ${chown.out}`;
   }
-  const init = await run(...as(`${bin}/initdb`, ["-D", `${dataDir}/cluster`, "-U", "bench", "-A", "trust", "-E", "UTF8"]));
+  const init = await run(
+    ...as(`${bin}/initdb`, ["-D", `${dataDir}/cluster`, "-U", "bench", "-A", "trust", "-E", "UTF8"]),
+  );
   if (!init.ok) return `initdb failed: ${init.out.slice(-500)}`;
   const port = freePort();
   const [command, args] = as(`${bin}/postgres`, [
-    "-D", `${dataDir}/cluster`, "-p", String(port), "-c", "listen_addresses=127.0.0.1",
-    "-c", `unix_socket_directories=${dataDir}`, "-c", "synchronous_commit=on", "-c", "fsync=on",
-    "-c", "max_connections=200", "-c", "shared_buffers=256MB",
+    "-D",
+    `${dataDir}/cluster`,
+    "-p",
+    String(port),
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    `unix_socket_directories=${dataDir}`,
+    "-c",
+    "synchronous_commit=on",
+    "-c",
+    "fsync=on",
+    "-c",
+    "max_connections=200",
+    "-c",
+    "shared_buffers=256MB",
   ]);
   const server = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
-  const admin = postgres({ host: "127.0.0.1", port, user: "bench", database: "postgres", max: 1, onnotice: () => {} });
+  const admin = postgres({
+    host: "127.0.0.1",
+    port,
+    user: "bench",
+    database: "postgres",
+    max: 1,
+    onnotice: () => {},
+  });
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (true) {
     try {
@@ -98,7 +122,14 @@ export async function startPostgres(dataDir: string): Promise<Target | string> {
 }
 
 function wrap(port: number): Connection {
-  const sql = postgres({ host: "127.0.0.1", port, user: "bench", database: "postgres", max: 1, onnotice: () => {} });
+  const sql = postgres({
+    host: "127.0.0.1",
+    port,
+    user: "bench",
+    database: "postgres",
+    max: 1,
+    onnotice: () => {},
+  });
   return {
     async insertMany(ids, docs) {
       const texts = docs.map((doc) => JSON.stringify(doc));

@@ -18,7 +18,7 @@ import { PlanckError } from "../errors.ts";
 import type { Transaction } from "../transaction.ts";
 import { WriteSet } from "../write_set.ts";
 import { explainQuery } from "./explain.ts";
-import { planQuery } from "./planner.ts";
+import { type Plan, type PlanInput, planQuery } from "./planner.ts";
 import type { QueryDocument } from "./query_document.ts";
 import { runFind } from "./run_find.ts";
 import { runAggregate, runCount, runGet } from "./run_read.ts";
@@ -41,12 +41,39 @@ export interface StagedQuery {
   writes?: WriteSet;
 }
 
-function indexesUnavailable(op: string): PlanckError {
-  return new PlanckError(
-    "invalid_argument",
-    `Secondary indexes are not available yet: "${op}" is not supported; queries plan key ranges and full scans`,
-    { field: "op" },
-  );
+/** Plans a read on the query's store; indexes only when reading the database itself (no tx). */
+function plan(ctx: ExecutionContext, query: PlanInput & { store: string }): Plan {
+  const store = ctx.db.storeInfo(query.store);
+  const indexes = ctx.view === ctx.db ? ctx.db.indexesOf(store.id) : [];
+  return planQuery(store, query, indexes);
+}
+
+/** `show indexes on <store>`: one row per index. */
+function showIndexes(db: Database, store: string): unknown[] {
+  return db.listIndexes(store).map((def) => ({
+    name: def.name,
+    store,
+    fields: def.fields,
+    unique: def.unique,
+    state: def.state,
+    multikey: def.multikey,
+  }));
+}
+
+/** Index DDL and listing: they commit by themselves, never inside a transaction. */
+async function runIndexOp(db: Database, query: QueryDocument): Promise<unknown> {
+  switch (query.op) {
+    case "createIndex":
+      await db.createIndex(query.name, query.store, query.fields, { unique: query.unique });
+      return { created: query.name };
+    case "dropIndex":
+      await db.dropIndex(query.name);
+      return { dropped: query.name };
+    case "showIndexes":
+      return showIndexes(db, query.store);
+    default:
+      throw new PlanckError("internal", `Query op "${query.op}" is not an index op`);
+  }
 }
 
 function stats(): ScanStats {
@@ -60,12 +87,12 @@ function stageWrites(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
   switch (query.op) {
     case "update":
       return {
-        result: stageUpdate(view, planQuery(db.storeInfo(query.store), query), query, writes, stats()),
+        result: stageUpdate(view, plan(ctx, query), query, writes, stats()),
         writes,
       };
     case "delete":
       return {
-        result: stageDelete(view, planQuery(db.storeInfo(query.store), query), query, writes, stats()),
+        result: stageDelete(view, plan(ctx, query), query, writes, stats()),
         writes,
       };
     case "insert":
@@ -87,11 +114,11 @@ export function runStaged(ctx: ExecutionContext, query: QueryDocument): StagedQu
     case "get":
       return { result: runGet(view, db.storeInfo(query.store), query.key) };
     case "find":
-      return { result: runFind(view, planQuery(db.storeInfo(query.store), query), query, stats()) };
+      return { result: runFind(view, plan(ctx, query), query, stats()) };
     case "count":
-      return { result: runCount(view, planQuery(db.storeInfo(query.store), query), query, stats()) };
+      return { result: runCount(view, plan(ctx, query), query, stats()) };
     case "aggregate":
-      return { result: runAggregate(view, planQuery(db.storeInfo(query.store), query), query, stats()) };
+      return { result: runAggregate(view, plan(ctx, query), query, stats()) };
     case "update":
     case "delete":
     case "insert":
@@ -101,10 +128,10 @@ export function runStaged(ctx: ExecutionContext, query: QueryDocument): StagedQu
       return { result: explainQuery(db, view, query.query) };
     case "showStores":
       return { result: db.listStores().map((store) => ({ name: store.name })) };
+    case "showIndexes":
+      return { result: showIndexes(db, query.store) };
     case "createIndex":
     case "dropIndex":
-    case "showIndexes":
-      throw indexesUnavailable(query.op);
     case "createStore":
     case "dropStore":
       throw new PlanckError("invalid_argument", `Query op "${query.op}" cannot run inside a transaction`, {
@@ -138,6 +165,10 @@ export async function executeQuery(
     case "dropStore":
       await db.dropStore(valid.store);
       return { dropped: valid.store };
+    case "createIndex":
+    case "dropIndex":
+    case "showIndexes":
+      return await runIndexOp(db, valid);
   }
   const staged = runStaged({ db, view: db, newWriteSet: () => db.writeSet() }, valid);
   if (staged.writes !== undefined) await db.commit(staged.writes);

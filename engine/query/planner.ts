@@ -6,8 +6,8 @@
  * - `key_points`: the filter pins the key to a list (eq / in on "key"): one point read per key;
  * - `key_range`: `range`, `after` (in key order) or range predicates on "key" bound the scan;
  * - `full_scan`: every document of the store.
- * Secondary indexes plug in as one more source kind (`index_scan`, carrying the index and its
- * byte ranges from index_bounds.ts); TODO(#4): the lead adds it with the engine's indexes.
+ * - `index_scan`: a ready secondary index (engine/query/index_plan.ts) yields candidate keys from
+ *   its byte ranges, in index order; chosen when key bounds don't already narrow the scan.
  *
  * Order strategies: `key_order` when orderBy is empty or starts with "key" (the scan already
  * yields that order, reversed for `key desc`, and stops once skip + limit rows are found);
@@ -22,15 +22,18 @@ import { type Key, KEY_MIN } from "../key.ts";
 import { boundsEmpty, filterKeyBounds, intersectBounds, keyAfter, type KeyBounds } from "./key_bounds.ts";
 import { KEY_PATH } from "./path.ts";
 import type { Filter, OrderBy } from "./query_document.ts";
+import type { IndexDef } from "../indexes.ts";
+import { chooseIndex, type IndexChoice } from "./index_plan.ts";
 
 /** Where a plan reads documents from. */
 export type PlanSource =
   | { kind: "full_scan" }
   | { kind: "key_range"; from?: Key; to?: Key }
-  | { kind: "key_points"; keys: Key[] };
+  | { kind: "key_points"; keys: Key[] }
+  | { kind: "index_scan"; choice: IndexChoice };
 
 /** How the result order is produced. */
-export type OrderStrategy = "key_order" | "top_k" | "sort";
+export type OrderStrategy = "key_order" | "index_order" | "top_k" | "sort";
 
 /** A query plan. */
 export interface Plan {
@@ -67,11 +70,28 @@ function sourceOf(bounds: KeyBounds): PlanSource {
   return source;
 }
 
-/** Plans a read (or the read half of an update/delete) on `store`. */
-export function planQuery(store: StoreInfo, input: PlanInput): Plan {
+/**
+ * Plans a read (or the read half of an update/delete) on `store`. `indexes` are the store's ready
+ * secondary indexes (none inside a transaction: its own writes are not in any index yet).
+ */
+export function planQuery(store: StoreInfo, input: PlanInput, indexes: readonly IndexDef[] = []): Plan {
   let bounds = filterKeyBounds(input.filter);
   if (input.range !== undefined) bounds = intersectBounds(bounds, { ...input.range });
   if (input.key !== undefined) bounds = intersectBounds(bounds, { points: [input.key] });
+  const keyBounded = bounds.points !== undefined || bounds.from !== undefined || bounds.to !== undefined;
+  // In key order `after` is a key bound (its document need not exist): keep such queries on keys.
+  const keyCursor = input.after !== undefined && keyOrdered(input.orderBy);
+  if (!keyBounded && !keyCursor && indexes.length > 0) {
+    const choice = chooseIndex(indexes, input);
+    if (choice !== null) {
+      const order: OrderStrategy = choice.ordered
+        ? "index_order"
+        : input.limit === undefined
+        ? "sort"
+        : "top_k";
+      return { store, source: { kind: "index_scan", choice }, reverse: false, order };
+    }
+  }
   if (!keyOrdered(input.orderBy)) {
     return {
       store,
@@ -107,5 +127,7 @@ export function planBounds(plan: Plan): { from: Key | null; to: Key | null } {
       if (source.keys.length === 0) return { from: KEY_MIN, to: KEY_MIN }; // an empty range
       return { from: source.keys[0], to: keyAfter(source.keys[source.keys.length - 1]) ?? null };
     }
+    case "index_scan":
+      return { from: null, to: null };
   }
 }

@@ -88,7 +88,7 @@ function sortedPage(view: QueryView, plan: Plan, query: FindQuery, rows: Iterabl
  */
 export function runFind(view: QueryView, plan: Plan, query: FindQuery, stats: ScanStats): Document[] {
   const rows = matches(view, plan, compileQueryFilter(query.filter), stats, true);
-  const page = plan.order === "key_order"
+  const page = plan.order === "key_order" || plan.order === "index_order"
     ? takePage(rows, query.skip ?? 0, query.limit)
     : sortedPage(view, plan, query, rows);
   const project = compileProjection({ select: query.select, exclude: query.exclude });

@@ -10,7 +10,9 @@
  *   query sees one consistent state.
  */
 import { decodeDocument } from "../document.ts";
-import type { Key } from "../key.ts";
+import { type Key, keyFromBytes } from "../key.ts";
+import { bytesToLatin1, latin1ToBytes } from "../indexes.ts";
+import type { IndexChoice } from "./index_plan.ts";
 import { compileFilter, type Predicate } from "./filter.ts";
 import { filterUsesOnlyKey } from "./key_bounds.ts";
 import type { Plan } from "./planner.ts";
@@ -22,6 +24,8 @@ export interface QueryView {
   read(storeId: number, key: Key): Uint8Array | undefined;
   /** Live documents in key order; `from` inclusive, `to` exclusive. */
   scan(storeId: number, options: { from?: Key; to?: Key; reverse?: boolean }): Iterable<[Key, Uint8Array]>;
+  /** Live entries of a secondary index (latin1 strings), in index order; the database has it. */
+  indexScan?(indexId: number, options: { from?: string; to?: string }): Iterable<string>;
 }
 
 /** Counters of one execution. */
@@ -55,6 +59,29 @@ export function* sourceEntries(view: QueryView, plan: Plan): Generator<[Key, Uin
         if (bytes !== undefined) yield [key, bytes];
       }
       return;
+    }
+    case "index_scan":
+      yield* indexEntries(view, storeId, source.choice);
+      return;
+  }
+}
+
+/** Documents named by an index scan's entries, each once, in index order. */
+function* indexEntries(view: QueryView, storeId: number, choice: IndexChoice): Generator<[Key, Uint8Array]> {
+  const ranges = choice.ranges.length === 0 ? [undefined] : choice.ranges;
+  const seen = choice.index.multikey ? new Set<Key>() : null;
+  for (const range of ranges) {
+    const options = range === undefined
+      ? {}
+      : { from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) };
+    for (const entry of view.indexScan!(choice.index.id, options)) {
+      const key = keyFromBytes(latin1ToBytes(entry.slice(entry.length - 16)));
+      if (seen !== null) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      const bytes = view.read(storeId, key);
+      if (bytes !== undefined) yield [key, bytes];
     }
   }
 }

@@ -23,15 +23,14 @@ export function isSystemStore(store: string): boolean {
 }
 
 /**
- * Checks that `user` may perform `what` with `access` on `stores`.
+ * Checks that `user` may do `need.what`, which needs `need.access` on `need.stores`.
  * @throws PlanckError `forbidden` naming the op, the role needed and the user's role
  */
 export function authorize(
   user: UserInfo,
-  access: Access,
-  what: string,
-  stores: readonly string[] = [],
+  need: { access: Access; what: string; stores?: readonly string[] },
 ): void {
+  const { access, what, stores = [] } = need;
   const needed = ACCESS_ROLE[access];
   if (!roleAtLeast(user.role, needed)) {
     throw new PlanckError(

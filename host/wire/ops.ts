@@ -24,14 +24,14 @@ import {
 } from "./ops_admin.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
-import { arrayField, expectFields, type OpContext, type Request, type SessionState } from "./request.ts";
+import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
 
 /** One op: the access the table checks (null: checked by the handler from the op's content) and its handler. */
 export interface OpSpec {
   access: Access | null;
   /** The weakest role that can ever run the op (documentation and tests). */
   minimumRole: "none" | "read_only" | "read_write" | "admin";
-  run(ctx: OpContext, session: SessionState, request: Request): unknown;
+  run(call: OpCall): unknown;
 }
 
 const shortcut = (minimumRole: OpSpec["minimumRole"]): OpSpec => ({
@@ -86,7 +86,8 @@ for (const op of Object.keys(QUERY_SHORTCUTS)) {
  * Runs one request for a session.
  * @throws PlanckError: `unauthorized` before authentication, `forbidden` past the role, or the op's own errors
  */
-export async function runOp(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function runOp(call: OpCall): Promise<unknown> {
+  const { session, request } = call;
   const spec = Object.hasOwn(OPS, request.op) ? OPS[request.op] : undefined;
   if (spec === undefined) {
     const reserved = RESERVED_OPS.includes(request.op);
@@ -104,14 +105,14 @@ export async function runOp(ctx: OpContext, session: SessionState, request: Requ
       `Not authenticated: send "authenticate" before "${request.op.slice(0, 40)}"`,
     );
   }
-  if (spec.access !== null) authorize(session.user!, spec.access, `op "${request.op}"`);
-  return await spec.run(ctx, session, request);
+  if (spec.access !== null) authorize(session.user!, { access: spec.access, what: `op "${request.op}"` });
+  return await spec.run(call);
 }
 
 /** `batch {requests: [{op, …}…]}` → `{results: [{ok, result} | {ok: false, error}…]}`, in order, not atomic. */
-async function opBatch(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+async function opBatch({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["requests"]);
-  const items = arrayField(request, "requests", BATCH_REQUESTS_MAX, "BATCH_REQUESTS_MAX");
+  const items = arrayField(request, "requests", { max: BATCH_REQUESTS_MAX, limit: "BATCH_REQUESTS_MAX" });
   const results: unknown[] = [];
   for (const item of items) {
     try {
@@ -126,7 +127,7 @@ async function opBatch(ctx: OpContext, session: SessionState, request: Request):
           field: "op",
         });
       }
-      results.push({ ok: true, result: await runOp(ctx, session, sub) ?? null });
+      results.push({ ok: true, result: await runOp({ ctx, session, request: sub }) ?? null });
     } catch (error) {
       results.push({ ok: false, error: toWireError(error) });
     }

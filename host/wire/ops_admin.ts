@@ -10,24 +10,13 @@ import { PlanckError } from "../../engine/errors.ts";
 import { parseRole, parseUserName, type UserInfo } from "../auth.ts";
 import { authorize } from "./authorize.ts";
 import { RetryLaterError } from "./errors.ts";
-import {
-  expectFields,
-  type OpContext,
-  optionalInteger,
-  type Request,
-  type SessionState,
-  stringField,
-  WIRE_PROTOCOL_VERSION,
-} from "./request.ts";
+import { expectFields, type OpCall, optionalInteger, stringField, WIRE_PROTOCOL_VERSION } from "./request.ts";
 
 /** `authenticate {user, key, protocol?}` → `{user, role, protocol}`. */
-export async function opAuthenticate(
-  ctx: OpContext,
-  session: SessionState,
-  request: Request,
-): Promise<unknown> {
+export async function opAuthenticate({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user", "key", "protocol"]);
-  const protocol = optionalInteger(request, "protocol", 1, 2 ** 31 - 1) ?? WIRE_PROTOCOL_VERSION;
+  const protocol = optionalInteger(request, "protocol", { min: 1, max: 2 ** 31 - 1 }) ??
+    WIRE_PROTOCOL_VERSION;
   if (protocol > WIRE_PROTOCOL_VERSION) {
     throw new PlanckError(
       "invalid_argument",
@@ -60,31 +49,27 @@ export async function opAuthenticate(
 }
 
 /** `ping` → `{pong: true, time}`. */
-export function opPing(_ctx: OpContext, _session: SessionState, request: Request): unknown {
+export function opPing({ request }: OpCall): unknown {
   expectFields(request, []);
   return { pong: true, time: new Date() };
 }
 
 /** `stats` → database and server counters. */
-export function opStats(ctx: OpContext, _session: SessionState, request: Request): unknown {
+export function opStats({ ctx, request }: OpCall): unknown {
   expectFields(request, []);
   const db = ctx.db.stats();
   return { database: { ...db, durability: ctx.db.durability.mode }, server: ctx.server.stats() };
 }
 
 /** `shutdown` → `{stopping: true}`; the server then drains and stops. */
-export function opShutdown(ctx: OpContext, _session: SessionState, request: Request): unknown {
+export function opShutdown({ ctx, request }: OpCall): unknown {
   expectFields(request, []);
   ctx.server.requestShutdown();
   return { stopping: true };
 }
 
 /** `createUser {user, role}` → `{user, role, key}`. */
-export async function opCreateUser(
-  ctx: OpContext,
-  _session: SessionState,
-  request: Request,
-): Promise<unknown> {
+export async function opCreateUser({ ctx, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user", "role"]);
   const name = parseUserName(request.user);
   const role = parseRole(request.role);
@@ -93,7 +78,7 @@ export async function opCreateUser(
 }
 
 /** `dropUser {user}` → `{dropped: user}`. */
-export async function opDropUser(ctx: OpContext, _session: SessionState, request: Request): Promise<unknown> {
+export async function opDropUser({ ctx, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user"]);
   const name = parseUserName(request.user);
   await ctx.users.drop(name);
@@ -101,7 +86,7 @@ export async function opDropUser(ctx: OpContext, _session: SessionState, request
 }
 
 /** `setRole {user, role}` → `{user, role}`. */
-export async function opSetRole(ctx: OpContext, _session: SessionState, request: Request): Promise<unknown> {
+export async function opSetRole({ ctx, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user", "role"]);
   const name = parseUserName(request.user);
   const role = parseRole(request.role);
@@ -110,18 +95,18 @@ export async function opSetRole(ctx: OpContext, _session: SessionState, request:
 }
 
 /** `rotateKey {user}` → `{user, key}`. Admins rotate anyone's key; every user may rotate their own. */
-export async function opRotateKey(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function opRotateKey({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user"]);
   const name = parseUserName(request.user);
   const self = session.user!.name === name;
-  if (!self) authorize(session.user!, "admin", "rotating another user's key");
+  if (!self) authorize(session.user!, { access: "admin", what: "rotating another user's key" });
   const key = await ctx.users.rotate(name);
   if (self) session.user = ctx.users.get(name) ?? null; // this session stays signed in
   return { user: name, key };
 }
 
 /** `listUsers` → `[{name, role, createdAt, keyRotatedAt}]`. */
-export function opListUsers(ctx: OpContext, _session: SessionState, request: Request): UserInfo[] {
+export function opListUsers({ ctx, request }: OpCall): UserInfo[] {
   expectFields(request, []);
   return ctx.users.list();
 }

@@ -18,12 +18,11 @@ import {
   arrayField,
   expectFields,
   objectField,
-  type OpContext,
+  type OpCall,
   optionalBoolean,
   optionalInteger,
   optionalString,
   type Request,
-  type SessionState,
   stringField,
 } from "./request.ts";
 
@@ -90,8 +89,9 @@ function keyField(request: Request): KeyInput {
  * Runs writes atomically after authorizing every store; creates stores that inserts need. Steps 1
  * and 2 stage synchronously, so the writes take their place in the request order.
  */
-async function runWrites(ctx: OpContext, session: SessionState, ops: WriteOp[], what: string) {
-  authorize(session.user!, "write", what, ops.map((op) => op.store));
+async function runWrites(call: Omit<OpCall, "request">, ops: WriteOp[], what: string) {
+  const { ctx, session } = call;
+  authorize(session.user!, { access: "write", what, stores: ops.map((op) => op.store) });
   // 1. create missing stores
   const created = createMissingStores(
     ctx.db,
@@ -115,31 +115,27 @@ async function runWrites(ctx: OpContext, session: SessionState, ops: WriteOp[], 
 }
 
 /** `get {store, key}` → the document with its `key`, or null. */
-export function opGet(ctx: OpContext, session: SessionState, request: Request): Document | null {
+export function opGet({ ctx, session, request }: OpCall): Document | null {
   expectFields(request, ["store", "key"]);
   const store = stringField(request, "store");
-  authorize(session.user!, "read", "get", [store]);
+  authorize(session.user!, { access: "read", what: "get", stores: [store] });
   const key = parseKey(keyField(request));
   const doc = new Store(ctx.db, store).get(key);
   return doc === undefined ? null : { ...doc, key };
 }
 
 /** `insert|put|replace|update|delete` on one key → `{key}` (delete: `{deleted}`). */
-export async function opWrite(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function opWrite({ ctx, session, request }: OpCall): Promise<unknown> {
   const op = parseWriteOp(request);
-  const result = await runWrites(ctx, session, [op], request.op);
+  const result = await runWrites({ ctx, session }, [op], request.op);
   if (op.op === "delete") return { deleted: result.keys[0] !== null };
   return { key: result.keys[0] };
 }
 
 /** `transaction {ops: [write op…]}` → `{keys, lsn}`, atomically (one WAL group). */
-export async function opTransaction(
-  ctx: OpContext,
-  session: SessionState,
-  request: Request,
-): Promise<unknown> {
+export async function opTransaction({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["ops"]);
-  const items = arrayField(request, "ops", TRANSACTION_OPS_MAX, "TRANSACTION_OPS_MAX");
+  const items = arrayField(request, "ops", { max: TRANSACTION_OPS_MAX, limit: "TRANSACTION_OPS_MAX" });
   const ops = items.map((item, i) => {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
       throw new PlanckError("invalid_argument", `Invalid "ops.${i}": expected a write op object`, {
@@ -152,22 +148,22 @@ export async function opTransaction(
       throw prefixField(error, `ops.${i}`);
     }
   });
-  const result = await runWrites(ctx, session, ops, "transaction");
+  const result = await runWrites({ ctx, session }, ops, "transaction");
   return { keys: result.keys, lsn: result.lsn };
 }
 
 /** `scan {store, from?, to?, reverse?, limit?}` → documents in key order, each with its `key`. */
-export function opScan(ctx: OpContext, session: SessionState, request: Request): Document[] {
+export function opScan({ ctx, session, request }: OpCall): Document[] {
   expectFields(request, ["store", "from", "to", "reverse", "limit"]);
   const store = stringField(request, "store");
-  authorize(session.user!, "read", "scan", [store]);
+  authorize(session.user!, { access: "read", what: "scan", stores: [store] });
   const from = optionalString(request, "from");
   const to = optionalString(request, "to");
   const rows = new Store(ctx.db, store).scan({
     from: from === undefined ? undefined : parseKey(from, "from"),
     to: to === undefined ? undefined : parseKey(to, "to"),
     reverse: optionalBoolean(request, "reverse"),
-    limit: optionalInteger(request, "limit", 0, SCAN_ROWS_MAX) ?? SCAN_ROWS_DEFAULT,
+    limit: optionalInteger(request, "limit", { min: 0, max: SCAN_ROWS_MAX }) ?? SCAN_ROWS_DEFAULT,
   });
   return rows.map(({ key, doc }) => ({ ...doc, key }));
 }

@@ -14,14 +14,7 @@ import type { QueryDocument } from "../../engine/query/query_document.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
 import { authorize, isSystemStore, queryAccess } from "./authorize.ts";
 import { createMissingStores } from "./ops_kv.ts";
-import {
-  expectFields,
-  objectField,
-  type OpContext,
-  type Request,
-  type SessionState,
-  stringField,
-} from "./request.ts";
+import { expectFields, objectField, type OpCall, stringField } from "./request.ts";
 
 /** Wire shortcut op → the query document op it builds. */
 export const QUERY_SHORTCUTS: Record<string, QueryDocument["op"]> = {
@@ -36,10 +29,11 @@ export const QUERY_SHORTCUTS: Record<string, QueryDocument["op"]> = {
 };
 
 /** Validates, authorizes and executes one query document. */
-export async function runQuery(ctx: OpContext, session: SessionState, input: unknown): Promise<unknown> {
+export async function runQuery(call: Omit<OpCall, "request">, input: unknown): Promise<unknown> {
+  const { ctx, session } = call;
   const query = validateQuery(input);
   const { access, stores } = queryAccess(query);
-  authorize(session.user!, access, `query op "${query.op}"`, stores);
+  authorize(session.user!, { access, what: `query op "${query.op}"`, stores });
   const created = query.op === "insert" ? createMissingStores(ctx.db, [query.store]) : undefined;
   const [, result] = await Promise.all([created, executeQuery(ctx.db, query)]);
   if (query.op === "showStores" && session.user!.role !== "admin" && Array.isArray(result)) {
@@ -49,21 +43,21 @@ export async function runQuery(ctx: OpContext, session: SessionState, input: unk
 }
 
 /** `query {query}` → the executor's result. */
-export async function opQuery(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function opQuery({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["query"]);
-  return await runQuery(ctx, session, objectField(request, "query"));
+  return await runQuery({ ctx, session }, objectField(request, "query"));
 }
 
 /** `pql {text}` → the executor's result for the compiled statement. */
-export async function opPql(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function opPql({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["text"]);
-  return await runQuery(ctx, session, parsePql(stringField(request, "text")));
+  return await runQuery({ ctx, session }, parsePql(stringField(request, "text")));
 }
 
 /** A shortcut op: its fields (besides id and op) form the query document. */
-export async function opShortcut(ctx: OpContext, session: SessionState, request: Request): Promise<unknown> {
+export async function opShortcut({ ctx, session, request }: OpCall): Promise<unknown> {
   const op = QUERY_SHORTCUTS[request.op];
   if (op === undefined) throw new PlanckError("internal", `No query shortcut for op "${request.op}"`);
   const { id: _id, op: _op, ...fields } = request;
-  return await runQuery(ctx, session, { ...fields, op });
+  return await runQuery({ ctx, session }, { ...fields, op });
 }

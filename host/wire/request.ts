@@ -47,6 +47,13 @@ export interface SessionState {
   remote: string;
 }
 
+/** One op invocation: the server context, the session and the request. */
+export interface OpCall {
+  ctx: OpContext;
+  session: SessionState;
+  request: Request;
+}
+
 /** Fields every request carries. */
 const ENVELOPE_FIELDS = ["id", "op"];
 
@@ -91,9 +98,9 @@ export function optionalBoolean(request: Request, field: string): boolean | unde
 export function optionalInteger(
   request: Request,
   field: string,
-  min: number,
-  max: number,
+  range: { min: number; max: number },
 ): number | undefined {
+  const { min, max } = range;
   let value = request[field];
   if (value === undefined) return undefined;
   if (typeof value === "bigint") value = Number(value);
@@ -106,7 +113,12 @@ export function optionalInteger(
 }
 
 /** A required array field of at most `max` items. */
-export function arrayField(request: Request, field: string, max: number, limit: string): unknown[] {
+export function arrayField(
+  request: Request,
+  field: string,
+  bound: { max: number; limit: string },
+): unknown[] {
+  const { max, limit } = bound;
   const value = request[field];
   if (!Array.isArray(value)) {
     throw new PlanckError(

@@ -176,7 +176,7 @@ export class Session {
       }
       if (this.#draining) throw new PlanckError("unavailable", "The server is shutting down");
       this.#refreshUser();
-      const result = await runOp(this.#ctx, this.state, request);
+      const result = await runOp({ ctx: this.#ctx, session: this.state, request });
       response = { id: request.id, ok: true, result: result ?? null };
     } catch (error) {
       response = { id: request.id, ok: false, error: toWireError(error) };

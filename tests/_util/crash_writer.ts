@@ -38,6 +38,12 @@ if (import.meta.main) {
     gcDeadRatio: Number(Deno.env.get("PLANCK_CRASH_GC_RATIO") ?? 0.5),
   });
   await db.createStore("crash", { ifNotExists: true });
+  await db.createIndex("crash_by_group", "crash", [{ path: "group", direction: "desc" }, {
+    path: "index",
+    direction: "asc",
+  }], {
+    ifNotExists: true,
+  });
   const out = Deno.stdout;
   const encoder = new TextEncoder();
   out.writeSync(encoder.encode(`ready ${db.lastLsn}\n`));

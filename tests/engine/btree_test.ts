@@ -7,7 +7,7 @@ import {
   PAGE_BYTES,
 } from "../../engine/btree_format.ts";
 import { PlanckError } from "../../engine/errors.ts";
-import { encodeNode, MutableLeaf } from "../../engine/btree_node.ts";
+import { encodeNode, EntryHeap, MutableLeaf } from "../../engine/btree_dirty.ts";
 import { encodeMeta, sealPage } from "../../engine/page_file.ts";
 
 const text = new TextEncoder();
@@ -357,7 +357,9 @@ Deno.test("encodeNode and encodeMeta match the worked example in docs/formats/bt
     new Uint8Array([0, 0, 0, 1, ...bytes("bee")]),
   ];
   const leafValues = [bytes("v1"), bytes("value2")];
-  const leaf = new MutableLeaf(5, leafKeys, leafValues, 4 + 7 + 2 + 4 + 7 + 6);
+  const heap = new EntryHeap();
+  const entries = leafKeys.map((key, i) => heap.append(key, leafValues[i]));
+  const leaf = new MutableLeaf(5, heap, entries, 4 + 7 + 2 + 4 + 7 + 6);
   const page = encodeNode(leaf);
   sealPage(page, 5, 3);
   deepStrictEqual(

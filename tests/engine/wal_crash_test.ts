@@ -107,6 +107,17 @@ Deno.test(`crash: every acknowledged group survives SIGKILL, also mid-flush and 
           );
         }
         assert(acked.length > 0 || killAfterMs < 100, `seed ${seed} round ${round}: no writes acknowledged`);
+        // The index holds exactly the entries its documents imply.
+        const index = db.indexInfo("crash_by_group")!;
+        const expected = new Set<string>();
+        for (const { key, doc } of store.scan()) {
+          for (const entry of db.indexes.entries(index.id, doc, key)) expected.add(entry);
+        }
+        const actual = new Set(db.indexScan(index.id));
+        assertEquals(actual.size, expected.size, `seed ${seed} round ${round}: index entry count`);
+        for (const entry of expected) {
+          assert(actual.has(entry), `seed ${seed} round ${round}: index entry missing`);
+        }
         checkpointLsn = Math.max(checkpointLsn, db.stats().tiers.checkpointLsn);
       } finally {
         await db.close();

@@ -2,13 +2,13 @@
 // One database directory, one store "docs"; a document is the raw BSON bytes under its u128 key
 // (16 bytes -> 32 hex digits with parseKey). Writes go through the WAL with group commit and
 // resolve after the fdatasync that covers them (durability "sync", the default).
-// Caveats, stated in `config` so they appear beside the figures:
-// - Planck has no secondary indexes yet: W1/W2/W6 write no `status` index entry (every other peer
-//   does), and W5 is a full scan that decodes each document's `status` with npm:bson.
-// - The engine has no memtable flush yet: every document stays in the memtable and the WAL, so a
-//   reopen replays the whole WAL.
-import { BSON } from "bson";
+// The `status` index is a real secondary index (db.createIndex): every write maintains it in the
+// same atomic group, as every other peer does; W5 reads its entries (count) and the documents
+// they name (fetch).
 import { batch, type Database, openDatabase, parseKey, Store, type WriteOp } from "../../../engine/mod.ts";
+import { bytesToLatin1, latin1ToBytes } from "../../../engine/indexes.ts";
+import { indexKeyBounds } from "../../../engine/query/index_bounds.ts";
+import { keyFromBytes } from "../../../engine/key.ts";
 import type { Item, Peer, ScanResult, Status } from "../lib/peer.ts";
 
 const STORE_NAME = "docs";
@@ -16,14 +16,14 @@ const STORE_NAME = "docs";
 class PlanckPeer implements Peer {
   readonly name = "planck";
   readonly config =
-    "Planck engine (this repo): WAL + group commit, durability sync (fdatasync per commit), " +
-    "raw BSON under the hex key via Store.put / batch(); NO secondary index yet: W1/W2/W6 maintain no " +
-    "status index entry, W5 is a full scan decoding each doc's status with npm:bson; no memtable flush yet " +
-    "(reopen replays the whole WAL)";
+    "Planck engine (this repo): WAL + group commit (fdatasync per commit group), memtable flushed to " +
+    "value log + B+tree; raw BSON under the hex key via Store.put / batch(); secondary index on status " +
+    "(db.createIndex) maintained in the same atomic group; W5 reads the index entries";
   readonly durability = "fsync" as const;
   #db!: Database;
   #docs!: Store;
   #storeId = 0;
+  #indexId = 0;
 
   async open(dir: string): Promise<void> {
     await Deno.mkdir(dir, { recursive: true });
@@ -31,6 +31,10 @@ class PlanckPeer implements Peer {
     await this.#db.createStore(STORE_NAME, { ifNotExists: true });
     this.#docs = new Store(this.#db, STORE_NAME);
     this.#storeId = this.#db.storeInfo(STORE_NAME).id;
+    await this.#db.createIndex("docs_status", STORE_NAME, [{ path: "status", direction: "asc" }], {
+      ifNotExists: true,
+    });
+    this.#indexId = this.#db.indexInfo("docs_status")!.id;
   }
   async putDurable(it: Item): Promise<void> {
     await this.#docs.put(parseKey(it.key), it.bson);
@@ -60,15 +64,20 @@ class PlanckPeer implements Peer {
     }
     return { count, bytes };
   }
-  /** No index yet: visits every document and decodes it to read `status`. */
+  /** status == value through the secondary index: count its entries, or also read each document. */
   queryEq(value: Status, mode: "count" | "fetch"): ScanResult {
+    const [range] = indexKeyBounds(["asc"], [{ op: "eq", value }]).ranges;
     let count = 0, bytes = 0;
-    for (const [, doc] of this.#db.scan(this.#storeId)) {
-      if ((BSON.deserialize(doc) as { status?: string }).status !== value) {
-        continue;
-      }
+    const entries = this.#db.indexScan(this.#indexId, {
+      from: bytesToLatin1(range.low),
+      to: bytesToLatin1(range.high),
+    });
+    for (const entry of entries) {
       count++;
-      if (mode === "fetch") bytes += doc.length;
+      if (mode === "fetch") {
+        const key = keyFromBytes(latin1ToBytes(entry.slice(entry.length - 16)));
+        bytes += this.#db.read(this.#storeId, key)?.length ?? 0;
+      }
     }
     return { count, bytes };
   }
