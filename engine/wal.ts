@@ -12,7 +12,7 @@ import { assert } from "./assert.ts";
 import { diskError, PlanckError } from "./errors.ts";
 import { type DbFile, DISK, type FileSystem, syncDirSync, writeAllSync } from "./fs.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { GROUP_BYTES_MAX, GROUP_OPS_MAX, SYNC_INTERVAL_MS_MAX } from "./limits.ts";
+import { GROUP_BYTES_MAX, GROUP_OPS_MAX, SYNC_INTERVAL_MS_MAX, WAL_PREALLOCATE_BYTES } from "./limits.ts";
 import {
   encodeFrame,
   encodeSegmentHeader,
@@ -109,7 +109,7 @@ export class Wal {
     this.#fs = options.fs ?? DISK;
     this.#segments = [...options.segments];
     this.#lastLsn = options.lastLsn;
-    this.#preallocateBytes = options.preallocateBytes ?? 0;
+    this.#preallocateBytes = options.preallocateBytes ?? WAL_PREALLOCATE_BYTES;
     if (this.#segments.length === 0) {
       this.#file = this.#createSegment(1, this.#lastLsn + 1);
       this.#offset = SEGMENT_HEADER_BYTES;

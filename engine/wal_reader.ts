@@ -86,7 +86,10 @@ export function scanSegment(bytes: Uint8Array, expectedLsn: number): SegmentScan
       pending.push(frame);
     }
   }
-  return { groups, validEnd, fault, discardedBytes: bytes.length - validEnd, firstLsn: header.firstLsn };
+  // Preallocated zeros after the data are not discarded data: count only bytes up to them.
+  let dataEnd = bytes.length;
+  while (dataEnd > validEnd && bytes[dataEnd - 1] === 0) dataEnd--;
+  return { groups, validEnd, fault, discardedBytes: dataEnd - validEnd, firstLsn: header.firstLsn };
 }
 
 function allZero(bytes: Uint8Array, from: number): boolean {

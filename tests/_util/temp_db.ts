@@ -24,7 +24,7 @@ export async function withDatabase<T>(
   options: DatabaseOptions,
   body: (db: Database) => Promise<T> | T,
 ): Promise<T> {
-  const db = await openDatabase(dir, options);
+  const db = await openDatabase(dir, { walPreallocateBytes: 0, ...options });
   try {
     return await body(db);
   } finally {

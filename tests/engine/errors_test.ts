@@ -196,7 +196,7 @@ for (const partialWrites of [false, true]) {
     await withTempDir(async (dir) => {
       const fs = new FaultyFs();
       fs.partialWrites = partialWrites;
-      const db = await openDatabase(`${dir}/db`, { fs });
+      const db = await openDatabase(`${dir}/db`, { fs, walPreallocateBytes: 0 });
       let acknowledged: bigint[] = [];
       try {
         const store = await docsStore(db);
@@ -232,7 +232,7 @@ Deno.test("Store.put fails with disk_full when a new WAL segment cannot be creat
   await withTempDir(async (dir) => {
     const fs = new FaultyFs();
     const options = { fs, walSegmentBytes: WAL_SEGMENT_BYTES_MIN };
-    const db = await openDatabase(`${dir}/db`, options);
+    const db = await openDatabase(`${dir}/db`, { walPreallocateBytes: 0, ...options });
     let acknowledged: bigint[] = [];
     try {
       const store = await docsStore(db);

@@ -30,6 +30,7 @@ async function withWal(
   body: (wal: Wal) => Promise<void> | void,
 ): Promise<void> {
   const wal = new Wal({
+    preallocateBytes: 0,
     dir,
     segmentBytes: options.segmentBytes ?? 1 << 20,
     durability: options.durability ?? { mode: "sync" },
@@ -178,6 +179,7 @@ Deno.test("Wal.rotate starts a segment only when the active one has frames", asy
 Deno.test("Wal.close syncs everything and later appends fail with unavailable", async () => {
   await withTempDir(async (dir) => {
     const wal = new Wal({
+      preallocateBytes: 0,
       dir,
       segmentBytes: 1 << 20,
       durability: { mode: "interval", intervalMs: SYNC_INTERVAL_MS_MAX },
@@ -244,6 +246,7 @@ Deno.test("Wal rotation syncs the sealed segment before the next segment is crea
   await withTempDir(async (dir) => {
     const fs = new FaultyFs();
     const wal = new Wal({
+      preallocateBytes: 0,
       dir,
       segmentBytes: WAL_SEGMENT_BYTES_MIN,
       durability: { mode: "interval", intervalMs: SYNC_INTERVAL_MS_MAX }, // no timer sync in this test
@@ -296,6 +299,7 @@ Deno.test("Wal.append fails and stays failed when the sync of a sealed segment f
   await withTempDir(async (dir) => {
     const fs = new FaultyFs();
     const wal = new Wal({
+      preallocateBytes: 0,
       dir,
       segmentBytes: WAL_SEGMENT_BYTES_MIN,
       durability: { mode: "interval", intervalMs: SYNC_INTERVAL_MS_MAX },

@@ -1,0 +1,44 @@
+/**
+ * Auto-escaping HTML templates for hypermedia fragments (HTMX, Alpine, Datastar):
+ * `html\`<li>${order.title}</li>\`` escapes every interpolated value unless it is itself Html
+ * (a nested template or `raw(...)`); arrays are joined; null, undefined and false render nothing.
+ *
+ * Invariants: text from a value never reaches the output unescaped unless wrapped by `raw`.
+ */
+
+/** A piece of HTML that is already safe to emit. */
+export class Html {
+  readonly value: string;
+  constructor(value: string) {
+    this.value = value;
+  }
+  toString(): string {
+    return this.value;
+  }
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** `text` with &, <, >, " and ' escaped. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** Marks trusted markup as Html (never pass user input). */
+export function raw(markup: string): Html {
+  return new Html(markup);
+}
+
+function render(value: unknown): string {
+  if (value === null || value === undefined || value === false) return "";
+  if (value instanceof Html) return value.value;
+  if (Array.isArray(value)) return value.map(render).join("");
+  return escapeHtml(String(value));
+}
+
+/** The tagged template: interpolations are escaped, nested Html is kept. */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
+  return new Html(out);
+}

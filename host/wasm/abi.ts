@@ -1,0 +1,133 @@
+/**
+ * The service ABI (docs/wasm-abi.md): the custom sections of a service `.wasm`, its manifest, the
+ * request and response documents that cross the guest/host boundary, and their limits.
+ *
+ * Invariants: ABI_VERSION changes whenever a shape here changes incompatibly; a manifest that
+ * `parseManifest` returns has a valid service name and well-formed routes.
+ */
+import { PlanckError } from "../../engine/errors.ts";
+
+/** The ABI version a host speaks; a service built for another one is refused at deploy. */
+export const ABI_VERSION = 1;
+
+/** Custom section holding the JavaScript bundle (UTF-8). */
+export const SECTION_JS = "planck.js";
+/** Custom section holding the manifest (UTF-8 JSON). */
+export const SECTION_MANIFEST = "planck.manifest";
+/** Custom section holding the engine pin (UTF-8 JSON `{package, version, sha256}`). */
+export const SECTION_ENGINE = "planck.engine";
+
+/** The largest service `.wasm` a host accepts. */
+export const SERVICE_BYTES_MAX = 16 * 1024 * 1024;
+/** The largest request body passed to a guest. */
+export const REQUEST_BODY_BYTES_MAX = 4 * 1024 * 1024;
+
+/** Service names: lower-case letters, digits and "_" (they prefix engine store names). */
+const SERVICE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "ALL"];
+
+/** One route a service declares. */
+export interface ManifestRoute {
+  method: string;
+  path: string;
+}
+
+/** A secondary index a service declares on one of its stores (created at deploy). */
+export interface ManifestIndex {
+  name: string;
+  store: string;
+  fields: { path: string; direction: "asc" | "desc" }[];
+  unique?: boolean;
+}
+
+/** The `planck.manifest` section. */
+export interface ServiceManifest {
+  name: string;
+  version: string;
+  abi: number;
+  routes: ManifestRoute[];
+  indexes: ManifestIndex[];
+  /** Static assets packed into the bundle: URL path → content type. */
+  assets: Record<string, string>;
+}
+
+/** The `planck.engine` section. */
+export interface EnginePin {
+  package: string;
+  version: string;
+  sha256: string;
+}
+
+/** What the host passes to `__planck_handle` (tagged JSON). */
+export interface GuestRequest {
+  id: string;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** The raw query string without "?". */
+  query: string;
+  headers: [string, string][];
+  /** The body bytes, or null when there is none. */
+  body: Uint8Array | null;
+}
+
+/** What `__planck_handle` returns (tagged JSON). */
+export interface GuestResponse {
+  status: number;
+  headers: [string, string][];
+  /** A text body, bytes, a list of byte chunks (a stream) or null. */
+  body: string | Uint8Array | Uint8Array[] | null;
+}
+
+/** Checks a service name. @throws PlanckError `invalid_argument` */
+export function validateServiceName(name: unknown): string {
+  if (typeof name !== "string" || !SERVICE_NAME.test(name) || name.includes("__")) {
+    throw new PlanckError(
+      "invalid_argument",
+      `Invalid service name "${String(name).slice(0, 80)}": use lower-case letters, digits and "_" ` +
+        `(no "__"), starting with a letter, at most 40 characters`,
+      { field: "name" },
+    );
+  }
+  if (name.startsWith("sys")) {
+    throw new PlanckError("invalid_argument", `Invalid service name "${name}": "sys" is reserved`, {
+      field: "name",
+    });
+  }
+  return name;
+}
+
+function fail(message: string, field: string): never {
+  throw new PlanckError("invalid_argument", `Invalid service manifest: ${message}`, { field });
+}
+
+/** Parses and checks the manifest text of a service. @throws PlanckError `invalid_argument` */
+export function parseManifest(text: string): ServiceManifest {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    fail(`not JSON (${(error as Error).message})`, "manifest");
+  }
+  if (raw === null || typeof raw !== "object") fail("not an object", "manifest");
+  if (raw.abi !== ABI_VERSION) {
+    fail(
+      `ABI version ${JSON.stringify(raw.abi)} is not supported by this host (it speaks ABI ${ABI_VERSION}); ` +
+        `rebuild the service with this version of planck`,
+      "abi",
+    );
+  }
+  const name = validateServiceName(raw.name);
+  if (typeof raw.version !== "string" || raw.version.length > 64) fail("version must be a string", "version");
+  const routes = Array.isArray(raw.routes) ? raw.routes as ManifestRoute[] : fail("routes missing", "routes");
+  for (const route of routes) {
+    if (!ROUTE_METHODS.includes(route?.method) || typeof route.path !== "string" || !route.path.startsWith("/")) {
+      fail(`bad route ${JSON.stringify(route)}`, "routes");
+    }
+  }
+  const indexes = Array.isArray(raw.indexes) ? raw.indexes as ManifestIndex[] : [];
+  const assets = raw.assets !== null && typeof raw.assets === "object"
+    ? raw.assets as Record<string, string>
+    : {};
+  return { name, version: raw.version as string, abi: ABI_VERSION, routes, indexes, assets };
+}

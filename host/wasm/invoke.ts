@@ -1,0 +1,114 @@
+/**
+ * One HTTP request to a service = one transaction: the guest handler runs synchronously inside
+ * `transaction(db, fn)` on a pooled instance; its host calls run through the transaction; its
+ * writes commit as one WAL group after it returns, and the response is released only once that
+ * group is durable (concurrent requests share the fsync: group commit).
+ *
+ * Invariants: a handler that loops, exhausts memory, traps or throws commits nothing and gets a
+ * 5xx whose body names the request id (also logged), and its instance is discarded; a request
+ * that needed a store that did not exist yet is rolled back, the store created, and the request
+ * re-run (at most STORE_CREATE_RETRIES times).
+ */
+import type { Database } from "../../engine/database.ts";
+import { PlanckError } from "../../engine/errors.ts";
+import { transaction } from "../../engine/transaction.ts";
+import { decodeTagged, encodeTagged } from "../../framework/tagged_json.ts";
+import type { GuestRequest, GuestResponse } from "./abi.ts";
+import type { InstancePool } from "./pool.ts";
+import { GuestFault } from "./runtime.ts";
+import { answerHostCall, type HostCallScope } from "./sandbox.ts";
+
+/** Re-runs of a request after creating the stores it needed. */
+export const STORE_CREATE_RETRIES = 4;
+/** The guest function that handles a request. */
+export const HANDLE_FUNCTION = "__planck_handle";
+
+/** What a request runs with. */
+export interface InvokeTarget {
+  db: Database;
+  service: string;
+  pool: InstancePool;
+  deadlineMs: number;
+  log: (line: string) => void;
+}
+
+class MissingStores extends Error {
+  readonly stores: string[];
+  constructor(stores: string[]) {
+    super(`Missing stores ${stores.join(", ")}`);
+    this.stores = stores;
+  }
+}
+
+/** Runs `request` on the service; resolves with its response once its writes are durable. */
+export async function invokeService(target: InvokeTarget, request: GuestRequest): Promise<GuestResponse> {
+  const requestJson = encodeTagged(request);
+  for (let attempt = 0;; attempt++) {
+    const instance = await target.pool.acquire();
+    const scope: Omit<HostCallScope, "tx"> = {
+      service: target.service,
+      missing: new Set(),
+      log: (line) => target.log(`service ${target.service} request ${request.id}: ${line}`),
+      logLines: 0,
+    };
+    try {
+      const response = await transaction(target.db, (tx) => {
+        const host = (json: string) => answerHostCall({ ...scope, tx } as HostCallScope, json);
+        const out = instance.call(HANDLE_FUNCTION, requestJson, {
+          host,
+          deadlineMs: Date.now() + target.deadlineMs,
+        });
+        if (scope.missing.size > 0) throw new MissingStores([...scope.missing]);
+        return parseResponse(out);
+      });
+      target.pool.release(instance);
+      return response;
+    } catch (error) {
+      target.pool.release(instance);
+      if (error instanceof MissingStores && attempt < STORE_CREATE_RETRIES) {
+        for (const store of error.stores) await target.db.createStore(store, { ifNotExists: true });
+        continue;
+      }
+      return failureResponse(target, request.id, error);
+    }
+  }
+}
+
+function parseResponse(text: string): GuestResponse {
+  const raw = decodeTagged(text) as Partial<GuestResponse> | null;
+  if (raw === null || typeof raw !== "object" || typeof raw.status !== "number") {
+    throw new GuestFault("throw", "The guest returned no response document");
+  }
+  return {
+    status: raw.status,
+    headers: Array.isArray(raw.headers) ? raw.headers : [],
+    body: raw.body ?? null,
+  };
+}
+
+const FAULT_STATUS: Record<string, number> = { timeout: 504, memory: 500, trap: 500, throw: 500 };
+
+/** The 5xx of a failed request; the cause is logged with the request id. */
+export function failureResponse(target: InvokeTarget, requestId: string, error: unknown): GuestResponse {
+  let status = 500;
+  let summary = "internal error";
+  if (error instanceof GuestFault) {
+    status = FAULT_STATUS[error.kind];
+    summary = { timeout: "deadline exceeded", memory: "out of memory", trap: "trap", throw: "uncaught error" }[
+      error.kind
+    ];
+  } else if (error instanceof PlanckError && error.code === "conflict") {
+    status = 503;
+    summary = "conflict, retry";
+  } else if (error instanceof MissingStores) {
+    summary = "stores could not be created";
+  }
+  target.log(
+    `service ${target.service} request ${requestId} failed (${summary}): ${(error as Error).message ?? error}`,
+  );
+  return {
+    status,
+    headers: [["content-type", "text/plain; charset=utf-8"], ["x-request-id", requestId]],
+    body: `${status} ${summary} (request ${requestId})\n`,
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * The guest runtime: the host's pinned QuickJS engine (compiled once per process) and one service
+ * instance = one engine instance with its own capped `WebAssembly.Memory`, a QuickJS runtime and
+ * context, the injected `__planck_host` function and the evaluated bundle.
+ *
+ * A call runs synchronously: `__planck_handle(request)` is called, then pending jobs are run until
+ * its promise settles (host calls are synchronous, so async handlers need no asyncify). Time is
+ * bounded in-guest by QuickJS's interrupt handler; memory by the capped Memory.
+ *
+ * Invariants: after a GuestFault the instance is unusable (`broken`) and must be disposed; the
+ * engine bytes run are always the host's own, never an upload's.
+ */
+import {
+  newQuickJSWASMModuleFromVariant,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSWASMModule,
+  shouldInterruptAfterDeadline,
+} from "npm:quickjs-emscripten-core@0.32.0";
+import RELEASE_SYNC from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
+import type { EnginePin } from "./abi.ts";
+
+/** The engine package the host pins (its version is part of the pin). */
+export const ENGINE_PACKAGE = "@jitl/quickjs-wasmfile-release-sync";
+/** The pinned engine version. */
+export const ENGINE_VERSION = "0.32.0";
+const ENGINE_SPECIFIER = `npm:${ENGINE_PACKAGE}@${ENGINE_VERSION}/wasm`;
+
+/** Wasm page size. */
+const PAGE_BYTES = 64 * 1024;
+/** Initial linear memory of an instance (the engine's declared minimum is 16 MiB). */
+const MEMORY_INITIAL_BYTES = 16 * 1024 * 1024;
+
+/** Why a guest call failed. */
+export type FaultKind = "timeout" | "memory" | "trap" | "throw";
+
+/** A guest call that did not produce a response; the instance must be discarded. */
+export class GuestFault extends Error {
+  readonly kind: FaultKind;
+  constructor(kind: FaultKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "GuestFault";
+    this.kind = kind;
+  }
+}
+
+/** Limits of one instance. */
+export interface InstanceLimits {
+  /** Linear memory cap in bytes (a multiple of 64 KiB, at least 16 MiB). */
+  memoryBytes: number;
+}
+
+interface Engine {
+  module: WebAssembly.Module;
+  pin: EnginePin;
+}
+
+let engine: Promise<Engine> | undefined;
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The engine's wasm bytes as shipped in the pinned npm package (carried by `deno compile`). */
+export async function engineBytes(): Promise<Uint8Array> {
+  return await Deno.readFile(new URL(import.meta.resolve(ENGINE_SPECIFIER)));
+}
+
+/** The host's engine: compiled once per process, with its pin. */
+export function loadEngine(): Promise<Engine> {
+  engine ??= (async () => {
+    const bytes = await engineBytes();
+    const pin = { package: ENGINE_PACKAGE, version: ENGINE_VERSION, sha256: await sha256Hex(bytes) };
+    return { module: await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), pin };
+  })();
+  return engine;
+}
+
+/** The host's engine pin (what `planck build` embeds and deploy checks). */
+export async function enginePin(): Promise<EnginePin> {
+  return (await loadEngine()).pin;
+}
+
+/** One instance of a service's bundle. Not reentrant: one call at a time. */
+export class ServiceInstance {
+  readonly #module: QuickJSWASMModule;
+  readonly #runtime: QuickJSRuntime;
+  readonly #context: QuickJSContext;
+  #host: ((json: string) => string) | undefined;
+  #broken = false;
+  #disposed = false;
+
+  private constructor(module: QuickJSWASMModule, runtime: QuickJSRuntime, context: QuickJSContext) {
+    this.#module = module;
+    this.#runtime = runtime;
+    this.#context = context;
+  }
+
+  /** Instantiates the engine with a capped memory and evaluates `bundle`. @throws GuestFault */
+  static async create(bundle: string, limits: InstanceLimits): Promise<ServiceInstance> {
+    const { module } = await loadEngine();
+    const maximum = Math.max(MEMORY_INITIAL_BYTES, limits.memoryBytes) / PAGE_BYTES;
+    const wasmMemory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_BYTES / PAGE_BYTES, maximum });
+    const quickjs = await newQuickJSWASMModuleFromVariant(
+      newVariant(RELEASE_SYNC, { wasmModule: module, wasmMemory }),
+    );
+    const runtime = quickjs.newRuntime();
+    const context = runtime.newContext();
+    const instance = new ServiceInstance(quickjs, runtime, context);
+    instance.#install();
+    const loaded = instance.#guard(() => context.evalCode(bundle, "planck.js"), Date.now() + 5_000);
+    instance.#settle(loaded, "evaluating the bundle");
+    return instance;
+  }
+
+  #install(): void {
+    const context = this.#context;
+    const fn = context.newFunction("__planck_host", (arg) => {
+      const host = this.#host;
+      if (host === undefined) return context.newString('{"ok":false,"error":{"code":"internal","message":"no request"}}');
+      return context.newString(host(context.getString(arg)));
+    });
+    context.setProp(context.global, "__planck_host", fn);
+    fn.dispose();
+  }
+
+  /** True once a fault made this instance unusable. */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /**
+   * Calls global `fnName(arg)` and returns its string result (awaited if it is a promise).
+   * `host` answers the guest's `__planck_host` calls during this call only.
+   * @throws GuestFault (the instance is then broken)
+   */
+  call(fnName: string, arg: string, options: { host?: (json: string) => string; deadlineMs: number }): string {
+    if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
+    this.#host = options.host;
+    try {
+      const context = this.#context;
+      return this.#guard(() => {
+        const fn = context.getProp(context.global, fnName);
+        const argHandle = context.newString(arg);
+        try {
+          if (context.typeof(fn) !== "function") {
+            throw new GuestFault("throw", `The bundle defines no function "${fnName}"`);
+          }
+          return this.#settle(context.callFunction(fn, context.undefined, argHandle), `calling ${fnName}`);
+        } finally {
+          argHandle.dispose();
+          fn.dispose();
+        }
+      }, options.deadlineMs);
+    } finally {
+      this.#host = undefined;
+    }
+  }
+
+  /** Runs `fn` with the interrupt deadline armed; host-level exceptions become trap faults. */
+  #guard<T>(fn: () => T, deadlineMs: number): T {
+    this.#runtime.setInterruptHandler(shouldInterruptAfterDeadline(deadlineMs));
+    try {
+      return fn();
+    } catch (error) {
+      this.#broken = true;
+      if (error instanceof GuestFault) throw error;
+      throw new GuestFault("trap", `The guest trapped: ${(error as Error).message}`, { cause: error });
+    } finally {
+      if (!this.#disposed) this.#runtime.removeInterruptHandler();
+    }
+  }
+
+  /** Unwraps a call result, running pending jobs until a returned promise settles. */
+  #settle(result: ReturnType<QuickJSContext["evalCode"]>, what: string): string {
+    const context = this.#context;
+    if (result.error) throw this.#fault(result.error, what);
+    let handle: QuickJSHandle = result.value;
+    if (context.typeof(handle) === "object" && isPromise(context, handle)) {
+      for (;;) {
+        const state = context.getPromiseState(handle);
+        if (state.type === "fulfilled") {
+          handle.dispose();
+          handle = state.value;
+          break;
+        }
+        if (state.type === "rejected") {
+          handle.dispose();
+          throw this.#fault(state.error, what);
+        }
+        const jobs = this.#runtime.executePendingJobs();
+        if (jobs.error) {
+          handle.dispose();
+          throw this.#fault(jobs.error, what);
+        }
+        if (jobs.value === 0 && context.getPromiseState(handle).type === "pending") {
+          handle.dispose();
+          throw new GuestFault("throw", `The promise returned by ${what} never settled (it awaits something the host never resolves)`);
+        }
+      }
+    }
+    const text = context.typeof(handle) === "string" ? context.getString(handle) : "";
+    handle.dispose();
+    return text;
+  }
+
+  #fault(error: QuickJSHandle, what: string): GuestFault {
+    const dumped = this.#context.dump(error) as { name?: string; message?: string; stack?: string } | string;
+    error.dispose();
+    this.#broken = true;
+    const name = typeof dumped === "object" && dumped !== null ? dumped.name ?? "Error" : "Error";
+    const message = typeof dumped === "object" && dumped !== null ? dumped.message ?? "" : String(dumped);
+    const stack = typeof dumped === "object" && dumped?.stack ? `\n${dumped.stack}` : "";
+    if (name === "InternalError" && message === "interrupted") {
+      return new GuestFault("timeout", `The guest ran past its deadline while ${what}`);
+    }
+    if (name === "InternalError" && message === "out of memory") {
+      return new GuestFault("memory", `The guest ran out of memory while ${what}`);
+    }
+    return new GuestFault("throw", `The guest threw while ${what}: ${name}: ${message}${stack}`);
+  }
+
+  /** Linear memory in use (bytes). */
+  get memoryBytes(): number {
+    return (this.#module.getWasmMemory() as WebAssembly.Memory).buffer.byteLength;
+  }
+
+  /** Frees the instance; safe to call twice. A broken instance is simply dropped. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#broken) return; // its heap may be inconsistent: let the GC take the whole memory
+    try {
+      this.#context.dispose();
+      this.#runtime.dispose();
+    } catch {
+      // A leaked handle only costs memory that goes away with the instance.
+    }
+  }
+}
+
+function isPromise(context: QuickJSContext, handle: QuickJSHandle): boolean {
+  const state = context.getPromiseState(handle);
+  return !(state.type === "fulfilled" && state.notAPromise === true);
+}

@@ -1,0 +1,92 @@
+/**
+ * The sandbox's host calls: what a guest may ask through `__planck_host(json)`, answered inside
+ * the request's transaction. A guest names its own stores ("orders"); the host rewrites them to
+ * engine stores `<service>__orders`, so host calls cannot name another service's data.
+ *
+ * Calls (tagged JSON, docs/wasm-abi.md): `{op:"query", query}` → `{ok:true, result}` and
+ * `{op:"log", level, message}` → `{ok:true}`; any failure → `{ok:false, error:{code, message, field?}}`.
+ *
+ * Invariants: a guest store name contains no "__" and does not start with "sys"; only data ops run
+ * (no DDL); a query on a store that does not exist yet is reported in `missing` (the request is
+ * then retried after the store is created) and fails in the guest with `not_found`.
+ */
+import { PlanckError } from "../../engine/errors.ts";
+import type { QueryDocument } from "../../engine/query/query_document.ts";
+import type { Transaction } from "../../engine/transaction.ts";
+import { decodeTagged, encodeTagged } from "../../framework/tagged_json.ts";
+
+const GUEST_STORE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const DATA_OPS = ["find", "get", "count", "aggregate", "update", "delete", "insert", "replace", "explain"];
+/** Log lines a guest may write per request. */
+const GUEST_LOG_LINES_MAX = 100;
+
+/** The engine store behind a guest store of `service`. @throws PlanckError `forbidden` */
+export function scopedStore(service: string, store: unknown): string {
+  if (
+    typeof store !== "string" || !GUEST_STORE.test(store) || store.includes("__") ||
+    store.toLowerCase().startsWith("sys")
+  ) {
+    throw new PlanckError(
+      "forbidden",
+      `Forbidden store name "${String(store).slice(0, 80)}": a service names only its own stores ` +
+        `(letters, digits and "_", no "__", not starting with "sys")`,
+      { field: "store" },
+    );
+  }
+  return `${service}__${store}`;
+}
+
+/** The query with every store name scoped to `service`. @throws PlanckError `forbidden` */
+export function scopeQuery(service: string, query: unknown): QueryDocument {
+  const doc = query as Record<string, unknown> | null;
+  if (doc === null || typeof doc !== "object" || !DATA_OPS.includes(doc.op as string)) {
+    throw new PlanckError(
+      "forbidden",
+      `Forbidden host call: op ${JSON.stringify(doc?.op)} is not a data op (${DATA_OPS.join(", ")})`,
+      { field: "op" },
+    );
+  }
+  if (doc.op === "explain") return { ...doc, query: scopeQuery(service, doc.query) } as QueryDocument;
+  return { ...doc, store: scopedStore(service, doc.store) } as QueryDocument;
+}
+
+function storeOf(query: QueryDocument): string {
+  return query.op === "explain" ? query.query.store : (query as { store: string }).store;
+}
+
+/** State of the host calls of one request. */
+export interface HostCallScope {
+  service: string;
+  tx: Transaction;
+  /** Engine stores a call needed that do not exist yet. */
+  missing: Set<string>;
+  log: (line: string) => void;
+  logLines: number;
+}
+
+/** Answers one host call (JSON in, JSON out); never throws. */
+export function answerHostCall(scope: HostCallScope, json: string): string {
+  try {
+    const call = decodeTagged(json) as { op?: unknown; query?: unknown; level?: unknown; message?: unknown };
+    if (call.op === "log") {
+      if (scope.logLines++ < GUEST_LOG_LINES_MAX) scope.log(`${String(call.level)}: ${String(call.message)}`);
+      return '{"ok":true}';
+    }
+    if (call.op !== "query") {
+      throw new PlanckError("invalid_argument", `Unknown host call ${JSON.stringify(call.op)}`, { field: "op" });
+    }
+    const query = scopeQuery(scope.service, call.query);
+    const store = storeOf(query);
+    if (!scope.tx.db.hasStore(store)) {
+      scope.missing.add(store);
+      throw new PlanckError("not_found", `Store "${store.slice(store.indexOf("__") + 2)}" does not exist yet`, {
+        field: "store",
+      });
+    }
+    return encodeTagged({ ok: true, result: scope.tx.query(query) });
+  } catch (error) {
+    const e = error as PlanckError;
+    const code = error instanceof PlanckError ? e.code : "internal";
+    return JSON.stringify({ ok: false, error: { code, message: e.message, field: e.location?.field } });
+  }
+}
