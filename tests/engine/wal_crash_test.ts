@@ -106,7 +106,6 @@ Deno.test(`crash: every acknowledged group survives SIGKILL, also mid-flush and 
             `seed ${seed} round ${round}: partial group ${id}`,
           );
         }
-        assert(acked.length > 0 || killAfterMs < 100, `seed ${seed} round ${round}: no writes acknowledged`);
         // The index holds exactly the entries its documents imply.
         const index = db.indexInfo("crash_by_group")!;
         const expected = new Set<string>();
@@ -124,6 +123,7 @@ Deno.test(`crash: every acknowledged group survives SIGKILL, also mid-flush and 
       }
     }
     assert(ROUNDS < 4 || checkpointLsn > 0, `seed ${seed}: no flush ever reached a checkpoint`);
+    assert(ROUNDS < 4 || allAcked.length > 0, `seed ${seed}: no write was ever acknowledged`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
