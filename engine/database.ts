@@ -24,7 +24,12 @@ import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "./errors.ts";
 import type { FileSystem } from "./fs.ts";
 import { type Key, keyFromBytes, KeyGenerator } from "./key.ts";
-import { MEMTABLE_BYTES_DEFAULT, WAL_SEGMENT_BYTES_DEFAULT, WAL_SEGMENT_BYTES_MIN } from "./limits.ts";
+import {
+  MEMTABLE_BYTES_DEFAULT,
+  WAL_CHECKPOINT_BYTES_DEFAULT,
+  WAL_SEGMENT_BYTES_DEFAULT,
+  WAL_SEGMENT_BYTES_MIN,
+} from "./limits.ts";
 import { Memtable } from "./memtable.ts";
 import { mergeNewest, type Version } from "./merge.ts";
 import { recoverWal, type RecoveryReport } from "./recovery.ts";
@@ -48,6 +53,8 @@ export interface DatabaseOptions {
   walSegmentBytes?: number;
   /** Memtable size that triggers a flush, in bytes (default 64 MiB). */
   memtableBytes?: number;
+  /** WAL bytes since the last checkpoint that trigger a flush (default 4 MiB): bounds recovery time. */
+  walCheckpointBytes?: number;
   /** Value-log segment size in bytes (default 64 MiB). */
   vlogSegmentBytes?: number;
   /** Document cache size in bytes (default 64 MiB). */
@@ -134,6 +141,8 @@ export class Database implements ReadView {
   readonly #dropped = new Set<number>();
   #flushing: Promise<void> = Promise.resolve();
   #flushes = 0;
+  #walBytesAtFreeze = 0;
+  readonly #walCheckpointBytes: number;
   #flushError: unknown = null;
   #closed = false;
 
@@ -149,6 +158,7 @@ export class Database implements ReadView {
     this.#lock = lock;
     this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
     this.#options = options;
+    this.#walCheckpointBytes = options.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES_DEFAULT;
     this.#tiers = new Tiers(dir, {
       docCacheBytes: options.docCacheBytes,
       pageCacheBytes: options.pageCacheBytes,
@@ -449,6 +459,7 @@ export class Database implements ReadView {
   }
 
   #freeze(): void {
+    this.#walBytesAtFreeze = this.#wal.appendedBytes;
     const memtable = this.#active;
     memtable.freeze();
     this.#frozen.push(memtable);
@@ -516,7 +527,8 @@ export class Database implements ReadView {
   async #commitFrames(frames: FrameInput[]): Promise<number> {
     const { firstLsn, lastLsn } = this.#wal.append(frames);
     this.#applyGroup(frames, firstLsn);
-    if (this.#active.bytes >= this.#memtableBytes) this.#freeze();
+    const walBytes = this.#wal.appendedBytes - this.#walBytesAtFreeze;
+    if (this.#active.bytes >= this.#memtableBytes || walBytes >= this.#walCheckpointBytes) this.#freeze();
     if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);
     // Backpressure: too many memtables wait for their flush, so this writer waits too.
     while (this.#frozen.length > FROZEN_MEMTABLES_MAX && this.#flushError === null) await this.#flushing;

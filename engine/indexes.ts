@@ -10,6 +10,7 @@
  * documents while the WAL is applied (live or replayed), and from the store by the backfill of an
  * index that is still "building".
  */
+import { Buffer } from "node:buffer";
 import { BSON } from "bson";
 import { decodeDocument } from "./document.ts";
 import { PlanckError } from "./errors.ts";
@@ -45,13 +46,10 @@ export interface IndexDelta {
   present: boolean;
 }
 
-/** Bytes → latin1 string, so that string order equals unsigned byte order. */
+/** Bytes → latin1 string (ISO-8859-1: one char per byte), so that string order equals byte order. */
 export function bytesToLatin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    s += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
-  }
-  return s;
+  if (bytes.length <= 128) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 /** latin1 string → bytes. */
@@ -134,18 +132,20 @@ export class Indexes {
     const compiled = this.#byId.get(indexId)!;
     if (doc === undefined) return [];
     const docKey = keyToBytes(key);
+    if (compiled.matchers.length === 1) {
+      // One field (the common case): no cross product.
+      const values = leafValues(compiled.matchers[0], doc, key);
+      if (values.length > INDEX_ENTRIES_PER_DOC_MAX) throw tooManyEntries(compiled.def, key, values.length);
+      if (values.length > 1) compiled.def.multikey = true;
+      const out = values.map((v) => bytesToLatin1(encodeIndexKey([v], compiled.directions, docKey)));
+      return values.length > 1 ? [...new Set(out)] : out;
+    }
     let rows: unknown[][] = [[]];
     for (const matcher of compiled.matchers) {
       const values = leafValues(matcher, doc, key);
       const next: unknown[][] = [];
       for (const row of rows) for (const value of values) next.push([...row, value]);
-      if (next.length > INDEX_ENTRIES_PER_DOC_MAX) {
-        throw new PlanckError(
-          "limit_exceeded",
-          `Document "${key}" adds ${next.length} entries to index "${compiled.def.name}" (the limit INDEX_ENTRIES_PER_DOC_MAX is ${INDEX_ENTRIES_PER_DOC_MAX})`,
-          { field: compiled.def.fields.map((f) => f.path).join(","), limit: "INDEX_ENTRIES_PER_DOC_MAX" },
-        );
-      }
+      if (next.length > INDEX_ENTRIES_PER_DOC_MAX) throw tooManyEntries(compiled.def, key, next.length);
       rows = next;
     }
     if (rows.length > 1) compiled.def.multikey = true;
@@ -180,6 +180,14 @@ export class Indexes {
   static valuePart(entry: string): string {
     return entry.slice(0, entry.length - 16);
   }
+}
+
+function tooManyEntries(def: IndexDef, key: Key, count: number): PlanckError {
+  return new PlanckError(
+    "limit_exceeded",
+    `Document "${key}" adds ${count} entries to index "${def.name}" (the limit INDEX_ENTRIES_PER_DOC_MAX is ${INDEX_ENTRIES_PER_DOC_MAX})`,
+    { field: def.fields.map((f) => f.path).join(","), limit: "INDEX_ENTRIES_PER_DOC_MAX" },
+  );
 }
 
 function leafValues(matcher: PathMatcher, doc: Document, key: Key): unknown[] {

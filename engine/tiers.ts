@@ -20,6 +20,7 @@ import {
   catalogTreeKey,
   docKeyOf,
   docTreeKey,
+  docTreeKeyScratch,
   indexDefTreeKey,
   indexTreeKey,
   namespacePrefix,
@@ -137,7 +138,7 @@ export class Tiers {
 
   /** The committed version of `key`, or undefined. */
   read(storeId: number, key: Key): Uint8Array | undefined {
-    const pointer = this.#tree.get(docTreeKey(storeId, key));
+    const pointer = this.#tree.get(docTreeKeyScratch(storeId, key));
     return pointer === undefined ? undefined : this.#load(pointer);
   }
 
@@ -163,6 +164,7 @@ export class Tiers {
       treeEntries: tree.entries,
       treeSplits: tree.splits,
       treeMerges: tree.merges,
+      treeRedistributions: tree.redistributions,
       vlogBytes: vlog.bytes,
       vlogDeadBytes: vlog.deadBytes,
       vlogSegments: vlog.segments,

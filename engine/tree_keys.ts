@@ -26,6 +26,16 @@ export function docTreeKey(storeId: number, key: Key): Uint8Array {
   return bytes;
 }
 
+const SCRATCH = new Uint8Array(20);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+
+/** Like docTreeKey, into a shared buffer: for lookups that do not keep the key. */
+export function docTreeKeyScratch(storeId: number, key: Key): Uint8Array {
+  SCRATCH_VIEW.setUint32(0, storeId);
+  keyToBytes(key, SCRATCH, 4);
+  return SCRATCH;
+}
+
 /** The document key inside a document tree key. */
 export function docKeyOf(treeKey: Uint8Array): Key {
   return keyFromBytes(treeKey, 4);

@@ -21,6 +21,10 @@ export const VLOG_MAGIC = new TextEncoder().encode("PLNKVLG\0");
 export const VLOG_VERSION = 1;
 export const VLOG_HEADER_BYTES = 32;
 export const VLOG_ENTRY_HEADER_BYTES = 8;
+/** Unit of the value-log block cache, in bytes: one read serves every entry inside the block. */
+export const VLOG_BLOCK_BYTES = 64 * 1024;
+/** Default block cache size, in bytes. */
+export const VLOG_BLOCK_CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
 /** Segment size at which appends move to a new segment, in bytes (GC rewrites whole segments). */
 export const VLOG_SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
 
@@ -77,13 +81,21 @@ export class ValueLog {
   #active!: Segment;
   #activeFile!: Deno.FsFile;
   #unsynced = false;
+  readonly #blocks = new Map<number, Uint8Array>();
+  readonly #blockCacheBytes: number;
 
   /**
    * Opens the value log in `dir` with the checkpointed segment states (empty for a new database):
    * cuts each segment to its committed length and deletes segments the checkpoint does not list.
    */
-  constructor(dir: string, state: VlogSegmentState[], segmentBytes = VLOG_SEGMENT_BYTES_DEFAULT) {
+  constructor(
+    dir: string,
+    state: VlogSegmentState[],
+    segmentBytes = VLOG_SEGMENT_BYTES_DEFAULT,
+    blockCacheBytes = VLOG_BLOCK_CACHE_BYTES_DEFAULT,
+  ) {
     this.#dir = dir;
+    this.#blockCacheBytes = blockCacheBytes;
     this.#segmentBytes = segmentBytes;
     Deno.mkdirSync(dir, { recursive: true });
     const listed = new Map(state.map((s) => [s.sequence, s]));
@@ -165,9 +177,23 @@ export class ValueLog {
     const segment = this.#segments.get(pointer.segment);
     assert(segment !== undefined, "a pointer names a live segment");
     const size = VLOG_ENTRY_HEADER_BYTES + pointer.length;
-    const bytes = new Uint8Array(size);
-    const n = readSync(segment.fd, bytes, 0, size, pointer.offset);
-    const view = new DataView(bytes.buffer);
+    const block = Math.floor(pointer.offset / VLOG_BLOCK_BYTES);
+    let bytes: Uint8Array;
+    let n: number;
+    if (
+      Math.floor((pointer.offset + size - 1) / VLOG_BLOCK_BYTES) === block &&
+      (block + 1) * VLOG_BLOCK_BYTES <= segment.bytes
+    ) {
+      // Inside one complete block: serve it from the block cache (one read fills ~200 documents).
+      const data = this.#block(segment, block);
+      const at = pointer.offset - block * VLOG_BLOCK_BYTES;
+      bytes = data.subarray(at, at + size);
+      n = bytes.length;
+    } else {
+      bytes = new Uint8Array(size);
+      n = readSync(segment.fd, bytes, 0, size, pointer.offset);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (
       n !== size || view.getUint32(4, true) !== pointer.length || view.getUint32(0, true) !== crc32(bytes, 4)
     ) {
@@ -179,6 +205,22 @@ export class ValueLog {
       );
     }
     return bytes.subarray(VLOG_ENTRY_HEADER_BYTES);
+  }
+
+  /** Block `block` of a segment, from the cache or the file (LRU by insertion, bounded by bytes). */
+  #block(segment: Segment, block: number): Uint8Array {
+    const id = segment.sequence * 4294967296 + block;
+    const cached = this.#blocks.get(id);
+    if (cached !== undefined) return cached;
+    const data = new Uint8Array(VLOG_BLOCK_BYTES);
+    const n = readSync(segment.fd, data, 0, VLOG_BLOCK_BYTES, block * VLOG_BLOCK_BYTES);
+    if (n !== VLOG_BLOCK_BYTES) return data.subarray(0, n); // short: not cached, the caller reports it
+    this.#blocks.set(id, data);
+    if (this.#blocks.size * VLOG_BLOCK_BYTES > this.#blockCacheBytes) {
+      const oldest = this.#blocks.keys().next().value!;
+      this.#blocks.delete(oldest);
+    }
+    return data;
   }
 
   /** Counts an entry as dead (its key was overwritten or deleted in a committed flush). */

@@ -100,6 +100,7 @@ export class Wal {
   #dirDirty = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #appendedBytes = 0;
   #onRotate: ((segment: SegmentInfo) => void) | undefined;
 
   constructor(options: WalOptions) {
@@ -142,6 +143,10 @@ export class Wal {
   }
   get durability(): Durability {
     return this.#durability;
+  }
+  /** Bytes of groups appended since this WAL was opened (the checkpoint trigger reads it). */
+  get appendedBytes(): number {
+    return this.#appendedBytes;
   }
   /** The sync failure that stopped this WAL, or null. */
   get failure(): Error | null {
@@ -247,6 +252,7 @@ export class Wal {
       }
       writeAllSync(this.#file, bytes);
       this.#offset += bytes.length;
+      this.#appendedBytes += bytes.length;
     } catch (error) {
       // Cut the segment back to the previous group so no partial group is left before later ones.
       try {

@@ -1,0 +1,88 @@
+/**
+ * The guest runtime with a hand-made bundle: a runaway loop, a memory blow-up, a trap and a throw
+ * are each answered within the deadline with a 5xx naming the request id, their writes are rolled
+ * back, their instance is discarded, and a concurrent request to another route still succeeds.
+ */
+import { assert, assertEquals } from "../../_util/assert.ts";
+import { withTempDir } from "../../_util/temp_db.ts";
+import { openDatabase } from "../../../engine/mod.ts";
+import type { GuestRequest } from "../../../host/wasm/abi.ts";
+import { invokeService } from "../../../host/wasm/invoke.ts";
+import { InstancePool } from "../../../host/wasm/pool.ts";
+
+const BUNDLE = `
+const host = (q) => JSON.parse(__planck_host(JSON.stringify({ op: "query", query: q })));
+globalThis.__planck_handle = async (json) => {
+  const req = JSON.parse(json);
+  host({ op: "insert", store: "hits", documents: [{ path: req.path }] });
+  if (req.path === "/spin") for (;;) {}
+  if (req.path === "/grow") { const a = []; for (;;) a.push("x".repeat(1000) + a.length); }
+  if (req.path === "/trap") { const f = (n) => f(n + 1) + 1; f(0); }
+  if (req.path === "/throw") throw new Error("boom");
+  if (req.path === "/other") { const bad = host({ op: "find", store: "sysusers" }); return JSON.stringify({ status: 200, headers: [], body: JSON.stringify(bad) }); }
+  await null;
+  const count = host({ op: "count", store: "hits" }).result.count;
+  return JSON.stringify({ status: 200, headers: [["content-type", "text/plain"]], body: "hits " + count });
+};`;
+
+const DEADLINE_MS = 400;
+
+function request(path: string, id = path): GuestRequest {
+  return { id, method: "GET", path, query: "", headers: [], body: null };
+}
+
+Deno.test("invokeService answers loop, memory blow-up, trap and throw with a 5xx, rolls back, and serves others", async () => {
+  await withTempDir(async (dir) => {
+    const db = await openDatabase(dir);
+    const logs: string[] = [];
+    const pool = new InstancePool(BUNDLE, { memoryBytes: 24 * 1024 * 1024 });
+    try {
+      await pool.warm();
+      const target = { db, service: "demo", pool, deadlineMs: DEADLINE_MS, log: (l: string) => logs.push(l) };
+      const ok = await invokeService(target, request("/ok"));
+      assertEquals([ok.status, ok.body], [200, "hits 1"], logs.join("\n"));
+      assertEquals(ok.body, "hits 1");
+      for (
+        const [path, status] of [["/spin", 504], ["/grow", 500], ["/trap", 500], ["/throw", 500]] as const
+      ) {
+        const started = performance.now();
+        const [bad, other] = await Promise.all([
+          invokeService(target, request(path, `req-${path.slice(1)}`)),
+          invokeService(target, request("/ok")),
+        ]);
+        const elapsedMs = performance.now() - started;
+        assertEquals(bad.status, status, `${path} status`);
+        assert(String(bad.body).includes(`req-${path.slice(1)}`), `${path} body names the request id`);
+        assert(logs.some((l) => l.includes(`req-${path.slice(1)}`)), `${path} is logged with its id`);
+        assert(elapsedMs < DEADLINE_MS + 2_000, `${path} answered in ${elapsedMs} ms`);
+        assertEquals(other.status, 200, `concurrent request beside ${path}`);
+      }
+      // Only the successful requests' inserts committed: 1 + one per fault round.
+      const final = await invokeService(target, request("/ok"));
+      assertEquals(final.body, "hits 6");
+      // Four faults, plus the first request that threw on the missing store before it was created.
+      assertEquals(pool.stats().discarded, 5);
+    } finally {
+      await pool.close();
+      await db.close();
+    }
+  });
+});
+
+Deno.test("host calls cannot name system stores or another service's stores", async () => {
+  await withTempDir(async (dir) => {
+    const db = await openDatabase(dir);
+    const pool = new InstancePool(BUNDLE, { memoryBytes: 24 * 1024 * 1024 });
+    try {
+      const target = { db, service: "demo", pool, deadlineMs: DEADLINE_MS, log: () => {} };
+      const reply = await invokeService(target, request("/other"));
+      const body = JSON.parse(String(reply.body)) as { ok: boolean; error: { code: string } };
+      assertEquals(body.ok, false);
+      assertEquals(body.error.code, "forbidden");
+      assert(db.hasStore("demo__hits"), "the guest store is created under the service prefix");
+    } finally {
+      await pool.close();
+      await db.close();
+    }
+  });
+});
