@@ -10,6 +10,7 @@
  * cut to its committed length.
  */
 import { setImmediate } from "node:timers";
+import { syncDirSync } from "./fs.ts";
 import { BTree } from "./btree.ts";
 import type { StoreInfo } from "./catalog.ts";
 import { bytesToLatin1, decodeIndexDef, encodeIndexDef, type IndexDef } from "./indexes.ts";
@@ -30,6 +31,9 @@ import {
 } from "./tree_keys.ts";
 import { decodePointer, encodePointer, ValueLog, type ValuePointer, type VlogSegmentState } from "./vlog.ts";
 
+/** The B+tree file, and the temporary file a compaction writes before renaming it over the tree. */
+const TREE_FILE = "index.btree";
+const TREE_COMPACT_FILE = "index.btree.compact";
 /** Documents per flush/GC chunk between yields to the event loop. */
 const CHUNK_ENTRIES = 2048;
 /** Default document cache size in bytes. */
@@ -78,7 +82,8 @@ const pause = (ms: number) => new Promise<void>((r) => ms > 0 ? setTimeout(r, ms
 
 /** The value log, the B+tree and the document cache of one database. */
 export class Tiers {
-  readonly #tree: BTree;
+  #tree: BTree;
+  readonly #dir: string;
   readonly #vlog: ValueLog;
   readonly #cache = new Map<number, Uint8Array>();
   readonly #cacheBytesMax: number;
@@ -88,7 +93,12 @@ export class Tiers {
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(dir: string, options: TiersOptions = {}) {
-    this.#tree = BTree.open(`${dir}/index.btree`, { pageCacheBytes: options.pageCacheBytes });
+    this.#dir = dir;
+    // A compaction that did not reach its rename left a temporary file: the old tree is the truth.
+    try {
+      Deno.removeSync(`${dir}/${TREE_COMPACT_FILE}`);
+    } catch { /* none: the usual case */ }
+    this.#tree = BTree.open(`${dir}/${TREE_FILE}`, { pageCacheBytes: options.pageCacheBytes });
     const meta = this.#tree.userMeta;
     this.#checkpoint = meta.length === 0 ? { lsn: 0, nextId: 1 } : JSON.parse(decoder.decode(meta));
     const vlogState: VlogSegmentState[] = [];
@@ -306,10 +316,36 @@ export class Tiers {
     await this.#queue;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the files. When more than a quarter of the tree's pages are free (copy-on-write leaves
+   * freed pages behind after many flushes), the tree is first rewritten compactly into a new file
+   * that atomically replaces the old one (rename): a crash before the rename keeps the old tree,
+   * after it the new one, and the temporary file is removed on open.
+   */
+  async close(options: { compact?: boolean } = {}): Promise<void> {
     await this.idle();
+    const stats = this.#tree.stats();
+    if (options.compact !== false && stats.freePages * 4 > stats.pages && stats.pages > 64) {
+      await this.#compact();
+    }
     this.#tree.close();
     this.#vlog.close();
+  }
+
+  async #compact(): Promise<void> {
+    const target = `${this.#dir}/${TREE_COMPACT_FILE}`;
+    const fresh = BTree.open(target, { pageCacheBytes: 8 * 1024 * 1024 });
+    try {
+      const writer = fresh.beginWrite();
+      for (const [key, value] of this.#tree.cursor()) writer.put(key, value);
+      await writer.commit(this.#tree.userMeta);
+    } finally {
+      fresh.close();
+    }
+    this.#tree.close();
+    Deno.renameSync(target, `${this.#dir}/${TREE_FILE}`);
+    syncDirSync(this.#dir);
+    this.#tree = BTree.open(`${this.#dir}/${TREE_FILE}`, { pageCacheBytes: 8 * 1024 * 1024 });
   }
 
   #load(pointerBytes: Uint8Array): Uint8Array {
