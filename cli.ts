@@ -5,6 +5,15 @@
  * server could not be reached, 4 authentication or authorization refused.
  */
 import { EXIT } from "./cli/args.ts";
+import { BUILD_USAGE, runBuild } from "./cli/build.ts";
+import {
+  DEPLOY_USAGE,
+  runDeploy,
+  runServices,
+  runUndeploy,
+  SERVICES_USAGE,
+  UNDEPLOY_USAGE,
+} from "./cli/deploy.ts";
 import { DATA_DIR_DEFAULT } from "./cli/defaults.ts";
 import { PQL_USAGE, runPql } from "./cli/pql.ts";
 import { runStart, START_USAGE } from "./cli/start.ts";
@@ -26,6 +35,10 @@ const COMMANDS: Record<string, Command> = {
   status: { summary: "Print a running server's stats", usage: STATUS_USAGE, run: runStatus },
   stop: { summary: "Stop a running server gracefully", usage: STOP_USAGE, run: runStop },
   users: { summary: "Manage users: add, list, drop, role, rotate", usage: USERS_USAGE, run: runUsers },
+  build: { summary: "Bundle a TypeScript service into one .wasm", usage: BUILD_USAGE, run: runBuild },
+  deploy: { summary: "Deploy a service .wasm to a running server", usage: DEPLOY_USAGE, run: runDeploy },
+  undeploy: { summary: "Remove a deployed service", usage: UNDEPLOY_USAGE, run: runUndeploy },
+  services: { summary: "List deployed services", usage: SERVICES_USAGE, run: runServices },
 };
 
 function help(): string {

@@ -25,3 +25,4 @@ export type {
   ConnectionInfo,
   ErrorCode,
 } from "./client/mod.ts";
+export * from "./framework/mod.ts";

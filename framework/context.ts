@@ -155,11 +155,19 @@ export class Context {
 
   /** Validates the JSON body, form body or query string. @throws HttpError 400 naming the bad fields */
   valid<T>(schema: Schema<T>, source: "json" | "form" | "query" = "json"): T {
-    const input = source === "json" ? this.req.json() : source === "form" ? this.req.form() : this.req.query();
+    const input = source === "json"
+      ? this.req.json()
+      : source === "form"
+      ? this.req.form()
+      : this.req.query();
     const result = validate(schema, input);
     if (result.ok) return result.value;
     const fields = result.issues.map((i) => `${i.field} ${i.message}`).join("; ");
-    const body = JSON.stringify({ error: "invalid_argument", message: `Invalid input: ${fields}`, issues: result.issues });
+    const body = JSON.stringify({
+      error: "invalid_argument",
+      message: `Invalid input: ${fields}`,
+      issues: result.issues,
+    });
     throw new HttpError(400, `Invalid input: ${fields}`, {
       status: 400,
       headers: [["content-type", "application/json"]],

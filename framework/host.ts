@@ -57,3 +57,8 @@ export function store<T = Record<string, unknown>>(name: string): StoreQuery<T> 
 export function log(message: string, level: "info" | "warn" | "error" = "info"): void {
   call({ op: "log", level, message });
 }
+
+/** `bytes` random bytes from the host's CSPRNG, as hex (Math.random is not for secrets). */
+export function randomHex(bytes = 16): string {
+  return call({ op: "random", bytes }) as string;
+}

@@ -45,7 +45,9 @@ function string(options: { min?: number; max?: number; pattern?: RegExp } = {}):
     if (options.max !== undefined && value.length > options.max) {
       return bad(field, `must be at most ${options.max} characters`);
     }
-    if (options.pattern !== undefined && !options.pattern.test(value)) return bad(field, "has the wrong format");
+    if (options.pattern !== undefined && !options.pattern.test(value)) {
+      return bad(field, "has the wrong format");
+    }
     return { ok: true, value };
   });
 }
@@ -91,7 +93,9 @@ function array<T>(item: Schema<T>): Schema<T[]> {
   });
 }
 
-function object<S extends Record<string, Schema<unknown>>>(shape: S): Schema<{ [K in keyof S]: Infer<S[K]> }> {
+function object<S extends Record<string, Schema<unknown>>>(
+  shape: S,
+): Schema<{ [K in keyof S]: Infer<S[K]> }> {
   return make((value, field) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       return bad(field === "" ? "(body)" : field, "must be an object");
@@ -104,7 +108,9 @@ function object<S extends Record<string, Schema<unknown>>>(shape: S): Schema<{ [
         if (r.value !== undefined) out[key] = r.value;
       } else issues.push(...r.issues);
     }
-    return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out as { [K in keyof S]: Infer<S[K]> } };
+    return issues.length > 0
+      ? { ok: false, issues }
+      : { ok: true, value: out as { [K in keyof S]: Infer<S[K]> } };
   });
 }
 
@@ -112,6 +118,9 @@ function object<S extends Record<string, Schema<unknown>>>(shape: S): Schema<{ [
 export const schema = { string, number, boolean, oneOf, array, object };
 
 /** Validates `value`: the typed value or the list of issues. */
-export function validate<T>(s: Schema<T>, value: unknown): { ok: true; value: T } | { ok: false; issues: Issue[] } {
+export function validate<T>(
+  s: Schema<T>,
+  value: unknown,
+): { ok: true; value: T } | { ok: false; issues: Issue[] } {
   return s.check(value, "");
 }

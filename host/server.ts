@@ -1,6 +1,7 @@
 /**
- * The Planck process: the engine, the wire server, the app HTTP and workbench listeners (reserved
- * until their issues land: they answer 503 "not yet"), and signal handling.
+ * The Planck process: the engine, the wire server, the app HTTP port (deployed wasm services,
+ * host/http), the workbench listener (reserved until its issue lands: it answers 503 "not yet"),
+ * and signal handling.
  *
  * Start: 1. open the database; 2. open users and, on first start, create the admin (its key goes
  * to `<data>/admin.credentials` and is printed once); 3. listen (wire, HTTP, workbench); 4. print
@@ -20,6 +21,8 @@ import { connectHost, refreshCredentials, writeCredentials } from "./credentials
 import { Lockout } from "./lockout.ts";
 import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
+import { serveApp } from "./http/server.ts";
+import { ServiceRegistry } from "./wasm/registry.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -68,8 +71,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const users = await Users.open(db);
     const adminKey = await users.bootstrap();
     const lockout = newLockout(config);
+    const services = await ServiceRegistry.open(db, { log });
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
-    listen(config, listeners, tls, { db, users, lockout, server: running.control });
+    running.services = services;
+    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, services);
     const address = {
       hostname: connectHost(config.bind),
       port: listeners.wire!.port,
@@ -77,7 +82,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
     running.adminConnection = await announce(config, address, adminKey, log);
     log(`planck: wire listening on ${config.bind}:${running.ports.wire}${tls ? " (TLS)" : ""}`);
-    log(`planck: http listening on ${config.bind}:${running.ports.http} (not yet served)`);
+    log(`planck: http listening on ${config.bind}:${running.ports.http}`);
     log(`planck: workbench listening on ${config.bind}:${running.ports.workbench} (not yet served)`);
     log(`planck: ready`);
     return running;
@@ -92,6 +97,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 class RunningServer implements PlanckServer {
   readonly config: Config;
   adminConnection: string | null = null;
+  /** Deployed services (closed after the listeners stop). */
+  services: ServiceRegistry | undefined;
   readonly finished: Promise<void>;
   /** What ops may ask of the server. */
   readonly control: ServerControl;
@@ -142,6 +149,7 @@ class RunningServer implements PlanckServer {
     if (this.#signals) { for (const signal of SIGNALS) Deno.removeSignalListener(signal, this.#onSignal); }
     try {
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
+      await this.services?.close();
       await this.#db.sync();
     } finally {
       await this.#db.close();
@@ -157,7 +165,13 @@ function newLockout(config: Config): Lockout {
 }
 
 /** Binds every port (filling `listeners` as it goes, so a failure can close what was opened). */
-function listen(config: Config, listeners: Listeners, tls: TlsFiles | undefined, ctx: OpContext): void {
+function listen(
+  config: Config,
+  listeners: Listeners,
+  tls: TlsFiles | undefined,
+  ctx: OpContext,
+  services: ServiceRegistry,
+): void {
   listeners.wire = WireServer.listen(ctx, {
     hostname: config.bind,
     port: config.ports.wire,
@@ -166,7 +180,7 @@ function listen(config: Config, listeners: Listeners, tls: TlsFiles | undefined,
     connections: config.limits.connections,
     inFlightPerConnection: config.limits.inFlightPerConnection,
   });
-  listeners.http = serveNotYet(config.bind, config.ports.http, "app HTTP", "ports.http");
+  listeners.http = serveApp(services, { hostname: config.bind, port: config.ports.http });
   listeners.workbench = serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench");
 }
 

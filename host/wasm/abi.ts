@@ -112,7 +112,9 @@ export function parseManifest(text: string): ServiceManifest {
   if (raw === null || typeof raw !== "object") fail("not an object", "manifest");
   if (raw.abi !== ABI_VERSION) {
     fail(
-      `ABI version ${JSON.stringify(raw.abi)} is not supported by this host (it speaks ABI ${ABI_VERSION}); ` +
+      `ABI version ${
+        JSON.stringify(raw.abi)
+      } is not supported by this host (it speaks ABI ${ABI_VERSION}); ` +
         `rebuild the service with this version of planck`,
       "abi",
     );
@@ -121,7 +123,9 @@ export function parseManifest(text: string): ServiceManifest {
   if (typeof raw.version !== "string" || raw.version.length > 64) fail("version must be a string", "version");
   const routes = Array.isArray(raw.routes) ? raw.routes as ManifestRoute[] : fail("routes missing", "routes");
   for (const route of routes) {
-    if (!ROUTE_METHODS.includes(route?.method) || typeof route.path !== "string" || !route.path.startsWith("/")) {
+    if (
+      !ROUTE_METHODS.includes(route?.method) || typeof route.path !== "string" || !route.path.startsWith("/")
+    ) {
       fail(`bad route ${JSON.stringify(route)}`, "routes");
     }
   }

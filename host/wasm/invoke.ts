@@ -54,10 +54,19 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
     try {
       const response = await transaction(target.db, (tx) => {
         const host = (json: string) => answerHostCall({ ...scope, tx } as HostCallScope, json);
-        const out = instance.call(HANDLE_FUNCTION, requestJson, {
-          host,
-          deadlineMs: Date.now() + target.deadlineMs,
-        });
+        let out: string;
+        try {
+          out = instance.call(HANDLE_FUNCTION, requestJson, {
+            host,
+            deadlineMs: Date.now() + target.deadlineMs,
+          });
+        } catch (error) {
+          // A guest that failed because a store did not exist yet is re-run once it exists.
+          if (scope.missing.size > 0 && !(error instanceof GuestFault && error.kind === "timeout")) {
+            throw new MissingStores([...scope.missing]);
+          }
+          throw error;
+        }
         if (scope.missing.size > 0) throw new MissingStores([...scope.missing]);
         return parseResponse(out);
       });
@@ -94,9 +103,10 @@ export function failureResponse(target: InvokeTarget, requestId: string, error: 
   let summary = "internal error";
   if (error instanceof GuestFault) {
     status = FAULT_STATUS[error.kind];
-    summary = { timeout: "deadline exceeded", memory: "out of memory", trap: "trap", throw: "uncaught error" }[
-      error.kind
-    ];
+    summary =
+      { timeout: "deadline exceeded", memory: "out of memory", trap: "trap", throw: "uncaught error" }[
+        error.kind
+      ];
   } else if (error instanceof PlanckError && error.code === "conflict") {
     status = 503;
     summary = "conflict, retry";
@@ -104,7 +114,9 @@ export function failureResponse(target: InvokeTarget, requestId: string, error: 
     summary = "stores could not be created";
   }
   target.log(
-    `service ${target.service} request ${requestId} failed (${summary}): ${(error as Error).message ?? error}`,
+    `service ${target.service} request ${requestId} failed (${summary}): ${
+      (error as Error).message ?? error
+    }`,
   );
   return {
     status,

@@ -16,10 +16,11 @@ import {
   type QuickJSContext,
   type QuickJSHandle,
   type QuickJSRuntime,
+  type QuickJSSyncVariant,
   type QuickJSWASMModule,
   shouldInterruptAfterDeadline,
-} from "npm:quickjs-emscripten-core@0.32.0";
-import RELEASE_SYNC from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
+} from "quickjs-emscripten-core";
+import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import type { EnginePin } from "./abi.ts";
 
 /** The engine package the host pins (its version is part of the pin). */
@@ -105,7 +106,7 @@ export class ServiceInstance {
     const maximum = Math.max(MEMORY_INITIAL_BYTES, limits.memoryBytes) / PAGE_BYTES;
     const wasmMemory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_BYTES / PAGE_BYTES, maximum });
     const quickjs = await newQuickJSWASMModuleFromVariant(
-      newVariant(RELEASE_SYNC, { wasmModule: module, wasmMemory }),
+      newVariant(RELEASE_SYNC as unknown as QuickJSSyncVariant, { wasmModule: module, wasmMemory }),
     );
     const runtime = quickjs.newRuntime();
     const context = runtime.newContext();
@@ -120,7 +121,9 @@ export class ServiceInstance {
     const context = this.#context;
     const fn = context.newFunction("__planck_host", (arg) => {
       const host = this.#host;
-      if (host === undefined) return context.newString('{"ok":false,"error":{"code":"internal","message":"no request"}}');
+      if (host === undefined) {
+        return context.newString('{"ok":false,"error":{"code":"internal","message":"no request"}}');
+      }
       return context.newString(host(context.getString(arg)));
     });
     context.setProp(context.global, "__planck_host", fn);
@@ -137,7 +140,11 @@ export class ServiceInstance {
    * `host` answers the guest's `__planck_host` calls during this call only.
    * @throws GuestFault (the instance is then broken)
    */
-  call(fnName: string, arg: string, options: { host?: (json: string) => string; deadlineMs: number }): string {
+  call(
+    fnName: string,
+    arg: string,
+    options: { host?: (json: string) => string; deadlineMs: number },
+  ): string {
     if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
     this.#host = options.host;
     try {
@@ -198,7 +205,10 @@ export class ServiceInstance {
         }
         if (jobs.value === 0 && context.getPromiseState(handle).type === "pending") {
           handle.dispose();
-          throw new GuestFault("throw", `The promise returned by ${what} never settled (it awaits something the host never resolves)`);
+          throw new GuestFault(
+            "throw",
+            `The promise returned by ${what} never settled (it awaits something the host never resolves)`,
+          );
         }
       }
     }

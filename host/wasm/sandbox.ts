@@ -4,7 +4,7 @@
  * engine stores `<service>__orders`, so host calls cannot name another service's data.
  *
  * Calls (tagged JSON, docs/wasm-abi.md): `{op:"query", query}` → `{ok:true, result}` and
- * `{op:"log", level, message}` → `{ok:true}`; any failure → `{ok:false, error:{code, message, field?}}`.
+ * `{op:"log", level, message}` → `{ok:true}`; `{op:"random", bytes}` → `{ok:true, result: hex}`; any failure → `{ok:false, error:{code, message, field?}}`.
  *
  * Invariants: a guest store name contains no "__" and does not start with "sys"; only data ops run
  * (no DDL); a query on a store that does not exist yet is reported in `missing` (the request is
@@ -67,21 +67,28 @@ export interface HostCallScope {
 /** Answers one host call (JSON in, JSON out); never throws. */
 export function answerHostCall(scope: HostCallScope, json: string): string {
   try {
-    const call = decodeTagged(json) as { op?: unknown; query?: unknown; level?: unknown; message?: unknown };
+    const call = decodeTagged(json) as Record<string, unknown>;
     if (call.op === "log") {
       if (scope.logLines++ < GUEST_LOG_LINES_MAX) scope.log(`${String(call.level)}: ${String(call.message)}`);
       return '{"ok":true}';
     }
+    if (call.op === "random") return JSON.stringify({ ok: true, result: randomHex(call.bytes) });
     if (call.op !== "query") {
-      throw new PlanckError("invalid_argument", `Unknown host call ${JSON.stringify(call.op)}`, { field: "op" });
+      throw new PlanckError("invalid_argument", `Unknown host call ${JSON.stringify(call.op)}`, {
+        field: "op",
+      });
     }
     const query = scopeQuery(scope.service, call.query);
     const store = storeOf(query);
     if (!scope.tx.db.hasStore(store)) {
       scope.missing.add(store);
-      throw new PlanckError("not_found", `Store "${store.slice(store.indexOf("__") + 2)}" does not exist yet`, {
-        field: "store",
-      });
+      throw new PlanckError(
+        "not_found",
+        `Store "${store.slice(store.indexOf("__") + 2)}" does not exist yet`,
+        {
+          field: "store",
+        },
+      );
     }
     return encodeTagged({ ok: true, result: scope.tx.query(query) });
   } catch (error) {
@@ -89,4 +96,16 @@ export function answerHostCall(scope: HostCallScope, json: string): string {
     const code = error instanceof PlanckError ? e.code : "internal";
     return JSON.stringify({ ok: false, error: { code, message: e.message, field: e.location?.field } });
   }
+}
+
+/** Random bytes a guest may ask for per call. */
+const RANDOM_BYTES_MAX = 64;
+
+function randomHex(bytes: unknown): string {
+  const n = typeof bytes === "number" && Number.isInteger(bytes) && bytes > 0 && bytes <= RANDOM_BYTES_MAX
+    ? bytes
+    : RANDOM_BYTES_MAX;
+  return Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
 }

@@ -29,7 +29,9 @@ function readUleb(bytes: Uint8Array, at: number): [value: number, next: number] 
     if ((bytes[i] & 0x80) === 0) return [value, i + 1];
     scale *= 128;
   }
-  throw new PlanckError("invalid_argument", `Invalid wasm module: bad length at offset ${at}`, { offset: at });
+  throw new PlanckError("invalid_argument", `Invalid wasm module: bad length at offset ${at}`, {
+    offset: at,
+  });
 }
 
 /** `module` with a custom section `name` holding `payload` appended. */

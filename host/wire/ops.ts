@@ -24,6 +24,7 @@ import {
 } from "./ops_admin.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
+import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
 import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
 
 /** One op: the access the table checks (null: checked by the handler from the op's content) and its handler. */
@@ -70,13 +71,16 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   rotateKey: { access: null, minimumRole: "read_only", run: opRotateKey },
   listUsers: { access: "admin", minimumRole: "admin", run: opListUsers },
   shutdown: { access: "admin", minimumRole: "admin", run: opShutdown },
+  deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
+  undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
+  services: { access: "admin", minimumRole: "admin", run: opServices },
 };
 
 /** Ops reserved for streaming (watch, replication) and their control; not served yet. */
 export const RESERVED_OPS: readonly string[] = ["watch", "replicate", "cancel"];
 
 /** Ops that may not appear inside a `batch`. */
-const NOT_IN_BATCH = ["authenticate", "batch", "shutdown"];
+const NOT_IN_BATCH = ["authenticate", "batch", "shutdown", "deploy", "undeploy"];
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {
   if (OPS[op] === undefined) throw new Error(`Query shortcut "${op}" has no entry in OPS`);

@@ -31,12 +31,21 @@ export interface ServerControl {
   requestShutdown(): void;
 }
 
+/** Deployed wasm services, as the deploy/undeploy/services ops see them (host/wasm/registry.ts). */
+export interface ServiceControl {
+  deploy(wasm: Uint8Array): Promise<{ name: string; version: string; routes: unknown[] }>;
+  undeploy(name: string): Promise<boolean>;
+  list(): Record<string, unknown>[];
+}
+
 /** Everything an op may use. */
 export interface OpContext {
   db: Database;
   users: Users;
   lockout: Lockout;
   server: ServerControl;
+  /** Absent where the server hosts no services. */
+  services?: ServiceControl;
 }
 
 /** The per-connection state an op sees. */

@@ -51,6 +51,9 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
     { op: "setRole", fields: { user: `victim_${role}`, role: "read_only" }, needs: "admin" },
     { op: "listUsers", fields: {}, needs: "admin" },
     { op: "shutdown", fields: {}, needs: "admin" },
+    { op: "deploy", fields: { wasm: new Uint8Array([0, 97, 115, 109]) }, needs: "admin" },
+    { op: "undeploy", fields: { name: "no_such_service" }, needs: "admin" },
+    { op: "services", fields: {}, needs: "admin" },
   ];
 }
 

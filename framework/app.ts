@@ -1,0 +1,146 @@
+/**
+ * The handler framework's application: routes (`app.get("/orders/:id", (c) => …)` and post, put,
+ * patch, delete, all), middleware (`app.use((c, next) => …)`), declared indexes, packed static
+ * assets, and the request entry the host calls.
+ *
+ * Invariants: middleware runs in the order added, around the matched handler; an HttpError
+ * becomes its reply; any other exception propagates to the host (which rolls the request back
+ * and answers 5xx); unknown paths get 404 and known paths with another method 405 with Allow.
+ */
+import { Context, HttpError, type Reply, type RequestData } from "./context.ts";
+import { Router } from "./router.ts";
+
+/** A handler: returns a reply (or a promise of one). */
+export type Handler = (c: Context) => Reply | Promise<Reply>;
+/** Middleware: calls `next()` to run the rest of the chain. */
+export type Middleware = (c: Context, next: () => Promise<Reply>) => Reply | Promise<Reply>;
+
+/** A secondary index a service asks the host to create at deploy. */
+export interface IndexDeclaration {
+  name: string;
+  store: string;
+  fields: { path: string; direction: "asc" | "desc" }[];
+  unique?: boolean;
+}
+
+/** One static asset packed into the service. */
+export interface Asset {
+  contentType: string;
+  etag: string;
+  body: Uint8Array;
+}
+
+/** A Planck service application. */
+export class App {
+  readonly #router = new Router<Handler>();
+  readonly #middleware: Middleware[] = [];
+  readonly #indexes: IndexDeclaration[] = [];
+  readonly #assets = new Map<string, Asset>();
+
+  /** Adds middleware that runs around every route. */
+  use(middleware: Middleware): this {
+    this.#middleware.push(middleware);
+    return this;
+  }
+
+  /** Adds a route for `method` ("ALL" matches any). */
+  on(method: string, path: string, handler: Handler): this {
+    this.#router.add(method, path, handler);
+    return this;
+  }
+  get(path: string, handler: Handler): this {
+    return this.on("GET", path, handler);
+  }
+  post(path: string, handler: Handler): this {
+    return this.on("POST", path, handler);
+  }
+  put(path: string, handler: Handler): this {
+    return this.on("PUT", path, handler);
+  }
+  patch(path: string, handler: Handler): this {
+    return this.on("PATCH", path, handler);
+  }
+  delete(path: string, handler: Handler): this {
+    return this.on("DELETE", path, handler);
+  }
+  all(path: string, handler: Handler): this {
+    return this.on("ALL", path, handler);
+  }
+
+  /** Declares an index on one of the service's stores: `app.index("orders_by_status", "orders", ["status"])`. */
+  index(name: string, store: string, fields: string[], options: { unique?: boolean } = {}): this {
+    this.#indexes.push({
+      name,
+      store,
+      fields: fields.map((f) =>
+        f.startsWith("-") ? { path: f.slice(1), direction: "desc" } : { path: f, direction: "asc" }
+      ),
+      unique: options.unique,
+    });
+    return this;
+  }
+
+  /** Packs static assets (`planck build` calls this with the files under `static/`). */
+  assets(assets: Record<string, Asset>): this {
+    for (const [path, asset] of Object.entries(assets)) this.#assets.set(path, asset);
+    return this;
+  }
+
+  /** What the build writes into the manifest. */
+  describe(): {
+    routes: { method: string; path: string }[];
+    indexes: IndexDeclaration[];
+    assets: Record<string, string>;
+  } {
+    const assets: Record<string, string> = {};
+    for (const [path, asset] of this.#assets) assets[path] = asset.contentType;
+    return {
+      routes: this.#router.routes.map((r) => ({ method: r.method, path: r.pattern.path })),
+      indexes: this.#indexes,
+      assets,
+    };
+  }
+
+  /** Answers one request. */
+  async fetch(data: RequestData): Promise<Reply> {
+    const asset = data.method === "GET" || data.method === "HEAD" ? this.#assets.get(data.path) : undefined;
+    if (asset !== undefined) return serveAsset(asset, data);
+    const c = new Context(data);
+    const match = this.#router.match(data.method, data.path);
+    let endpoint: Handler;
+    if (match.kind === "found") {
+      c.req.params = match.params;
+      endpoint = match.route.handler;
+    } else if (match.kind === "method_not_allowed") {
+      endpoint = (c) => ({
+        ...c.text("Method not allowed", 405),
+        headers: [["allow", match.allow.join(", ")]],
+      });
+    } else endpoint = (c) => c.notFound();
+    const chain = (i: number): Promise<Reply> => {
+      if (i === this.#middleware.length) return Promise.resolve(endpoint(c));
+      return Promise.resolve(this.#middleware[i](c, () => chain(i + 1)));
+    };
+    try {
+      return await chain(0);
+    } catch (error) {
+      if (error instanceof HttpError) return error.reply;
+      throw error;
+    }
+  }
+}
+
+function serveAsset(asset: Asset, data: RequestData): Reply {
+  const headers: [string, string][] = [["etag", asset.etag], [
+    "cache-control",
+    "public, max-age=0, must-revalidate",
+  ]];
+  const inm = data.headers.find(([k]) => k.toLowerCase() === "if-none-match")?.[1];
+  if (inm === asset.etag) return { status: 304, headers, body: null };
+  return { status: 200, headers: [["content-type", asset.contentType], ...headers], body: asset.body };
+}
+
+/** A new application. */
+export function createApp(): App {
+  return new App();
+}

@@ -1,0 +1,32 @@
+/**
+ * The handler framework for Planck services (guest side: runs inside the service `.wasm`, imports
+ * nothing server-side). Routes, middleware, params, query, JSON and form bodies, schema
+ * validation, cookies and sessions, auto-escaping `html` templates, JSON, streams, redirects,
+ * static assets, 404/405, and store access through the typed builder over host calls.
+ *
+ * @example
+ * ```ts
+ * import { createApp, html } from "./mod.ts";
+ * const app = createApp();
+ * app.get("/hello/:name", (c) => c.html(html`<p>Hello, ${c.req.param("name")}</p>`));
+ * export default app;
+ * ```
+ * @module
+ */
+export { App, type Asset, createApp, type Handler, type IndexDeclaration, type Middleware } from "./app.ts";
+export {
+  Context,
+  type CookieOptions,
+  HttpError,
+  parseForm,
+  type Reply,
+  type RequestData,
+  RequestView,
+} from "./context.ts";
+export { escapeHtml, Html, html, raw } from "./html.ts";
+export { HostError, hostTransport, log, querySync, randomHex, store } from "./host.ts";
+export { compilePattern, matchPattern, type Pattern, Router } from "./router.ts";
+export { type Infer, type Issue, type Schema, schema, validate } from "./schema.ts";
+export { Session, type SessionOptions, sessions } from "./session.ts";
+export { serve } from "./serve.ts";
+export { decodeTagged, encodeTagged } from "./tagged_json.ts";

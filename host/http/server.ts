@@ -1,0 +1,102 @@
+/**
+ * The app HTTP port: `Deno.serve` in front of the deployed services. Each request gets an id
+ * (`x-request-id`), is routed to a service by path, runs as one transaction in that service's
+ * pool, and its response is released once the transaction's writes are durable.
+ *
+ * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest; a
+ * path no service claims gets 404; HEAD answers like GET without a body.
+ */
+import { PlanckError } from "../../engine/errors.ts";
+import { type GuestRequest, type GuestResponse, REQUEST_BODY_BYTES_MAX } from "../wasm/abi.ts";
+import type { ServiceRegistry } from "../wasm/registry.ts";
+import { ServiceRouter } from "./router.ts";
+
+let requestCounter = 0;
+const PROCESS_TAG = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+
+/** A new request id: process tag plus a counter (unique per process run). */
+function nextRequestId(): string {
+  return `${PROCESS_TAG}-${(++requestCounter).toString(36)}`;
+}
+
+function text(status: number, body: string, id: string): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "x-request-id": id },
+  });
+}
+
+async function readBody(request: Request): Promise<Uint8Array | null | "too_large"> {
+  if (request.body === null) return null;
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > REQUEST_BODY_BYTES_MAX) return "too_large";
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  return bytes.length > REQUEST_BODY_BYTES_MAX ? "too_large" : bytes;
+}
+
+function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
+  const headers = new Headers();
+  for (const [name, value] of reply.headers) headers.append(name, value);
+  headers.set("x-request-id", id);
+  let body: BodyInit | null = null;
+  if (!head && reply.body !== null) {
+    if (Array.isArray(reply.body)) {
+      const chunks = reply.body;
+      body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+          controller.close();
+        },
+      });
+    } else body = reply.body as BodyInit;
+  }
+  const nullBody = reply.status === 204 || reply.status === 304 ||
+    (reply.status >= 300 && reply.status < 400 && body === "");
+  return new Response(nullBody ? null : body, { status: reply.status, headers });
+}
+
+/** Answers one app request through the registry. */
+export async function handleAppRequest(
+  registry: ServiceRegistry,
+  router: ServiceRouter,
+  request: Request,
+): Promise<Response> {
+  const id = nextRequestId();
+  const url = new URL(request.url);
+  router.update(registry.versions().map((v) => v.manifest));
+  const service = router.route(url.pathname);
+  if (service === null) return text(404, `404 not found (request ${id})\n`, id);
+  const body = await readBody(request);
+  if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
+  const guest: GuestRequest = {
+    id,
+    method: request.method,
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers: [...request.headers],
+    body,
+  };
+  const reply = await registry.dispatch(service, guest);
+  return toResponse(reply, id, request.method === "HEAD");
+}
+
+/** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */
+export function serveApp(
+  registry: ServiceRegistry,
+  options: { hostname: string; port: number },
+): Deno.HttpServer {
+  const router = new ServiceRouter();
+  try {
+    return Deno.serve(
+      { hostname: options.hostname, port: options.port, onListen: () => {} },
+      (request) => handleAppRequest(registry, router, request),
+    );
+  } catch (error) {
+    throw new PlanckError(
+      "unavailable",
+      `Cannot listen on ${options.hostname}:${options.port} (app HTTP): ${(error as Error).message}`,
+      { field: "ports.http" },
+      { cause: error },
+    );
+  }
+}
