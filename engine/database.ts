@@ -53,7 +53,7 @@ export interface DatabaseOptions {
   walSegmentBytes?: number;
   /** Memtable size that triggers a flush, in bytes (default 64 MiB). */
   memtableBytes?: number;
-  /** WAL bytes since the last checkpoint that trigger a flush (default 4 MiB): bounds recovery time. */
+  /** WAL bytes since the last checkpoint that trigger a flush (default 2 MiB): bounds recovery time. */
   walCheckpointBytes?: number;
   /** Value-log segment size in bytes (default 64 MiB). */
   vlogSegmentBytes?: number;

@@ -35,7 +35,7 @@ import { decodePointer, encodePointer, ValueLog, type ValuePointer, type VlogSeg
 const TREE_FILE = "index.btree";
 const TREE_COMPACT_FILE = "index.btree.compact";
 /** Documents per flush/GC chunk between yields to the event loop. */
-const CHUNK_ENTRIES = 2048;
+const CHUNK_ENTRIES = 256;
 /** Default document cache size in bytes. */
 export const DOC_CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
 /** Default dead ratio above which a value-log segment is collected. */

@@ -4,6 +4,8 @@
  *   deno task bench                         full run (several minutes on 2 cores)
  *   deno task bench --quick                 small sizes, a smoke test (~1–2 min)
  *   deno task bench --peers=planck,lmdb     any peers of bench/peers/peers/index.ts
+ *   deno task bench --no-query --no-wire    skip the query / wire benchmarks
+ *   deno task bench --no-http               skip the HTTP benchmark
  *   (also passed through to bench/peers/main.ts: --keep, --timeout=SEC, --data=DIR)
  *
  * Steps:
@@ -11,9 +13,13 @@
  *   2. runs bench/peers/main.ts in a child process with the same Deno binary, streaming its
  *      progress to stderr (each peer runs in its own grandchild; see bench/peers/README.md);
  *   3. reads the results JSON and adds the ratio table and the targets to the peers' tables;
- *   4. runs the wire benchmark (bench/wire/main.ts: Planck's wire protocol beside PostgreSQL when
+ *   4. runs the query benchmark (bench/query/main.ts: Planck's query executor beside SQLite and
+ *      LMDB on 200k documents; skip with --no-query) and appends its table;
+ *   5. runs the wire benchmark (bench/wire/main.ts: Planck's wire protocol beside PostgreSQL when
  *      installed; skip with --no-wire) and appends its table;
- *   5. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
+ *   6. runs the HTTP benchmark (bench/http/main.ts: Planck's app port beside Hono + node:sqlite under
+ *      wrk; skip with --no-http) and appends its table;
+ *   7. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
  *      prints the markdown.
  */
 import { type PeerResult, renderRatioTable } from "./bench_report.ts";
@@ -117,6 +123,48 @@ async function runWire(quick: boolean): Promise<string> {
   return text;
 }
 
+/** Runs bench/http/main.ts and returns its markdown (or a line saying why there is none). */
+async function runHttp(quick: boolean): Promise<string> {
+  const argv = ["run", "-A", `${ROOT}bench/http/main.ts`, ...(quick ? ["--quick"] : [])];
+  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}`);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: argv,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  if (!output.success) return `HTTP benchmark failed (exit ${output.code}).\n\n${text}`;
+  return text;
+}
+
+/**
+ * Runs bench/query/main.ts with bench/peers/deno.json (its import map and node_modules hold lmdb)
+ * and returns its markdown (or a line saying why there is none).
+ */
+async function runQuery(quick: boolean): Promise<string> {
+  const argv = [
+    "run",
+    "-A",
+    "--config",
+    `${PEERS_DIR}/deno.json`,
+    `${ROOT}bench/query/main.ts`,
+    ...(quick ? ["--quick"] : []),
+  ];
+  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}`);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: argv,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  if (!output.success) return `Query benchmark failed (exit ${output.code}).\n\n${text}`;
+  return text;
+}
+
 /** A warning when the machine was busier than its cores during the run, else undefined. */
 function noiseWarning(results: readonly PeerResult[]): string | undefined {
   const loads = results.map((r) => Number(r.loadavgBefore)).filter((x) => Number.isFinite(x));
@@ -129,7 +177,11 @@ function noiseWarning(results: readonly PeerResult[]): string | undefined {
 
 async function main(): Promise<void> {
   const wire = !Deno.args.includes("--no-wire");
-  const args = peersArgs(Deno.args.filter((a) => a !== "--no-wire"));
+  const query = !Deno.args.includes("--no-query");
+  const http = !Deno.args.includes("--no-http");
+  const args = peersArgs(
+    Deno.args.filter((a) => a !== "--no-wire" && a !== "--no-query" && a !== "--no-http"),
+  );
   const mode = args.includes("--quick") ? "quick" : "latest";
   const base = `${PEERS_DIR}/results/${mode}`;
   const loadAverageBefore = loadAverage();
@@ -143,12 +195,16 @@ async function main(): Promise<void> {
   const targets = evaluateTargets(peers.json.results);
   const run = { args, loadAverageBefore, loadAverageAfter: loadAverage(), wallSec, exitCode };
   const warning = noiseWarning(peers.json.results);
+  const queryMarkdown = query ? await runQuery(mode === "quick") : "Query benchmark skipped (--no-query).";
   const wireMarkdown = wire ? await runWire(mode === "quick") : "Wire benchmark skipped (--no-wire).";
+  const httpMarkdown = http ? await runHttp(mode === "quick") : "HTTP benchmark skipped (--no-http).";
   const markdown = [
     peers.markdown,
     renderRatioTable(peers.json.results),
     renderTargets(targets),
+    queryMarkdown,
     wireMarkdown,
+    httpMarkdown,
     ...(warning === undefined ? [] : [warning]),
     `Run: \`${["deno task bench", ...Deno.args].join(" ")}\` → bench/peers/main.ts ` +
     `${args.join(" ").replaceAll(ROOT, "")}; wall ${wallSec} s; load average (1/5/15 min) ` +

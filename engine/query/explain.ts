@@ -29,7 +29,7 @@ export interface ExplainResult {
   /** The secondary index used, or null. */
   index: string | null;
   /** For an index scan: the predicates its ranges encode and how many byte ranges it reads. */
-  indexBounds?: { uses: string[]; ranges: number; ordered: boolean };
+  indexBounds?: { uses: string[]; ranges: number | "whole index"; ordered: boolean; exact: boolean };
 }
 
 /** Runs `query` without writing and describes its plan. */
@@ -73,8 +73,9 @@ export function explainQuery(db: Database, view: QueryView, query: ExplainQuery[
       ? {
         indexBounds: {
           uses: plan.source.choice.uses,
-          ranges: plan.source.choice.ranges.length,
+          ranges: plan.source.choice.ranges?.length ?? "whole index",
           ordered: plan.source.choice.ordered,
+          exact: plan.source.choice.exact,
         },
       }
       : {}),

@@ -21,15 +21,23 @@ import type { Filter, OrderBy, Value } from "./query_document.ts";
 /** A chosen index scan. */
 export interface IndexChoice {
   index: IndexDef;
-  /** Byte ranges of index entries to read, in index order; empty ranges list = the whole index. */
-  ranges: IndexKeyRange[];
+  /** Byte ranges of index entries to read, in index order (none: nothing matches); null = the whole index. */
+  ranges: IndexKeyRange[] | null;
   /** Whether entries come out in the query's result order. */
   ordered: boolean;
   /** Human-readable predicates the ranges encode, for explain. */
   uses: string[];
+  /**
+   * The ranges encode the whole filter exactly: every entry in them names a matching document, so
+   * a count needs no document reads (a covered count).
+   */
+  exact: boolean;
 }
 
 interface FieldPredicates {
+  /** Filter leaves on this path, and how many of them fed the fields below. */
+  leaves: number;
+  used: number;
   eq?: Value;
   in?: Value[];
   low?: { value: Value; inclusive: boolean };
@@ -46,36 +54,54 @@ function collect(filter: Filter | undefined): Map<string, FieldPredicates> {
   const byPath = new Map<string, FieldPredicates>();
   const leaves = filter === undefined ? [] : "and" in filter ? filter.and : [filter];
   for (const leaf of leaves) {
-    if (!("field" in leaf) || leaf.field === "key") continue;
-    const p = byPath.get(leaf.field) ?? {};
-    switch (leaf.op) {
-      case "eq":
-        if (indexable(leaf.value)) p.eq = leaf.value;
-        break;
-      case "in":
-        if (leaf.values.length > 0 && leaf.values.every(indexable)) p.in = leaf.values;
-        break;
-      case "gt":
-      case "gte":
-        if (indexable(leaf.value)) p.low = { value: leaf.value, inclusive: leaf.op === "gte" };
-        break;
-      case "lt":
-      case "lte":
-        if (indexable(leaf.value)) p.high = { value: leaf.value, inclusive: leaf.op === "lte" };
-        break;
-      case "between":
-        if (indexable(leaf.low) && indexable(leaf.high)) {
-          p.low = { value: leaf.low, inclusive: true };
-          p.high = { value: leaf.high, inclusive: true };
-        }
-        break;
-      case "startsWith":
-        p.prefix = leaf.value;
-        break;
-    }
-    byPath.set(leaf.field, p);
+    // A leaf the index cannot hold (or/not, key predicates) makes no index exact: path "".
+    const path = "field" in leaf && leaf.field !== "key" ? leaf.field : "";
+    const p = byPath.get(path) ?? { leaves: 0, used: 0 };
+    p.leaves++;
+    if (path !== "" && "field" in leaf) collectLeaf(p, leaf);
+    byPath.set(path, p);
   }
   return byPath;
+}
+
+function collectLeaf(p: FieldPredicates, leaf: Extract<Filter, { field: string }>): void {
+  switch (leaf.op) {
+    case "eq":
+      if (indexable(leaf.value) && p.eq === undefined) [p.eq, p.used] = [leaf.value, p.used + 1];
+      break;
+    case "in":
+      if (leaf.values.length > 0 && leaf.values.every(indexable) && p.in === undefined) {
+        [p.in, p.used] = [leaf.values, p.used + 1];
+      }
+      break;
+    case "gt":
+    case "gte":
+      if (indexable(leaf.value) && p.low === undefined) {
+        [p.low, p.used] = [{ value: leaf.value, inclusive: leaf.op === "gte" }, p.used + 1];
+      }
+      break;
+    case "lt":
+    case "lte":
+      if (indexable(leaf.value) && p.high === undefined) {
+        [p.high, p.used] = [{ value: leaf.value, inclusive: leaf.op === "lte" }, p.used + 1];
+      }
+      break;
+    case "between":
+      if (indexable(leaf.low) && indexable(leaf.high) && p.low === undefined && p.high === undefined) {
+        p.low = { value: leaf.low, inclusive: true };
+        p.high = { value: leaf.high, inclusive: true };
+        p.used++;
+      }
+      break;
+    case "startsWith":
+      if (p.prefix === undefined) [p.prefix, p.used] = [leaf.value, p.used + 1];
+      break;
+  }
+}
+
+/** Leaves a field's predicate in the index ranges accounts for (eq/in/prefix: 1; a range: its bounds). */
+function leavesEncoded(p: FieldPredicates, kind: "eq" | "in" | "prefix" | "range"): number {
+  return kind === "range" ? p.used : 1;
 }
 
 function describe(path: string, p: FieldPredicates): string {
@@ -112,18 +138,27 @@ export function chooseIndex(
     const uses: string[] = [];
     let pinned = 0;
     let score = 0;
+    let encoded = 0;
+    let exactFields = true;
     for (const field of index.fields) {
       const p = byPath.get(field.path);
       if (p === undefined) break;
       if (p.eq !== undefined || p.in !== undefined) {
         predicates.push(p.eq !== undefined ? { op: "eq", value: p.eq } : { op: "in", values: p.in! });
+        encoded += leavesEncoded(p, p.eq !== undefined ? "eq" : "in");
+        exactFields &&= p.leaves === 1 && p.used === 1;
         if (p.eq !== undefined && pinned === predicates.length - 1) pinned++;
         score += 2;
         uses.push(describe(field.path, p));
         continue;
       }
-      if (p.prefix !== undefined) predicates.push({ op: "prefix", value: p.prefix });
-      else if (p.low !== undefined || p.high !== undefined) {
+      if (p.prefix !== undefined) {
+        predicates.push({ op: "prefix", value: p.prefix });
+        encoded += 1;
+        exactFields &&= p.leaves === 1 && p.used === 1;
+      } else if (p.low !== undefined || p.high !== undefined) {
+        encoded += leavesEncoded(p, "range");
+        exactFields &&= p.leaves === p.used && p.eq === undefined && p.in === undefined;
         predicates.push({
           op: "range",
           low: p.low?.value,
@@ -141,10 +176,14 @@ export function chooseIndex(
     // An index used only for order pays off when a limit lets the scan stop early.
     if (predicates.length === 0 && !(ordered && query.limit !== undefined)) continue;
     if (best !== null && score <= best.score) continue;
-    const ranges = predicates.length === 0
-      ? []
-      : indexKeyBounds(index.fields.map((f) => f.direction), predicates).ranges;
-    best = { index, ranges, ordered, uses, score };
+    const bounds = predicates.length === 0
+      ? { ranges: null, fieldsUsed: 0 }
+      : indexKeyBounds(index.fields.map((f) => f.direction), predicates);
+    let leaves = 0;
+    for (const p of byPath.values()) leaves += p.leaves;
+    const exact = predicates.length > 0 && exactFields && bounds.fieldsUsed === predicates.length &&
+      encoded === leaves;
+    best = { index, ranges: bounds.ranges, ordered, uses, score, exact };
   }
   if (best === null) return null;
   const { score: _score, ...choice } = best;

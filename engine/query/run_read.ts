@@ -4,6 +4,8 @@
  * Invariants: reads only (nothing is staged); count decodes no document when the filter reads
  * only the key (or there is none); every result row of get starts with its `key`.
  */
+import { bytesToLatin1 } from "../indexes.ts";
+import type { IndexChoice } from "./index_plan.ts";
 import type { StoreInfo } from "../catalog.ts";
 import { decodeDocument } from "../document.ts";
 import { type AggregateRow, Aggregator } from "./aggregate.ts";
@@ -28,9 +30,35 @@ export function runCount(
   query: CountQuery,
   stats: ScanStats,
 ): { count: number } {
+  const source = plan.source;
+  if (source.kind === "index_scan" && source.choice.exact && view.indexScan !== undefined) {
+    return { count: coveredCount(view, source.choice, stats) };
+  }
   let count = 0;
   for (const _ of matches(view, plan, compileQueryFilter(query.filter), stats, false)) count++;
   return { count };
+}
+
+/** Counts the documents an exact index scan names, without reading them (a covered count). */
+function coveredCount(view: QueryView, choice: IndexChoice, stats: ScanStats): number {
+  const ranges = choice.ranges === null ? [undefined] : choice.ranges;
+  const seen = choice.index.multikey ? new Set<string>() : null;
+  let count = 0;
+  for (const range of ranges) {
+    const options = range === undefined
+      ? {}
+      : { from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) };
+    for (const entry of view.indexScan!(choice.index.id, options)) {
+      stats.examined++;
+      if (seen !== null) {
+        const key = entry.slice(entry.length - 16);
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      count++;
+    }
+  }
+  return count;
 }
 
 /** Aggregates the plan's matches into rows (aggregate.ts). */

@@ -68,7 +68,7 @@ export function* sourceEntries(view: QueryView, plan: Plan): Generator<[Key, Uin
 
 /** Documents named by an index scan's entries, each once, in index order. */
 function* indexEntries(view: QueryView, storeId: number, choice: IndexChoice): Generator<[Key, Uint8Array]> {
-  const ranges = choice.ranges.length === 0 ? [undefined] : choice.ranges;
+  const ranges = choice.ranges === null ? [undefined] : choice.ranges;
   const seen = choice.index.multikey ? new Set<Key>() : null;
   for (const range of ranges) {
     const options = range === undefined

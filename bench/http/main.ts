@@ -1,0 +1,154 @@
+/**
+ * HTTP benchmark: Planck's app port beside the Hono + node:sqlite peer (../shared/bench/http-peer,
+ * adapted in bench/http/peer/) in the same run, loaded by Debian `wrk` — GET one document by key
+ * as an HTML fragment, GET a list of 20 by an index, POST one durable insert — with req/s, p50/p99,
+ * server CPU µs/request, the ratios and the issue's targets (GET ≥ 1.0× the peer, list ≥ 1.5×,
+ * POST ≥ 5× with p99 ≤ 10 ms).
+ *
+ *   deno run -A bench/http/main.ts [--quick] [--seconds=N] [--connections=64] [--docs=N]
+ *     [--routes=get,list,post] [--json=FILE]
+ *
+ * Steps: 1. find wrk (apt-get install it when missing; without it, say so and skip); 2. write the
+ * seeded data set once under bench/.data/; 3. start both targets on free ports with fresh
+ * directories and the same documents; 4. per route: smoke-check, warm up, measure — the peer, then
+ * Planck; 5. stop both by pid, remove their directories, print markdown (and JSON when asked).
+ */
+import { ensureDataset } from "./dataset.ts";
+import { renderMarkdown, type RouteOutcome, verdict } from "./report.ts";
+import { ROUTES, smoke } from "./routes.ts";
+import { type HttpTarget, startPeer, startPlanck } from "./targets.ts";
+import { ensureWrk, type LoadResult, runLoad } from "./wrk_driver.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+/** The data set is kept between runs; each run's stores are removed at its end. */
+const DATASET_DIR = `${ROOT}bench/.data/http-dataset`;
+const RUN_DIR = `${ROOT}bench/.data/http-${Deno.pid}`;
+const DOCS_DEFAULT = 10_000;
+const CONNECTIONS_DEFAULT = 64;
+const log = (line: string) => console.error(`bench http: ${line}`);
+
+function flag(name: string): string | undefined {
+  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  return arg?.slice(name.length + 3);
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+async function wrkVersion(): Promise<string> {
+  const output = await new Deno.Command("wrk", { args: ["-v"], stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  return text.split("\n")[0].split(" [")[0].trim();
+}
+
+/** Starts a target; on failure returns why, so the other side can still be measured. */
+async function tryStart(name: string, start: () => Promise<HttpTarget>): Promise<HttpTarget | string> {
+  try {
+    log(`starting ${name}`);
+    return await start();
+  } catch (error) {
+    const message = (error as Error).message;
+    log(`${name} failed to start: ${message}`);
+    return `did not start: ${message.split("\n")[0]}`;
+  }
+}
+
+interface Plan {
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  idsFile: string;
+  sampleId: string;
+}
+
+/** Smoke-checks, warms up and measures one route on one target; a failure becomes its reason. */
+async function measure(
+  target: HttpTarget | string,
+  route: typeof ROUTES[number],
+  plan: Plan,
+): Promise<LoadResult | string> {
+  if (typeof target === "string") return target;
+  try {
+    await smoke(target.baseUrl, route, plan.sampleId);
+    const base = { baseUrl: target.baseUrl, route, idsFile: plan.idsFile, serverPid: target.pid };
+    if (plan.warmupSeconds > 0) {
+      await runLoad({ ...base, connections: plan.connections, seconds: plan.warmupSeconds });
+    }
+    const r = await runLoad({ ...base, connections: plan.connections, seconds: plan.seconds });
+    log(
+      `${target.name} ${route.name}: ${r.rps.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ` +
+        `${r.p99Ms.toFixed(2)} ms errors ${r.errors} cpu ${r.cpuUsPerRequest?.toFixed(1)} µs/req`,
+    );
+    return r;
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0];
+    log(`${target.name} ${route.name} failed: ${message}`);
+    return message;
+  }
+}
+
+async function main(): Promise<number> {
+  const quick = Deno.args.includes("--quick");
+  if (!(await ensureWrk(log))) {
+    console.log(
+      "## HTTP: Planck beside Hono + node:sqlite\n\nwrk is not installed and could not be installed " +
+        "(apt-get install -y wrk failed): HTTP benchmark skipped.\n",
+    );
+    return 0;
+  }
+  const docs = Number(flag("docs") ?? DOCS_DEFAULT);
+  const wanted = (flag("routes") ?? "get,list,post").split(",");
+  const routes = ROUTES.filter((r) => wanted.includes(r.name));
+  const data = await ensureDataset(DATASET_DIR, docs);
+  const plan: Plan = {
+    connections: Number(flag("connections") ?? CONNECTIONS_DEFAULT),
+    seconds: Number(flag("seconds") ?? (quick ? 2 : 10)),
+    warmupSeconds: quick ? 1 : 2,
+    idsFile: data.ids,
+    sampleId: (await Deno.readTextFile(data.ids)).split("\n")[0],
+  };
+  const before = loadAverage();
+  const peer = await tryStart("hono-sqlite", () => startPeer(`${RUN_DIR}/peer`, data.jsonl));
+  const planck = await tryStart("planck", () => startPlanck(`${RUN_DIR}/planck`, data.jsonl));
+  const started = [peer, planck].filter((t): t is HttpTarget => typeof t !== "string");
+  const stopAll = async () => {
+    for (const t of started) await t.stop();
+  };
+  Deno.addSignalListener("SIGINT", async () => {
+    await stopAll();
+    Deno.exit(130);
+  });
+  const outcomes: RouteOutcome[] = [];
+  try {
+    for (const route of routes) {
+      const peerResult = await measure(peer, route, plan);
+      const planckResult = await measure(planck, route, plan);
+      outcomes.push({ route, planck: planckResult, peer: peerResult });
+    }
+  } finally {
+    await stopAll();
+    await Deno.remove(RUN_DIR, { recursive: true }).catch(() => {});
+  }
+  const markdown = renderMarkdown(outcomes, {
+    ...plan,
+    docs,
+    wrkVersion: await wrkVersion(),
+    loadAverageBefore: before,
+    loadAverageAfter: loadAverage(),
+    targets: started.map((t) => ({ name: t.name, label: t.label, info: t.info })),
+  });
+  console.log(markdown);
+  const json = flag("json");
+  if (json !== undefined) {
+    const verdicts = outcomes.map(verdict);
+    await Deno.writeTextFile(json, JSON.stringify({ plan, docs, outcomes, verdicts }, null, 2) + "\n");
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
