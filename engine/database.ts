@@ -22,7 +22,6 @@ import { assert } from "./assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "./errors.ts";
-import type { FileSystem } from "./fs.ts";
 import { type Key, keyFromBytes, KeyGenerator } from "./key.ts";
 import {
   MEMTABLE_BYTES_DEFAULT,
@@ -33,10 +32,14 @@ import {
 import { Memtable } from "./memtable.ts";
 import { mergeNewest, type Version } from "./merge.ts";
 import { recoverWal, type RecoveryReport } from "./recovery.ts";
-import { type Durability, parseDurability, type SyncMethod, Wal } from "./wal.ts";
+import { type Durability, parseDurability, Wal } from "./wal.ts";
 import { type FrameInput, FrameKind } from "./wal_format.ts";
 import type { Group } from "./wal_reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
+import type { DatabaseOptions, DatabaseStats, ScanOptions } from "./database_options.ts";
+import { keysOf, limitIterator, versions } from "./iterators.ts";
+
+export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./database_options.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
 import { decodeIndexDef, encodeIndexDef, type IndexDef, Indexes } from "./indexes.ts";
 import { backfillIndex, validateIndexSpec } from "./index_backfill.ts";
@@ -44,59 +47,6 @@ import type { IndexField } from "./query/query_document.ts";
 
 /** Frozen memtables that may wait for their flush before writers are held back. */
 export const FROZEN_MEMTABLES_MAX = 2;
-
-/** Options of `openDatabase`. */
-export interface DatabaseOptions {
-  /** "sync" (default): a write resolves after its fdatasync. "interval:<ms>": synced within ms. */
-  durability?: string;
-  /** WAL segment size in bytes (default 64 MiB). */
-  walSegmentBytes?: number;
-  /** Memtable size that triggers a flush, in bytes (default 64 MiB). */
-  memtableBytes?: number;
-  /** WAL bytes since the last checkpoint that trigger a flush (default 2 MiB): bounds recovery time. */
-  walCheckpointBytes?: number;
-  /** Value-log segment size in bytes (default 64 MiB). */
-  vlogSegmentBytes?: number;
-  /** Document cache size in bytes (default 64 MiB). */
-  docCacheBytes?: number;
-  /** B+tree page cache size in bytes (default 64 MiB). */
-  pageCacheBytes?: number;
-  /** Copy WAL segments here before removing them after a checkpoint (replication, point-in-time). */
-  walArchiveDir?: string;
-  /** Dead-bytes ratio that triggers value-log GC after a flush (default 0.5; 0 disables). */
-  gcDeadRatio?: number;
-  /** Sleep between flush/GC chunks, in ms (crash tests widen the windows). Default PLANCK_SLOW_TIERS_MS or 0. */
-  slowTiersMs?: number;
-  /** Open despite a corrupt WAL: replay stops at the damage, which is moved aside and reported. */
-  salvage?: boolean;
-  /** Zeros kept written ahead of the WAL's append offset, in bytes (0, the default, = off). */
-  walPreallocateBytes?: number;
-  /** Where fdatasync runs: "inline" (default, lowest latency) or "async" (thread pool). */
-  syncMethod?: SyncMethod;
-  /** File access for the WAL (tests inject faults). */
-  fs?: FileSystem;
-}
-
-/** Range scan options. `from` is inclusive, `to` exclusive. */
-export interface ScanOptions {
-  from?: Key;
-  to?: Key;
-  reverse?: boolean;
-  limit?: number;
-}
-
-/** Counters for status pages and benchmarks. */
-export interface DatabaseStats {
-  lastLsn: number;
-  durableLsn: number;
-  syncs: number;
-  memtableBytes: number;
-  frozenMemtables: number;
-  walSegments: number;
-  stores: number;
-  flushes: number;
-  tiers: Record<string, number>;
-}
 
 /** Opens (creating if needed) the database in `dir`. */
 export async function openDatabase(dir: string, options: DatabaseOptions = {}): Promise<Database> {
@@ -587,10 +537,6 @@ export class Database implements ReadView {
 
 const EMPTY = new Uint8Array(0);
 
-function* keysOf(entries: Iterator<[string, Uint8Array]>): Generator<string> {
-  for (let next = entries.next(); !next.done; next = entries.next()) yield next.value[0];
-}
-
 function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {
   return frame.hexKey ?? keyFromBytes(frame.key!);
 }
@@ -600,18 +546,5 @@ function envOr(name: string, fallback: string): string {
     return Deno.env.get(name) ?? fallback;
   } catch {
     return fallback;
-  }
-}
-
-function* versions(entries: Iterable<[Key, { value: Uint8Array | null }]>): Generator<[string, Version]> {
-  for (const [key, entry] of entries) yield [key, entry.value];
-}
-
-function* limitIterator<T>(source: Iterator<T>, limit: number | undefined): Generator<T> {
-  let left = limit ?? Infinity;
-  while (left-- > 0) {
-    const next = source.next();
-    if (next.done) return;
-    yield next.value;
   }
 }
