@@ -52,6 +52,21 @@ export class TransactionView implements QueryView {
     return this.writes.read(storeId, key);
   }
 
+  /** True when the transaction has staged writes in the store (its indexes do not show them yet). */
+  hasWritesIn(storeId: number): boolean {
+    return this.writes.writesOf(storeId).length > 0;
+  }
+
+  /**
+   * Committed entries of a secondary index. The planner uses it only for stores this transaction
+   * has not written; the whole store counts as read (any concurrent write to it is a conflict).
+   */
+  indexScan(indexId: number, options: { from?: string; to?: string }): Iterable<string> {
+    const def = this.#db.indexes.byId(indexId);
+    if (def !== undefined) this.#readSet.recordRange(def.storeId, undefined, undefined);
+    return this.#db.indexScan(indexId, options);
+  }
+
   /** Live documents in key order, the transaction's writes merged in. */
   *scan(storeId: number, range: ScanRange): Generator<[Key, Uint8Array]> {
     const { from, to } = range;

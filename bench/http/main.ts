@@ -10,14 +10,14 @@
  *
  * Steps: 1. find wrk (apt-get install it when missing; without it, say so and skip); 2. write the
  * seeded data set once under bench/.data/; 3. start both targets on free ports with fresh
- * directories and the same documents; 4. per route: smoke-check, warm up, measure — the peer, then
- * Planck; 5. stop both by pid, remove their directories, print markdown (and JSON when asked).
+ * directories and the same documents; 4. per route: smoke-check, warm up, wait for the server to go
+ * idle, measure — the peer, then Planck; 5. stop both by pid, remove their directories, print markdown (and JSON when asked).
  */
 import { ensureDataset } from "./dataset.ts";
 import { renderMarkdown, type RouteOutcome, verdict } from "./report.ts";
 import { ROUTES, smoke } from "./routes.ts";
 import { type HttpTarget, startPeer, startPlanck } from "./targets.ts";
-import { ensureWrk, type LoadResult, runLoad } from "./wrk_driver.ts";
+import { ensureWrk, type LoadResult, runLoad, settle } from "./wrk_driver.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** The data set is kept between runs; each run's stores are removed at its end. */
@@ -78,11 +78,15 @@ async function measure(
     const base = { baseUrl: target.baseUrl, route, idsFile: plan.idsFile, serverPid: target.pid };
     if (plan.warmupSeconds > 0) {
       await runLoad({ ...base, connections: plan.connections, seconds: plan.warmupSeconds });
+      const waitedMs = await settle(target.pid);
+      if (waitedMs > 1_000) {
+        log(`${target.name} ${route.name}: ${waitedMs.toFixed(0)} ms to go idle after the warm-up`);
+      }
     }
     const r = await runLoad({ ...base, connections: plan.connections, seconds: plan.seconds });
     log(
       `${target.name} ${route.name}: ${r.rps.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ` +
-        `${r.p99Ms.toFixed(2)} ms errors ${r.errors} cpu ${r.cpuUsPerRequest?.toFixed(1)} µs/req`,
+        `${r.p99Ms.toFixed(2)} ms errors ${r.errors} cpu ${r.cpuUsPerRequest?.toFixed(1) ?? "–"} µs/req`,
     );
     return r;
   } catch (error) {

@@ -95,7 +95,9 @@ export function renderMarkdown(outcomes: readonly RouteOutcome[], facts: RunFact
   lines.push(
     "",
     `${facts.connections} connections, wrk -t2 (${facts.wrkVersion}), ${facts.seconds} s per route after a ` +
-      `${facts.warmupSeconds} s warm-up; targets interleaved per route (peer first). ${fmt(facts.docs)} ` +
+      `${facts.warmupSeconds} s warm-up (then a wait until the server is idle); targets interleaved per route (peer first). ${
+        fmt(facts.docs)
+      } ` +
       "documents (~300 B) preloaded into both; GET keys uniform over them, list statuses uniform over 5 " +
       "(~20% of the documents each). POST bodies are urlencoded forms; both sides answer only after the " +
       "insert is durable (Planck durability sync with group commit; SQLite WAL synchronous=FULL, one fsync " +

@@ -71,6 +71,29 @@ async function succeeds(command: string, args: string[]): Promise<boolean> {
   }
 }
 
+/** Longest wait for a server to go idle after a warm-up. */
+const SETTLE_MS_MAX = 15_000;
+/** Polling interval while waiting for idle. */
+const SETTLE_POLL_MS = 250;
+/** A server using less than this share of one core over a poll interval counts as idle. */
+const IDLE_CORES_MAX = 0.05;
+
+/**
+ * Waits until the server is idle (requests a closed warm-up left queued are done), so a measured
+ * run does not start behind a backlog. @returns ms waited
+ */
+export async function settle(pid: number): Promise<number> {
+  const started = performance.now();
+  let last = processCpuS(pid);
+  while (last !== null && performance.now() - started < SETTLE_MS_MAX) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    const now = processCpuS(pid);
+    if (now === null || (now - last) / (SETTLE_POLL_MS / 1000) < IDLE_CORES_MAX) break;
+    last = now;
+  }
+  return performance.now() - started;
+}
+
 /** Finds wrk, installing it from Debian (`apt-get install -y wrk`) when missing; false if impossible. */
 export async function ensureWrk(log: (line: string) => void): Promise<boolean> {
   if (await succeeds("sh", ["-c", "command -v wrk"])) return true;

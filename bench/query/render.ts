@@ -106,7 +106,6 @@ export function renderQueryTable(results: readonly TargetResult[]): string {
         `${ratios[0]} | ${ratios[1]} | ${target} |`,
     );
   }
-  return [lines.join("\n"), agreement(results), ...results.map((r) => `- ${r.name}: ${r.config}`)].join(
-    "\n\n",
-  );
+  const configs = results.map((r) => `- ${r.name}: ${r.config}`).join("\n");
+  return [lines.join("\n"), agreement(results), configs].join("\n\n");
 }

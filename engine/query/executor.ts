@@ -44,8 +44,11 @@ export interface StagedQuery {
 /** Plans a read on the query's store; indexes only when reading the database itself (no tx). */
 function plan(ctx: ExecutionContext, query: PlanInput & { store: string }): Plan {
   const store = ctx.db.storeInfo(query.store);
-  const indexes = ctx.view === ctx.db ? ctx.db.indexesOf(store.id) : [];
-  return planQuery(store, query, indexes);
+  // Inside a transaction, indexes serve only stores it has not written (entries lag its writes).
+  const view = ctx.view as QueryView & { hasWritesIn?(storeId: number): boolean };
+  const usable = view === ctx.db ||
+    (view.indexScan !== undefined && view.hasWritesIn !== undefined && !view.hasWritesIn(store.id));
+  return planQuery(store, query, usable ? ctx.db.indexesOf(store.id) : []);
 }
 
 /** `show indexes on <store>`: one row per index. */

@@ -45,6 +45,13 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
   const requestJson = encodeTagged(request);
   for (let attempt = 0;; attempt++) {
     const instance = await target.pool.acquire();
+    // The instance goes back to the pool as soon as the guest returns, not after the commit is
+    // durable: requests waiting for group commit must not each hold an instance.
+    let released = false;
+    const release = () => {
+      if (!released) target.pool.release(instance);
+      released = true;
+    };
     const scope: Omit<HostCallScope, "tx"> = {
       service: target.service,
       missing: new Set(),
@@ -66,14 +73,16 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
             throw new MissingStores([...scope.missing]);
           }
           throw error;
+        } finally {
+          release();
         }
         if (scope.missing.size > 0) throw new MissingStores([...scope.missing]);
         return parseResponse(out);
       });
-      target.pool.release(instance);
+      release();
       return response;
     } catch (error) {
-      target.pool.release(instance);
+      release();
       if (error instanceof MissingStores && attempt < STORE_CREATE_RETRIES) {
         for (const store of error.stores) await target.db.createStore(store, { ifNotExists: true });
         continue;
