@@ -477,8 +477,11 @@ export class Database implements ReadView {
   async #commitFrames(frames: FrameInput[]): Promise<number> {
     const { firstLsn, lastLsn } = this.#wal.append(frames);
     this.#applyGroup(frames, firstLsn);
+    // The WAL bound (recovery time) freezes only when no flush is waiting: under a write burst the
+    // memtable size alone paces flushes, so writers are never held back to shorten recovery.
     const walBytes = this.#wal.appendedBytes - this.#walBytesAtFreeze;
-    if (this.#active.bytes >= this.#memtableBytes || walBytes >= this.#walCheckpointBytes) this.#freeze();
+    const walFull = walBytes >= this.#walCheckpointBytes && this.#frozen.length === 0;
+    if (this.#active.bytes >= this.#memtableBytes || walFull) this.#freeze();
     if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);
     // Backpressure: too many memtables wait for their flush, so this writer waits too.
     while (this.#frozen.length > FROZEN_MEMTABLES_MAX && this.#flushError === null) await this.#flushing;
