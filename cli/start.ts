@@ -18,17 +18,22 @@ const OVERRIDES: Record<string, string> = {
 
 export const START_USAGE =
   `planck start [--data DIR] [--config FILE] [--bind ADDR] [--wire-port N] [--http-port N]
-                    [--workbench-port N] [--durability sync|interval:<ms>]
+                    [--workbench-port N] [--durability sync|interval:<ms>] [--salvage]
 
   Runs Planck: the engine, the wire server (default 127.0.0.1:23469), and the app HTTP (3000)
   and workbench (2369) ports. Port 0 picks a free port; the chosen ports are printed. Flags win
   over the config file (docs/configuration.md). On first start the admin user is created and its
   connection string is printed once and saved to <data>/admin.credentials (mode 0600).
-  SIGINT or SIGTERM stops gracefully: stop accepting, drain, sync the WAL, close.`;
+  SIGINT or SIGTERM stops gracefully: stop accepting, drain, sync the WAL, close.
+  --salvage opens a data directory whose WAL is corrupt: replay stops at the damage, which is moved
+  to <data>/wal/lost/ and reported (copy the directory first; see docs/storage-format.md).`;
 
 /** Runs `planck start`; resolves with the exit code once the server has stopped. */
 export async function runStart(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { flags: ["--config", ...Object.keys(OVERRIDES)] });
+  const salvage = args.includes("--salvage");
+  const parsed = parseArgs(args.filter((a) => a !== "--salvage"), {
+    flags: ["--config", ...Object.keys(OVERRIDES)],
+  });
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
   const overrides: ConfigOverride[] = [];
   for (const [flag, value] of parsed.flags) {
@@ -40,7 +45,7 @@ export async function runStart(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const server = await startServer(config);
+  const server = await startServer(config, { salvage });
   await server.finished;
   return EXIT.ok;
 }

@@ -43,6 +43,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Listen for SIGINT and SIGTERM (default true). */
   signals?: boolean;
+  /** Open despite a corrupt WAL, reporting what was given up (`planck start --salvage`). */
+  salvage?: boolean;
 }
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -61,10 +63,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
+    salvage: options.salvage === true,
   });
   const listeners: Listeners = {};
   try {
     const r = db.recovery;
+    if (r.lost !== null) {
+      log(
+        `planck: SALVAGE: gave up ${r.lost.bytes} bytes of WAL from "${r.lost.file}" offset ${r.lost.offset} ` +
+          `(${r.lost.reason}); ${r.lost.segments.length} later segment(s); moved to "${r.lost.movedTo}"`,
+      );
+    }
     log(
       `planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`,
     );
