@@ -92,6 +92,24 @@ export class BTreeCursor implements IterableIterator<[Uint8Array, Uint8Array]> {
     }
   }
 
+  /**
+   * Counts the pairs left in range without copying them: whole leaves are counted by binary search
+   * for the upper bound (ascending cursors only). Ends the cursor.
+   */
+  count(): number {
+    if (this.#step !== 1) throw new RangeError("BTreeCursor.count counts ascending cursors only");
+    if (this.#state !== "open" && !this.#start()) return 0;
+    let total = 0;
+    for (;;) {
+      const leaf = this.#leaf!;
+      const end = this.#to === undefined ? leaf.count : Math.min(leaf.count, leaf.lowerBound(this.#to));
+      if (end > this.#i) total += end - this.#i;
+      if (end < leaf.count || !this.#advance()) break;
+    }
+    this.#end();
+    return total;
+  }
+
   /** Stops the cursor early (called by `for ... of` on break). */
   return(): IteratorResult<[Uint8Array, Uint8Array]> {
     return this.#end();

@@ -278,6 +278,21 @@ export class Database implements ReadView {
     return keysOf(mergeNewest(sources, reverse));
   }
 
+  /**
+   * Number of live entries of index `indexId` in [from, to). When no memtable holds entries in the
+   * range, the B+tree counts them leaf by leaf (no entry is copied); else the merged entries are
+   * walked.
+   */
+  countIndexEntries(indexId: number, options: { from?: string; to?: string } = {}): number {
+    const inMemory = [this.#active, ...this.#frozen].some((m) =>
+      !m.entries(indexId, options.from, options.to).next().done
+    );
+    if (!inMemory) return this.#tiers.countIndexEntries(indexId, options.from, options.to);
+    let count = 0;
+    for (const _ of this.indexScan(indexId, options)) count++;
+    return count;
+  }
+
   /** @internal Adds backfilled index entries (not logged: derived from documents). */
   _addIndexEntries(indexId: number, entries: string[]): void {
     const lsn = Math.max(this.#wal.lastLsn, this.#active.lastLsn);

@@ -146,6 +146,14 @@ export class Tiers {
     for (const [treeKey] of cursor) yield [bytesToLatin1(treeKey.subarray(4)), EMPTY];
   }
 
+  /** Number of committed entries of index `indexId` in [from, to), counted leaf by leaf. */
+  countIndexEntries(indexId: number, from?: string, to?: string): number {
+    return this.#tree.cursor({
+      from: from === undefined ? namespacePrefix(indexId) : indexTreeKey(indexId, from),
+      to: to === undefined ? namespacePrefix(indexId + 1) : indexTreeKey(indexId, to),
+    }).count();
+  }
+
   /** The committed version of `key`, or undefined. */
   read(storeId: number, key: Key): Uint8Array | undefined {
     const pointer = this.#tree.get(docTreeKeyScratch(storeId, key));

@@ -26,6 +26,8 @@ export interface QueryView {
   scan(storeId: number, options: { from?: Key; to?: Key; reverse?: boolean }): Iterable<[Key, Uint8Array]>;
   /** Live entries of a secondary index (latin1 strings), in index order; the database has it. */
   indexScan?(indexId: number, options: { from?: string; to?: string }): Iterable<string>;
+  /** Live entries of a secondary index in a range, counted without reading them (the database has it). */
+  countIndexEntries?(indexId: number, options: { from?: string; to?: string }): number;
 }
 
 /** Counters of one execution. */

@@ -64,20 +64,16 @@ class PlanckPeer implements Peer {
     }
     return { count, bytes };
   }
-  /** status == value through the secondary index: count its entries, or also read each document. */
+  /** status == value through the secondary index: count its entries (leaf by leaf), or read each document. */
   queryEq(value: Status, mode: "count" | "fetch"): ScanResult {
     const [range] = indexKeyBounds(["asc"], [{ op: "eq", value }]).ranges;
+    const bounds = { from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) };
+    if (mode === "count") return { count: this.#db.countIndexEntries(this.#indexId, bounds), bytes: 0 };
     let count = 0, bytes = 0;
-    const entries = this.#db.indexScan(this.#indexId, {
-      from: bytesToLatin1(range.low),
-      to: bytesToLatin1(range.high),
-    });
-    for (const entry of entries) {
+    for (const entry of this.#db.indexScan(this.#indexId, bounds)) {
       count++;
-      if (mode === "fetch") {
-        const key = keyFromBytes(latin1ToBytes(entry.slice(entry.length - 16)));
-        bytes += this.#db.read(this.#storeId, key)?.length ?? 0;
-      }
+      const key = keyFromBytes(latin1ToBytes(entry.slice(entry.length - 16)));
+      bytes += this.#db.read(this.#storeId, key)?.length ?? 0;
     }
     return { count, bytes };
   }
