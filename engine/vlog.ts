@@ -61,12 +61,12 @@ export function encodePointer(pointer: ValuePointer): Uint8Array {
 }
 
 export function decodePointer(bytes: Uint8Array): ValuePointer {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return {
-    segment: view.getUint32(0, true),
-    offset: view.getUint32(4, true),
-    length: view.getUint32(8, true),
-  };
+  // Byte arithmetic instead of a DataView: this runs on every read of a flushed document.
+  return { segment: u32le(bytes, 0), offset: u32le(bytes, 4), length: u32le(bytes, 8) };
+}
+
+function u32le(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
 }
 
 function segmentName(sequence: number): string {
