@@ -107,25 +107,19 @@ async function readPeersOutput(base: string, code: number): Promise<PeersOutput>
   }
 }
 
-/** Runs bench/wire/main.ts and returns its markdown (or a line saying why there is none). */
-async function runWire(quick: boolean): Promise<string> {
-  const argv = ["run", "-A", `${ROOT}bench/wire/main.ts`, ...(quick ? ["--quick"] : [])];
-  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}`);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: argv,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout).trim();
-  if (!output.success) return `Wire benchmark failed (exit ${output.code}).\n\n${text}`;
-  return text;
-}
+/** The suites that run after the peers, each a script printing one markdown table. */
+const SUITES = [
+  // bench/peers/deno.json: its import map and node_modules hold lmdb.
+  { name: "Query", flag: "--no-query", script: "bench/query/main.ts", config: `${PEERS_DIR}/deno.json` },
+  { name: "Wire", flag: "--no-wire", script: "bench/wire/main.ts" },
+  { name: "HTTP", flag: "--no-http", script: "bench/http/main.ts" },
+] as const;
 
-/** Runs bench/http/main.ts and returns its markdown (or a line saying why there is none). */
-async function runHttp(quick: boolean): Promise<string> {
-  const argv = ["run", "-A", `${ROOT}bench/http/main.ts`, ...(quick ? ["--quick"] : [])];
+/** Runs one suite and returns its markdown (or a line saying why there is none). */
+async function runSuite(suite: (typeof SUITES)[number], quick: boolean): Promise<string> {
+  if (Deno.args.includes(suite.flag)) return `${suite.name} benchmark skipped (${suite.flag}).`;
+  const config = "config" in suite ? ["--config", suite.config] : [];
+  const argv = ["run", "-A", ...config, `${ROOT}${suite.script}`, ...(quick ? ["--quick"] : [])];
   console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}`);
   const output = await new Deno.Command(Deno.execPath(), {
     args: argv,
@@ -135,33 +129,7 @@ async function runHttp(quick: boolean): Promise<string> {
     stderr: "inherit",
   }).output();
   const text = new TextDecoder().decode(output.stdout).trim();
-  if (!output.success) return `HTTP benchmark failed (exit ${output.code}).\n\n${text}`;
-  return text;
-}
-
-/**
- * Runs bench/query/main.ts with bench/peers/deno.json (its import map and node_modules hold lmdb)
- * and returns its markdown (or a line saying why there is none).
- */
-async function runQuery(quick: boolean): Promise<string> {
-  const argv = [
-    "run",
-    "-A",
-    "--config",
-    `${PEERS_DIR}/deno.json`,
-    `${ROOT}bench/query/main.ts`,
-    ...(quick ? ["--quick"] : []),
-  ];
-  console.error(`bench: ${Deno.execPath()} ${argv.join(" ")}`);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: argv,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout).trim();
-  if (!output.success) return `Query benchmark failed (exit ${output.code}).\n\n${text}`;
+  if (!output.success) return `${suite.name} benchmark failed (exit ${output.code}).\n\n${text}`;
   return text;
 }
 
@@ -176,12 +144,8 @@ function noiseWarning(results: readonly PeerResult[]): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const wire = !Deno.args.includes("--no-wire");
-  const query = !Deno.args.includes("--no-query");
-  const http = !Deno.args.includes("--no-http");
-  const args = peersArgs(
-    Deno.args.filter((a) => a !== "--no-wire" && a !== "--no-query" && a !== "--no-http"),
-  );
+  const skips: string[] = SUITES.map((suite) => suite.flag);
+  const args = peersArgs(Deno.args.filter((a) => !skips.includes(a)));
   const mode = args.includes("--quick") ? "quick" : "latest";
   const base = `${PEERS_DIR}/results/${mode}`;
   const loadAverageBefore = loadAverage();
@@ -195,16 +159,13 @@ async function main(): Promise<void> {
   const targets = evaluateTargets(peers.json.results);
   const run = { args, loadAverageBefore, loadAverageAfter: loadAverage(), wallSec, exitCode };
   const warning = noiseWarning(peers.json.results);
-  const queryMarkdown = query ? await runQuery(mode === "quick") : "Query benchmark skipped (--no-query).";
-  const wireMarkdown = wire ? await runWire(mode === "quick") : "Wire benchmark skipped (--no-wire).";
-  const httpMarkdown = http ? await runHttp(mode === "quick") : "HTTP benchmark skipped (--no-http).";
+  const suites: string[] = [];
+  for (const suite of SUITES) suites.push(await runSuite(suite, mode === "quick"));
   const markdown = [
     peers.markdown,
     renderRatioTable(peers.json.results),
     renderTargets(targets),
-    queryMarkdown,
-    wireMarkdown,
-    httpMarkdown,
+    ...suites,
     ...(warning === undefined ? [] : [warning]),
     `Run: \`${["deno task bench", ...Deno.args].join(" ")}\` → bench/peers/main.ts ` +
     `${args.join(" ").replaceAll(ROOT, "")}; wall ${wallSec} s; load average (1/5/15 min) ` +
