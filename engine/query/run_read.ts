@@ -4,7 +4,6 @@
  * Invariants: reads only (nothing is staged); count decodes no document when the filter reads
  * only the key (or there is none); every result row of get starts with its `key`.
  */
-import { bytesToLatin1 } from "../indexes.ts";
 import type { IndexChoice } from "./index_plan.ts";
 import type { StoreInfo } from "../catalog.ts";
 import { decodeDocument } from "../document.ts";
@@ -13,7 +12,14 @@ import { KEY_PATH } from "./path.ts";
 import type { Plan } from "./planner.ts";
 import { compileProjection } from "./project.ts";
 import type { AggregateQuery, CountQuery, Document } from "./query_document.ts";
-import { compileQueryFilter, matches, type QueryView, type ScanStats } from "./scan.ts";
+import {
+  compileQueryFilter,
+  indexDocKeys,
+  matches,
+  type QueryView,
+  scanBounds,
+  type ScanStats,
+} from "./scan.ts";
 
 const WHOLE = compileProjection({});
 
@@ -41,30 +47,14 @@ export function runCount(
 
 /** Counts the documents an exact index scan names, without reading them (a covered count). */
 function coveredCount(view: QueryView, choice: IndexChoice, stats: ScanStats): number {
-  const ranges = choice.ranges === null ? [undefined] : choice.ranges;
-  const seen = choice.index.multikey ? new Set<string>() : null;
   let count = 0;
-  for (const range of ranges) {
-    const options = range === undefined
-      ? {}
-      : { from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) };
-    if (seen === null && view.countIndexEntries !== undefined) {
-      // One entry per document: count entries, leaf by leaf.
-      const n = view.countIndexEntries(choice.index.id, options);
-      stats.examined += n;
-      count += n;
-      continue;
-    }
-    for (const entry of view.indexScan!(choice.index.id, options)) {
-      stats.examined++;
-      if (seen !== null) {
-        const key = entry.slice(entry.length - 16);
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      count++;
-    }
+  if (!choice.index.multikey && view.countIndexEntries !== undefined) {
+    // One entry per document: count entries leaf by leaf, reading none.
+    for (const options of scanBounds(choice)) count += view.countIndexEntries(choice.index.id, options);
+  } else {
+    for (const _ of indexDocKeys(view, choice)) count++;
   }
+  stats.examined += count;
   return count;
 }
 

@@ -68,23 +68,36 @@ export function* sourceEntries(view: QueryView, plan: Plan): Generator<[Key, Uin
   }
 }
 
+/** The latin1 [from, to) bounds an index scan reads (one unbounded scan for a whole-index choice). */
+export function scanBounds(choice: IndexChoice): { from?: string; to?: string }[] {
+  if (choice.ranges === null) return [{}];
+  return choice.ranges.map((range) => ({ from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) }));
+}
+
+/**
+ * The document keys an index scan names (each entry's trailing 16 bytes, as latin1), in index
+ * order, each once: a multikey index names a document once per element.
+ */
+export function* indexDocKeys(view: QueryView, choice: IndexChoice): Generator<string> {
+  const seen = choice.index.multikey ? new Set<string>() : null;
+  for (const options of scanBounds(choice)) {
+    for (const entry of view.indexScan!(choice.index.id, options)) {
+      const docKey = entry.slice(entry.length - 16);
+      if (seen !== null) {
+        if (seen.has(docKey)) continue;
+        seen.add(docKey);
+      }
+      yield docKey;
+    }
+  }
+}
+
 /** Documents named by an index scan's entries, each once, in index order. */
 function* indexEntries(view: QueryView, storeId: number, choice: IndexChoice): Generator<[Key, Uint8Array]> {
-  const ranges = choice.ranges === null ? [undefined] : choice.ranges;
-  const seen = choice.index.multikey ? new Set<Key>() : null;
-  for (const range of ranges) {
-    const options = range === undefined
-      ? {}
-      : { from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) };
-    for (const entry of view.indexScan!(choice.index.id, options)) {
-      const key = keyFromBytes(latin1ToBytes(entry.slice(entry.length - 16)));
-      if (seen !== null) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      const bytes = view.read(storeId, key);
-      if (bytes !== undefined) yield [key, bytes];
-    }
+  for (const docKey of indexDocKeys(view, choice)) {
+    const key = keyFromBytes(latin1ToBytes(docKey));
+    const bytes = view.read(storeId, key);
+    if (bytes !== undefined) yield [key, bytes];
   }
 }
 
