@@ -24,6 +24,7 @@
  */
 import { type PeerResult, renderRatioTable } from "./bench_report.ts";
 import { evaluateTargets, renderTargets } from "./bench_targets.ts";
+import { loadAverage } from "../bench/lib/run_facts.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PEERS_DIR = `${ROOT}bench/peers`;
@@ -31,17 +32,6 @@ const RESULTS_DIR = `${ROOT}bench/results`;
 /** Store files live here (ignored by git and by fmt/lint/check): removed per peer unless --keep. */
 const DATA_DIR = `${ROOT}bench/.data`;
 const DEFAULT_PEERS = "planck,sqlite-full,lmdb,leveldb,denokv";
-
-/** The 1-, 5- and 15-minute load averages: the machine is shared, so every run records them. */
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(
-      " ",
-    );
-  } catch {
-    return "?";
-  }
-}
 
 /** Installs the peers' npm packages into bench/peers/node_modules (quick when already there). */
 async function installPeerPackages(): Promise<void> {

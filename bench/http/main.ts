@@ -18,6 +18,7 @@ import { renderMarkdown, type RouteOutcome, verdict } from "./report.ts";
 import { ROUTES, smoke } from "./routes.ts";
 import { type HttpTarget, startPeer, startPlanck } from "./targets.ts";
 import { ensureWrk, type LoadResult, runLoad, settle } from "./wrk_driver.ts";
+import { flag, loadAverage } from "../lib/run_facts.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** The data set is kept between runs; each run's stores are removed at its end. */
@@ -26,19 +27,6 @@ const RUN_DIR = `${ROOT}bench/.data/http-${Deno.pid}`;
 const DOCS_DEFAULT = 10_000;
 const CONNECTIONS_DEFAULT = 64;
 const log = (line: string) => console.error(`bench http: ${line}`);
-
-function flag(name: string): string | undefined {
-  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
-  return arg?.slice(name.length + 3);
-}
-
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "?";
-  }
-}
 
 async function wrkVersion(): Promise<string> {
   const output = await new Deno.Command("wrk", { args: ["-v"], stdout: "piped", stderr: "piped" }).output();

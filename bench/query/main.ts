@@ -19,6 +19,7 @@ import { planckTarget } from "./planck_target.ts";
 import { renderQueryTable } from "./render.ts";
 import { sqliteTarget } from "./sqlite_target.ts";
 import type { QueryTarget } from "./target.ts";
+import { flag, loadAverage } from "../lib/run_facts.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DATA_DIR = `${ROOT}bench/.data/query-${Deno.pid}`;
@@ -30,19 +31,6 @@ const TARGETS: Record<string, () => QueryTarget> = {
   sqlite: sqliteTarget,
   lmdb: lmdbTarget,
 };
-
-function flag(name: string): string | undefined {
-  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
-  return arg?.slice(name.length + 3);
-}
-
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "?";
-  }
-}
 
 function log(line: string): void {
   console.error(`bench query: ${line}`);

@@ -12,24 +12,12 @@
 import { startPlanck } from "./planck_target.ts";
 import { startPostgres } from "./postgres_target.ts";
 import { type Measurement, runWorkloads, type Target } from "./workload.ts";
+import { flag, loadAverage } from "../lib/run_facts.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DATA_DIR = `${ROOT}bench/.data/wire-${Deno.pid}`;
 /** Connections of the wide runs. */
 const WIDE_CONNECTIONS = 32;
-
-function flag(name: string): string | undefined {
-  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
-  return arg?.slice(name.length + 3);
-}
-
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "?";
-  }
-}
 
 async function measureTarget(
   start: () => Promise<Target | string>,
