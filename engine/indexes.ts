@@ -16,7 +16,7 @@ import { decodeDocument } from "./document.ts";
 import { PlanckError } from "./errors.ts";
 import { type Key, keyToBytes } from "./key.ts";
 import { compilePathMatcher, type PathMatcher } from "./query/path.ts";
-import { encodeIndexKey, encodeIndexValue } from "./query/index_key.ts";
+import { encodeIndexKey } from "./query/index_key.ts";
 import type { Document, IndexField } from "./query/query_document.ts";
 
 /** Most entries one document may add to one index (cross product of array fields). */
@@ -212,5 +212,3 @@ export function describeValues(doc: Document, fields: IndexField[]): string {
     return `${f.path}=${JSON.stringify(values.length === 1 ? values[0] : values) ?? "missing"}`;
   }).join(", ");
 }
-
-export { encodeIndexValue };

@@ -37,8 +37,6 @@ export const STORES_MAX = 10_000;
 export const SCAN_ROWS_MAX = 1_000_000;
 /** Longest interval of the `interval:<ms>` durability mode, in milliseconds. */
 export const SYNC_INTERVAL_MS_MAX = 10_000;
-/** Most WAL bytes kept in memory for change-stream readers of the recent tail. */
-export const CHANGE_TAIL_BYTES_MAX = 8 * MiB;
 
 // Relations between limits, checked at module load (TigerStyle: limits are checked like types).
 assert(GROUP_BYTES_MAX >= 2 * DOC_BYTES_MAX, "a group holds at least two maximal documents");
