@@ -36,6 +36,7 @@ export class App {
   readonly #middleware: Middleware[] = [];
   readonly #indexes: IndexDeclaration[] = [];
   readonly #assets = new Map<string, Asset>();
+  #prefix = "";
 
   /** Adds middleware that runs around every route. */
   use(middleware: Middleware): this {
@@ -86,6 +87,16 @@ export class App {
     return this;
   }
 
+  /**
+   * Mounts the app under a path prefix ("/billing"; `planck build` calls this with planck.json's
+   * "prefix"): it then answers only paths under the prefix, and matches its routes and assets
+   * against the rest of the path. `c.req.path` stays the full path.
+   */
+  mount(prefix: string): this {
+    this.#prefix = prefix === "/" ? "" : prefix;
+    return this;
+  }
+
   /** What the build writes into the manifest. */
   describe(): {
     routes: { method: string; path: string }[];
@@ -93,20 +104,30 @@ export class App {
     assets: Record<string, string>;
   } {
     const assets: Record<string, string> = {};
-    for (const [path, asset] of this.#assets) assets[path] = asset.contentType;
+    const full = (path: string) =>
+      this.#prefix === "" ? path : path === "/" ? this.#prefix : this.#prefix + path;
+    for (const [path, asset] of this.#assets) assets[full(path)] = asset.contentType;
     return {
-      routes: this.#router.routes.map((r) => ({ method: r.method, path: r.pattern.path })),
+      routes: this.#router.routes.map((r) => ({ method: r.method, path: full(r.pattern.path) })),
       indexes: this.#indexes,
       assets,
     };
   }
 
+  /** The path relative to the prefix ("\0" when outside it: nothing matches). */
+  #local(path: string): string {
+    if (this.#prefix === "") return path;
+    if (path === this.#prefix) return "/";
+    return path.startsWith(`${this.#prefix}/`) ? path.slice(this.#prefix.length) : "\0";
+  }
+
   /** Answers one request. */
   async fetch(data: RequestData): Promise<Reply> {
-    const asset = data.method === "GET" || data.method === "HEAD" ? this.#assets.get(data.path) : undefined;
+    const path = this.#local(data.path);
+    const asset = data.method === "GET" || data.method === "HEAD" ? this.#assets.get(path) : undefined;
     if (asset !== undefined) return serveAsset(asset, data);
     const c = new Context(data);
-    const match = this.#router.match(data.method, data.path);
+    const match = this.#router.match(data.method, path);
     let endpoint: Handler;
     if (match.kind === "found") {
       c.req.params = match.params;

@@ -1,14 +1,23 @@
 /**
  * The request context a handler gets: the request (method, path, params, query, headers,
- * cookies, JSON/form/text bodies), schema validation, and the reply builders (`c.html`, `c.json`,
+ * cookies, JSON/text bodies, urlencoded and multipart forms with their files), schema validation, and the reply builders (`c.html`, `c.json`,
  * `c.text`, `c.body`, `c.stream`, `c.redirect`, `c.notFound`) with headers and cookies.
  *
  * Invariants: headers and cookies set on the context are added to whatever reply the handler
- * returns; a failed validation throws HttpError 400 whose JSON body lists every bad field.
+ * returns; a failed validation throws HttpError 400 whose JSON body lists every bad field; a
+ * multipart body is parsed at most once per request, and a malformed one throws HttpError 400
+ * (413 past a multipart limit) from `form()` and `files()`.
  */
 import type { StoreQuery } from "../builder/query_builder.ts";
 import { store } from "./host.ts";
 import { Html } from "./html.ts";
+import {
+  type FormFile,
+  isMultipartForm,
+  MultipartError,
+  type MultipartForm,
+  parseMultipartForm,
+} from "./multipart.ts";
 import { type Schema, validate } from "./schema.ts";
 import { decodeUtf8, encodeUtf8 } from "./tagged_json.ts";
 
@@ -72,6 +81,7 @@ export class RequestView {
   readonly #data: RequestData;
   #query: Record<string, string> | undefined;
   #cookies: Record<string, string> | undefined;
+  #multipart: MultipartForm | undefined;
 
   constructor(data: RequestData) {
     this.#data = data;
@@ -130,9 +140,42 @@ export class RequestView {
     }
   }
 
-  /** The body as an urlencoded form. */
+  /**
+   * The text fields of a form body: `multipart/form-data` (file parts excluded: see `files()`) or,
+   * for any other content type, urlencoded. The last value of a repeated name wins.
+   * @throws HttpError 400 on a malformed multipart body, 413 past a multipart limit
+   */
   form(): Record<string, string> {
-    return parseForm(this.text());
+    return this.#isMultipart() ? this.#multipartForm().fields : parseForm(this.text());
+  }
+
+  /**
+   * The file parts of a `multipart/form-data` body by field name, each name's files in body order
+   * (a part is a file when its Content-Disposition has a `filename`); `{}` for any other body.
+   * @throws HttpError 400 on a malformed multipart body, 413 past a multipart limit
+   */
+  files(): Record<string, FormFile[]> {
+    return this.#isMultipart() ? this.#multipartForm().files : {};
+  }
+
+  #isMultipart(): boolean {
+    return isMultipartForm(this.header("content-type"));
+  }
+
+  #multipartForm(): MultipartForm {
+    if (this.#multipart !== undefined) return this.#multipart;
+    try {
+      this.#multipart = parseMultipartForm(this.bytes(), this.header("content-type")!);
+    } catch (error) {
+      if (!(error instanceof MultipartError)) throw error;
+      const code = error.status === 413 ? "limit_exceeded" : "invalid_argument";
+      throw new HttpError(error.status, error.message, {
+        status: error.status,
+        headers: [["content-type", "application/json"]],
+        body: JSON.stringify({ error: code, message: error.message }),
+      });
+    }
+    return this.#multipart;
   }
 }
 
@@ -153,7 +196,10 @@ export class Context {
     return store<T>(name);
   }
 
-  /** Validates the JSON body, form body or query string. @throws HttpError 400 naming the bad fields */
+  /**
+   * Validates the JSON body, the form's text fields (urlencoded or multipart) or the query string.
+   * @throws HttpError 400 naming the bad fields
+   */
   valid<T>(schema: Schema<T>, source: "json" | "form" | "query" = "json"): T {
     const input = source === "json"
       ? this.req.json()

@@ -9,7 +9,7 @@
 import type { QueryDocument } from "../engine/query/query_document.ts";
 import { from, type StoreQuery } from "../builder/query_builder.ts";
 import type { Transport } from "../builder/transport.ts";
-import { decodeTagged, encodeTagged } from "./tagged_json.ts";
+import { decodeFromHost, encodeForHost } from "./guest_json.ts";
 
 declare const __planck_host: ((json: string) => string) | undefined;
 
@@ -29,7 +29,7 @@ function call(message: unknown): unknown {
   if (typeof __planck_host !== "function") {
     throw new HostError("unavailable", "No host: store access works only inside a deployed service");
   }
-  const reply = decodeTagged(__planck_host(encodeTagged(message))) as {
+  const reply = decodeFromHost(__planck_host(encodeForHost(message))) as {
     ok: boolean;
     result?: unknown;
     error?: { code: string; message: string; field?: string };

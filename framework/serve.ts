@@ -1,18 +1,21 @@
 /**
  * The guest entry points (docs/wasm-abi.md): `serve(app)` defines the globals the host calls,
- * `__planck_handle(requestJson)` → reply JSON (a promise is awaited by the host) and
+ * `__planck_handle(requestJson, body?)` → reply JSON (the body bytes come as a separate
+ * ArrayBuffer) (a promise is awaited by the host) and
  * `__planck_describe()` → the routes, indexes and assets `planck build` writes into the manifest.
  */
 import type { App } from "./app.ts";
 import type { RequestData } from "./context.ts";
-import { decodeTagged, encodeTagged } from "./tagged_json.ts";
+import { decodeFromHost, encodeForHost } from "./guest_json.ts";
 
 /** Installs `app` as the service's request handler. */
 export function serve(app: App): void {
   const scope = globalThis as Record<string, unknown>;
-  scope.__planck_handle = async (json: string): Promise<string> => {
-    const reply = await app.fetch(decodeTagged(json) as RequestData);
-    return encodeTagged(reply);
+  scope.__planck_handle = async (json: string, body?: ArrayBuffer): Promise<string> => {
+    const data = decodeFromHost(json) as RequestData;
+    if (body !== undefined) data.body = new Uint8Array(body);
+    const reply = await app.fetch(data);
+    return encodeForHost(reply);
   };
   scope.__planck_describe = (): string => JSON.stringify(app.describe());
 }

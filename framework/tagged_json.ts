@@ -86,7 +86,8 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return out;
 }
 
-function tagOf(raw: unknown): unknown {
+/** The tag object of a Date, bigint or bytes value; undefined for anything else. */
+export function tagOf(raw: unknown): unknown {
   if (raw instanceof Date) return { $date: raw.getTime() };
   if (typeof raw === "bigint") return { $bigint: raw.toString() };
   if (raw instanceof Uint8Array) return { $bytes: encodeBase64(raw) };

@@ -28,6 +28,11 @@ import {
   LOCKOUT_MAX_MS_DEFAULT,
   MEMTABLE_BYTES_CONFIG_MAX,
   MEMTABLE_BYTES_CONFIG_MIN,
+  SERVICE_DEADLINE_MS_DEFAULT,
+  SERVICE_DEADLINE_MS_MAX,
+  SERVICE_MEMORY_BYTES_DEFAULT,
+  SERVICE_MEMORY_BYTES_MAX,
+  SERVICE_MEMORY_BYTES_MIN,
   WAL_SEGMENT_BYTES_CONFIG_MAX,
   WIRE_PORT_DEFAULT,
   WORKBENCH_PORT_DEFAULT,
@@ -45,6 +50,7 @@ export interface Config {
   limits: { frameBytes: number; connections: number; inFlightPerConnection: number };
   security: { lockoutFailures: number; lockoutBaseMs: number; lockoutMaxMs: number };
   shutdown: { drainTimeoutMs: number };
+  services: { deadlineMs: number; memoryBytes: number };
 }
 
 /** A value that fails its key's check; `expected` says what was wanted. */
@@ -125,6 +131,17 @@ function durability(value: unknown): string {
 }
 
 const port = integer(0, 65535);
+
+/** Wasm page size: memory caps are whole pages. */
+const WASM_PAGE_BYTES = 64 * 1024;
+
+function multipleOfPage(check: (value: unknown) => number): (value: unknown) => number {
+  return (value) => {
+    const n = check(value);
+    if (n % WASM_PAGE_BYTES !== 0) throw new KeyError("a multiple of 64 KiB (the wasm page size)");
+    return n;
+  };
+}
 
 /** Every key, in the order docs/configuration.md lists them. */
 export const CONFIG_KEYS: readonly KeySpec[] = [
@@ -215,6 +232,18 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: integer(0, DRAIN_TIMEOUT_MS_MAX, " (ms)"),
     assign: (c, v) => c.shutdown.drainTimeoutMs = v as number,
   },
+  {
+    key: "services.deadline_ms",
+    default: SERVICE_DEADLINE_MS_DEFAULT,
+    check: integer(10, SERVICE_DEADLINE_MS_MAX, " (ms)"),
+    assign: (c, v) => c.services.deadlineMs = v as number,
+  },
+  {
+    key: "services.memory_bytes",
+    default: SERVICE_MEMORY_BYTES_DEFAULT,
+    check: multipleOfPage(bytes(SERVICE_MEMORY_BYTES_MIN, SERVICE_MEMORY_BYTES_MAX)),
+    assign: (c, v) => c.services.memoryBytes = v as number,
+  },
 ];
 
 /** The spec of `key`, or undefined. */
@@ -240,6 +269,7 @@ export function defaultConfig(): Config {
     limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0 },
     security: { lockoutFailures: 0, lockoutBaseMs: 0, lockoutMaxMs: 0 },
     shutdown: { drainTimeoutMs: 0 },
+    services: { deadlineMs: 0, memoryBytes: 0 },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
   return config;

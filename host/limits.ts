@@ -81,3 +81,14 @@ export const WAL_SEGMENT_BYTES_CONFIG_MAX = 1024 * MiB;
 /** Config bounds of `memtable_bytes`: small tables flush constantly, huge ones make recovery slow. */
 export const MEMTABLE_BYTES_CONFIG_MIN = 64 * KiB;
 export const MEMTABLE_BYTES_CONFIG_MAX = 4096 * MiB;
+
+/** Default per-request deadline of a service handler (config `services.deadline_ms`). */
+export const SERVICE_DEADLINE_MS_DEFAULT = 5_000;
+/** Longest configurable service deadline. */
+export const SERVICE_DEADLINE_MS_MAX = 10 * 60_000;
+/** Default linear-memory cap of one service instance (config `services.memory_bytes`). */
+export const SERVICE_MEMORY_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Smallest memory cap: the JS tier's engine declares a 16 MiB minimum. */
+export const SERVICE_MEMORY_BYTES_MIN = 16 * 1024 * 1024;
+/** Largest memory cap (wasm32 addresses 4 GiB). */
+export const SERVICE_MEMORY_BYTES_MAX = 4 * 1024 * 1024 * 1024 - 64 * 1024;

@@ -80,7 +80,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const users = await Users.open(db);
     const adminKey = await users.bootstrap();
     const lockout = newLockout(config);
-    const services = await ServiceRegistry.open(db, { log });
+    const services = await ServiceRegistry.open(db, {
+      log,
+      deadlineMs: config.services.deadlineMs,
+      memoryBytes: config.services.memoryBytes,
+    });
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
     listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, services);
@@ -137,6 +141,7 @@ class RunningServer implements PlanckServer {
         uptimeMs: Date.now() - this.#startedMs,
         lockouts: lockout.size,
         wire: this.#listeners.wire?.stats(),
+        services: this.services?.metrics(),
       }),
       requestShutdown: () => void setTimeout(() => void this.stop("shutdown op"), 0),
     };
@@ -189,7 +194,11 @@ function listen(
     connections: config.limits.connections,
     inFlightPerConnection: config.limits.inFlightPerConnection,
   });
-  listeners.http = serveApp(services, { hostname: config.bind, port: config.ports.http });
+  listeners.http = serveApp(services, {
+    hostname: config.bind,
+    port: config.ports.http,
+    admin: { users: ctx.users, lockout: ctx.lockout },
+  });
   listeners.workbench = serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench");
 }
 

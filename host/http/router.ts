@@ -1,17 +1,27 @@
 /**
- * The app port's router: which deployed service answers a path. A service claims the paths of
- * its manifest routes (any method: the service itself answers 405) and of its packed assets.
+ * The app port's router: which deployed service answers a path, and the route label its metrics
+ * use. A service with a prefix claims every path under it; one without claims the paths of its
+ * manifest routes (any method: the service itself answers 405) and of its packed assets.
  *
- * Invariants: services are tried in deploy order; the first whose route or asset matches wins;
- * no match is null (the server answers 404).
+ * Invariants: deploy refuses collisions (host/wasm/route_overlap.ts), so at most one service
+ * claims a path; no claim is null (the server answers 404); labels are manifest patterns, never
+ * concrete paths.
  */
 import { compilePattern, matchPattern, type Pattern } from "../../framework/router.ts";
-import type { ServiceManifest } from "../wasm/abi.ts";
+import { type ServiceManifest, underPrefix } from "../wasm/abi.ts";
 
 interface Claim {
   service: string;
-  patterns: Pattern[];
+  prefix: string;
+  routes: { method: string; pattern: Pattern }[];
   assets: Set<string>;
+}
+
+/** Where a request goes. */
+export interface RouteTarget {
+  service: string;
+  /** `METHOD /pattern` of the matching route, "(asset)" or "(unmatched)" (the guest answers 404/405). */
+  route: string;
 }
 
 /** Maps paths to services; rebuilt when the deployed set changes. */
@@ -27,7 +37,8 @@ export class ServiceRouter {
       if (claim === undefined) {
         claim = {
           service: manifest.name,
-          patterns: manifest.routes.map((r) => compilePattern(r.path)),
+          prefix: manifest.prefix,
+          routes: manifest.routes.map((r) => ({ method: r.method, pattern: compilePattern(r.path) })),
           assets: new Set(Object.keys(manifest.assets)),
         };
         this.#cache.set(manifest, claim);
@@ -39,12 +50,27 @@ export class ServiceRouter {
     }
   }
 
-  /** The service answering `path`, or null. */
-  route(path: string): string | null {
+  /** The service answering `method path`, or null. */
+  route(method: string, path: string): RouteTarget | null {
     for (const claim of this.#claims) {
-      if (claim.assets.has(path)) return claim.service;
-      for (const pattern of claim.patterns) if (matchPattern(pattern, path) !== null) return claim.service;
+      if (claim.assets.has(path)) return { service: claim.service, route: "(asset)" };
+      const label = routeLabel(claim, method, path);
+      if (label !== null) return { service: claim.service, route: label };
+      if (claim.prefix !== "" && underPrefix(path, claim.prefix)) {
+        return { service: claim.service, route: "(unmatched)" };
+      }
     }
     return null;
   }
+}
+
+function routeLabel(claim: Claim, method: string, path: string): string | null {
+  const wanted = method === "HEAD" ? "GET" : method;
+  let any: string | null = null;
+  for (const { method: m, pattern } of claim.routes) {
+    if (matchPattern(pattern, path) === null) continue;
+    if (m === wanted || m === "ALL") return `${m} ${pattern.path}`;
+    any ??= "(unmatched)";
+  }
+  return any;
 }

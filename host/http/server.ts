@@ -7,8 +7,15 @@
  * path no service claims gets 404; HEAD answers like GET without a body.
  */
 import { PlanckError } from "../../engine/errors.ts";
-import { type GuestRequest, type GuestResponse, REQUEST_BODY_BYTES_MAX } from "../wasm/abi.ts";
+import {
+  type GuestRequest,
+  type GuestResponse,
+  HOST_PATH_PREFIX,
+  REQUEST_BODY_BYTES_MAX,
+  underPrefix,
+} from "../wasm/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
+import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ServiceRouter } from "./router.ts";
 
 let requestCounter = 0;
@@ -60,12 +67,16 @@ export async function handleAppRequest(
   registry: ServiceRegistry,
   router: ServiceRouter,
   request: Request,
+  admin?: { ctx: AdminContext; remote: string },
 ): Promise<Response> {
   const id = nextRequestId();
   const url = new URL(request.url);
+  if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
+    return await handleAdminRequest(admin.ctx, request, admin.remote, id);
+  }
   router.update(registry.versions().map((v) => v.manifest));
-  const service = router.route(url.pathname);
-  if (service === null) return text(404, `404 not found (request ${id})\n`, id);
+  const target = router.route(request.method, url.pathname);
+  if (target === null) return text(404, `404 not found (request ${id})\n`, id);
   const body = await readBody(request);
   if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
   const guest: GuestRequest = {
@@ -76,20 +87,27 @@ export async function handleAppRequest(
     headers: [...request.headers],
     body,
   };
-  const reply = await registry.dispatch(service, guest);
+  const reply = await registry.dispatch(target.service, guest, target.route);
   return toResponse(reply, id, request.method === "HEAD");
 }
 
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */
 export function serveApp(
   registry: ServiceRegistry,
-  options: { hostname: string; port: number },
+  options: { hostname: string; port: number; admin?: Omit<AdminContext, "registry"> },
 ): Deno.HttpServer {
   const router = new ServiceRouter();
+  const ctx = options.admin === undefined ? undefined : { ...options.admin, registry };
   try {
     return Deno.serve(
       { hostname: options.hostname, port: options.port, onListen: () => {} },
-      (request) => handleAppRequest(registry, router, request),
+      (request, info) =>
+        handleAppRequest(
+          registry,
+          router,
+          request,
+          ctx && { ctx, remote: (info.remoteAddr as Deno.NetAddr).hostname },
+        ),
     );
   } catch (error) {
     throw new PlanckError(

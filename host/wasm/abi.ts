@@ -49,6 +49,24 @@ export interface ServiceManifest {
   indexes: ManifestIndex[];
   /** Static assets packed into the bundle: URL path → content type. */
   assets: Record<string, string>;
+  /** "js" (QuickJS + bundle) or "native" (core-wasm ABI, docs/wasm-abi.md). */
+  tier: ServiceTier;
+  /** The path prefix every route and asset of the service lies under ("" for none). */
+  prefix: string;
+}
+
+/** How a service runs. */
+export type ServiceTier = "js" | "native";
+
+/** A route prefix: "/" then static segments, no trailing "/". */
+const PREFIX = /^(\/[A-Za-z0-9_.~-]+)+$/;
+
+/** Paths reserved for the host on the app port (metrics, health). */
+export const HOST_PATH_PREFIX = "/_planck";
+
+/** True when `path` is `prefix` or lies under it. */
+export function underPrefix(path: string, prefix: string): boolean {
+  return prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
 }
 
 /** The `planck.engine` section. */
@@ -133,5 +151,17 @@ export function parseManifest(text: string): ServiceManifest {
   const assets = raw.assets !== null && typeof raw.assets === "object"
     ? raw.assets as Record<string, string>
     : {};
-  return { name, version: raw.version as string, abi: ABI_VERSION, routes, indexes, assets };
+  const tier = raw.tier ?? "js";
+  if (tier !== "js" && tier !== "native") {
+    fail(`tier must be "js" or "native", got ${JSON.stringify(tier)}`, "tier");
+  }
+  const prefix = raw.prefix === "/" ? "" : raw.prefix ?? "";
+  if (typeof prefix !== "string" || (prefix !== "" && !PREFIX.test(prefix))) {
+    fail(`prefix ${JSON.stringify(prefix)} must be "/" and path segments without a trailing "/"`, "prefix");
+  }
+  for (const path of [...routes.map((r) => r.path), ...Object.keys(assets)]) {
+    if (!underPrefix(path, prefix)) fail(`path "${path}" is not under the prefix "${prefix}"`, "routes");
+    if (underPrefix(path, HOST_PATH_PREFIX)) fail(`path "${path}" is reserved for the host`, "routes");
+  }
+  return { name, version: raw.version as string, abi: ABI_VERSION, routes, indexes, assets, tier, prefix };
 }

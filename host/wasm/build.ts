@@ -76,6 +76,7 @@ interface ServiceConfig {
   name: string;
   version: string;
   entry: string;
+  prefix: string;
 }
 
 async function readConfig(dir: string): Promise<ServiceConfig> {
@@ -118,6 +119,7 @@ async function readConfig(dir: string): Promise<ServiceConfig> {
     name,
     version: typeof raw.version === "string" ? raw.version : "0.0.0",
     entry: path.resolve(dir, entry),
+    prefix: typeof raw.prefix === "string" && raw.prefix !== "/" ? raw.prefix : "",
   };
 }
 
@@ -134,10 +136,17 @@ export async function buildService(dir: string): Promise<BuildResult> {
   const root = path.resolve(dir);
   const config = await readConfig(root);
   const assets = await collectAssets(path.join(root, "static"));
-  const bundle = await bundleService(root, config.entry, assets);
+  const bundle = await bundleService(root, config.entry, assets, config.prefix);
   const describe = await describeBundle(bundle);
   const manifest = parseManifest(
-    JSON.stringify({ name: config.name, version: config.version, abi: ABI_VERSION, ...describe }),
+    JSON.stringify({
+      name: config.name,
+      version: config.version,
+      abi: ABI_VERSION,
+      tier: "js",
+      prefix: config.prefix,
+      ...describe,
+    }),
   );
   const encoder = new TextEncoder();
   let wasm = await engineBytes();
@@ -210,7 +219,7 @@ async function collectAssets(dir: string, prefix = "/static"): Promise<Record<st
 const EMBEDDED = "planck-embedded";
 const ASSETS_MODULE = "planck:assets";
 
-function wrapperSource(entry: string): string {
+function wrapperSource(entry: string, prefix: string): string {
   return [
     `import * as entry from ${JSON.stringify(entry)};`,
     `import { serve } from "planck";`,
@@ -220,6 +229,7 @@ function wrapperSource(entry: string): string {
     `  throw new Error("The service entry must export default an App (createApp())");`,
     `}`,
     `app.assets(assets);`,
+    `app.mount(${JSON.stringify(prefix)});`,
     `serve(app);`,
   ].join("\n");
 }
@@ -252,6 +262,7 @@ async function bundleService(
   root: string,
   entry: string,
   assets: Record<string, PackedAsset>,
+  prefix: string,
 ): Promise<string> {
   await initEsbuild();
   const plugin: esbuild.Plugin = {
@@ -306,7 +317,12 @@ async function bundleService(
   };
   try {
     const result = await esbuild.build({
-      stdin: { contents: wrapperSource(entry), loader: "ts", resolveDir: root, sourcefile: "<planck entry>" },
+      stdin: {
+        contents: wrapperSource(entry, prefix),
+        loader: "ts",
+        resolveDir: root,
+        sourcefile: "<planck entry>",
+      },
       bundle: true,
       write: false,
       format: "iife",

@@ -23,6 +23,8 @@ import s15 from "../../framework/schema.ts" with { type: "text" };
 import s16 from "../../framework/serve.ts" with { type: "text" };
 import s17 from "../../framework/session.ts" with { type: "text" };
 import s18 from "../../framework/tagged_json.ts" with { type: "text" };
+import s19 from "../../framework/multipart.ts" with { type: "text" };
+import s20 from "../../framework/guest_json.ts" with { type: "text" };
 
 /** Source text by repository path ("builder/mod.ts" …). */
 export const GUEST_SOURCES: Readonly<Record<string, string>> = {
@@ -37,9 +39,11 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "engine/query/query_document.ts": s8,
   "framework/app.ts": s9,
   "framework/context.ts": s10,
+  "framework/guest_json.ts": s20,
   "framework/host.ts": s11,
   "framework/html.ts": s12,
   "framework/mod.ts": s13,
+  "framework/multipart.ts": s19,
   "framework/router.ts": s14,
   "framework/schema.ts": s15,
   "framework/serve.ts": s16,

@@ -12,16 +12,13 @@
 import type { Database } from "../../engine/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { transaction } from "../../engine/transaction.ts";
-import { decodeTagged, encodeTagged } from "../../framework/tagged_json.ts";
 import type { GuestRequest, GuestResponse } from "./abi.ts";
+import { type FaultKind, GuestFault } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
-import { GuestFault } from "./runtime.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";
 
 /** Re-runs of a request after creating the stores it needed. */
 export const STORE_CREATE_RETRIES = 4;
-/** The guest function that handles a request. */
-export const HANDLE_FUNCTION = "__planck_handle";
 
 /** What a request runs with. */
 export interface InvokeTarget {
@@ -30,6 +27,8 @@ export interface InvokeTarget {
   pool: InstancePool;
   deadlineMs: number;
   log: (line: string) => void;
+  /** Told when a request ends in a guest fault (for metrics). */
+  onFault?: (kind: FaultKind) => void;
 }
 
 class MissingStores extends Error {
@@ -42,7 +41,6 @@ class MissingStores extends Error {
 
 /** Runs `request` on the service; resolves with its response once its writes are durable. */
 export async function invokeService(target: InvokeTarget, request: GuestRequest): Promise<GuestResponse> {
-  const requestJson = encodeTagged(request);
   for (let attempt = 0;; attempt++) {
     const instance = await target.pool.acquire();
     // The instance goes back to the pool as soon as the guest returns, not after the commit is
@@ -60,24 +58,22 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
     };
     try {
       const response = await transaction(target.db, (tx) => {
-        const host = (json: string) => answerHostCall({ ...scope, tx } as HostCallScope, json);
-        let out: string;
+        const callScope = { ...scope, tx } as HostCallScope;
+        const host = (call: Record<string, unknown>) => answerHostCall(callScope, call);
+        let response: GuestResponse;
         try {
-          out = instance.call(HANDLE_FUNCTION, requestJson, {
-            host,
-            deadlineMs: Date.now() + target.deadlineMs,
-          });
+          response = instance.handle(request, host, Date.now() + target.deadlineMs);
         } catch (error) {
           // A guest that failed because a store did not exist yet is re-run once it exists.
-          if (scope.missing.size > 0 && !(error instanceof GuestFault && error.kind === "timeout")) {
+          if (callScope.missing.size > 0 && !(error instanceof GuestFault && error.kind === "timeout")) {
             throw new MissingStores([...scope.missing]);
           }
           throw error;
         } finally {
           release();
         }
-        if (scope.missing.size > 0) throw new MissingStores([...scope.missing]);
-        return parseResponse(out);
+        if (callScope.missing.size > 0) throw new MissingStores([...callScope.missing]);
+        return response;
       });
       release();
       return response;
@@ -92,18 +88,6 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
   }
 }
 
-function parseResponse(text: string): GuestResponse {
-  const raw = decodeTagged(text) as Partial<GuestResponse> | null;
-  if (raw === null || typeof raw !== "object" || typeof raw.status !== "number") {
-    throw new GuestFault("throw", "The guest returned no response document");
-  }
-  return {
-    status: raw.status,
-    headers: Array.isArray(raw.headers) ? raw.headers : [],
-    body: raw.body ?? null,
-  };
-}
-
 const FAULT_STATUS: Record<string, number> = { timeout: 504, memory: 500, trap: 500, throw: 500 };
 
 /** The 5xx of a failed request; the cause is logged with the request id. */
@@ -111,6 +95,7 @@ export function failureResponse(target: InvokeTarget, requestId: string, error: 
   let status = 500;
   let summary = "internal error";
   if (error instanceof GuestFault) {
+    target.onFault?.(error.kind);
     status = FAULT_STATUS[error.kind];
     summary =
       { timeout: "deadline exceeded", memory: "out of memory", trap: "trap", throw: "uncaught error" }[

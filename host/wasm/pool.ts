@@ -5,7 +5,10 @@
  * Invariants: an instance is used by at most one request at a time; a broken instance never goes
  * back to the idle list; after `close()` no instance is handed out and every idle one is disposed.
  */
-import { type InstanceLimits, ServiceInstance } from "./runtime.ts";
+import type { GuestInstance } from "./guest.ts";
+
+/** Creates one instance of a service version (any tier). */
+export type InstanceFactory = () => Promise<GuestInstance>;
 
 /** Idle instances kept warm per service. */
 export const POOL_IDLE_MAX = 4;
@@ -14,17 +17,16 @@ export const POOL_WARM_COUNT = 2;
 
 /** The pool of one deployed service version. */
 export class InstancePool {
-  readonly bundle: string;
-  readonly limits: InstanceLimits;
-  readonly #idle: ServiceInstance[] = [];
+  readonly #factory: InstanceFactory;
+  readonly #idle: GuestInstance[] = [];
   #refilling: Promise<void> | undefined;
   #closed = false;
   #created = 0;
   #discarded = 0;
+  #busy = 0;
 
-  constructor(bundle: string, limits: InstanceLimits) {
-    this.bundle = bundle;
-    this.limits = limits;
+  constructor(factory: InstanceFactory) {
+    this.#factory = factory;
   }
 
   /** Creates `count` instances now (deploy fails here if the bundle does not load). */
@@ -32,20 +34,23 @@ export class InstancePool {
     for (let i = 0; i < count; i++) this.#idle.push(await this.#create());
   }
 
-  async #create(): Promise<ServiceInstance> {
-    const instance = await ServiceInstance.create(this.bundle, this.limits);
+  async #create(): Promise<GuestInstance> {
+    const instance = await this.#factory();
     this.#created++;
     return instance;
   }
 
   /** An idle instance, or a new one. */
-  async acquire(): Promise<ServiceInstance> {
+  async acquire(): Promise<GuestInstance> {
     if (this.#closed) throw new TypeError("Cannot acquire from a closed pool");
-    return this.#idle.pop() ?? await this.#create();
+    const instance = this.#idle.pop() ?? await this.#create();
+    this.#busy++;
+    return instance;
   }
 
   /** Gives an instance back after a request: kept if healthy, else discarded. */
-  release(instance: ServiceInstance): void {
+  release(instance: GuestInstance): void {
+    this.#busy--;
     if (instance.broken || this.#closed || this.#idle.length >= POOL_IDLE_MAX) {
       if (instance.broken) this.#discarded++;
       instance.dispose();
@@ -65,8 +70,8 @@ export class InstancePool {
   }
 
   /** Counters for stats and tests. */
-  stats(): { idle: number; created: number; discarded: number } {
-    return { idle: this.#idle.length, created: this.#created, discarded: this.#discarded };
+  stats(): { idle: number; busy: number; created: number; discarded: number } {
+    return { idle: this.#idle.length, busy: this.#busy, created: this.#created, discarded: this.#discarded };
   }
 
   /** Disposes every idle instance; in-flight ones are disposed when released. */

@@ -1,33 +1,33 @@
 /**
- * Deployed services: validation of an upload (size, sections, ABI version, engine pin), warm
- * pools, the atomic switch between versions, undeploy, persistence in the system store
- * "sysservices" (reloaded at start), and dispatch of HTTP requests to a service's current version.
+ * Deployed services of one instance (several, of either tier): warm pools, route collisions
+ * refused at deploy, the atomic switch between versions, undeploy, persistence in the system
+ * store "sysservices" (reloaded at start), dispatch of HTTP requests to a service's current
+ * version, and per-route metrics. Upload validation lives in upload.ts.
  *
  * Invariants: a deploy either fully replaces the previous version or changes nothing; a request
  * runs to its end on the version it started on (the old pool closes once its last request is
- * done); the stored record holds the bundle and manifest only — the host always runs its own
- * pinned engine.
+ * done); the stored record holds the manifest and the bundle (JS) or fuel-injected code (native)
+ * — the host always runs its own pinned engine.
  */
 import type { Database } from "../../engine/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { transaction } from "../../engine/transaction.ts";
-import {
-  type EnginePin,
-  type GuestRequest,
-  type GuestResponse,
-  parseManifest,
-  SECTION_ENGINE,
-  SECTION_JS,
-  SECTION_MANIFEST,
-  SERVICE_BYTES_MAX,
-  type ServiceManifest,
-} from "./abi.ts";
+import type { GuestRequest, GuestResponse, ServiceManifest } from "./abi.ts";
 import { failureResponse, invokeService } from "./invoke.ts";
+import { ServiceMetrics } from "./metrics.ts";
 import { InstancePool } from "./pool.ts";
-import { enginePin } from "./runtime.ts";
+import { checkRouteCollisions } from "./route_overlap.ts";
 import { scopedStore } from "./sandbox.ts";
-import { readCustomSections } from "./sections.ts";
+import {
+  instanceFactory,
+  restoreUpload,
+  type ServiceUpload,
+  storedUpload,
+  validateUpload,
+} from "./upload.ts";
+
+export { type ServiceUpload, validateUpload } from "./upload.ts";
 
 /** The system store of deployed services. */
 export const SERVICES_STORE = "sysservices";
@@ -41,12 +41,6 @@ export interface RegistryOptions {
   deadlineMs?: number;
   memoryBytes?: number;
   log?: (line: string) => void;
-}
-
-/** A validated upload. */
-export interface ServiceUpload {
-  manifest: ServiceManifest;
-  bundle: string;
 }
 
 /** One deployed version. */
@@ -63,64 +57,6 @@ export class ServiceVersion {
   }
 }
 
-function mismatch(field: string, got: string, want: string): never {
-  throw new PlanckError(
-    "invalid_argument",
-    `Engine mismatch: the service was built for ${field} ${got} but this host runs ${want}; ` +
-      `rebuild it with this host's "planck build"`,
-    { field: "engine" },
-  );
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Checks an uploaded `.wasm`. @throws PlanckError `limit_exceeded` or `invalid_argument` naming the problem */
-export async function validateUpload(wasm: Uint8Array): Promise<ServiceUpload> {
-  if (wasm.length > SERVICE_BYTES_MAX) {
-    throw new PlanckError(
-      "limit_exceeded",
-      `Service too large: ${wasm.length} bytes (the limit is ${SERVICE_BYTES_MAX})`,
-      { limit: "SERVICE_BYTES_MAX" },
-    );
-  }
-  const sections = readCustomSections(wasm);
-  const one = (name: string) => {
-    const found = sections.filter((s) => s.name === name);
-    if (found.length !== 1) {
-      throw new PlanckError(
-        "invalid_argument",
-        `Invalid service: expected one "${name}" custom section, found ${found.length} (build it with "planck build")`,
-        { field: name },
-      );
-    }
-    return found[0];
-  };
-  const decoder = new TextDecoder();
-  const manifest = parseManifest(decoder.decode(one(SECTION_MANIFEST).payload));
-  const engine = one(SECTION_ENGINE);
-  const bundle = decoder.decode(one(SECTION_JS).payload);
-  let pin: EnginePin;
-  try {
-    pin = JSON.parse(decoder.decode(engine.payload));
-  } catch {
-    throw new PlanckError("invalid_argument", `Invalid service: "${SECTION_ENGINE}" is not JSON`, {
-      field: "engine",
-    });
-  }
-  const host = await enginePin();
-  if (pin.package !== host.package || pin.version !== host.version) {
-    mismatch("engine", `${pin.package}@${pin.version}`, `${host.package}@${host.version}`);
-  }
-  if (pin.sha256 !== host.sha256) mismatch("engine sha256", pin.sha256, host.sha256);
-  const first = Math.min(...sections.filter((s) => s.name.startsWith("planck.")).map((s) => s.offset));
-  const actual = await sha256Hex(wasm.subarray(0, first));
-  if (actual !== host.sha256) mismatch("engine bytes with sha256", actual, host.sha256);
-  return { manifest, bundle };
-}
-
 /** The deployed services of one database. */
 export class ServiceRegistry {
   readonly #db: Database;
@@ -128,6 +64,7 @@ export class ServiceRegistry {
   readonly #memoryBytes: number;
   readonly #log: (line: string) => void;
   readonly #active = new Map<string, ServiceVersion>();
+  readonly #metrics = new ServiceMetrics();
   #switching: Promise<unknown> = Promise.resolve();
 
   private constructor(db: Database, options: RegistryOptions) {
@@ -143,11 +80,12 @@ export class ServiceRegistry {
     await db.createStore(SERVICES_STORE, { system: true, ifNotExists: true });
     const stored = [...db.scan(db.storeInfo(SERVICES_STORE).id)];
     for (const [, bytes] of stored) {
-      const doc = decodeDocument(bytes) as { manifest: string; bundle: string; deployedAt: Date };
+      const doc = decodeDocument(bytes) as Record<string, unknown> & { deployedAt: Date };
       try {
-        const manifest = parseManifest(doc.manifest);
-        await registry.#activate({ manifest, bundle: doc.bundle }, doc.deployedAt);
-        registry.#log(`planck: service "${manifest.name}" ${manifest.version} loaded`);
+        const upload = await restoreUpload(doc);
+        const { manifest } = upload;
+        await registry.#activate(upload, doc.deployedAt);
+        registry.#log(`planck: service "${manifest.name}" ${manifest.version} (${manifest.tier}) loaded`);
       } catch (error) {
         registry.#log(`planck: a stored service failed to load: ${(error as Error).message}`);
       }
@@ -178,6 +116,7 @@ export class ServiceRegistry {
       const key = await serviceKey(name);
       await transaction(this.#db, (tx) => tx.store(SERVICES_STORE).delete(key));
       this.#active.delete(name);
+      this.#metrics.forget(name);
       this.#retire(version);
       this.#log(`planck: undeployed service "${name}"`);
       return true;
@@ -191,6 +130,8 @@ export class ServiceRegistry {
     return [...this.#active.values()].map((v) => ({
       name: v.manifest.name,
       version: v.manifest.version,
+      tier: v.manifest.tier,
+      prefix: v.manifest.prefix,
       routes: v.manifest.routes,
       deployedAt: v.deployedAt,
       pool: v.pool.stats(),
@@ -202,23 +143,40 @@ export class ServiceRegistry {
     return [...this.#active.values()];
   }
 
-  /** Runs `request` on the current version of `name`. */
-  async dispatch(name: string, request: GuestRequest): Promise<GuestResponse> {
+  /** Per-route metrics with each service's pool size. */
+  metrics(): Record<string, unknown> {
+    const services = [...this.#active.values()].map((v) => ({
+      name: v.manifest.name,
+      version: v.manifest.version,
+      tier: v.manifest.tier,
+      pool: v.pool.stats(),
+    }));
+    return { services, routes: this.#metrics.snapshot() };
+  }
+
+  /** Runs `request` on the current version of `name`; `route` labels its metrics. */
+  async dispatch(name: string, request: GuestRequest, route = "(unrouted)"): Promise<GuestResponse> {
     const version = this.#active.get(name);
     if (version === undefined) return { status: 404, headers: [], body: "Not found\n" };
     version.inFlight++;
+    const started = performance.now();
     const target = {
       db: this.#db,
       service: name,
       pool: version.pool,
       deadlineMs: this.#deadlineMs,
       log: this.#log,
+      onFault: (kind: Parameters<ServiceMetrics["fault"]>[2]) => this.#metrics.fault(name, route, kind),
     };
+    let status = 500;
     try {
-      return await invokeService(target, request);
+      const response = await invokeService(target, request);
+      status = response.status;
+      return response;
     } catch (error) {
       return failureResponse(target, request.id, error);
     } finally {
+      this.#metrics.record(name, route, performance.now() - started, status);
       version.inFlight--;
       if (version.retired && version.inFlight === 0) void version.pool.close();
     }
@@ -238,8 +196,8 @@ export class ServiceRegistry {
   /** Warms a pool and creates the declared stores and indexes; changes nothing visible. */
   async #prepare(upload: ServiceUpload, deployedAt: Date): Promise<ServiceVersion> {
     const { manifest } = upload;
-    this.#checkRoutes(manifest);
-    const pool = new InstancePool(upload.bundle, { memoryBytes: this.#memoryBytes });
+    checkRouteCollisions(manifest, [...this.#active.values()].map((v) => v.manifest));
+    const pool = new InstancePool(instanceFactory(upload, { memoryBytes: this.#memoryBytes }));
     try {
       await pool.warm();
     } catch (error) {
@@ -260,31 +218,8 @@ export class ServiceRegistry {
     return new ServiceVersion(manifest, pool, deployedAt);
   }
 
-  #checkRoutes(manifest: ServiceManifest): void {
-    for (const [name, other] of this.#active) {
-      if (name === manifest.name) continue;
-      for (const route of manifest.routes) {
-        const clash = other.manifest.routes.find((r) =>
-          r.path === route.path && (r.method === route.method || r.method === "ALL" || route.method === "ALL")
-        );
-        if (clash !== undefined) {
-          throw new PlanckError(
-            "conflict",
-            `Route ${route.method} ${route.path} of service "${manifest.name}" is already served by "${name}"`,
-            { field: "routes" },
-          );
-        }
-      }
-    }
-  }
-
   async #persist(upload: ServiceUpload, deployedAt: Date): Promise<void> {
-    const doc = {
-      name: upload.manifest.name,
-      manifest: JSON.stringify(upload.manifest),
-      bundle: upload.bundle,
-      deployedAt,
-    };
+    const doc = { ...storedUpload(upload), deployedAt };
     const key = await serviceKey(upload.manifest.name);
     await transaction(this.#db, (tx) => tx.store(SERVICES_STORE).put(key, doc));
   }
@@ -305,5 +240,6 @@ export class ServiceRegistry {
 
 /** The key of a service's record: the first 128 bits of SHA-256 of its name. */
 async function serviceKey(name: string): Promise<string> {
-  return (await sha256Hex(new TextEncoder().encode(name))).slice(0, 32);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(name));
+  return Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
 }

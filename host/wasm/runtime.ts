@@ -21,7 +21,15 @@ import {
   shouldInterruptAfterDeadline,
 } from "quickjs-emscripten-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
-import type { EnginePin } from "./abi.ts";
+import { encodeForGuest } from "../../framework/guest_json.ts";
+import { decodeTagged } from "../../framework/tagged_json.ts";
+import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
+import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
+
+export { type FaultKind, GuestFault } from "./guest.ts";
+
+/** The guest function that handles a request. */
+export const HANDLE_FUNCTION = "__planck_handle";
 
 /** The engine package the host pins (its version is part of the pin). */
 export const ENGINE_PACKAGE = "@jitl/quickjs-wasmfile-release-sync";
@@ -33,19 +41,6 @@ const ENGINE_SPECIFIER = `npm:${ENGINE_PACKAGE}@${ENGINE_VERSION}/wasm`;
 const PAGE_BYTES = 64 * 1024;
 /** Initial linear memory of an instance (the engine's declared minimum is 16 MiB). */
 const MEMORY_INITIAL_BYTES = 16 * 1024 * 1024;
-
-/** Why a guest call failed. */
-export type FaultKind = "timeout" | "memory" | "trap" | "throw";
-
-/** A guest call that did not produce a response; the instance must be discarded. */
-export class GuestFault extends Error {
-  readonly kind: FaultKind;
-  constructor(kind: FaultKind, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "GuestFault";
-    this.kind = kind;
-  }
-}
 
 /** Limits of one instance. */
 export interface InstanceLimits {
@@ -86,7 +81,7 @@ export async function enginePin(): Promise<EnginePin> {
 }
 
 /** One instance of a service's bundle. Not reentrant: one call at a time. */
-export class ServiceInstance {
+export class ServiceInstance implements GuestInstance {
   readonly #module: QuickJSWASMModule;
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
@@ -143,7 +138,7 @@ export class ServiceInstance {
   call(
     fnName: string,
     arg: string,
-    options: { host?: (json: string) => string; deadlineMs: number },
+    options: { host?: (json: string) => string; deadlineMs: number; bytes?: Uint8Array | null },
   ): string {
     if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
     this.#host = options.host;
@@ -151,20 +146,32 @@ export class ServiceInstance {
       const context = this.#context;
       return this.#guard(() => {
         const fn = context.getProp(context.global, fnName);
-        const argHandle = context.newString(arg);
+        const args = [context.newString(arg)];
+        // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON).
+        if (options.bytes != null) args.push(context.newArrayBuffer(options.bytes.slice().buffer));
         try {
           if (context.typeof(fn) !== "function") {
             throw new GuestFault("throw", `The bundle defines no function "${fnName}"`);
           }
-          return this.#settle(context.callFunction(fn, context.undefined, argHandle), `calling ${fnName}`);
+          return this.#settle(context.callFunction(fn, context.undefined, ...args), `calling ${fnName}`);
         } finally {
-          argHandle.dispose();
+          for (const handle of args) handle.dispose();
           fn.dispose();
         }
       }, options.deadlineMs);
     } finally {
       this.#host = undefined;
     }
+  }
+
+  /** Runs one request through `__planck_handle` (tagged JSON both ways). @throws GuestFault */
+  handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
+    const out = this.call(HANDLE_FUNCTION, encodeForGuest({ ...request, body: null }), {
+      host: (json) => encodeForGuest(host(decodeTagged(json) as Record<string, unknown>)),
+      deadlineMs,
+      bytes: request.body,
+    });
+    return parseResponse(out);
   }
 
   /** Runs `fn` with the interrupt deadline armed; host-level exceptions become trap faults. */
@@ -255,4 +262,22 @@ export class ServiceInstance {
 function isPromise(context: QuickJSContext, handle: QuickJSHandle): boolean {
   const state = context.getPromiseState(handle);
   return !(state.type === "fulfilled" && state.notAPromise === true);
+}
+
+/** Checks the guest's reply document. @throws GuestFault `throw` */
+function parseResponse(text: string): GuestResponse {
+  let raw: Partial<GuestResponse> | null;
+  try {
+    raw = decodeTagged(text) as Partial<GuestResponse> | null;
+  } catch {
+    raw = null;
+  }
+  if (raw === null || typeof raw !== "object" || typeof raw.status !== "number") {
+    throw new GuestFault("throw", "The guest returned no response document");
+  }
+  return {
+    status: raw.status,
+    headers: Array.isArray(raw.headers) ? raw.headers : [],
+    body: raw.body ?? null,
+  };
 }

@@ -3,8 +3,10 @@
  * the request's transaction. A guest names its own stores ("orders"); the host rewrites them to
  * engine stores `<service>__orders`, so host calls cannot name another service's data.
  *
- * Calls (tagged JSON, docs/wasm-abi.md): `{op:"query", query}` → `{ok:true, result}` and
- * `{op:"log", level, message}` → `{ok:true}`; `{op:"random", bytes}` → `{ok:true, result: hex}`; any failure → `{ok:false, error:{code, message, field?}}`.
+ * Calls (docs/wasm-abi.md): `{op:"query", query}` or a data query document itself → `{ok:true,
+ * result}`; `{op:"log", level, message}` → `{ok:true}`; `{op:"random", bytes}` → `{ok:true, result:
+ * hex}`; any failure → `{ok:false, error:{code, message, field?}}`. The tier encodes them (tagged
+ * JSON for QuickJS, BSON for native).
  *
  * Invariants: a guest store name contains no "__" and does not start with "sys"; only data ops run
  * (no DDL); a query on a store that does not exist yet is reported in `missing` (the request is
@@ -13,7 +15,6 @@
 import { PlanckError } from "../../engine/errors.ts";
 import type { QueryDocument } from "../../engine/query/query_document.ts";
 import type { Transaction } from "../../engine/transaction.ts";
-import { decodeTagged, encodeTagged } from "../../framework/tagged_json.ts";
 
 const GUEST_STORE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const DATA_OPS = ["find", "get", "count", "aggregate", "update", "delete", "insert", "replace", "explain"];
@@ -64,37 +65,36 @@ export interface HostCallScope {
   logLines: number;
 }
 
-/** Answers one host call (JSON in, JSON out); never throws. */
-export function answerHostCall(scope: HostCallScope, json: string): string {
+/** Answers one host call (a document in, a reply document out); never throws. */
+export function answerHostCall(scope: HostCallScope, call: Record<string, unknown>): Record<string, unknown> {
   try {
-    const call = decodeTagged(json) as Record<string, unknown>;
+    if (call === null || typeof call !== "object") {
+      throw new PlanckError("invalid_argument", "A host call must be a document", { field: "op" });
+    }
     if (call.op === "log") {
       if (scope.logLines++ < GUEST_LOG_LINES_MAX) scope.log(`${String(call.level)}: ${String(call.message)}`);
-      return '{"ok":true}';
+      return { ok: true };
     }
-    if (call.op === "random") return JSON.stringify({ ok: true, result: randomHex(call.bytes) });
-    if (call.op !== "query") {
-      throw new PlanckError("invalid_argument", `Unknown host call ${JSON.stringify(call.op)}`, {
-        field: "op",
-      });
-    }
-    const query = scopeQuery(scope.service, call.query);
+    if (call.op === "random") return { ok: true, result: randomHex(call.bytes) };
+    const query = scopeQuery(scope.service, call.op === "query" ? call.query : call);
     const store = storeOf(query);
     if (!scope.tx.db.hasStore(store)) {
       scope.missing.add(store);
       throw new PlanckError(
         "not_found",
         `Store "${store.slice(store.indexOf("__") + 2)}" does not exist yet`,
-        {
-          field: "store",
-        },
+        { field: "store" },
       );
     }
-    return encodeTagged({ ok: true, result: scope.tx.query(query) });
+    return { ok: true, result: scope.tx.query(query) };
   } catch (error) {
     const e = error as PlanckError;
     const code = error instanceof PlanckError ? e.code : "internal";
-    return JSON.stringify({ ok: false, error: { code, message: e.message, field: e.location?.field } });
+    const field = e.location?.field;
+    return {
+      ok: false,
+      error: field === undefined ? { code, message: e.message } : { code, message: e.message, field },
+    };
   }
 }
 

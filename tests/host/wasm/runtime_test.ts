@@ -9,6 +9,10 @@ import { openDatabase } from "../../../engine/mod.ts";
 import type { GuestRequest } from "../../../host/wasm/abi.ts";
 import { invokeService } from "../../../host/wasm/invoke.ts";
 import { InstancePool } from "../../../host/wasm/pool.ts";
+import { ServiceInstance } from "../../../host/wasm/runtime.ts";
+
+const jsPool = () =>
+  new InstancePool(() => ServiceInstance.create(BUNDLE, { memoryBytes: 24 * 1024 * 1024 }));
 
 const BUNDLE = `
 const host = (q) => JSON.parse(__planck_host(JSON.stringify({ op: "query", query: q })));
@@ -35,7 +39,7 @@ Deno.test("invokeService answers loop, memory blow-up, trap and throw with a 5xx
   await withTempDir(async (dir) => {
     const db = await openDatabase(dir);
     const logs: string[] = [];
-    const pool = new InstancePool(BUNDLE, { memoryBytes: 24 * 1024 * 1024 });
+    const pool = jsPool();
     try {
       await pool.warm();
       const target = { db, service: "demo", pool, deadlineMs: DEADLINE_MS, log: (l: string) => logs.push(l) };
@@ -72,7 +76,7 @@ Deno.test("invokeService answers loop, memory blow-up, trap and throw with a 5xx
 Deno.test("host calls cannot name system stores or another service's stores", async () => {
   await withTempDir(async (dir) => {
     const db = await openDatabase(dir);
-    const pool = new InstancePool(BUNDLE, { memoryBytes: 24 * 1024 * 1024 });
+    const pool = jsPool();
     try {
       const target = { db, service: "demo", pool, deadlineMs: DEADLINE_MS, log: () => {} };
       const reply = await invokeService(target, request("/other"));

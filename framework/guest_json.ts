@@ -1,0 +1,64 @@
+/**
+ * Fast paths of tagged JSON (tagged_json.ts) across the QuickJS boundary, where a JSON.parse
+ * reviver or a JSON.stringify replacer costs an interpreted call per value (measured: 32 µs vs
+ * 13 µs to parse one request, 14 µs vs 6.5 µs to encode one reply).
+ *
+ * Host → guest: `encodeForGuest` marks a text that holds tags with a leading TAGGED_MARK, which
+ * is never the first character of JSON; `decodeFromHost` parses unmarked text with plain
+ * JSON.parse. Guest → host: `encodeForHost` installs toJSON hooks on Date, BigInt and Uint8Array
+ * for the duration of one JSON.stringify only, so handlers' own JSON.stringify is unaffected.
+ *
+ * Invariants: decodeFromHost(encodeForGuest(v)) equals decodeTagged(encodeTagged(v)), and
+ * decodeTagged(encodeForHost(v)) equals decodeTagged(encodeTagged(v)).
+ */
+import { decodeTagged, encodeBase64, tagOf } from "./tagged_json.ts";
+
+/** First character of a host → guest text that holds tags. */
+export const TAGGED_MARK = "~";
+
+/** Host side: tagged JSON, marked when it holds a tag. */
+export function encodeForGuest(value: unknown): string {
+  let tagged = false;
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, plain: unknown) {
+    const tag = tagOf(this[key]);
+    if (tag === undefined) return plain;
+    tagged = true;
+    return tag;
+  });
+  return tagged ? TAGGED_MARK + text : text;
+}
+
+/** Guest side: the value of a host text (plain JSON.parse unless marked). @throws SyntaxError */
+export function decodeFromHost(text: string): unknown {
+  return text.startsWith(TAGGED_MARK) ? decodeTagged(text.slice(1)) : JSON.parse(text);
+}
+
+type Hooked = { toJSON?: unknown };
+
+function dateTag(this: Date): unknown {
+  return { $date: this.getTime() };
+}
+function bigintTag(this: bigint): unknown {
+  return { $bigint: this.toString() };
+}
+function bytesTag(this: Uint8Array): unknown {
+  return { $bytes: encodeBase64(this) };
+}
+
+/** Guest side: tagged JSON of `value` without a replacer. */
+export function encodeForHost(value: unknown): string {
+  const date = Date.prototype as Hooked;
+  const big = BigInt.prototype as Hooked;
+  const bytes = Uint8Array.prototype as Hooked;
+  const saved = date.toJSON;
+  date.toJSON = dateTag;
+  big.toJSON = bigintTag;
+  bytes.toJSON = bytesTag;
+  try {
+    return JSON.stringify(value);
+  } finally {
+    date.toJSON = saved;
+    delete big.toJSON;
+    delete bytes.toJSON;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * One instance of a native service (docs/wasm-abi.md, "Native tier"): the fuel-injected module
+ * instantiated against a host-created, capped `WebAssembly.Memory` and the host's imports
+ * (session.ts), and the mapping of everything that can go wrong to a GuestFault kind.
+ *
+ * A request is BSON-encoded into a buffer from `planck_alloc`, run by `planck_handle`, and the BSON
+ * response it points to is decoded. Time is bounded by fuel: `out_of_fuel` refills a slice while
+ * the deadline has not passed; memory by the Memory's maximum.
+ *
+ * Invariants: not reentrant (one request at a time, host calls never call back into the guest);
+ * after any fault the instance is `broken` and never runs again; memory never grows past
+ * min(cap, the module's declared maximum).
+ */
+import { Binary, BSON } from "bson";
+import { assert } from "../../engine/assert.ts";
+import { PlanckError } from "../../engine/errors.ts";
+import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
+import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
+import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";
+import { NativeSession } from "./session.ts";
+import type { NativeShape } from "./validate.ts";
+
+/** A trap while linear memory is at least this fraction of its maximum counts as running out of memory. */
+const MEMORY_FULL_FRACTION = 0.9;
+/** Deadline for `describe` when none is given, in milliseconds. */
+const DESCRIBE_DEADLINE_MS = 5_000;
+
+interface Exports {
+  planck_alloc(len: number): number;
+  planck_handle(ptr: number, len: number): number;
+  planck_describe?(): number;
+  [FUEL_GLOBAL_EXPORT]: WebAssembly.Global;
+}
+
+/** One instance of a native service. Not reentrant: one request at a time. */
+export class NativeInstance implements GuestInstance {
+  readonly #session: NativeSession;
+  readonly #exports: Exports;
+  #broken = false;
+  #disposed = false;
+
+  private constructor(session: NativeSession, exports: Exports) {
+    this.#session = session;
+    this.#exports = exports;
+  }
+
+  /**
+   * Instantiates `module` (fuel-injected, see prepare.ts) with a memory of the module's declared
+   * minimum and at most `limits.memoryBytes` (or the declared maximum if smaller).
+   * @throws PlanckError `limit_exceeded` when the declared minimum is over the cap; GuestFault when
+   * the start function faults
+   */
+  static async create(
+    module: WebAssembly.Module,
+    shape: NativeShape,
+    limits: { memoryBytes: number },
+  ): Promise<NativeInstance> {
+    assert(shape.fueled, "a native module is instantiated only after fuel injection");
+    const maximum = Math.min(Math.floor(limits.memoryBytes / PAGE_BYTES), shape.memoryPagesMax ?? PAGES_MAX);
+    if (shape.memoryPagesMin > maximum) {
+      throw new PlanckError(
+        "limit_exceeded",
+        `The service needs ${shape.memoryPagesMin} pages of memory at start, over the cap of ${maximum} pages ` +
+          `(${limits.memoryBytes} bytes)`,
+        { limit: "memoryBytes" },
+      );
+    }
+    const memory = new WebAssembly.Memory({ initial: shape.memoryPagesMin, maximum });
+    const session = new NativeSession(memory, maximum * PAGE_BYTES);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, session.imports());
+    } catch (error) {
+      if (error instanceof WebAssembly.LinkError) throw error;
+      throw toFault(error, session, "starting the module");
+    }
+    const exports = instance.exports as unknown as Exports;
+    session.fuel = exports[FUEL_GLOBAL_EXPORT];
+    return new NativeInstance(session, exports);
+  }
+
+  /** True once a fault made this instance unusable. */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /** Linear memory in use, in bytes. */
+  get memoryBytes(): number {
+    return this.#session.memory.buffer.byteLength;
+  }
+
+  /**
+   * Runs one request through `planck_handle`; `host` answers the guest's host calls during it.
+   * @throws GuestFault (the instance is then broken)
+   */
+  handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
+    const bytes = BSON.serialize({
+      id: request.id,
+      method: request.method,
+      path: request.path,
+      query: request.query,
+      headers: request.headers,
+      body: request.body === null ? null : new Binary(request.body),
+    });
+    const doc = this.#run(host, deadlineMs, "handling a request", () => {
+      const ptr = this.#exports.planck_alloc(bytes.length) >>> 0;
+      this.#session.write(ptr, bytes, "planck_alloc");
+      return this.#exports.planck_handle(ptr, bytes.length) >>> 0;
+    });
+    return this.#guarded(() => toResponse(doc));
+  }
+
+  /**
+   * Calls `planck_describe` (used by `planck build`) and returns its document.
+   * @throws GuestFault (the instance is then broken)
+   */
+  describe(deadlineMs: number = Date.now() + DESCRIBE_DEADLINE_MS): Record<string, unknown> {
+    const describe = this.#exports.planck_describe;
+    if (describe === undefined) {
+      this.#broken = true;
+      throw new GuestFault("throw", `The module does not export "${EXPORT_DESCRIBE}"`);
+    }
+    return this.#run(undefined, deadlineMs, `calling ${EXPORT_DESCRIBE}`, () => describe() >>> 0);
+  }
+
+  /** Runs `call` (which returns a pointer to `[resp_ptr, resp_len]`) and decodes the document there. */
+  #run(
+    host: HostCall | undefined,
+    deadlineMs: number,
+    what: string,
+    call: () => number,
+  ): Record<string, unknown> {
+    if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
+    const session = this.#session;
+    session.begin(host, deadlineMs, FUEL_SLICE);
+    try {
+      const reply = session.readResult(call());
+      try {
+        return BSON.deserialize(reply, { promoteBuffers: true });
+      } catch (error) {
+        throw new GuestFault(
+          "throw",
+          `The guest's reply is not a BSON document: ${(error as Error).message}`,
+        );
+      }
+    } catch (error) {
+      this.#broken = true;
+      throw toFault(error, session, what);
+    } finally {
+      session.end();
+    }
+  }
+
+  #guarded<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      this.#broken = true;
+      throw error;
+    }
+  }
+
+  /** Frees the instance; safe to call twice. */
+  dispose(): void {
+    this.#disposed = true;
+  }
+}
+
+function plainBytes(value: unknown): Uint8Array | undefined {
+  if (value instanceof Binary) return value.buffer;
+  if (value instanceof Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return undefined;
+}
+
+function isHeader(value: unknown): value is [string, string] {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === "string" &&
+    typeof value[1] === "string";
+}
+
+/** The response document as a GuestResponse. @throws GuestFault `throw` when it is malformed */
+function toResponse(doc: Record<string, unknown>): GuestResponse {
+  const { status, headers = [], body = null } = doc;
+  if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
+    throw new GuestFault(
+      "throw",
+      `The guest's response has no integer status in 100..599 (got ${String(status)})`,
+    );
+  }
+  if (!Array.isArray(headers) || !headers.every(isHeader)) {
+    throw new GuestFault("throw", "The guest's response headers are not a list of [name, value] strings");
+  }
+  const bytes = plainBytes(body);
+  if (body !== null && bytes === undefined && typeof body !== "string") {
+    throw new GuestFault(
+      "throw",
+      `The guest's response body is a ${typeof body}, not a string, binary or null`,
+    );
+  }
+  return { status, headers, body: bytes ?? (body as string | null) };
+}
+
+/** Any error out of the guest as a GuestFault of the right kind. */
+function toFault(error: unknown, session: NativeSession, what: string): GuestFault {
+  if (error instanceof GuestFault) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof RangeError && /call stack/i.test(message)) {
+    return new GuestFault("trap", `The guest overflowed its stack while ${what}`, { cause: error });
+  }
+  const full = session.memory.buffer.byteLength >= MEMORY_FULL_FRACTION * session.memoryBytesMax;
+  if (error instanceof RangeError || (error instanceof WebAssembly.RuntimeError && full)) {
+    const cap = `${session.memory.buffer.byteLength} of ${session.memoryBytesMax} bytes in use`;
+    return new GuestFault("memory", `The guest ran out of memory while ${what} (${cap}): ${message}`, {
+      cause: error,
+    });
+  }
+  return new GuestFault("trap", `The guest trapped while ${what}: ${message}`, { cause: error });
+}

@@ -1,0 +1,43 @@
+/**
+ * What every guest tier implements: an instance that answers one request at a time, calling back
+ * into the host for store access, and the fault that makes it unusable. The QuickJS tier
+ * (runtime.ts) and the native core-wasm tier (host/native/) both satisfy GuestInstance, so pools,
+ * transactions, metrics and routing do not care which tier a service uses.
+ *
+ * Invariants: after a GuestFault the instance is `broken` and must be disposed, never reused.
+ */
+import type { GuestRequest, GuestResponse } from "./abi.ts";
+
+/** Why a guest call failed. */
+export type FaultKind = "timeout" | "memory" | "trap" | "throw";
+
+/** A guest call that did not produce a response; the instance must be discarded. */
+export class GuestFault extends Error {
+  readonly kind: FaultKind;
+  constructor(kind: FaultKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "GuestFault";
+    this.kind = kind;
+  }
+}
+
+/**
+ * A host call as a value: the guest's request document in (`{op: "query", query}`, `{op: "log",
+ * level, message}`, `{op: "random", bytes}` or a data query document itself), the reply document
+ * out (`{ok: true, result}` or `{ok: false, error: {code, message, field?}}`). Never throws.
+ */
+export type HostCall = (call: Record<string, unknown>) => Record<string, unknown>;
+
+/** One instance of a deployed service, of any tier. Not reentrant: one request at a time. */
+export interface GuestInstance {
+  /** True once a fault made this instance unusable. */
+  readonly broken: boolean;
+  /**
+   * Runs one request to its end; `host` answers the guest's host calls during this call only.
+   * `deadlineMs` is an absolute `Date.now()` time.
+   * @throws GuestFault (the instance is then broken)
+   */
+  handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse;
+  /** Frees the instance; safe to call twice. */
+  dispose(): void;
+}
