@@ -28,6 +28,13 @@ export function keyFromBytes(bytes: Uint8Array, offset = 0): Key {
   return s;
 }
 
+/** Encodes the 16 latin1 characters of `text` from `offset` (one byte each) as a key. */
+export function keyFromLatin1(text: string, offset = 0): Key {
+  let s = "";
+  for (let i = offset; i < offset + KEY_BYTES; i++) s += HEX[text.charCodeAt(i)];
+  return s;
+}
+
 /** Hex digit value by char code (lowercase canonical keys only). */
 const NIBBLE = new Uint8Array(128);
 for (let i = 0; i < 16; i++) NIBBLE["0123456789abcdef".charCodeAt(i)] = i;

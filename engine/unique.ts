@@ -6,8 +6,8 @@
 import type { Database } from "./database.ts";
 import { decodeDocument } from "./document.ts";
 import { PlanckError } from "./errors.ts";
-import { describeValues, type IndexDef, Indexes, latin1ToBytes } from "./indexes.ts";
-import { type Key, keyFromBytes } from "./key.ts";
+import { describeValues, type IndexDef, Indexes } from "./indexes.ts";
+import { type Key, keyFromLatin1 } from "./key.ts";
 import type { WriteSet } from "./write_set.ts";
 
 const LOW_KEY = "\u0000".repeat(16);
@@ -27,7 +27,7 @@ export function checkUniqueEntries(
   for (const entry of entries) {
     const values = Indexes.valuePart(entry);
     for (const other of db.indexScan(def.id, { from: values + LOW_KEY, to: values + HIGH_KEY })) {
-      const otherKey = keyFromBytes(latin1ToBytes(other.slice(other.length - 16)));
+      const otherKey = keyFromLatin1(other, other.length - 16);
       if (otherKey === key) continue;
       // The other document may be changed or deleted by this same write set.
       const current = writes === null ? db.read(def.storeId, otherKey) : writes.read(def.storeId, otherKey);

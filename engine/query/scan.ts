@@ -10,8 +10,8 @@
  *   query sees one consistent state.
  */
 import { decodeDocument } from "../document.ts";
-import { type Key, keyFromBytes } from "../key.ts";
-import { bytesToLatin1, latin1ToBytes } from "../indexes.ts";
+import { type Key, keyFromLatin1 } from "../key.ts";
+import { bytesToLatin1 } from "../indexes.ts";
 import type { IndexChoice } from "./index_plan.ts";
 import { compileFilter, type Predicate } from "./filter.ts";
 import { filterUsesOnlyKey } from "./key_bounds.ts";
@@ -95,7 +95,7 @@ export function* indexDocKeys(view: QueryView, choice: IndexChoice): Generator<s
 /** Documents named by an index scan's entries, each once, in index order. */
 function* indexEntries(view: QueryView, storeId: number, choice: IndexChoice): Generator<[Key, Uint8Array]> {
   for (const docKey of indexDocKeys(view, choice)) {
-    const key = keyFromBytes(latin1ToBytes(docKey));
+    const key = keyFromLatin1(docKey);
     const bytes = view.read(storeId, key);
     if (bytes !== undefined) yield [key, bytes];
   }
