@@ -1,9 +1,11 @@
 /**
  * `planck build [DIR] [-o FILE]`: bundles the TypeScript service in DIR (default ".") into one
- * `.wasm` (host/wasm/build.ts). Works from the compiled binary: esbuild and the engine are wasm
- * carried inside it. Build errors print as file:line:column.
+ * `.wasm` (host/wasm/build.ts), or, when DIR/planck.json says `"tier": "native"`, compiles its
+ * AssemblyScript entry (host/native/build.ts). Works from the compiled binary: esbuild, the engine
+ * and the AssemblyScript compiler are carried inside it. Build errors print as file:line:column.
  */
 import * as path from "node:path";
+import { buildNativeService } from "../host/native/build.ts";
 import { buildService } from "../host/wasm/build.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 
@@ -11,7 +13,8 @@ export const BUILD_USAGE = `planck build [DIR] [-o FILE]
 
   Bundles the service in DIR (default ".": planck.json names it, its version and entry; else the
   entry is service.ts or main.ts, named after the directory) into FILE (default <name>.wasm).
-  Files under DIR/static/ are packed and served at /static/….`;
+  Files under DIR/static/ are packed and served at /static/…. With "tier": "native" in
+  planck.json, the entry (default assembly/index.ts) is AssemblyScript, compiled with asc.`;
 
 /** Runs `planck build`. */
 export async function runBuild(args: string[]): Promise<number> {
@@ -19,7 +22,7 @@ export async function runBuild(args: string[]): Promise<number> {
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument "${parsed.positionals[1]}"`);
   const dir = parsed.positionals[0] ?? ".";
   const started = performance.now();
-  const result = await buildService(dir);
+  const result = await isNative(dir) ? await buildNativeService(dir) : await buildService(dir);
   const output = parsed.flags.get("--output") ?? path.join(dir, `${result.manifest.name}.wasm`);
   await Deno.writeFile(output, result.wasm);
   const ms = Math.round(performance.now() - started);
@@ -28,4 +31,13 @@ export async function runBuild(args: string[]): Promise<number> {
       `(${result.wasm.length} bytes, bundle ${result.bundleBytes} bytes, ${result.manifest.routes.length} routes, ${ms} ms)`,
   );
   return EXIT.ok;
+}
+
+/** True when DIR/planck.json asks for the native tier (a missing or unreadable file means no). */
+async function isNative(dir: string): Promise<boolean> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path.join(dir, "planck.json")))?.tier === "native";
+  } catch {
+    return false;
+  }
 }
