@@ -3,13 +3,14 @@
  * tier) and bench/http/service_native (native tier), deploys both into a temp database, seeds each
  * one's store with the same items, then times `registry.dispatch` for the get and list routes.
  *
- *   deno run -A bench/profile_service.ts [--n=20000]
+ *   deno run -A bench/profile_service.ts [--n=20000] [--profile=httpbench_native:get]
  */
 import { openDatabase } from "../engine/mod.ts";
 import { transaction } from "../engine/transaction.ts";
 import { buildNativeService } from "../host/native/build.ts";
 import { buildService } from "../host/wasm/build.ts";
 import { ServiceRegistry } from "../host/wasm/registry.ts";
+import { printProfile } from "./lib/cpu_profile.ts";
 
 const n = Number(Deno.args.find((a) => a.startsWith("--n="))?.slice(4) ?? 20_000);
 const ITEMS = 2_000;
@@ -46,6 +47,11 @@ for (const [service, prefix] of [["httpbench", ""], ["httpbench_native", "/nativ
     for (let i = 0; i < n; i++) await registry.dispatch(service, make(i));
     const us = (performance.now() - started) * 1000 / n;
     console.log(`${service} ${name}: ${us.toFixed(1)} µs/request`);
+    if (Deno.args.includes(`--profile=${service}:${name}`)) {
+      await printProfile(async () => {
+        for (let i = 0; i < n; i++) await registry.dispatch(service, make(i));
+      });
+    }
   }
 }
 await registry.close();

@@ -1,5 +1,6 @@
 /**
- * HTTP benchmark: Planck's app port beside the Hono + node:sqlite peer (../shared/bench/http-peer,
+ * HTTP benchmark: Planck's app port (both tiers: QuickJS and native AssemblyScript services deployed in
+ * one instance) beside the Hono + node:sqlite peer (../shared/bench/http-peer,
  * adapted in bench/http/peer/) in the same run, loaded by Debian `wrk` — GET one document by key
  * as an HTML fragment, GET a list of 20 by an index, POST one durable insert — with req/s, p50/p99,
  * server CPU µs/request, the ratios and the issue's targets (GET ≥ 1.0× the peer, list ≥ 1.5×,
@@ -35,7 +36,7 @@ async function wrkVersion(): Promise<string> {
 }
 
 /** Starts a target; on failure returns why, so the other side can still be measured. */
-async function tryStart(name: string, start: () => Promise<HttpTarget>): Promise<HttpTarget | string> {
+async function tryStart<T>(name: string, start: () => Promise<T>): Promise<T | string> {
   try {
     log(`starting ${name}`);
     return await start();
@@ -106,10 +107,11 @@ async function main(): Promise<number> {
   };
   const before = loadAverage();
   const peer = await tryStart("hono-sqlite", () => startPeer(`${RUN_DIR}/peer`, data.jsonl));
-  const planck = await tryStart("planck", () => startPlanck(`${RUN_DIR}/planck`, data.jsonl));
-  const started = [peer, planck].filter((t): t is HttpTarget => typeof t !== "string");
+  const tiers = await tryStart("planck", () => startPlanck(`${RUN_DIR}/planck`, data.jsonl));
+  const [planck, native] = typeof tiers === "string" ? [tiers, tiers] : tiers;
+  const started = [peer, planck, native].filter((t): t is HttpTarget => typeof t !== "string");
   const stopAll = async () => {
-    for (const t of started) await t.stop();
+    for (const t of started) if (t !== native) await t.stop(); // native shares planck's process
   };
   Deno.addSignalListener("SIGINT", async () => {
     await stopAll();
@@ -120,7 +122,9 @@ async function main(): Promise<number> {
     for (const route of routes) {
       const peerResult = await measure(peer, route, plan);
       const planckResult = await measure(planck, route, plan);
-      outcomes.push({ route, planck: planckResult, peer: peerResult });
+      const nativeResult = await measure(native, route, plan);
+      outcomes.push({ route, tier: "js", planck: planckResult, peer: peerResult });
+      outcomes.push({ route, tier: "native", planck: nativeResult, peer: peerResult });
     }
   } finally {
     await stopAll();

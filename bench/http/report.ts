@@ -11,13 +11,21 @@ import type { LoadResult } from "./wrk_driver.ts";
 /** Both sides of one route: a result, or why there is none. */
 export interface RouteOutcome {
   route: Route;
+  /** Which Planck tier served it: "js" (QuickJS) or "native" (core-wasm, AssemblyScript). */
+  tier: "js" | "native";
   planck: LoadResult | string;
   peer: LoadResult | string;
+}
+
+/** The ratio a tier must reach on a route (the native tier's GET target is issue #7's). */
+export function ratioMin(o: Pick<RouteOutcome, "route" | "tier">): number {
+  return o.tier === "native" ? o.route.nativeRatioMin ?? o.route.ratioMin : o.route.ratioMin;
 }
 
 /** The target of one route, judged. */
 export interface Verdict {
   route: Route["name"];
+  tier: RouteOutcome["tier"];
   ratio: number | null;
   pass: boolean;
   /** What was required and, on a miss, why it was missed. */
@@ -26,21 +34,21 @@ export interface Verdict {
 
 /** Judges one route against its target. */
 export function verdict(o: RouteOutcome): Verdict {
-  const goal = `≥ ${o.route.ratioMin.toFixed(1)}×` +
+  const goal = `≥ ${ratioMin(o).toFixed(1)}×` +
     (o.route.p99MsMax === undefined ? "" : `, p99 ≤ ${o.route.p99MsMax} ms`);
   if (typeof o.planck === "string" || typeof o.peer === "string") {
     const why = typeof o.planck === "string" ? `Planck failed: ${o.planck}` : `peer failed: ${o.peer}`;
-    return { route: o.route.name, ratio: null, pass: false, detail: `${goal}: ${why}` };
+    return { route: o.route.name, tier: o.tier, ratio: null, pass: false, detail: `${goal}: ${why}` };
   }
   const ratio = o.planck.rps / o.peer.rps;
   const misses: string[] = [];
-  if (ratio < o.route.ratioMin) misses.push(`ratio ${ratio.toFixed(2)}×`);
+  if (ratio < ratioMin(o)) misses.push(`ratio ${ratio.toFixed(2)}×`);
   if (o.route.p99MsMax !== undefined && o.planck.p99Ms > o.route.p99MsMax) {
     misses.push(`p99 ${ms(o.planck.p99Ms)} ms`);
   }
   if (o.planck.errors > 0) misses.push(`${o.planck.errors} errors`);
   const pass = misses.length === 0;
-  return { route: o.route.name, ratio, pass, detail: pass ? goal : `${goal}; ${misses.join(", ")}` };
+  return { route: o.route.name, tier: o.tier, ratio, pass, detail: pass ? goal : `${goal}; ${misses.join(", ")}` };
 }
 
 /** A number with thousands separators and `digits` decimals; "–" when absent. */
@@ -77,18 +85,18 @@ export function renderMarkdown(outcomes: readonly RouteOutcome[], facts: RunFact
   const lines = [
     "## HTTP: Planck beside Hono + node:sqlite",
     "",
-    "| route | Planck req/s | p50 ms | p99 ms | CPU µs/req | peer req/s | p50 ms | p99 ms | CPU µs/req | Planck ÷ peer | target |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| route | tier | Planck req/s | p50 ms | p99 ms | CPU µs/req | peer req/s | p50 ms | p99 ms | CPU µs/req | Planck ÷ peer | target |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   const failures: string[] = [];
   for (const o of outcomes) {
     const v = verdict(o);
     const ratio = v.ratio === null ? "–" : `${v.ratio.toFixed(2)}×`;
     lines.push(
-      `| ${o.route.label} | ${cells(o.planck).join(" | ")} | ${cells(o.peer).join(" | ")} | ${ratio} | ` +
+      `| ${o.route.label} | ${o.tier === "native" ? "native (AssemblyScript)" : "QuickJS"} | ${cells(o.planck).join(" | ")} | ${cells(o.peer).join(" | ")} | ${ratio} | ` +
         `${v.pass ? "PASS" : "MISS"} (${v.detail}) |`,
     );
-    if (typeof o.planck === "string") failures.push(`- Planck ${o.route.name}: ${o.planck}`);
+    if (typeof o.planck === "string") failures.push(`- Planck ${o.tier} ${o.route.name}: ${o.planck}`);
     if (typeof o.peer === "string") failures.push(`- peer ${o.route.name}: ${o.peer}`);
   }
   if (failures.length > 0) lines.push("", "Failures:", ...failures);

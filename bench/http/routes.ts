@@ -24,6 +24,8 @@ export interface Route {
   count?: number;
   /** Planck req/s must be at least this multiple of the peer's. */
   ratioMin: number;
+  /** The native tier's own target, when it differs (issue #7: GET ≥ 1.3×). */
+  nativeRatioMin?: number;
   /** When set, Planck's p99 must not exceed it. */
   p99MsMax?: number;
 }
@@ -38,6 +40,7 @@ export const ROUTES: readonly Route[] = [
     expect: 200,
     marker: '<article id="item-',
     ratioMin: 1.0,
+    nativeRatioMin: 1.3,
   },
   {
     name: "list",

@@ -11,10 +11,12 @@ import { ServerProcess } from "./server_process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SERVICE_DIR = `${ROOT}bench/http/service`;
+const NATIVE_SERVICE_DIR = `${ROOT}bench/http/service_native`;
+/** The native service's route prefix (service_native/planck.json). */
+const NATIVE_PREFIX = "/native";
 const PEER_MAIN = `${ROOT}bench/http/peer/peer_hono_sqlite.ts`;
 /** The service name in service/planck.json; Planck scopes its stores as `<service>__<store>`. */
-const SERVICE_NAME = "httpbench";
-const ENGINE_STORE = `${SERVICE_NAME}__items`;
+const ENGINE_STORES = ["httpbench__items", "httpbench_native__items"];
 /** Documents per seeding batch (one atomic group each). */
 const SEED_BATCH_DOCS = 1_000;
 /** How long a deploy may take (it warms the instance pool). */
@@ -44,17 +46,19 @@ async function runOrThrow(args: string[]): Promise<string> {
   return text.trim();
 }
 
-/** Inserts every line of `jsonl` into Planck's engine store, keyed by its `id`. */
+/** Inserts every line of `jsonl` into both services' engine stores, keyed by its `id`. */
 async function seedPlanck(admin: string, jsonl: string): Promise<number> {
   const client = await connect(admin);
   try {
     const lines = (await Deno.readTextFile(jsonl)).split("\n").filter((l) => l.length > 0);
-    for (let i = 0; i < lines.length; i += SEED_BATCH_DOCS) {
-      const ops = lines.slice(i, i + SEED_BATCH_DOCS).map((line) => {
-        const { id, ...doc } = JSON.parse(line);
-        return { op: "insert" as const, store: ENGINE_STORE, key: id as string, doc };
-      });
-      await client.batch(ops);
+    for (const store of ENGINE_STORES) {
+      for (let i = 0; i < lines.length; i += SEED_BATCH_DOCS) {
+        const ops = lines.slice(i, i + SEED_BATCH_DOCS).map((line) => {
+          const { id, ...doc } = JSON.parse(line);
+          return { op: "insert" as const, store, key: id as string, doc };
+        });
+        await client.batch(ops);
+      }
     }
     return lines.length;
   } finally {
@@ -62,11 +66,25 @@ async function seedPlanck(admin: string, jsonl: string): Promise<number> {
   }
 }
 
-/** Starts Planck in `dir`, builds and deploys the bench service, seeds `jsonl`. */
-export async function startPlanck(dir: string, jsonl: string): Promise<HttpTarget> {
+/**
+ * Starts Planck in `dir`, builds and deploys both bench services (QuickJS tier at "/", native tier
+ * under NATIVE_PREFIX) into the one instance, seeds `jsonl` into each one's store. Returns the two
+ * tiers as targets of the same process (stopping either stops it).
+ */
+export async function startPlanck(dir: string, jsonl: string): Promise<[HttpTarget, HttpTarget]> {
   await Deno.mkdir(dir, { recursive: true });
   const wasm = `${dir}/httpbench.wasm`;
+  const nativeWasm = `${dir}/httpbench_native.wasm`;
   const built = await runOrThrow(["run", "-A", `${ROOT}main.ts`, "build", SERVICE_DIR, "-o", wasm]);
+  const builtNative = await runOrThrow([
+    "run",
+    "-A",
+    `${ROOT}main.ts`,
+    "build",
+    NATIVE_SERVICE_DIR,
+    "-o",
+    nativeWasm,
+  ]);
   const data = `${dir}/data`;
   const argv = [Deno.execPath(), "run", "-A", `${ROOT}main.ts`, "start", "--data", data];
   argv.push("--wire-port", "0", "--http-port", "0", "--workbench-port", "0");
@@ -77,21 +95,31 @@ export async function startPlanck(dir: string, jsonl: string): Promise<HttpTarge
     const admin = (await Deno.readTextFile(`${data}/admin.credentials`)).trim();
     const client = await connect(admin);
     try {
-      await client.request("deploy", { wasm: await Deno.readFile(wasm) }, { timeoutMs: DEPLOY_TIMEOUT_MS });
+      for (const file of [wasm, nativeWasm]) {
+        await client.request("deploy", { wasm: await Deno.readFile(file) }, { timeoutMs: DEPLOY_TIMEOUT_MS });
+      }
     } finally {
       client.close();
     }
     const started = performance.now();
     const docs = await seedPlanck(admin, jsonl);
     const seedMs = (performance.now() - started).toFixed(0);
-    return {
+    const stop = () => server.stop();
+    return [{
       name: "planck",
-      label: "Planck: bench/http/service (.wasm) on the app port, durability sync (group commit)",
+      label: "Planck: bench/http/service (QuickJS tier .wasm) on the app port, durability sync (group commit)",
       baseUrl: `http://127.0.0.1:${port}`,
       pid: server.pid,
-      info: `${built.split("\n").at(-1)}; seeded ${docs} docs over the wire in ${seedMs} ms`,
-      stop: () => server.stop(),
-    };
+      info: `${built.split("\n").at(-1)}; seeded ${docs} docs per service over the wire in ${seedMs} ms`,
+      stop,
+    }, {
+      name: "planck-native",
+      label: `Planck: bench/http/service_native (AssemblyScript, native tier) in the same process under ${NATIVE_PREFIX}`,
+      baseUrl: `http://127.0.0.1:${port}${NATIVE_PREFIX}`,
+      pid: server.pid,
+      info: builtNative.split("\n").at(-1) ?? "",
+      stop,
+    }];
   } catch (error) {
     await server.stop();
     throw error;

@@ -117,7 +117,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     o.baseUrl,
     "--",
     o.route.kind,
-    o.route.path,
+    // load.lua formats its own request lines, so a base URL's path (a service prefix) goes here.
+    new URL(o.baseUrl).pathname.replace(/\/$/, "") + o.route.path,
     o.idsFile,
   ];
   const loadAverageBefore = loadAverage();

@@ -42,7 +42,8 @@ class MissingStores extends Error {
 /** Runs `request` on the service; resolves with its response once its writes are durable. */
 export async function invokeService(target: InvokeTarget, request: GuestRequest): Promise<GuestResponse> {
   for (let attempt = 0;; attempt++) {
-    const instance = await target.pool.acquire();
+    // Taken and used in the same turn (see InstancePool.tryAcquire).
+    const instance = target.pool.tryAcquire() ?? await target.pool.acquire();
     // The instance goes back to the pool as soon as the guest returns, not after the commit is
     // durable: requests waiting for group commit must not each hold an instance.
     let released = false;

@@ -40,10 +40,24 @@ export class InstancePool {
     return instance;
   }
 
+  /**
+   * An idle instance now, or undefined. Callers that run the guest synchronously right after this
+   * never hold an instance across a turn, so under any concurrency one warm instance suffices
+   * (an `await acquire()` would let other requests pop the idle list in between and force
+   * needless instance creation).
+   */
+  tryAcquire(): GuestInstance | undefined {
+    if (this.#closed) throw new TypeError("Cannot acquire from a closed pool");
+    const instance = this.#idle.pop();
+    if (instance !== undefined) this.#busy++;
+    return instance;
+  }
+
   /** An idle instance, or a new one. */
   async acquire(): Promise<GuestInstance> {
-    if (this.#closed) throw new TypeError("Cannot acquire from a closed pool");
-    const instance = this.#idle.pop() ?? await this.#create();
+    const idle = this.tryAcquire();
+    if (idle !== undefined) return idle;
+    const instance = await this.#create();
     this.#busy++;
     return instance;
   }
