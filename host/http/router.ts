@@ -28,6 +28,14 @@ export interface RouteTarget {
 export class ServiceRouter {
   readonly #claims: Claim[] = [];
   readonly #cache = new Map<ServiceManifest, Claim>();
+  #generation = -1;
+
+  /** Updates the claims from `registry` when its set of versions changed since the last call. */
+  sync(registry: { generation: number; versions(): { manifest: ServiceManifest }[] }): void {
+    if (registry.generation === this.#generation) return;
+    this.#generation = registry.generation;
+    this.update(registry.versions().map((v) => v.manifest));
+  }
 
   /** Replaces the claims with those of `manifests` (compiled patterns are cached per manifest). */
   update(manifests: readonly ServiceManifest[]): void {

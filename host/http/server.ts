@@ -74,7 +74,7 @@ export async function handleAppRequest(
   if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote, id);
   }
-  router.update(registry.versions().map((v) => v.manifest));
+  router.sync(registry);
   const target = router.route(request.method, url.pathname);
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
   const body = await readBody(request);

@@ -17,6 +17,7 @@ import { PlanckError } from "../../engine/errors.ts";
 import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
 import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";
+import { encodeScratch } from "./bson_scratch.ts";
 import { NativeSession } from "./session.ts";
 import type { NativeShape } from "./validate.ts";
 
@@ -94,7 +95,7 @@ export class NativeInstance implements GuestInstance {
    * @throws GuestFault (the instance is then broken)
    */
   handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
-    const bytes = BSON.serialize({
+    const bytes = encodeScratch({
       id: request.id,
       method: request.method,
       path: request.path,

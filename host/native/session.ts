@@ -10,6 +10,7 @@
  * import calls back into the guest.
  */
 import { BSON } from "bson";
+import { encodeScratch } from "./bson_scratch.ts";
 import { assert } from "../../engine/assert.ts";
 import { GuestFault, type HostCall } from "../wasm/guest.ts";
 import {
@@ -29,10 +30,13 @@ const NO_HOST_REPLY = { ok: false, error: { code: "internal", message: "No host 
 const UTF16 = new TextDecoder("utf-16le");
 const UTF8 = new TextDecoder();
 
-/** The host's reply as BSON; a reply that cannot be encoded becomes an `internal` error reply. */
+/**
+ * The host's reply as BSON (a scratch view: used before the next encode); a reply that cannot be
+ * encoded becomes an `internal` error reply.
+ */
 function encodeReply(reply: Record<string, unknown>): Uint8Array {
   try {
-    return BSON.serialize(reply, { ignoreUndefined: true });
+    return encodeScratch(reply, { ignoreUndefined: true });
   } catch (error) {
     const message = `Cannot encode the host's reply as BSON: ${(error as Error).message}`;
     return BSON.serialize({ ok: false, error: { code: "internal", message } });
@@ -136,7 +140,7 @@ export class NativeSession {
     }
     const reply = encodeReply(this.#host === undefined ? NO_HOST_REPLY : this.#host(call));
     this.#held = undefined;
-    if (reply.length > dstCap) this.#held = reply; // never re-run the call: hold the reply for take
+    if (reply.length > dstCap) this.#held = reply.slice(); // never re-run the call: hold the reply for take
     else this.#bytes().set(reply, dstPtr);
     return reply.length;
   }

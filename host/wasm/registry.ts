@@ -65,6 +65,7 @@ export class ServiceRegistry {
   readonly #log: (line: string) => void;
   readonly #active = new Map<string, ServiceVersion>();
   readonly #metrics = new ServiceMetrics();
+  #generation = 0;
   #switching: Promise<unknown> = Promise.resolve();
 
   private constructor(db: Database, options: RegistryOptions) {
@@ -116,6 +117,7 @@ export class ServiceRegistry {
       const key = await serviceKey(name);
       await transaction(this.#db, (tx) => tx.store(SERVICES_STORE).delete(key));
       this.#active.delete(name);
+      this.#generation++;
       this.#metrics.forget(name);
       this.#retire(version);
       this.#log(`planck: undeployed service "${name}"`);
@@ -136,6 +138,11 @@ export class ServiceRegistry {
       deployedAt: v.deployedAt,
       pool: v.pool.stats(),
     }));
+  }
+
+  /** Changes whenever the set of current versions does (deploy, undeploy, close). */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** The current versions, in deploy order. */
@@ -187,6 +194,7 @@ export class ServiceRegistry {
     await this.#switching;
     for (const version of this.#active.values()) this.#retire(version);
     this.#active.clear();
+    this.#generation++;
   }
 
   async #activate(upload: ServiceUpload, deployedAt: Date): Promise<void> {
@@ -229,6 +237,7 @@ export class ServiceRegistry {
     const previous = this.#active.get(version.manifest.name);
     this.#active.delete(version.manifest.name);
     this.#active.set(version.manifest.name, version);
+    this.#generation++;
     if (previous !== undefined) this.#retire(previous);
   }
 
