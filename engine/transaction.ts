@@ -124,6 +124,16 @@ export class Transaction {
   }
 
   /**
+   * The stored BSON bytes of `key` in `store` as this transaction sees them (its own writes
+   * first), recorded in its read set like any read; undefined when absent.
+   * @throws PlanckError `not_found` (store), `invalid_argument` (key)
+   */
+  readBytes(store: string, key: string): Uint8Array | undefined {
+    this.#checkOpen();
+    return this.#view.read(this.db.storeInfo(store).id, parseKey(key));
+  }
+
+  /**
    * Runs a query document inside this transaction, synchronously: reads see the transaction's
    * writes, writes join it (each query all or nothing). Result shapes as executeQuery.
    */

@@ -12,7 +12,7 @@
 import { BSON } from "bson";
 import { encodeScratch } from "./bson_scratch.ts";
 import { assert } from "../../engine/assert.ts";
-import { GuestFault, type HostCall } from "../wasm/guest.ts";
+import { GuestFault, type HostCall, RAW_REPLY } from "../wasm/guest.ts";
 import {
   ERROR_BAD_REQUEST,
   ERROR_NO_REPLY,
@@ -138,7 +138,8 @@ export class NativeSession {
     } catch {
       return ERROR_BAD_REQUEST;
     }
-    const reply = encodeReply(this.#host === undefined ? NO_HOST_REPLY : this.#host(call));
+    const answer = this.#host === undefined ? NO_HOST_REPLY : this.#host(call, true);
+    const reply = (answer as { [RAW_REPLY]?: Uint8Array })[RAW_REPLY] ?? encodeReply(answer);
     this.#held = undefined;
     if (reply.length > dstCap) this.#held = reply.slice(); // never re-run the call: hold the reply for take
     else this.#bytes().set(reply, dstPtr);

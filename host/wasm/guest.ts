@@ -22,11 +22,17 @@ export class GuestFault extends Error {
 }
 
 /**
+ * Key of a host-call reply that is already encoded: `{[RAW_REPLY]: bson}` is the whole BSON reply
+ * document. Only a caller that passes `raw = true` (the native tier) gets one.
+ */
+export const RAW_REPLY: unique symbol = Symbol("planck.rawReply");
+
+/**
  * A host call as a value: the guest's request document in (`{op: "query", query}`, `{op: "log",
  * level, message}`, `{op: "random", bytes}` or a data query document itself), the reply document
  * out (`{ok: true, result}` or `{ok: false, error: {code, message, field?}}`). Never throws.
  */
-export type HostCall = (call: Record<string, unknown>) => Record<string, unknown>;
+export type HostCall = (call: Record<string, unknown>, raw?: boolean) => Record<string | symbol, unknown>;
 
 /** One instance of a deployed service, of any tier. Not reentrant: one request at a time. */
 export interface GuestInstance {

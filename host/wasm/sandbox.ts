@@ -15,6 +15,8 @@
 import { PlanckError } from "../../engine/errors.ts";
 import type { QueryDocument } from "../../engine/query/query_document.ts";
 import type { Transaction } from "../../engine/transaction.ts";
+import { RAW_REPLY } from "./guest.ts";
+import { getReplyBson } from "./raw_reply.ts";
 
 const GUEST_STORE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const DATA_OPS = ["find", "get", "count", "aggregate", "update", "delete", "insert", "replace", "explain"];
@@ -65,8 +67,15 @@ export interface HostCallScope {
   logLines: number;
 }
 
-/** Answers one host call (a document in, a reply document out); never throws. */
-export function answerHostCall(scope: HostCallScope, call: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Answers one host call (a document in, a reply document out); never throws. With `raw`, a point
+ * get answers `{[RAW_REPLY]: bson}` spliced from the stored bytes (no decode and re-encode).
+ */
+export function answerHostCall(
+  scope: HostCallScope,
+  call: Record<string, unknown>,
+  raw = false,
+): Record<string | symbol, unknown> {
   try {
     if (call === null || typeof call !== "object") {
       throw new PlanckError("invalid_argument", "A host call must be a document", { field: "op" });
@@ -85,6 +94,9 @@ export function answerHostCall(scope: HostCallScope, call: Record<string, unknow
         `Store "${store.slice(store.indexOf("__") + 2)}" does not exist yet`,
         { field: "store" },
       );
+    }
+    if (raw && query.op === "get" && typeof query.key === "string" && Object.keys(query).length === 3) {
+      return { [RAW_REPLY]: getReplyBson(query.key, scope.tx.readBytes(store, query.key)) };
     }
     return { ok: true, result: scope.tx.query(query) };
   } catch (error) {
