@@ -1,16 +1,21 @@
 /**
- * What fuel injection costs a native guest: a CPU loop, a recursive fib and a trivial handler, each
- * called with and without `injectFuel`, in ns per call and overhead %; then how fast a tight loop
- * burns fuel (units per ms, what FUEL_SLICE is sized from), and one NativeInstance.handle round trip.
+ * What fuel injection costs a native guest: a CPU loop, a recursive fib, a trivial handler and two
+ * routes of the AssemblyScript HTTP bench service (bench/http/service_native, built -O3s, host calls
+ * answered by a stub), each run with and without `injectFuel`, in ns per call and overhead %; then
+ * how fast a tight loop burns fuel (units per ms, what FUEL_SLICE is sized from), and one
+ * NativeInstance.handle round trip.
  *
  *   deno run -A bench/native_fuel.ts [--rounds=5]
  */
 import binaryen from "binaryen";
 import { BSON } from "bson";
-import { FUEL_GLOBAL_EXPORT, FUEL_SLICE } from "../host/native/core_abi.ts";
-import { injectFuel } from "../host/native/fuel.ts";
+import { buildNativeService } from "../host/native/build.ts";
+import { FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES } from "../host/native/core_abi.ts";
+import { fuelPlan, injectFuel } from "../host/native/fuel.ts";
 import { NativeInstance } from "../host/native/instance.ts";
 import { prepareNative } from "../host/native/prepare.ts";
+import { NativeSession } from "../host/native/session.ts";
+import { inspectNativeModule } from "../host/native/validate.ts";
 
 const rounds = Number(Deno.args.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 5);
 
@@ -63,14 +68,21 @@ async function instantiate(bytes: Uint8Array, outOfFuel: () => void): Promise<Gu
 
 /** Median ns per call of `fn` over `rounds` rounds of `calls` calls. */
 function measure(calls: number, fn: () => void): number {
-  for (let i = 0; i < calls; i++) fn();
-  const samples: number[] = [];
+  return compare(calls, [fn])[0];
+}
+
+/** Median ns per call of each of `fns`, their rounds interleaved so that drift hits all alike. */
+function compare(calls: number, fns: (() => void)[]): number[] {
+  for (const fn of fns) for (let i = 0; i < calls; i++) fn();
+  const samples: number[][] = fns.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    const started = performance.now();
-    for (let i = 0; i < calls; i++) fn();
-    samples.push((performance.now() - started) * 1e6 / calls);
+    fns.forEach((fn, f) => {
+      const started = performance.now();
+      for (let i = 0; i < calls; i++) fn();
+      samples[f].push((performance.now() - started) * 1e6 / calls);
+    });
   }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
 }
 
 const plainBytes = wat(WAT);
@@ -85,16 +97,95 @@ const plain = await instantiate(plainBytes, () => {});
 let fueled: Guest | undefined = undefined;
 fueled = await instantiate(fueledBytes, () => (fueled![FUEL_GLOBAL_EXPORT]!.value = FUEL_SLICE));
 
+/** The AssemblyScript service's exports the bench calls. */
+interface ServiceExports {
+  planck_alloc(len: number): number;
+  planck_handle(ptr: number, len: number): number;
+  [FUEL_GLOBAL_EXPORT]?: WebAssembly.Global;
+}
+
+const SERVICE_DIR = new URL("./http/service_native", import.meta.url).pathname;
+const SERVICE_MEMORY_PAGES = 1024;
+const ITEM = {
+  key: "0123456789abcdef0123456789abcdef",
+  user: "Ann <ann@example.com>",
+  status: "open",
+  amount: 1234.5,
+  tags: ["red", "green & blue", "x"],
+  created: 1_700_000_000_000,
+};
+const ITEMS = Array.from({ length: 20 }, () => ITEM);
+
+/** Host calls answered without an engine: `get` finds ITEM, `find` finds 20 copies of it. */
+function stubHost(call: Record<string, unknown>): Record<string, unknown> {
+  if (call.op === "get") return { ok: true, result: ITEM };
+  if (call.op === "find") return { ok: true, result: ITEMS };
+  return { ok: true };
+}
+
+/** A request encoded as NativeInstance.handle encodes it. */
+function encodeRequest(path: string, query = ""): Uint8Array {
+  return BSON.serialize({ id: "b", method: "GET", path, query, headers: [], body: null });
+}
+
+/** Runs one encoded request through `bytes` (plain or fueled) the way NativeInstance does; returns the status. */
+async function serviceRunner(bytes: Uint8Array, pagesMin: number): Promise<(request: Uint8Array) => number> {
+  const memory = new WebAssembly.Memory({ initial: pagesMin, maximum: SERVICE_MEMORY_PAGES });
+  const session = new NativeSession(memory, SERVICE_MEMORY_PAGES * PAGE_BYTES);
+  const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, session.imports());
+  const exports = instance.exports as unknown as ServiceExports;
+  session.fuel = exports[FUEL_GLOBAL_EXPORT] ?? new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  return (request) => {
+    session.begin(stubHost, Date.now() + 60_000, FUEL_SLICE);
+    try {
+      const ptr = exports.planck_alloc(request.length) >>> 0;
+      session.write(ptr, request, "planck_alloc");
+      const reply = session.readResult(exports.planck_handle(ptr, request.length) >>> 0);
+      return BSON.deserialize(reply).status as number;
+    } finally {
+      session.end();
+    }
+  };
+}
+
+started = performance.now();
+const service = (await buildNativeService(SERVICE_DIR)).wasm;
+const servicePagesMin = inspectNativeModule(service).memoryPagesMin;
+const serviceFueledBytes = injectFuel(service);
+console.log(
+  `service: built in ${(performance.now() - started).toFixed(0)} ms, ${service.length} → ` +
+    `${serviceFueledBytes.length} bytes fueled`,
+);
+const entryChecks = [...fuelPlan(service).values()].map((f) => f.entryCheck);
+console.log(
+  `service: entry checks in ${entryChecks.filter((c) => c !== null).length} of ${entryChecks.length} ` +
+    `functions (${entryChecks.filter((c) => c === "cycle").length} on a cycle of calls)`,
+);
+const servicePlain = await serviceRunner(service, servicePagesMin);
+const serviceFueled = await serviceRunner(serviceFueledBytes, servicePagesMin);
+const getItem = encodeRequest(`/native/item/${ITEM.key}`);
+const listItems = encodeRequest("/native/list", "status=open");
+for (const request of [getItem, listItems]) {
+  const statuses = [servicePlain(request), serviceFueled(request)];
+  if (statuses.some((s) => s !== 200)) throw new Error(`service replied ${statuses.join(", ")}, not 200`);
+}
+
 console.log("| case | plain ns/call | fueled ns/call | overhead |");
 console.log("| --- | ---: | ---: | ---: |");
-const cases: [string, number, (g: Guest) => void][] = [
-  ["cpu loop, 100k iterations", 200, (g) => g.cpu(100_000)],
-  ["fib(20), 21,891 calls", 200, (g) => g.fib(20)],
-  ["trivial planck_handle", 1_000_000, (g) => g.planck_handle(0x1000, 0)],
+const cases: [string, number, () => void, () => void][] = [
+  ["cpu loop, 100k iterations", 200, () => plain.cpu(100_000), () => fueled!.cpu(100_000)],
+  ["fib(20), 21,891 calls", 200, () => plain.fib(20), () => fueled!.fib(20)],
+  [
+    "trivial planck_handle",
+    1_000_000,
+    () => plain.planck_handle(0x1000, 0),
+    () => fueled!.planck_handle(0x1000, 0),
+  ],
+  ["AS service GET /item/:key", 20_000, () => servicePlain(getItem), () => serviceFueled(getItem)],
+  ["AS service GET /list (20 items)", 5_000, () => servicePlain(listItems), () => serviceFueled(listItems)],
 ];
-for (const [name, calls, run] of cases) {
-  const a = measure(calls, () => run(plain));
-  const b = measure(calls, () => run(fueled!));
+for (const [name, calls, runPlain, runFueled] of cases) {
+  const [a, b] = compare(calls, [runPlain, runFueled]);
   console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${((b / a - 1) * 100).toFixed(1)}% |`);
 }
 

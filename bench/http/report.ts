@@ -48,7 +48,13 @@ export function verdict(o: RouteOutcome): Verdict {
   }
   if (o.planck.errors > 0) misses.push(`${o.planck.errors} errors`);
   const pass = misses.length === 0;
-  return { route: o.route.name, tier: o.tier, ratio, pass, detail: pass ? goal : `${goal}; ${misses.join(", ")}` };
+  return {
+    route: o.route.name,
+    tier: o.tier,
+    ratio,
+    pass,
+    detail: pass ? goal : `${goal}; ${misses.join(", ")}`,
+  };
 }
 
 /** A number with thousands separators and `digits` decimals; "–" when absent. */
@@ -93,7 +99,9 @@ export function renderMarkdown(outcomes: readonly RouteOutcome[], facts: RunFact
     const v = verdict(o);
     const ratio = v.ratio === null ? "–" : `${v.ratio.toFixed(2)}×`;
     lines.push(
-      `| ${o.route.label} | ${o.tier === "native" ? "native (AssemblyScript)" : "QuickJS"} | ${cells(o.planck).join(" | ")} | ${cells(o.peer).join(" | ")} | ${ratio} | ` +
+      `| ${o.route.label} | ${o.tier === "native" ? "native (AssemblyScript)" : "QuickJS"} | ${
+        cells(o.planck).join(" | ")
+      } | ${cells(o.peer).join(" | ")} | ${ratio} | ` +
         `${v.pass ? "PASS" : "MISS"} (${v.detail}) |`,
     );
     if (typeof o.planck === "string") failures.push(`- Planck ${o.tier} ${o.route.name}: ${o.planck}`);

@@ -107,14 +107,16 @@ export async function startPlanck(dir: string, jsonl: string): Promise<[HttpTarg
     const stop = () => server.stop();
     return [{
       name: "planck",
-      label: "Planck: bench/http/service (QuickJS tier .wasm) on the app port, durability sync (group commit)",
+      label:
+        "Planck: bench/http/service (QuickJS tier .wasm) on the app port, durability sync (group commit)",
       baseUrl: `http://127.0.0.1:${port}`,
       pid: server.pid,
       info: `${built.split("\n").at(-1)}; seeded ${docs} docs per service over the wire in ${seedMs} ms`,
       stop,
     }, {
       name: "planck-native",
-      label: `Planck: bench/http/service_native (AssemblyScript, native tier) in the same process under ${NATIVE_PREFIX}`,
+      label:
+        `Planck: bench/http/service_native (AssemblyScript, native tier) in the same process under ${NATIVE_PREFIX}`,
       baseUrl: `http://127.0.0.1:${port}${NATIVE_PREFIX}`,
       pid: server.pid,
       info: builtNative.split("\n").at(-1) ?? "",

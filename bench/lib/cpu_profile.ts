@@ -42,4 +42,11 @@ export async function printProfile(
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, options.top ?? 25);
   for (const [label, hits] of rows) console.log(`${(100 * hits / total).toFixed(1).padStart(5)}%  ${label}`);
+  const byFile = new Map<string, number>();
+  for (const [label, hits] of self) {
+    const file = label.split(" ").at(-1)!.replace(/:\d+$/, "");
+    byFile.set(file, (byFile.get(file) ?? 0) + hits);
+  }
+  const files = [...byFile.entries()].sort((a, b) => b[1] - a[1]).slice(0, options.top ?? 25);
+  console.log(files.map(([file, hits]) => `${file} ${(100 * hits / total).toFixed(1)}%`).join(", "));
 }

@@ -51,8 +51,8 @@ export const FUEL_GLOBAL_EXPORT = "__planck_fuel";
 
 /**
  * Fuel units per slice: the fuel counter is set to this before each request, and `out_of_fuel`
- * refills it while the deadline has not passed. One unit is spent per function entry and per loop
- * iteration; a tight `loop`/`br_if` runs about 1–1.5 units per ns here (bench/native_fuel.ts), so a
+ * refills it while the deadline has not passed. At least one unit is spent per loop iteration and
+ * per function entry (unchecked entries are paid for at the caller's check, host/native/fuel.ts); a tight `loop`/`br_if` runs about 1–1.5 units per ns here (bench/native_fuel.ts), so a
  * slice lasts about 1 ms of busy guest code and a deadline is overshot by about that much.
  */
 export const FUEL_SLICE = 1_000_000;

@@ -4,7 +4,8 @@
  * helpers the reader (bson_reader.ts) shares.
  *
  * Keys: AssemblyScript strings are UTF-16 and BSON keys are UTF-8; the writer encodes a key
- * straight into its buffer (no temporary string or array).
+ * straight into its buffer (no temporary string or array). `addUtf8` copies a string that is
+ * already UTF-8 (an Html fragment's bytes) without a round trip through UTF-16.
  *
  * Invariants: every document finish() returns is well formed (lengths patched, terminated);
  * a key never contains NUL (abort); inside an array the writer numbers the elements itself.
@@ -37,9 +38,21 @@ export function utf8Bytes(s: string): Uint8Array {
   return out;
 }
 
-/** `len` bytes at `ptr` decoded as UTF-8. */
+/**
+ * `len` bytes at `ptr` decoded as UTF-8. ASCII (most keys, ids and field values) is widened into
+ * a string of the exact size; other text goes through String.UTF8 (which allocates twice).
+ */
 export function utf8String(ptr: usize, len: i32): string {
-  return String.UTF8.decodeUnsafe(ptr, <usize> len);
+  if (len <= 0) return "";
+  const n = <usize> len;
+  let i: usize = 0;
+  while (i + 8 <= n && (load<u64>(ptr + i) & 0x8080808080808080) == 0) i += 8;
+  while (i < n && load<u8>(ptr + i) < 0x80) i++;
+  if (i < n) return String.UTF8.decodeUnsafe(ptr, n);
+  const out = changetype<string>(__new(n << 1, idof<string>()));
+  const chars = changetype<usize>(out);
+  for (i = 0; i < n; i++) store<u16>(chars + (i << 1), <u16> load<u8>(ptr + i));
+  return out;
 }
 
 /** Builds one BSON document. Methods append a field and return the writer, for chaining. */
@@ -73,6 +86,18 @@ export class BsonWriter {
     this.reserve(n + 5);
     store<i32>(this.at(), n + 1);
     String.UTF8.encodeUnsafe(changetype<usize>(value), value.length, this.at() + 4);
+    store<u8>(this.at() + 4 + <usize> n, 0);
+    this.len += n + 5;
+    return this;
+  }
+
+  /** A string given as its UTF-8 bytes, copied as they are (e.g. an Html fragment's bytes()). */
+  addUtf8(key: string, utf8: Uint8Array): BsonWriter {
+    this.head(BSON_STRING, key);
+    const n = utf8.length;
+    this.reserve(n + 5);
+    store<i32>(this.at(), n + 1);
+    memory.copy(this.at() + 4, utf8.dataStart, <usize> n);
     store<u8>(this.at() + 4 + <usize> n, 0);
     this.len += n + 5;
     return this;

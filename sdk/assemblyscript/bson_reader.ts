@@ -1,7 +1,9 @@
 /**
  * Reading BSON in AssemblyScript services: `BsonDoc` is a read-only view of one document's bytes
  * (lookup by key, typed getters with fallbacks) and `BsonIter` a cursor over its elements. Nothing
- * is decoded until asked for.
+ * is decoded until asked for: a nested document is one small object (buffer, address, length, no
+ * Uint8Array), `fieldsOf`/`itemsOf` walk a nested container without even that, and
+ * `getStringSpan` says where a string's UTF-8 bytes lie so they can be copied without a string.
  *
  * Keys: an ASCII key is compared against the stored UTF-8 bytes in place, so a lookup allocates
  * nothing (a non-ASCII key is encoded once per lookup).
@@ -59,7 +61,7 @@ function valueSize(type: u8, at: usize, end: usize): i32 {
     case BSON_STRING:
     case 0x0d: // JavaScript code
     case 0x0e: // symbol
-      if (room >= 4) size = 4 + load<i32>(at);
+      if (room >= 4 && load<i32>(at) >= 1) size = 4 + load<i32>(at); // the length counts the NUL
       break;
     case BSON_DOCUMENT:
     case BSON_ARRAY:
@@ -67,7 +69,7 @@ function valueSize(type: u8, at: usize, end: usize): i32 {
       if (room >= 4) size = load<i32>(at);
       break;
     case BSON_BINARY:
-      if (room >= 5) size = 5 + load<i32>(at);
+      if (room >= 5 && load<i32>(at) >= 0) size = 5 + load<i32>(at);
       break;
     case 0x0c: // DB pointer
       if (room >= 4) size = 16 + load<i32>(at);
@@ -110,6 +112,8 @@ function utf8Equals(ptr: usize, n: i32, key: string): bool {
 export class BsonIter {
   private doc: BsonDoc;
   private pos: usize;
+  /** Address of the terminator of the document being walked. */
+  private end: usize;
   /** Absolute address of the current element's type byte (0 before the first next()). */
   element: usize = 0;
   /** The current element's type. */
@@ -120,11 +124,20 @@ export class BsonIter {
   constructor(doc: BsonDoc) {
     this.doc = doc;
     this.pos = doc.start() + 4;
+    this.end = doc.start() + <usize> doc.byteLength - 1;
+  }
+
+  /** Walks the nested document at [from, to) instead, addresses inside the document (internal). */
+  within(from: usize, to: usize): BsonIter {
+    const ok = wellFormed(from, <i32> (to - from));
+    this.pos = from + 4;
+    this.end = ok ? to - 1 : from + 4;
+    return this;
   }
 
   /** Moves to the next element; false at the end (or at a malformed element). */
   next(): bool {
-    const end = this.doc.start() + <usize> this.doc.bytes.length - 1;
+    const end = this.end;
     if (this.pos >= end) return false;
     const type = load<u8>(this.pos);
     let p = this.pos + 1;
@@ -166,6 +179,10 @@ export class BsonIter {
   getString(fallback: string = ""): string {
     return readString(this.type, this.value, fallback);
   }
+  /** The current string's UTF-8 bytes as a span (BsonDoc.getStringSpan), 0 when not a string. */
+  getStringSpan(): u64 {
+    return readSpan(this.type, this.value);
+  }
   getI32(fallback: i32 = 0): i32 {
     return readI32(this.type, this.value, fallback);
   }
@@ -191,6 +208,21 @@ export class BsonIter {
 
 function readString(type: u8, at: usize, fallback: string): string {
   return type == BSON_STRING ? utf8String(at + 4, load<i32>(at) - 1) : fallback;
+}
+
+/** The span of a string value at `at` (see getStringSpan), 0 when `type` is not a string. */
+function readSpan(type: u8, at: usize): u64 {
+  return type == BSON_STRING ? ((<u64> (load<i32>(at) - 1) << 32) | <u64> (at + 4)) : 0;
+}
+
+/** Address of the first UTF-8 byte of a span from getStringSpan. */
+export function spanStart(span: u64): usize {
+  return <usize> (span & 0xffffffff);
+}
+
+/** Byte length of a span from getStringSpan (no terminator). */
+export function spanLength(span: u64): i32 {
+  return <i32> (span >>> 32);
 }
 
 function readI32(type: u8, at: usize, fallback: i32): i32 {
@@ -220,6 +252,11 @@ function readF64(type: u8, at: usize, fallback: f64): f64 {
   return fallback;
 }
 
+/** Whether the `size` bytes at `at` can be a document: its length field, room, and terminator. */
+function wellFormed(at: usize, size: i32): bool {
+  return size >= DOC_BYTES_MIN && load<i32>(at) == size && load<u8>(at + <usize> size - 1) == 0;
+}
+
 // The element the last seek() found (lookups allocate nothing; not reentrant, nor need they be).
 let foundType: u8 = 0;
 let foundValue: usize = 0;
@@ -228,7 +265,7 @@ let foundEnd: usize = 0;
 /** Finds the element named `key` in `doc`; on true, found* describe it. */
 function seek(doc: BsonDoc, key: string): bool {
   let pos = doc.start() + 4;
-  const end = doc.start() + <usize> doc.bytes.length - 1;
+  const end = doc.start() + <usize> doc.byteLength - 1;
   while (pos < end) {
     const type = load<u8>(pos);
     let p = pos + 1;
@@ -247,26 +284,59 @@ function seek(doc: BsonDoc, key: string): bool {
   return false;
 }
 
-/** A read-only view of one BSON document (or array: keys "0", "1", …). */
+/**
+ * A read-only view of one BSON document (or array: keys "0", "1", …). It holds the buffer, an
+ * address and a length, not a Uint8Array, so a nested document or a find() result costs one
+ * small object.
+ */
 export class BsonDoc {
-  /** The document's bytes (the view keeps its buffer alive). */
-  readonly bytes: Uint8Array;
+  /** The buffer the document lies in (referenced, so the GC keeps it while the view lives). */
+  private buffer: ArrayBuffer;
+  private addr: usize;
+  private size: i32;
 
   /** A view of `bytes`; malformed bytes read as an empty document. */
   constructor(bytes: Uint8Array) {
-    const n = bytes.length;
-    const ok = n >= DOC_BYTES_MIN && load<i32>(bytes.dataStart) == n && bytes[n - 1] == 0;
-    this.bytes = ok ? bytes : EMPTY_DOC;
+    const ok = wellFormed(bytes.dataStart, bytes.length);
+    const valid = ok ? bytes : EMPTY_DOC;
+    this.buffer = valid.buffer;
+    this.addr = valid.dataStart;
+    this.size = valid.length;
+  }
+
+  /** The document's bytes (a new view of them per call). */
+  get bytes(): Uint8Array {
+    return Uint8Array.wrap(this.buffer, <i32> (this.addr - changetype<usize>(this.buffer)), this.size);
   }
 
   /** Address of the first byte. */
   start(): usize {
-    return this.bytes.dataStart;
+    return this.addr;
+  }
+
+  /** Bytes of the document. */
+  get byteLength(): i32 {
+    return this.size;
   }
 
   /** A cursor over the elements. */
   fields(): BsonIter {
     return new BsonIter(this);
+  }
+
+  /**
+   * A cursor over the elements of the nested document or array `key` (without a BsonDoc for it),
+   * or null when `key` is absent or neither.
+   */
+  fieldsOf(key: string): BsonIter | null {
+    if (!seek(this, key) || (foundType != BSON_DOCUMENT && foundType != BSON_ARRAY)) return null;
+    return new BsonIter(this).within(foundValue, foundEnd);
+  }
+
+  /** A cursor over the elements of the array `key` (like getArray(key).fields()), or null. */
+  itemsOf(key: string): BsonIter | null {
+    if (!seek(this, key) || foundType != BSON_ARRAY) return null;
+    return new BsonIter(this).within(foundValue, foundEnd);
   }
 
   /** The type of `key`, 0 when absent. */
@@ -285,6 +355,15 @@ export class BsonDoc {
 
   getString(key: string, fallback: string = ""): string {
     return seek(this, key) ? readString(foundType, foundValue, fallback) : fallback;
+  }
+
+  /**
+   * Where the UTF-8 bytes of string `key` lie, without decoding them: a span (address in the low
+   * 32 bits, byte length in the high 32; read with spanStart and spanLength), valid while this
+   * document is; 0 when the field is absent or not a string. Allocates nothing.
+   */
+  getStringSpan(key: string): u64 {
+    return seek(this, key) ? readSpan(foundType, foundValue) : 0;
   }
 
   /** An int32, int64 or double as i32 (truncated), else `fallback`. */
@@ -335,13 +414,16 @@ export class BsonDoc {
     return n;
   }
 
-  /** The elements that are documents, in order (for an array of documents). */
+  /** The elements that are documents, in order (for an array of documents): views, no copies. */
   docs(): BsonDoc[] {
-    const out: BsonDoc[] = [];
+    let n = 0;
     const it = new BsonIter(this);
-    while (it.next()) {
-      const doc = it.getDoc();
-      if (doc !== null) out.push(doc);
+    while (it.next()) if (it.type == BSON_DOCUMENT || it.type == BSON_ARRAY) n++;
+    const out = new Array<BsonDoc>(n);
+    const again = new BsonIter(this);
+    for (let i = 0; i < n && again.next();) {
+      const doc = again.getDoc();
+      if (doc !== null) unchecked(out[i++] = doc);
     }
     return out;
   }
@@ -356,13 +438,18 @@ export class BsonDoc {
 
   /** A document view of [from, to) (absolute addresses inside this document). */
   slice(from: usize, to: usize): BsonDoc {
-    return new BsonDoc(this.view(from, to));
+    const doc = new BsonDoc(EMPTY_DOC);
+    if (wellFormed(from, <i32> (to - from))) {
+      doc.buffer = this.buffer;
+      doc.addr = from;
+      doc.size = <i32> (to - from);
+    }
+    return doc;
   }
 
   /** A byte view of [from, to) (absolute addresses inside this document). */
   view(from: usize, to: usize): Uint8Array {
-    const offset = <i32> (from - this.start());
-    return this.bytes.subarray(offset, offset + <i32> (to - from));
+    return Uint8Array.wrap(this.buffer, <i32> (from - changetype<usize>(this.buffer)), <i32> (to - from));
   }
 }
 

@@ -10,7 +10,9 @@
  * `query(doc)` to inspect `{ok, error}` instead.
  *
  * Invariants: a chain of filter() calls writes one flat `and` (one filter stands alone); values
- * in changes are written as the BSON type of their AssemblyScript type (filter.ts).
+ * in changes are written as the BSON type of their AssemblyScript type (filter.ts); the terminals
+ * build in one shared writer and send the document before building another, while `build.*()`
+ * returns documents of their own.
  */
 import { BsonWriter, ITEM } from "./bson";
 import { BsonDoc } from "./bson_reader";
@@ -19,6 +21,8 @@ import { hostRequest } from "./host";
 
 /** Document keys: 32 lower-case hex digits. */
 const KEY_HEX_DIGITS = 32;
+/** First buffer of the terminals' query writer (it grows to the largest document and stays). */
+const TERMINAL_BYTES_INITIAL = 1024;
 
 /** Changes of an update: `changes().set("status", "paid").inc("views", 1).unset("draft")`. */
 export class Changes {
@@ -113,62 +117,86 @@ export function isKey(key: string): bool {
   return true;
 }
 
+/**
+ * The writer the terminals (find, get, insert …) build their query documents in: reused, because
+ * each document is sent as soon as it is finished and the host copies it (hostRequest never calls
+ * back into the guest, so no second query is built meanwhile).
+ */
+const TERMINAL_WRITER = new BsonWriter(TERMINAL_BYTES_INITIAL);
+
 /** Query documents of a StoreQuery, built without running (`q.build.count()`). */
 export class QueryDocuments {
-  constructor(private q: StoreQuery) {}
+  /** `writer` (reset per document) or, when null, a new writer per document. */
+  constructor(
+    private q: StoreQuery,
+    private writer: BsonWriter | null = null,
+  ) {}
   find(): Uint8Array {
-    return this.q.toQuery();
+    const w = this.begin("find");
+    this.q.writeFind(w);
+    return w.finish();
   }
   count(): Uint8Array {
-    const w = this.q.begin("count");
+    const w = this.begin("count");
     this.q.writeRead(w);
     return w.finish();
   }
   get(key: string): Uint8Array {
-    return this.q.begin("get").addString("key", key).finish();
+    return this.begin("get").addString("key", key).finish();
   }
   insert(document: BsonWriter): Uint8Array {
-    return this.q.begin("insert").startArray("documents").addDocument(ITEM, document.finish()).end().finish();
+    return this.begin("insert").startArray("documents").addDocument(ITEM, document.finish()).end().finish();
   }
   update(changes: Changes, key: string = ""): Uint8Array {
-    const w = this.q.begin("update");
+    const w = this.begin("update");
     if (key.length > 0) w.addString("key", key);
     else this.q.writeRead(w);
     changes.writeTo(w);
     return w.finish();
   }
   delete(key: string = ""): Uint8Array {
-    const w = this.q.begin("delete");
+    const w = this.begin("delete");
     if (key.length > 0) w.addString("key", key);
     else this.q.writeRead(w);
     return w.finish();
   }
   replace(key: string, document: BsonWriter): Uint8Array {
-    return this.q.begin("replace").addString("key", key).addDocument("document", document.finish()).finish();
+    return this.begin("replace").addString("key", key).addDocument("document", document.finish()).finish();
+  }
+
+  private begin(op: string): BsonWriter {
+    const writer = this.writer;
+    const w = writer === null ? new BsonWriter() : writer.reset();
+    return w.addString("op", op).addString("store", this.q.name);
   }
 }
 
 /** A query on one store. Each call changes this query and returns it. */
 export class StoreQuery {
-  private filters: Filter[] = [];
-  private orderFields: string[] = [];
-  private orderDirections: string[] = [];
+  // Lists stay null until used: most queries set one or two of them.
+  private filters: Filter[] | null = null;
+  /** Fields and directions of orderBy, alternating. */
+  private order: string[] | null = null;
   private afterKey: string = "";
   private skipCount: i32 = -1;
   private limitCount: i32 = -1;
-  private selected: string[] = [];
+  private selected: string[] | null = null;
 
   constructor(readonly name: string) {}
 
   /** Adds a filter; several filter() calls must all match (one flat `and`). */
   filter(filter: Filter): StoreQuery {
-    this.filters.push(filter);
+    let filters = this.filters;
+    if (filters === null) this.filters = filters = [];
+    filters.push(filter);
     return this;
   }
   /** Sorts by `field`, "asc" or "desc"; later calls break ties. */
   orderBy(field: string, direction: string = "asc"): StoreQuery {
-    this.orderFields.push(field);
-    this.orderDirections.push(direction);
+    let order = this.order;
+    if (order === null) this.order = order = [];
+    order.push(field);
+    order.push(direction);
     return this;
   }
   /** Resumes after the document with `key` in the result order. */
@@ -186,31 +214,15 @@ export class StoreQuery {
   }
   /** Keeps only these fields (the key is always returned). */
   select(fields: string[]): StoreQuery {
-    for (let i = 0; i < fields.length; i++) this.selected.push(unchecked(fields[i]));
+    let selected = this.selected;
+    if (selected === null) this.selected = selected = [];
+    for (let i = 0; i < fields.length; i++) selected.push(unchecked(fields[i]));
     return this;
   }
 
   /** The find document. */
   toQuery(): Uint8Array {
-    const w = this.begin("find");
-    this.writeRead(w);
-    if (this.orderFields.length > 0) {
-      w.startArray("orderBy");
-      for (let i = 0; i < this.orderFields.length; i++) {
-        w.startDocument(ITEM).addString("field", unchecked(this.orderFields[i]))
-          .addString("direction", unchecked(this.orderDirections[i])).end();
-      }
-      w.end();
-    }
-    if (this.afterKey.length > 0) w.addString("after", this.afterKey);
-    if (this.skipCount >= 0) w.addI32("skip", this.skipCount);
-    if (this.limitCount >= 0) w.addI32("limit", this.limitCount);
-    if (this.selected.length > 0) {
-      w.startArray("select");
-      for (let i = 0; i < this.selected.length; i++) w.addString(ITEM, unchecked(this.selected[i]));
-      w.end();
-    }
-    return w.finish();
+    return this.build.find();
   }
 
   /** Builders for every query document of this chain, without running. */
@@ -218,9 +230,14 @@ export class StoreQuery {
     return new QueryDocuments(this);
   }
 
-  /** Runs the query and returns the matching documents. */
+  /** The query documents the terminals send (built in the shared TERMINAL_WRITER). */
+  private get sent(): QueryDocuments {
+    return new QueryDocuments(this, TERMINAL_WRITER);
+  }
+
+  /** Runs the query and returns the matching documents (views of the reply's bytes). */
   find(): BsonDoc[] {
-    const result = query(this.toQuery()).check().reply.getArray("result");
+    const result = query(this.sent.find()).check().reply.getArray("result");
     return result === null ? [] : result.docs();
   }
 
@@ -233,18 +250,18 @@ export class StoreQuery {
 
   /** Counts the matching documents. */
   count(): i32 {
-    const result = query(this.build.count()).check().reply.getDoc("result");
+    const result = query(this.sent.count()).check().reply.getDoc("result");
     return result === null ? 0 : result.getI32("count");
   }
 
   /** The document with `key`, or null. */
   get(key: string): BsonDoc | null {
-    return query(this.build.get(key)).check().reply.getDoc("result");
+    return query(this.sent.get(key)).check().reply.getDoc("result");
   }
 
   /** Inserts one document and returns its key. */
   insert(document: BsonWriter): string {
-    const result = query(this.build.insert(document)).check().reply.getDoc("result");
+    const result = query(this.sent.insert(document)).check().reply.getDoc("result");
     if (result === null) return "";
     const keys = result.getArray("inserted");
     if (keys === null) return "";
@@ -254,17 +271,17 @@ export class StoreQuery {
 
   /** Updates the document with `key`, or (key "") every match of the filters. */
   update(changes: Changes, key: string = ""): UpdateResult {
-    return updateResult(query(this.build.update(changes, key)));
+    return updateResult(query(this.sent.update(changes, key)));
   }
 
   /** Replaces the document with `key`. */
   replace(key: string, document: BsonWriter): UpdateResult {
-    return updateResult(query(this.build.replace(key, document)));
+    return updateResult(query(this.sent.replace(key, document)));
   }
 
   /** Deletes the document with `key`, or (key "") every match; returns how many were deleted. */
   delete(key: string = ""): i32 {
-    const result = query(this.build.delete(key)).check().reply.getDoc("result");
+    const result = query(this.sent.delete(key)).check().reply.getDoc("result");
     return result === null ? 0 : result.getI32("deleted");
   }
 
@@ -275,8 +292,33 @@ export class StoreQuery {
 
   /** Writes the filter (internal). */
   writeRead(w: BsonWriter): void {
-    if (this.filters.length == 1) unchecked(this.filters[0]).write(w, "filter");
-    else if (this.filters.length > 1) and(this.filters).write(w, "filter");
+    const filters = this.filters;
+    if (filters === null) return;
+    if (filters.length == 1) unchecked(filters[0]).write(w, "filter");
+    else if (filters.length > 1) and(filters).write(w, "filter");
+  }
+
+  /** Writes the fields of a find document after op and store (internal). */
+  writeFind(w: BsonWriter): void {
+    this.writeRead(w);
+    const order = this.order;
+    if (order !== null) {
+      w.startArray("orderBy");
+      for (let i = 0; i + 1 < order.length; i += 2) {
+        w.startDocument(ITEM).addString("field", unchecked(order[i]))
+          .addString("direction", unchecked(order[i + 1])).end();
+      }
+      w.end();
+    }
+    if (this.afterKey.length > 0) w.addString("after", this.afterKey);
+    if (this.skipCount >= 0) w.addI32("skip", this.skipCount);
+    if (this.limitCount >= 0) w.addI32("limit", this.limitCount);
+    const selected = this.selected;
+    if (selected !== null && selected.length > 0) {
+      w.startArray("select");
+      for (let i = 0; i < selected.length; i++) w.addString(ITEM, unchecked(selected[i]));
+      w.end();
+    }
   }
 }
 

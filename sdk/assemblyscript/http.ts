@@ -1,7 +1,8 @@
 /**
  * Requests and responses of AssemblyScript services, and their BSON forms on the native ABI
  * (docs/wasm-abi.md): request `{id, method, path, query, headers: [[name, value]…], body: binary |
- * null}`, response `{status: int32, headers: [[name, value]…], body: string | binary | null}`.
+ * null}`, response `{status: int32, headers: [[name, value]…], body: string | binary | null}` (a
+ * UTF-8 body from `htmlUtf8`/`utf8` is copied into the string element as it is, not transcoded).
  *
  * Invariants: a Request owns its document's bytes (planck_alloc hands out a fresh buffer per
  * request), so its views stay valid after the call; header names compare case-insensitively.
@@ -21,8 +22,8 @@ export class Request {
   readonly method: string;
   /** The path without the query string. */
   readonly path: string;
-  private names: string[] | null = null;
-  private values: string[] | null = null;
+  /** Route parameter names and values, alternating (null until the router sets one). */
+  private params: string[] | null = null;
 
   constructor(doc: BsonDoc) {
     this.doc = doc;
@@ -47,33 +48,26 @@ export class Request {
 
   /** A route parameter (`:id`, or "*" for the rest), "" when absent. */
   param(name: string): string {
-    const names = this.names;
-    const values = this.values;
-    if (names === null || values === null) return "";
-    const i = names.indexOf(name);
-    return i < 0 ? "" : unchecked(values[i]);
+    const params = this.params;
+    if (params === null) return "";
+    for (let i = 0; i + 1 < params.length; i += 2) {
+      if (unchecked(params[i]) == name) return unchecked(params[i + 1]);
+    }
+    return "";
   }
 
   /** Sets a route parameter (the router does, for the matched route). */
   setParam(name: string, value: string): void {
-    let names = this.names;
-    let values = this.values;
-    if (names === null || values === null) {
-      names = [];
-      values = [];
-      this.names = names;
-      this.values = values;
-    }
-    names.push(name);
-    values.push(value);
+    let params = this.params;
+    if (params === null) this.params = params = [];
+    params.push(name);
+    params.push(value);
   }
 
   /** Forgets the route parameters (the router does, before trying a route). */
   clearParams(): void {
-    const names = this.names;
-    const values = this.values;
-    if (names !== null) names.length = 0;
-    if (values !== null) values.length = 0;
+    const params = this.params;
+    if (params !== null) params.length = 0;
   }
 
   /** The first query-string value of `name` (decoded), or null. */
@@ -123,14 +117,27 @@ export function equalsIgnoringCase(a: string, b: string): bool {
   return true;
 }
 
+/**
+ * Index of the UTF-16 unit `unit` in `s` within [from, to), or -1: a scan of units, without the
+ * substring comparison String#indexOf does at every position.
+ */
+export function indexOfUnit(s: string, unit: u16, from: i32, to: i32 = i32.MAX_VALUE): i32 {
+  const end = to < s.length ? to : s.length;
+  const chars = changetype<usize>(s);
+  for (let i = from < 0 ? 0 : from; i < end; i++) {
+    if (load<u16>(chars + (<usize> i << 1)) == unit) return i;
+  }
+  return -1;
+}
+
 /** The first value of `name` in "a=1&b=2" (decoded), or null. */
 export function formField(form: string, name: string): string | null {
   let at = 0;
   while (at <= form.length) {
-    let end = form.indexOf("&", at);
+    let end = indexOfUnit(form, 38, at); // "&"
     if (end < 0) end = form.length;
-    const eq = form.indexOf("=", at);
-    const split = eq >= 0 && eq < end ? eq : end;
+    const eq = indexOfUnit(form, 61, at, end); // "="
+    const split = eq >= 0 ? eq : end;
     if (decodeComponent(form.substring(at, split), true) == name) {
       return split == end ? "" : decodeComponent(form.substring(split + 1, end), true);
     }
@@ -145,6 +152,8 @@ export class Response {
   /** Header names and values, alternating. */
   headers: string[] = [];
   bodyText: string | null = null;
+  /** A text body as UTF-8 bytes (sent as a BSON string, like bodyText). */
+  bodyUtf8: Uint8Array | null = null;
   bodyBytes: Uint8Array | null = null;
 
   constructor(status: i32 = 200) {
@@ -170,6 +179,21 @@ export class Response {
   static string(body: string, contentType: string, status: i32 = 200): Response {
     const res = new Response(status).header("content-type", contentType);
     res.bodyText = body;
+    return res;
+  }
+
+  /**
+   * A text/html response whose body is UTF-8 bytes, e.g. `Response.htmlUtf8(out.bytes())` for an
+   * Html fragment: the bytes go into the response as they are (no string, no transcoding).
+   */
+  static htmlUtf8(body: Uint8Array, status: i32 = 200): Response {
+    return Response.utf8(body, HTML, status);
+  }
+
+  /** A text response of any content type whose body is UTF-8 bytes (copied when it is sent). */
+  static utf8(body: Uint8Array, contentType: string, status: i32 = 200): Response {
+    const res = new Response(status).header("content-type", contentType);
+    res.bodyUtf8 = body;
     return res;
   }
 
@@ -205,8 +229,10 @@ export class Response {
     }
     w.end();
     const text = this.bodyText;
+    const utf8 = this.bodyUtf8;
     const bytes = this.bodyBytes;
     if (text !== null) w.addString("body", text);
+    else if (utf8 !== null) w.addUtf8("body", utf8);
     else if (bytes !== null) w.addBinary("body", bytes);
     else w.addNull("body");
   }
@@ -214,7 +240,7 @@ export class Response {
 
 /** Percent-decodes `s` as UTF-8 (and "+" as space when `plus`); a bad escape stays as written. */
 export function decodeComponent(s: string, plus: bool): string {
-  if (s.indexOf("%") < 0 && (!plus || s.indexOf("+") < 0)) return s;
+  if (indexOfUnit(s, 37, 0) < 0 && (!plus || indexOfUnit(s, 43, 0) < 0)) return s; // "%", "+"
   const bytes = new Uint8Array(String.UTF8.byteLength(s));
   const chars = changetype<usize>(s);
   let n = 0;

@@ -24,7 +24,7 @@ export {
   utf8Bytes,
   utf8String,
 } from "./bson";
-export { BsonDoc, BsonIter } from "./bson_reader";
+export { BsonDoc, BsonIter, spanLength, spanStart } from "./bson_reader";
 export {
   addValue,
   and,
@@ -67,7 +67,7 @@ export {
   toHex,
 } from "./host";
 export { escapeHtml, formatFixed, Html, html, StringBuilder } from "./html";
-export { decodeComponent, equalsIgnoringCase, formField, Request, Response } from "./http";
+export { decodeComponent, equalsIgnoringCase, formField, indexOfUnit, Request, Response } from "./http";
 export { parseJson } from "./json";
 export { jsonString, toJson, toJsonArray } from "./json_writer";
 export { Handler, index, planck_alloc, planck_describe, planck_handle, route } from "./router";

@@ -9,28 +9,38 @@
  * Routes are registered under the service's prefix (planck.json "prefix", written into config.ts
  * by `planck build`), so they match full request paths and describe() reports full paths.
  *
- * Invariants: routes match in the order added, on the path without the query string; `:name`
- * captures one decoded segment, a final `*` the rest; a known path with another method is 405
- * with Allow, any other path 404; HEAD matches GET routes. A buffer lent by planck_alloc stays
- * referenced from a global until planck_handle takes it, then from its Request (so the GC keeps
- * it while it is read); the response bytes stay valid until the next call.
+ * Invariants: routes match in the order added, on the path without the query string (a pattern
+ * is split, and its parameter names cut, once when added); `:name` captures one decoded segment,
+ * a final `*` the rest; a known path with another method is 405 with Allow, any other path 404;
+ * HEAD matches GET routes. A buffer lent by planck_alloc stays referenced from a global until
+ * planck_handle takes it, then from its Request (so the GC keeps it while it is read); the
+ * response bytes stay valid until the next call.
  */
 import { BsonWriter, ITEM } from "./bson";
 import { BsonDoc } from "./bson_reader";
 import { PREFIX } from "./config";
-import { decodeComponent, Request, Response } from "./http";
+import { decodeComponent, indexOfUnit, Request, Response } from "./http";
 
 /** A request handler: a top-level function (closures that capture do not compile). */
 export type Handler = (req: Request) => Response;
 
 class Route {
   readonly segments: string[];
+  /** Per segment: the parameter name of a `:name` segment, else null (split once, at start). */
+  readonly params: Array<string | null>;
   constructor(
     readonly method: string,
     readonly path: string,
     readonly handler: Handler,
   ) {
-    this.segments = path.split("/");
+    const segments = path.split("/");
+    const params = new Array<string | null>(segments.length);
+    for (let i = 0; i < segments.length; i++) {
+      const segment = unchecked(segments[i]);
+      unchecked(params[i] = segment.startsWith(":") ? segment.substring(1) : null);
+    }
+    this.segments = segments;
+    this.params = params;
   }
 }
 
@@ -72,7 +82,7 @@ function match(req: Request, path: string): Route | null {
   const wanted = req.method == "HEAD" ? "GET" : req.method;
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
-    if ((r.method == wanted || r.method == "ALL") && matchPath(r.segments, path, req)) return r;
+    if ((r.method == wanted || r.method == "ALL") && matchPath(r, path, req)) return r;
   }
   return null;
 }
@@ -82,14 +92,15 @@ function allowed(req: Request, path: string): string[] {
   const allow: string[] = [];
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
-    if (matchPath(r.segments, path, req) && !allow.includes(r.method)) allow.push(r.method);
+    if (matchPath(r, path, req) && !allow.includes(r.method)) allow.push(r.method);
   }
   return allow;
 }
 
-/** Whether `path` fits the pattern's segments (walked in place); on a match req has the params. */
-function matchPath(pattern: string[], path: string, req: Request): bool {
+/** Whether `path` fits the route's segments (walked in place); on a match req has the params. */
+function matchPath(route: Route, path: string, req: Request): bool {
   req.clearParams();
+  const pattern = route.segments;
   const last = pattern.length - 1;
   let at = 1; // after the leading "/"
   for (let i = 1; i <= last; i++) {
@@ -99,11 +110,12 @@ function matchPath(pattern: string[], path: string, req: Request): bool {
       return true;
     }
     if (at > path.length) return false;
-    let end = path.indexOf("/", at);
+    let end = indexOfUnit(path, 47, at); // "/"
     if (end < 0) end = path.length;
-    if (p.startsWith(":")) {
+    const param = unchecked(route.params[i]);
+    if (param !== null) {
       if (end == at) return false;
-      req.setParam(p.substring(1), decodeComponent(path.substring(at, end), false));
+      req.setParam(param, decodeComponent(path.substring(at, end), false));
     } else if (!segmentIs(path, at, end, p)) {
       return false;
     }

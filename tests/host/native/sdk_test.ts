@@ -3,7 +3,8 @@
  * (built once, unoptimized) runs every builder op and filter as host calls answered by
  * answerHostCall inside transactions, so each query document it writes must pass validateQuery;
  * plus the BSON writer's types, JSON both ways, query strings, headers, wildcard routes, binary
- * responses, and memory that stays flat over many requests.
+ * responses, the UTF-8 HTML writer (against a JavaScript escape), and memory that stays flat over
+ * many requests.
  */
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
@@ -116,6 +117,64 @@ Deno.test("SDK http and json: JSON round trip, query strings, headers, wildcards
     assert(bytes.body instanceof Uint8Array);
     assertEquals([[...bytes.body], header(bytes, "x-kind")], [[0, 255, 7], "raw"]);
     assertEquals(text(await request("PATCH", "/any")), "PATCH 1");
+  });
+});
+
+/** What the SDK's HTML escape must produce. */
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+const HTML_TEXTS = [
+  "",
+  "plain",
+  `<a href="x">'&'</a>`,
+  "é ü 日本 😀 <é>",
+  "&&&&",
+  "ascii then é then ascii and more ascii <",
+  "nul \u0000 inside",
+  "x".repeat(300) + "<",
+];
+/** [value, digits, formatFixed's text]: rounding half away from zero on the scaled value, as before. */
+const HTML_FIXED: [number, number, string][] = [
+  [1234.5678, 2, "1234.57"],
+  [-2.375, 2, "-2.38"],
+  [-0.004, 2, "0.00"],
+  [0.5, 0, "1"],
+  [2.5, 0, "3"],
+  [1.005, 2, "1.00"],
+  [7, 12, "7.000000000"],
+  [7.25, -1, "7"],
+  [1e20, 1, "100000000000000000000.0"],
+  [123456789.125, 2, "123456789.13"],
+  [0, 3, "0.000"],
+];
+
+Deno.test("SDK html: Html, StringBuilder, escapeHtml and formatFixed write escaped UTF-8", async () => {
+  await withService(async ({ request }) => {
+    const mixed = [{}, 1, [], "<x>", { a: 1 }, "ü&"];
+    const body = {
+      texts: HTML_TEXTS,
+      fixed: HTML_FIXED.map(([v, d]) => [v, d]),
+      mixed,
+      obj: { a: "<1>", b: 2 },
+    };
+    const reply = await request("POST", "/html", JSON.stringify(body));
+    assertEquals(header(reply, "content-type"), "text/html; charset=utf-8");
+    const expected = [
+      ...HTML_TEXTS.map((s) => `<i>${escapeHtml(s)}|${escapeHtml(s)}|${escapeHtml(s)}|ok</i>`),
+      ...HTML_FIXED.map(([, , fixed]) => `${fixed}=${fixed}`),
+      "NaN Infinity -Infinity",
+      "0 -1 -9223372036854775808 9223372036854775807",
+      "&lt;none&gt; # ok",
+      "#,#,#,&lt;x&gt;,#,ü&amp;,3",
+      "a=&lt;1&gt;;b=#;ok",
+      "<b>&amp;</b><b>&amp;</b> 12 <b>&amp;</b>",
+      "ok |2=3|null",
+    ].join("\n");
+    assertEquals(text(reply), expected);
+    assertEquals(header(reply, "x-length"), String(new TextEncoder().encode(expected).length));
   });
 });
 

@@ -8,6 +8,7 @@
  *   POST /native/item (form)     validates, inserts durably → 201 <li id="item-KEY">
  */
 import {
+  BSON_STRING,
   BsonDoc,
   doc,
   eq,
@@ -26,6 +27,8 @@ import {
 export { planck_alloc, planck_describe, planck_handle } from "planck";
 
 const LIST_LIMIT = 20;
+/** First buffer of a list page's markup: 20 items of about 200 bytes each. */
+const LIST_HTML_BYTES = 4096;
 const USER_LENGTH_MAX = 100;
 const NOTE_LENGTH_MAX = 500;
 const TAGS_MAX = 8;
@@ -37,15 +40,14 @@ route("GET", "/list", listItems);
 route("POST", "/item", createItem);
 
 function renderItem(out: Html, item: BsonDoc): void {
-  out.raw('\n    <article id="item-').text(item.getString("key"))
-    .raw('">\n      <h2>').text(item.getString("user"))
-    .raw("</h2>\n      <p>").text(item.getString("status"))
+  out.raw('\n    <article id="item-').textOf(item, "key")
+    .raw('">\n      <h2>').textOf(item, "user")
+    .raw("</h2>\n      <p>").textOf(item, "status")
     .raw(" · ").fixed(item.getF64("amount"), 2)
     .raw("</p>\n      <ul>");
-  const tags = item.getArray("tags");
+  const tags = item.itemsOf("tags");
   if (tags !== null) {
-    const values = tags.strings();
-    for (let i = 0; i < values.length; i++) out.raw("<li>").text(values[i]).raw("</li>");
+    while (tags.next()) if (tags.type == BSON_STRING) out.raw("<li>").textAt(tags).raw("</li>");
   }
   out.raw("</ul>\n    </article>\n  ");
 }
@@ -56,7 +58,7 @@ function getItem(req: Request): Response {
   if (item === null) return Response.html('<p class="error">item not found</p>', 404);
   const out = html();
   renderItem(out, item);
-  return Response.html(out.toString());
+  return Response.htmlUtf8(out.bytes());
 }
 
 function listItems(req: Request): Response {
@@ -64,9 +66,9 @@ function listItems(req: Request): Response {
   const status = wanted === null ? "open" : wanted;
   const items = store("items").filter(eq("status", status)).orderBy("created", "desc").limit(LIST_LIMIT)
     .find();
-  const out = html().raw('<section class="items">');
+  const out = html(LIST_HTML_BYTES).raw('<section class="items">');
   for (let i = 0; i < items.length; i++) renderItem(out, items[i]);
-  return Response.html(out.raw("</section>").toString());
+  return Response.htmlUtf8(out.raw("</section>").bytes());
 }
 
 function isStatus(s: string): bool {
@@ -103,7 +105,7 @@ function createItem(req: Request): Response {
   const key = store("items").insert(item);
   const out = html().raw('<li id="item-').text(key).raw('">').text(user).raw(" · ").text(status).raw(" · ")
     .fixed(amount, 2).raw("</li>");
-  return Response.html(out.toString(), 201);
+  return Response.htmlUtf8(out.bytes(), 201);
 }
 
 function formFieldOr(req: Request, name: string, fallback: string): string {
