@@ -12,6 +12,7 @@
  */
 import { Buffer } from "node:buffer";
 import { BSON } from "bson";
+import { decodeFields, type FieldNames, fieldNames } from "./bson_fields.ts";
 import { decodeDocument } from "./document.ts";
 import { PlanckError } from "./errors.ts";
 import { type Key, keyToBytes } from "./key.ts";
@@ -87,6 +88,19 @@ export class Indexes {
   readonly #byId = new Map<number, Compiled>();
   readonly #byName = new Map<string, IndexDef>();
   readonly #byStore = new Map<number, Compiled[]>();
+  /** Per store: the top-level fields its indexes read (what `deltas` decodes). */
+  readonly #fieldsByStore = new Map<number, FieldNames>();
+
+  #refreshFields(storeId: number): void {
+    const compiled = this.#byStore.get(storeId);
+    if (compiled === undefined) this.#fieldsByStore.delete(storeId);
+    else {
+      this.#fieldsByStore.set(
+        storeId,
+        fieldNames(compiled.flatMap((c) => c.def.fields.map((f) => f.path.split(".")[0]))),
+      );
+    }
+  }
 
   list(): IndexDef[] {
     return [...this.#byName.values()].sort((a, b) => a.name < b.name ? -1 : 1);
@@ -114,6 +128,7 @@ export class Indexes {
     this.#byId.set(def.id, compiled);
     this.#byName.set(def.name, def);
     this.#byStore.set(def.storeId, [...(this.#byStore.get(def.storeId) ?? []), compiled]);
+    this.#refreshFields(def.storeId);
   }
 
   remove(id: number): IndexDef | undefined {
@@ -124,6 +139,7 @@ export class Indexes {
     const rest = (this.#byStore.get(compiled.def.storeId) ?? []).filter((c) => c.def.id !== id);
     if (rest.length === 0) this.#byStore.delete(compiled.def.storeId);
     else this.#byStore.set(compiled.def.storeId, rest);
+    this.#refreshFields(compiled.def.storeId);
     return compiled.def;
   }
 
@@ -163,8 +179,11 @@ export class Indexes {
   ): IndexDelta[] {
     const compiled = this.#byStore.get(storeId);
     if (compiled === undefined) return [];
-    const oldDoc = before === undefined ? undefined : decodeDocument(before);
-    const newDoc = after === undefined ? undefined : decodeDocument(after);
+    // Only the fields the indexes read (bson_fields.ts), else the whole document.
+    const fields = this.#fieldsByStore.get(storeId)!;
+    const decode = (bytes: Uint8Array) => decodeFields(bytes, fields) ?? decodeDocument(bytes);
+    const oldDoc = before === undefined ? undefined : decode(before);
+    const newDoc = after === undefined ? undefined : decode(after);
     const out: IndexDelta[] = [];
     for (const { def } of compiled) {
       const removed = new Set(this.entries(def.id, oldDoc, key));

@@ -60,7 +60,7 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
     try {
       const response = await transaction(target.db, (tx) => {
         const callScope = { ...scope, tx } as HostCallScope;
-        const host = (call: Record<string, unknown>) => answerHostCall(callScope, call);
+        const host = (call: Record<string, unknown>, raw?: boolean) => answerHostCall(callScope, call, raw);
         let response: GuestResponse;
         try {
           response = instance.handle(request, host, Date.now() + target.deadlineMs);

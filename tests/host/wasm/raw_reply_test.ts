@@ -13,3 +13,28 @@ Deno.test("getReplyBson splices the stored document after its key, and null when
   assertEquals(BSON.deserialize(getReplyBson(KEY, undefined)), { ok: true, result: null });
   assertEquals(BSON.deserialize(getReplyBson(KEY, BSON.serialize({}))), { ok: true, result: { key: KEY } });
 });
+
+Deno.test("answerHostCall answers a raw point get with the spliced reply", async () => {
+  const { openDatabase } = await import("../../../engine/mod.ts");
+  const { transaction } = await import("../../../engine/transaction.ts");
+  const { answerHostCall } = await import("../../../host/wasm/sandbox.ts");
+  const { RAW_REPLY } = await import("../../../host/wasm/guest.ts");
+  const dir = await Deno.makeTempDir();
+  const db = await openDatabase(dir);
+  try {
+    await db.createStore("svc__items");
+    const key = await transaction(db, (tx) => tx.store("svc__items").insert({ n: 1 }));
+    await transaction(db, (tx) => {
+      const scope = { service: "svc", tx, missing: new Set<string>(), log: () => {}, logLines: 0 };
+      const raw = answerHostCall(scope, { op: "get", store: "items", key }, true)[RAW_REPLY] as Uint8Array;
+      assertEquals(BSON.deserialize(raw), { ok: true, result: { key, n: 1 } });
+      assertEquals(answerHostCall(scope, { op: "get", store: "items", key }), {
+        ok: true,
+        result: { key, n: 1 },
+      });
+    });
+  } finally {
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,131 @@
+/**
+ * Partial BSON decoding: only the named top-level fields of a document, for index maintenance
+ * (a store's indexes read a few fields; decoding the whole document for each write and each
+ * replayed WAL frame was most of their cost).
+ *
+ * Invariants: for every field it returns, the value equals what `decodeDocument` gives (same
+ * options: int64 as bigint, dates as Date); when a wanted field has a type it does not decode
+ * itself (documents, arrays, binary, …) or the bytes look wrong, it returns null and the caller
+ * decodes the whole document, so results (and errors) never differ from the full decode.
+ */
+import type { Document } from "./query/query_document.ts";
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Bytes of fixed-size values by BSON type; -1: variable size (handled below). */
+const FIXED: Record<number, number> = {
+  0x01: 8, // double
+  0x06: 0, // undefined
+  0x07: 12, // ObjectId
+  0x08: 1, // bool
+  0x09: 8, // date
+  0x0a: 0, // null
+  0x10: 4, // int32
+  0x11: 8, // timestamp
+  0x12: 8, // int64
+  0x13: 16, // decimal128
+  0xff: 0, // min key
+  0x7f: 0, // max key
+};
+
+/** Wanted field names with their UTF-8 bytes (built once per index set). */
+export interface FieldNames {
+  names: string[];
+  utf8: Uint8Array[];
+}
+
+/** The FieldNames of `names`. */
+export function fieldNames(names: Iterable<string>): FieldNames {
+  const list = [...new Set(names)];
+  return { names: list, utf8: list.map((n) => new TextEncoder().encode(n)) };
+}
+
+function wantedIndex(bytes: Uint8Array, from: number, to: number, wanted: FieldNames): number {
+  outer: for (let w = 0; w < wanted.utf8.length; w++) {
+    const name = wanted.utf8[w];
+    if (name.length !== to - from) continue;
+    for (let i = 0; i < name.length; i++) if (bytes[from + i] !== name[i]) continue outer;
+    return w;
+  }
+  return -1;
+}
+
+/**
+ * The top-level fields of `bytes` named in `wanted`, decoded; fields absent from the document are
+ * absent from the result. Null when the full decoder must be used instead.
+ */
+export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length - 1;
+  if (bytes.length < 5 || view.getInt32(0, true) !== bytes.length || bytes[end] !== 0) return null;
+  const out: Document = {};
+  let at = 4;
+  while (at < end) {
+    const type = bytes[at++];
+    const nameStart = at;
+    while (at < end && bytes[at] !== 0) at++;
+    if (at >= end) return null;
+    const w = wantedIndex(bytes, nameStart, at, wanted);
+    at++; // the name's terminating 0
+    const size = valueSize(type, view, at, end);
+    if (size < 0 || at + size > end) return null;
+    if (w >= 0) {
+      const value = decodeScalar(type, view, bytes, at, size);
+      if (value === NOT_SCALAR || wanted.names[w] === "__proto__") return null;
+      out[wanted.names[w]] = value as Document[string];
+    }
+    at += size;
+  }
+  return at === end ? out : null;
+}
+
+/** Size of the value at `at`, or -1 when it cannot be told. */
+function valueSize(type: number, view: DataView, at: number, end: number): number {
+  const fixed = FIXED[type];
+  if (fixed !== undefined) return fixed;
+  if (at + 4 > end) return -1;
+  const n = view.getInt32(at, true);
+  switch (type) {
+    case 0x02: // string
+    case 0x0d: // code
+    case 0x0e: // symbol
+      return n >= 1 ? 4 + n : -1;
+    case 0x03: // document
+    case 0x04: // array
+    case 0x0f: // code with scope
+      return n >= 5 ? n : -1;
+    case 0x05: // binary: length, subtype, bytes
+      return n >= 0 ? 5 + n : -1;
+    default: // regex, DBPointer, unknown: let the full decoder handle it
+      return -1;
+  }
+}
+
+const NOT_SCALAR = Symbol("not scalar");
+
+function decodeScalar(type: number, view: DataView, bytes: Uint8Array, at: number, size: number): unknown {
+  switch (type) {
+    case 0x01:
+      return view.getFloat64(at, true);
+    case 0x02: {
+      if (bytes[at + size - 1] !== 0) return NOT_SCALAR;
+      try {
+        return UTF8.decode(bytes.subarray(at + 4, at + size - 1));
+      } catch {
+        return NOT_SCALAR; // invalid UTF-8: the full decoder reports it
+      }
+    }
+    case 0x08:
+      return bytes[at] === 1 ? true : bytes[at] === 0 ? false : NOT_SCALAR;
+    case 0x09:
+      return new Date(Number(view.getBigInt64(at, true)));
+    case 0x0a:
+      return null;
+    case 0x10:
+      return view.getInt32(at, true);
+    case 0x12:
+      return view.getBigInt64(at, true);
+    default:
+      return NOT_SCALAR;
+  }
+}
