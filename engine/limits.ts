@@ -24,7 +24,7 @@ export const WAL_PREALLOCATE_BYTES = 1 * MiB;
  * WAL bytes after which the memtable is flushed even if it is not full, so that recovery after a
  * crash replays at most this much (the bound behind "recovery after SIGKILL ≤ 200 ms").
  */
-export const WAL_CHECKPOINT_BYTES_DEFAULT = 2 * MiB;
+export const WAL_CHECKPOINT_BYTES_DEFAULT = 1 * MiB;
 /** Smallest configurable WAL segment (tests use small segments to force rotation). */
 export const WAL_SEGMENT_BYTES_MIN = 64 * KiB;
 /** Memtable size at which it is frozen and flushed, in bytes of keys + values + overhead. */
