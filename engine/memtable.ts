@@ -77,7 +77,7 @@ export class Memtable {
     } else {
       const entry: MemEntry = { lsn, value };
       table.map.set(key, entry);
-      table.list.set(key, entry);
+      table.list.add(key, entry); // new: the map just said so
       this.#bytes += ENTRY_BYTES_OVERHEAD + 16 + size;
     }
     if (this.#firstLsn === 0) this.#firstLsn = lsn;

@@ -3,9 +3,15 @@
  * to values, as a skiplist: O(log n) insert and seek, ordered iteration in both directions without
  * rebalancing. The memtable keeps one per store.
  *
+ * Keys known to be new can be `add`ed: they wait, unsorted, until the next ordered read (or `set`,
+ * `get`), which sorts them and links them in one ascending pass, each search starting from the
+ * previous insert's predecessors (a finger) instead of the head — a write burst then costs a sort
+ * plus mostly sequential links, not a cache-missing descent per key.
+ *
  * Invariants: level-0 links visit keys in strictly increasing order; every node's forward link at
- * level i skips only nodes of height <= i; `#size` counts nodes. Nodes are never removed (the
- * memtable writes tombstones instead), so an iterator stays valid while writes continue.
+ * level i skips only nodes of height <= i; `#size` counts linked nodes; pending keys are absent
+ * from the links and from each other. Nodes are never removed (the memtable writes tombstones
+ * instead), so an iterator stays valid while writes continue.
  */
 import { assert } from "./assert.ts";
 
@@ -26,6 +32,7 @@ export class SkipList<V> {
   #size = 0;
   #seed: number;
   readonly #update: (Node<V> | null)[] = new Array(LEVELS_MAX).fill(null);
+  #pending: [string, V][] = [];
 
   constructor(seed = 0x2545f491) {
     this.#head = { key: "", value: undefined as V, next: new Array(LEVELS_MAX).fill(null), prev: null };
@@ -34,7 +41,57 @@ export class SkipList<V> {
 
   /** Number of keys. */
   get size(): number {
-    return this.#size;
+    return this.#size + this.#pending.length;
+  }
+
+  /** Adds `key`, which the caller knows is not in the list (linked at the next read). */
+  add(key: string, value: V): void {
+    this.#pending.push([key, value]);
+  }
+
+  /** Links the pending keys: sorted, then inserted in one ascending pass with a finger. */
+  #settle(): void {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    batch.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const head = this.#head;
+    const update = this.#update;
+    update.fill(head);
+    for (const [key, value] of batch) {
+      let node = head;
+      for (let i = this.#level - 1; i >= 0; i--) {
+        const finger = update[i]!;
+        if (finger !== head && (node === head || finger.key > node.key)) node = finger;
+        let next = node.next[i];
+        while (next !== null && next.key < key) {
+          node = next;
+          next = node.next[i];
+        }
+        update[i] = node;
+      }
+      assert(node.next[0] === null || node.next[0].key !== key, "an added key is new");
+      this.#link(key, value, node);
+    }
+  }
+
+  /** Links a new node after `less` (its level-0 predecessor), with #update holding its predecessors. */
+  #link(key: string, value: V, less: Node<V>): Node<V> {
+    const level = this.#randomLevel();
+    if (level > this.#level) {
+      for (let i = this.#level; i < level; i++) this.#update[i] = this.#head;
+      this.#level = level;
+    }
+    const node: Node<V> = { key, value, next: new Array(level), prev: less === this.#head ? null : less };
+    for (let i = 0; i < level; i++) {
+      const before = this.#update[i]!;
+      node.next[i] = before.next[i];
+      before.next[i] = node;
+      this.#update[i] = node; // the predecessor of any larger key inserted next (finger)
+    }
+    if (node.next[0] !== null) node.next[0].prev = node;
+    this.#size++;
+    return node;
   }
 
   #randomLevel(): number {
@@ -68,31 +125,21 @@ export class SkipList<V> {
 
   /** The value stored under `key`, or undefined. */
   get(key: string): V | undefined {
+    this.#settle();
     const next = this.#findLess(key, false).next[0];
     return next !== null && next.key === key ? next.value : undefined;
   }
 
   /** Inserts or replaces the value under `key`. Returns true when the key is new. */
   set(key: string, value: V): boolean {
+    this.#settle();
     const less = this.#findLess(key, true);
     const found = less.next[0];
     if (found !== null && found.key === key) {
       found.value = value;
       return false;
     }
-    const level = this.#randomLevel();
-    if (level > this.#level) {
-      for (let i = this.#level; i < level; i++) this.#update[i] = this.#head;
-      this.#level = level;
-    }
-    const node: Node<V> = { key, value, next: new Array(level), prev: less === this.#head ? null : less };
-    for (let i = 0; i < level; i++) {
-      const before = this.#update[i]!;
-      node.next[i] = before.next[i];
-      before.next[i] = node;
-    }
-    if (node.next[0] !== null) node.next[0].prev = node;
-    this.#size++;
+    this.#link(key, value, less);
     return true;
   }
 
@@ -101,6 +148,7 @@ export class SkipList<V> {
    * [from, to) from the largest down. Either bound may be omitted.
    */
   *entries(from?: string, to?: string, reverse = false): IterableIterator<[string, V]> {
+    this.#settle();
     if (!reverse) {
       let node = from === undefined ? this.#head.next[0] : this.#findLess(from, false).next[0];
       while (node !== null && (to === undefined || node.key < to)) {
@@ -127,6 +175,7 @@ export class SkipList<V> {
 
   /** Full structural check: strictly increasing keys and consistent back links (tests, PLANCK_INVARIANTS). */
   check(): void {
+    this.#settle();
     let count = 0;
     let prev: Node<V> | null = null;
     for (let node = this.#head.next[0]; node !== null; node = node.next[0]) {
