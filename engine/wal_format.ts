@@ -30,10 +30,16 @@ export const FrameKind = {
   /** Index DDL: value = BSON index definition (query layer). */
   createIndex: 6,
   dropIndex: 7,
+  /**
+   * A document's version where the writer found no live version of the key (in a store with
+   * secondary indexes): value = BSON. Applied like `put`, but replay need not look up a previous
+   * version to remove its index entries.
+   */
+  insert: 8,
 } as const;
 export type FrameKind = typeof FrameKind[keyof typeof FrameKind];
 
-const KIND_MAX = 7;
+const KIND_MAX = 8;
 
 /** A decoded frame. `value` is a view into the buffer it was read from. */
 export interface Frame {
@@ -53,6 +59,8 @@ export interface FrameInput {
   value?: Uint8Array;
   /** The key as 32 hex digits when the caller has it (saves decoding it again on apply). */
   hexKey?: string;
+  /** Not written: the live previous version the writer looked up (undefined: none), for apply. */
+  before?: Uint8Array;
 }
 
 /** Bytes `frame` takes on disk. */

@@ -365,3 +365,50 @@ Deno.test("openDatabase with salvage moves a segment that follows a missing one"
     });
   });
 });
+
+Deno.test("recovery replays insert frames (new keys in indexed stores) with the same index entries", async () => {
+  const { transaction } = await import("../../engine/transaction.ts");
+  const { executeQuery } = await import("../../engine/query/executor.ts");
+  const dir = await Deno.makeTempDir({ prefix: "planck_insert_frames_" });
+  try {
+    const db = await openDatabase(dir);
+    await db.createStore("docs");
+    await db.createIndex("docs_status", "docs", [{ path: "status", direction: "asc" }]);
+    const keys: string[] = [];
+    await transaction(db, (tx) => {
+      for (let i = 0; i < 50; i++) keys.push(tx.store("docs").insert({ status: i % 2 ? "a" : "b" }));
+    });
+    // A put over an existing key stays a put (its old index entry must go); a new key is an insert.
+    await transaction(db, (tx) => {
+      tx.store("docs").put(keys[0], { status: "c" });
+      tx.store("docs").put("f".repeat(32), { status: "c" });
+    });
+    const kinds = new Set<number>();
+    for (const path of [...Deno.readDirSync(`${dir}/wal`)].map((e) => `${dir}/wal/${e.name}`)) {
+      for (const frame of framesOf(path)) kinds.add(frame.kind);
+    }
+    assert(kinds.has(FrameKind.insert) && kinds.has(FrameKind.put), `frame kinds ${[...kinds]}`);
+    const count = (status: string) =>
+      executeQuery(db, { op: "count", store: "docs", filter: { field: "status", op: "eq", value: status } });
+    const before = [await count("a"), await count("b"), await count("c")];
+    const image = await crashImage(db, `${dir}-image`);
+    await db.close();
+    const reopened = await openDatabase(image);
+    assert(reopened.recovery.groups >= 2, "the groups were replayed from the WAL");
+    const after = await Promise.all(
+      ["a", "b", "c"].map((s) =>
+        executeQuery(reopened, {
+          op: "count",
+          store: "docs",
+          filter: { field: "status", op: "eq", value: s },
+        })
+      ),
+    );
+    assertEquals(after, before);
+    assertEquals(before.map((r) => (r as { count: number }).count), [25, 24, 2]);
+    await reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(`${dir}-image`, { recursive: true }).catch(() => {});
+  }
+});

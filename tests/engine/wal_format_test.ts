@@ -126,7 +126,7 @@ Deno.test("decodeFrame reports checksum for a flipped bit anywhere in the frame"
 
 Deno.test("decodeFrame reports kind for an unknown kind under a valid checksum", () => {
   const bytes = encodeOne(1, { kind: FrameKind.put, storeId: 1, value: new Uint8Array(1) });
-  for (const kind of [0, 8, 255]) {
+  for (const kind of [0, 9, 255]) {
     assertEquals(decodeFrame(patchAndReseal(bytes, 16, kind), 0, bytes.length), "kind");
   }
   for (const kind of Object.values(FrameKind)) {
@@ -143,6 +143,7 @@ Deno.test("FrameKind values are fixed by the format", () => {
     dropStore: 5,
     createIndex: 6,
     dropIndex: 7,
+    insert: 8,
   });
   assertEquals([FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, WAL_VERSION], [40, 32, 1]);
   assertEquals(new TextDecoder().decode(WAL_MAGIC), "PLNKWAL\0");
