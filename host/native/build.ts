@@ -16,7 +16,14 @@
 import * as path from "node:path";
 import { deserialize } from "bson";
 import { PlanckError } from "../../engine/errors.ts";
-import { ABI_VERSION, parseManifest, SECTION_MANIFEST, type ServiceManifest } from "../wasm/abi.ts";
+import {
+  ABI_VERSION,
+  parseManifest,
+  PREFIX_PATTERN,
+  SECTION_MANIFEST,
+  type ServiceManifest,
+} from "../wasm/abi.ts";
+import { readGuestString } from "./session.ts";
 import { appendCustomSection } from "../wasm/sections.ts";
 import {
   ABI_NAME,
@@ -108,7 +115,7 @@ export async function buildNativeService(
 ): Promise<NativeBuildResult> {
   const root = path.resolve(dir);
   const config = await readNativeConfig(root);
-  if (config.prefix !== "" && !/^(\/[A-Za-z0-9_.~-]+)+$/.test(config.prefix)) {
+  if (config.prefix !== "" && !PREFIX_PATTERN.test(config.prefix)) {
     throw new PlanckError(
       "invalid_argument",
       `Invalid prefix ${
@@ -257,13 +264,6 @@ async function describeModule(
   };
 }
 
-/** An AssemblyScript string (u32 byte length at ptr − 4, UTF-16LE) from `memory`. */
-export function readAsString(memory: WebAssembly.Memory, ptr: number): string {
-  if (ptr === 0) return "";
-  const bytes = new DataView(memory.buffer).getUint32(ptr - 4, true);
-  return new TextDecoder("utf-16le").decode(new Uint8Array(memory.buffer, ptr, bytes));
-}
-
 /** Imports for the one describe call: the host is not there, so a host call fails the build. */
 function stubImports(memory: WebAssembly.Memory): WebAssembly.Imports {
   const refuse = (what: string) => () => {
@@ -278,8 +278,8 @@ function stubImports(memory: WebAssembly.Memory): WebAssembly.Imports {
       abort: (msg: number, file: number, line: number, column: number) => {
         throw new PlanckError(
           "invalid_argument",
-          `The service aborted while starting: ${readAsString(memory, msg)} at ` +
-            `${readAsString(memory, file)}:${line}:${column}`,
+          `The service aborted while starting: ${readGuestString(memory, msg)} at ` +
+            `${readGuestString(memory, file)}:${line}:${column}`,
         );
       },
       trace: () => {},

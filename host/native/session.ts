@@ -43,6 +43,19 @@ function encodeReply(reply: Record<string, unknown>): Uint8Array {
   }
 }
 
+/**
+ * An AssemblyScript string in `memory` (UTF-16LE, its byte length in the u32 before it), cut to
+ * GUEST_STRING_BYTES_MAX; a pointer outside memory reads as `<string at N>`.
+ */
+export function readGuestString(memory: WebAssembly.Memory, ptr: number): string {
+  if (ptr === 0) return "";
+  const size = memory.buffer.byteLength;
+  if (ptr < 4 || ptr > size) return `<string at ${ptr}>`;
+  const bytes = Math.min(new DataView(memory.buffer).getUint32(ptr - 4, true), GUEST_STRING_BYTES_MAX);
+  if (ptr + bytes > size) return `<string at ${ptr}>`;
+  return UTF16.decode(new Uint8Array(memory.buffer, ptr, bytes & ~1));
+}
+
 /** A CSPRNG seed for AssemblyScript's Math.random: a non-zero integer below 2^53. */
 function seed(): number {
   const [high, low] = crypto.getRandomValues(new Uint32Array(2));
@@ -116,13 +129,8 @@ export class NativeSession {
     return this.#bytes().slice(ptr, ptr + len);
   }
 
-  /** An AssemblyScript string (UTF-16LE, its byte length in the u32 before it), cut to a bound. */
   #guestString(ptr: number): string {
-    if (ptr === 0) return "";
-    if (ptr < 4 || !this.#inBounds(ptr, 0)) return `<string at ${ptr}>`;
-    const bytes = Math.min(new DataView(this.memory.buffer).getUint32(ptr - 4, true), GUEST_STRING_BYTES_MAX);
-    if (!this.#inBounds(ptr, bytes)) return `<string at ${ptr}>`;
-    return UTF16.decode(this.#bytes().subarray(ptr, ptr + (bytes & ~1)));
+    return readGuestString(this.memory, ptr);
   }
 
   #log(level: string, message: string): void {

@@ -59,7 +59,7 @@ export interface ServiceManifest {
 export type ServiceTier = "js" | "native";
 
 /** A route prefix: "/" then static segments, no trailing "/". */
-const PREFIX = /^(\/[A-Za-z0-9_.~-]+)+$/;
+export const PREFIX_PATTERN = /^(\/[A-Za-z0-9_.~-]+)+$/;
 
 /** Paths reserved for the host on the app port (metrics, health). */
 export const HOST_PATH_PREFIX = "/_planck";
@@ -156,7 +156,7 @@ export function parseManifest(text: string): ServiceManifest {
     fail(`tier must be "js" or "native", got ${JSON.stringify(tier)}`, "tier");
   }
   const prefix = raw.prefix === "/" ? "" : raw.prefix ?? "";
-  if (typeof prefix !== "string" || (prefix !== "" && !PREFIX.test(prefix))) {
+  if (typeof prefix !== "string" || (prefix !== "" && !PREFIX_PATTERN.test(prefix))) {
     fail(`prefix ${JSON.stringify(prefix)} must be "/" and path segments without a trailing "/"`, "prefix");
   }
   for (const path of [...routes.map((r) => r.path), ...Object.keys(assets)]) {

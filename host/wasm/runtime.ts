@@ -55,7 +55,8 @@ interface Engine {
 
 let engine: Promise<Engine> | undefined;
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
+/** Lower-case hex SHA-256 of `bytes`. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -22,7 +22,7 @@ import {
   type ServiceManifest,
 } from "./abi.ts";
 import type { InstanceFactory } from "./pool.ts";
-import { enginePin, type InstanceLimits, ServiceInstance } from "./runtime.ts";
+import { enginePin, type InstanceLimits, ServiceInstance, sha256Hex } from "./runtime.ts";
 import { type CustomSection, readCustomSections } from "./sections.ts";
 
 /** A validated JS service. */
@@ -51,11 +51,6 @@ function mismatch(field: string, got: string, want: string): never {
       `rebuild it with this host's "planck build"`,
     { field: "engine" },
   );
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function invalid(message: string, field: string): never {

@@ -7,7 +7,7 @@
 import { deserialize, serialize } from "bson";
 import type { Database } from "../../../engine/database.ts";
 import { transaction } from "../../../engine/transaction.ts";
-import { readAsString } from "../../../host/native/build.ts";
+import { readGuestString } from "../../../host/native/session.ts";
 import { inspectNativeModule } from "../../../host/native/validate.ts";
 import { answerHostCall, type HostCallScope } from "../../../host/wasm/sandbox.ts";
 
@@ -52,7 +52,9 @@ export class Harness {
         memory: h.#memory,
         abort: (msg: number, file: number, line: number, column: number) => {
           const m = h.#memory;
-          throw new Error(`abort: ${readAsString(m, msg)} at ${readAsString(m, file)}:${line}:${column}`);
+          throw new Error(
+            `abort: ${readGuestString(m, msg)} at ${readGuestString(m, file)}:${line}:${column}`,
+          );
         },
         trace: () => {},
         seed: () => Date.now(),
