@@ -15,7 +15,13 @@
  */
 import { assert } from "./assert.ts";
 import { CorruptionError, PlanckError } from "./errors.ts";
-import { META_PAGE_COUNT, PAGE_BYTES, PAGE_TYPE_BRANCH, PAGE_TYPE_LEAF } from "./btree_format.ts";
+import {
+  compareBytes,
+  META_PAGE_COUNT,
+  PAGE_BYTES,
+  PAGE_TYPE_BRANCH,
+  PAGE_TYPE_LEAF,
+} from "./btree_format.ts";
 import { type BranchPage, type CommittedNode, decodeNode, type LeafPage } from "./btree_node.ts";
 import { chooseMeta, decodeMeta, encodeMeta, type MetaPage, PageFile } from "./page_file.ts";
 import { PAGE_CACHE_BYTES_DEFAULT, PageCache } from "./page_cache.ts";
@@ -120,6 +126,31 @@ export class BTree {
     if (i < 0) return undefined;
     const s = leaf.slots;
     return this.#arena.copyFrom(leaf.buf, s[4 * i + 2], s[4 * i + 3]);
+  }
+
+  /**
+   * Number of keys k with from <= k < to in the last committed version (each bound optional), from the
+   * subtree counts in branch pages: two descents, O(height) pages, however large the range.
+   */
+  count(from?: Uint8Array, to?: Uint8Array): number {
+    this.#assertOpen();
+    if (from !== undefined && to !== undefined && compareBytes(from, to) >= 0) return 0;
+    const high = to === undefined ? this.#meta.entries : this.#rank(to);
+    return high - (from === undefined ? 0 : this.#rank(from));
+  }
+
+  /** Number of keys < `key` in the last committed version. */
+  #rank(key: Uint8Array): number {
+    let page = this.#meta.root;
+    if (page === 0) return 0;
+    let rank = 0;
+    for (let level = this.#meta.height; level > 1; level--) {
+      const branch = this.#loadBranch(page);
+      const i = branch.childFor(key);
+      for (let c = 0; c < i; c++) rank += branch.counts[c];
+      page = branch.children[i];
+    }
+    return rank + this.#loadLeaf(page).lowerBound(key);
   }
 
   /**

@@ -3,7 +3,7 @@
  * Used by tests after every commit and by the engine when PLANCK_INVARIANTS=1.
  *
  * Verifies: checksums and page numbers of every live page; node types per level; strictly increasing
- * keys; every key inside its parent's separator bounds; fill (non-root nodes fit and at least
+ * keys; every key inside its parent's separator bounds; every branch's subtree counts; fill (non-root nodes fit and at least
  * PAGE_UNDERFLOW_BYTES, roots non-empty, branch roots with >= 2 children); uniform leaf depth = height;
  * entry count = meta; free list as on disk = free list in memory; live pages, free-list pages and free
  * entries pairwise disjoint and together exactly [META_PAGE_COUNT, pageCount) (no leaks); cached pages
@@ -137,7 +137,11 @@ function walk(
   for (let i = 0; i < node.count; i++) {
     const childLo = i === 0 ? lo : keys[i - 1];
     const childHi = i === node.count - 1 ? hi : keys[i];
-    entries += walk(input, report, node.children[i], level - 1, childLo, childHi);
+    const below = walk(input, report, node.children[i], level - 1, childLo, childHi);
+    if (below !== node.counts[i]) {
+      fail(page, `child ${i} holds ${below} entries, its count says ${node.counts[i]}`);
+    }
+    entries += below;
   }
   return entries;
 }

@@ -198,8 +198,11 @@ export function branchEntryBytes(key: Uint8Array): number {
   return BRANCH_ENTRY_OVERHEAD_BYTES + key.length;
 }
 
-/** Encodes a dirty node into a fresh page (unsealed: the caller seals it with page number and txn). */
-export function encodeNode(node: MutableNode): Uint8Array {
+/**
+ * Encodes a dirty node into a fresh page (unsealed: the caller seals it with page number and txn).
+ * `countOf(page)` is the entry count of the subtree at child page `page` (branches only).
+ */
+export function encodeNode(node: MutableNode, countOf: (page: number) => number): Uint8Array {
   assert(node.bytes <= PAGE_BODY_BYTES, "an encoded node fits its page");
   const page = new Uint8Array(PAGE_BYTES);
   const dv = new DataView(page.buffer);
@@ -218,12 +221,14 @@ export function encodeNode(node: MutableNode): Uint8Array {
     }
   } else {
     dv.setUint32(at, node.children[0], true);
+    dv.setUint32(at + 4, countOf(node.children[0]), true);
     at += BRANCH_FIRST_CHILD_BYTES;
     for (let i = 0; i < node.keys.length; i++) {
       const key = node.keys[i];
       dv.setUint16(at, key.length, true);
       page.set(key, at + 2);
       dv.setUint32(at + 2 + key.length, node.children[i + 1], true);
+      dv.setUint32(at + 6 + key.length, countOf(node.children[i + 1]), true);
       at += BRANCH_ENTRY_OVERHEAD_BYTES + key.length;
     }
   }

@@ -19,7 +19,9 @@ export const PAGE_BYTES = 4096;
 /** The 8 ASCII bytes at META_MAGIC_OFFSET of a meta page. */
 export const BTREE_MAGIC = "PLANCKBT";
 /** Current on-disk format version. Files with a newer version are refused. */
-export const BTREE_FORMAT_VERSION = 1;
+export const BTREE_FORMAT_VERSION = 2;
+/** Oldest format this code reads (version 1 branches carried no subtree counts). */
+export const BTREE_FORMAT_VERSION_MIN = 2;
 
 /** Page types (header byte 4). */
 export const PAGE_TYPE_META = 1;
@@ -57,9 +59,14 @@ export const META_PAGE_COUNT = 2;
 
 /** Leaf entry: u16 key length, u16 value length, key, value. */
 export const LEAF_ENTRY_OVERHEAD_BYTES = 4;
-/** Branch: u32 first child, then per separator: u16 key length, key, u32 child. */
-export const BRANCH_FIRST_CHILD_BYTES = 4;
-export const BRANCH_ENTRY_OVERHEAD_BYTES = 6;
+/**
+ * Branch: u32 first child, u32 its subtree entry count, then per separator: u16 key length, key, u32 child,
+ * u32 its subtree entry count. The counts make a range count O(height) (BTree.count).
+ */
+export const BRANCH_FIRST_CHILD_BYTES = 8;
+export const BRANCH_ENTRY_OVERHEAD_BYTES = 10;
+/** Largest entry count below one branch child (a u32 on the page). */
+export const BRANCH_SUBTREE_ENTRIES_MAX = 0xffff_ffff;
 /** Free-list entry: u32 page, u64 txn that freed it (0 = reusable by any txn). */
 export const FREE_ENTRY_BYTES = 12;
 export const FREE_ENTRIES_PER_PAGE = Math.floor(PAGE_BODY_BYTES / FREE_ENTRY_BYTES);

@@ -114,7 +114,10 @@ export class LeafPage {
   }
 }
 
-/** A committed branch page: `count` children and count - 1 separators as [offset, length] slots. */
+/**
+ * A committed branch page: `count` children, their subtree entry counts, and count - 1 separators as
+ * [offset, length] slots.
+ */
 export class BranchPage {
   readonly type = PAGE_TYPE_BRANCH;
   /** Bytes every separator of this page starts with. */
@@ -128,6 +131,8 @@ export class BranchPage {
     readonly count: number,
     readonly slots: Uint16Array,
     readonly children: Uint32Array,
+    /** Entries in the subtree of each child. */
+    readonly counts: Uint32Array,
   ) {
     const keys = count - 1;
     const last = 2 * (keys - 1);
@@ -140,7 +145,8 @@ export class BranchPage {
 
   /** Bytes charged to the page cache. */
   get cacheBytes(): number {
-    const arrays = this.slots.byteLength + this.children.byteLength + this.heads.byteLength;
+    const arrays = this.slots.byteLength + this.children.byteLength + this.counts.byteLength +
+      this.heads.byteLength;
     return PAGE_BYTES + arrays + DECODED_PAGE_OVERHEAD_BYTES;
   }
 
@@ -236,9 +242,11 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
     if (count < 1) throw corrupt(path, pageNo, "branch without children");
     const slots = new Uint16Array(2 * (count - 1));
     const children = new Uint32Array(count);
+    const counts = new Uint32Array(count);
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let at = PAGE_HEADER_BYTES;
     children[0] = dv.getUint32(at, true);
+    counts[0] = dv.getUint32(at + 4, true);
     at += BRANCH_FIRST_CHILD_BYTES;
     for (let i = 1; i < count; i++) {
       if (at + BRANCH_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) {
@@ -251,9 +259,10 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
       slots[2 * (i - 1)] = at + 2;
       slots[2 * (i - 1) + 1] = keyLength;
       children[i] = dv.getUint32(at + 2 + keyLength, true);
+      counts[i] = dv.getUint32(at + 6 + keyLength, true);
       at += BRANCH_ENTRY_OVERHEAD_BYTES + keyLength;
     }
-    return new BranchPage(pageNo, buf, count, slots, children);
+    return new BranchPage(pageNo, buf, count, slots, children, counts);
   }
   throw corrupt(path, pageNo, `unexpected page type ${type}`);
 }

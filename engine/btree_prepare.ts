@@ -29,6 +29,8 @@ export interface PreparedCommit {
 export interface PrepareInput {
   path: string;
   nodes: Iterable<MutableNode>;
+  /** Subtree entry count of a child page (dirty or committed) of a dirty branch. */
+  countOf: (page: number) => number;
   free: FreeListPlan;
   meta: { txn: number; root: number; height: number; entries: number };
   userMeta: Uint8Array;
@@ -39,7 +41,7 @@ export function encodePrepared(input: PrepareInput): PreparedCommit {
   const { txn } = input.meta;
   const pages: PreparedPage[] = [];
   for (const node of input.nodes) {
-    const bytes = encodeNode(node);
+    const bytes = encodeNode(node, input.countOf);
     sealPage(bytes, node.page, txn);
     pages.push({ page: node.page, bytes, isNode: true });
   }

@@ -13,7 +13,13 @@
  * pages to about 3/4 instead of 1/2).
  */
 import { assert } from "./assert.ts";
-import { PAGE_BODY_BYTES, PAGE_TYPE_LEAF, PAGE_UNDERFLOW_BYTES, shortestSeparator } from "./btree_format.ts";
+import {
+  BRANCH_FIRST_CHILD_BYTES,
+  PAGE_BODY_BYTES,
+  PAGE_TYPE_LEAF,
+  PAGE_UNDERFLOW_BYTES,
+  shortestSeparator,
+} from "./btree_format.ts";
 import {
   branchEntryBytes,
   type EntryHeap,
@@ -104,7 +110,7 @@ function mergedBytes(space: NodeSpace, parent: MutableBranch, l: number): number
 
 function pairBytes(left: MutableNode, right: MutableNode, separator: Uint8Array): number {
   if (left.type === PAGE_TYPE_LEAF) return left.bytes + right.bytes;
-  return left.bytes + right.bytes + branchEntryBytes(separator) - 4;
+  return left.bytes + right.bytes + branchEntryBytes(separator) - BRANCH_FIRST_CHILD_BYTES;
 }
 
 /** Removes child `i` and the separator next to it. */
@@ -132,7 +138,7 @@ function merge(
     const r = right as MutableBranch;
     left.keys = left.keys.concat([separator], r.keys);
     left.children = left.children.concat(r.children);
-    left.bytes += r.bytes + branchEntryBytes(separator) - 4;
+    left.bytes += r.bytes + branchEntryBytes(separator) - BRANCH_FIRST_CHILD_BYTES;
   }
   removeChild(parent, l + 1);
   space.drop(right);
@@ -228,7 +234,7 @@ function fillBranch(node: MutableBranch, keys: Uint8Array[], children: number[])
   assert(children.length === keys.length + 1, "a branch has one more child than separators");
   node.keys = keys;
   node.children = children;
-  node.bytes = 4;
+  node.bytes = BRANCH_FIRST_CHILD_BYTES;
   for (const key of keys) node.bytes += branchEntryBytes(key);
 }
 
@@ -265,16 +271,18 @@ export function branchSplitPoint(keys: Uint8Array[], append: boolean): number {
   const sizes = keys.map(branchEntryBytes);
   const total = sizes.reduce((a, b) => a + b, 0);
   if (append) {
-    let right = 4;
+    const first = BRANCH_FIRST_CHILD_BYTES;
+    let right = first;
     let m = n - 1;
     while (m > 0 && right < PAGE_UNDERFLOW_BYTES) right += sizes[m--];
-    if (4 + total - right - sizes[m] + 4 <= PAGE_BODY_BYTES && right <= PAGE_BODY_BYTES) return m;
+    if (first + total - right - sizes[m] + first <= PAGE_BODY_BYTES && right <= PAGE_BODY_BYTES) return m;
   }
   let best = 0;
   let bestMax = Infinity;
-  let left = 4;
+  const first = BRANCH_FIRST_CHILD_BYTES;
+  let left = first;
   for (let m = 0; m < n; m++) {
-    const worst = Math.max(left, 4 + total - (left - 4) - sizes[m]);
+    const worst = Math.max(left, first + total - (left - first) - sizes[m]);
     if (worst < bestMax) {
       bestMax = worst;
       best = m;

@@ -15,6 +15,8 @@
 import { assert, INVARIANTS } from "./assert.ts";
 import { PlanckError } from "./errors.ts";
 import {
+  BRANCH_FIRST_CHILD_BYTES,
+  BRANCH_SUBTREE_ENTRIES_MAX,
   BTREE_KEY_BYTES_MAX,
   BTREE_USER_META_BYTES_MAX,
   BTREE_VALUE_BYTES_MAX,
@@ -82,6 +84,12 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
   #height: number;
   #entries: number;
   #dirty = new Map<number, MutableNode>();
+  /**
+   * Subtree entry counts of committed pages that are children of dirty branches, learnt when their
+   * parent was copied. A committed page never changes, so its count stays right wherever rebalancing
+   * moves it; dirty nodes are counted at commit.
+   */
+  #committedCounts = new Map<number, number>();
   #heap = new EntryHeap();
   #arena = new ByteArena();
   #free: FreeSpace;
@@ -174,9 +182,11 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     this.#state = "committing";
     try {
       if (INVARIANTS) this.#assertShape();
+      const counts = this.#subtreeCounts();
       const prepared = encodePrepared({
         path: this.#host.path,
         nodes: this.#dirty.values(),
+        countOf: (page) => counts.get(page) ?? this.#committedCount(page),
         free: this.#free.plan(this.#host.free.listPages),
         meta: { txn: this.#txn, root: this.#root, height: this.#height, entries: this.#entries },
         userMeta: meta.slice(),
@@ -215,7 +225,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
   }
 
   newBranch(): MutableBranch {
-    const branch = new MutableBranch(this.#free.allocate(), [], [], 4);
+    const branch = new MutableBranch(this.#free.allocate(), [], [], BRANCH_FIRST_CHILD_BYTES);
     this.#dirty.set(branch.page, branch);
     return branch;
   }
@@ -238,6 +248,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     this.#state = "done";
     this.#hint = undefined;
     this.#dirty.clear();
+    this.#committedCounts.clear();
     this.#heap.release();
     this.#host.release();
   }
@@ -264,6 +275,9 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     const node = this.#host.load(page);
     const at = this.#free.allocate();
     const copy = node.type === PAGE_TYPE_LEAF ? node.toMutable(at, this.#heap) : node.toMutable(at);
+    if (node.type !== PAGE_TYPE_LEAF) {
+      for (let i = 0; i < node.count; i++) this.#committedCounts.set(node.children[i], node.counts[i]);
+    }
     this.#free.freeCommitted(page);
     this.#dirty.set(copy.page, copy);
     return copy;
@@ -376,6 +390,40 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     }
     this.#free.freeCommitted(page);
     return entries;
+  }
+
+  /** Entry counts of every dirty node's subtree, computed bottom-up from the root. */
+  #subtreeCounts(): Map<number, number> {
+    const counts = new Map<number, number>();
+    const visit = (page: number): number => {
+      const node = this.#dirty.get(page);
+      if (node === undefined) return this.#committedCount(page);
+      let total = 0;
+      if (node.type === PAGE_TYPE_LEAF) total = node.entries.length;
+      else for (const child of node.children) total += visit(child);
+      if (total > BRANCH_SUBTREE_ENTRIES_MAX) {
+        throw new PlanckError(
+          "limit_exceeded",
+          `Cannot commit B+tree "${this.#host.path}": a subtree holds ${total} entries, more than ` +
+            `BRANCH_SUBTREE_ENTRIES_MAX (${BRANCH_SUBTREE_ENTRIES_MAX})`,
+          { limit: "BRANCH_SUBTREE_ENTRIES_MAX" },
+        );
+      }
+      counts.set(page, total);
+      return total;
+    };
+    if (this.#dirty.has(this.#root)) {
+      const total = visit(this.#root);
+      assert(total === this.#entries, "subtree counts add up to the tree's entries");
+    }
+    return counts;
+  }
+
+  /** The subtree entry count of a committed child of a dirty branch. */
+  #committedCount(page: number): number {
+    const count = this.#committedCounts.get(page);
+    assert(count !== undefined, "a committed child of a dirty branch has a known count");
+    return count;
   }
 
   /** PLANCK_INVARIANTS: every dirty node is fit, ordered, and non-root nodes meet the fill rule. */

@@ -279,17 +279,23 @@ export class Database implements ReadView {
   }
 
   /**
-   * Number of live entries of index `indexId` in [from, to). When no memtable holds entries in the
-   * range, the B+tree counts them leaf by leaf (no entry is copied); else the merged entries are
-   * walked.
+   * Number of live entries of index `indexId` in [from, to): the B+tree's count (subtree counts, no
+   * entry is read) corrected by the memtables' entries in the range — a newest version that is live
+   * and not in the tree adds one, a tombstone of an entry in the tree takes one away. Correct while a
+   * flush is half done: presence in the tree is checked, not assumed.
    */
   countIndexEntries(indexId: number, options: { from?: string; to?: string } = {}): number {
-    const inMemory = [this.#active, ...this.#frozen].some((m) =>
-      !m.entries(indexId, options.from, options.to).next().done
-    );
-    if (!inMemory) return this.#tiers.countIndexEntries(indexId, options.from, options.to);
-    let count = 0;
-    for (const _ of this.indexScan(indexId, options)) count++;
+    let count = this.#tiers.countIndexEntries(indexId, options.from, options.to);
+    const seen = new Set<string>();
+    for (const memtable of [this.#active, ...[...this.#frozen].reverse()]) {
+      for (const [entry, version] of memtable.entries(indexId, options.from, options.to)) {
+        if (seen.has(entry)) continue; // a newer memtable decided it
+        seen.add(entry);
+        const inTree = this.#tiers.hasIndexEntry(indexId, entry);
+        if (version.value !== null && !inTree) count++;
+        else if (version.value === null && inTree) count--;
+      }
+    }
     return count;
   }
 

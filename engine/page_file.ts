@@ -16,6 +16,7 @@ import { assert } from "./assert.ts";
 import { CorruptionError, diskError, PlanckError } from "./errors.ts";
 import {
   BTREE_FORMAT_VERSION,
+  BTREE_FORMAT_VERSION_MIN,
   BTREE_MAGIC,
   BTREE_USER_META_BYTES_MAX,
   HEADER_CHECKSUM_OFFSET,
@@ -224,7 +225,8 @@ export type MetaSlot =
   | { state: "valid"; meta: MetaPage }
   | { state: "zero" } // never written (absent, or all zero bytes)
   | { state: "invalid"; reason: string } // torn or corrupt
-  | { state: "newer"; version: number }; // valid checksum, format newer than this code
+  | { state: "newer"; version: number } // valid checksum, format newer than this code
+  | { state: "older"; version: number }; // valid checksum, format older than this code reads
 
 /** Decodes meta slot `slot` from its raw bytes (`length` bytes were present in the file). */
 export function decodeMeta(page: Uint8Array, length: number, slot: number): MetaSlot {
@@ -239,6 +241,7 @@ export function decodeMeta(page: Uint8Array, length: number, slot: number): Meta
   }
   const version = dv.getUint32(META_VERSION_OFFSET, true);
   if (version > BTREE_FORMAT_VERSION) return { state: "newer", version };
+  if (version < BTREE_FORMAT_VERSION_MIN) return { state: "older", version };
   if (dv.getUint32(META_PAGE_BYTES_OFFSET, true) !== PAGE_BYTES) {
     return { state: "invalid", reason: "page size" };
   }
@@ -270,6 +273,14 @@ export function chooseMeta(slots: MetaSlot[], path: string): MetaPage | undefine
       throw new PlanckError(
         "invalid_argument",
         `Cannot open B+tree "${path}": format version ${slot.version} is newer than supported ${BTREE_FORMAT_VERSION}`,
+        { file: path },
+      );
+    }
+    if (slot.state === "older") {
+      throw new PlanckError(
+        "invalid_argument",
+        `Cannot open B+tree "${path}": format version ${slot.version} is older than the oldest supported ` +
+          `(${BTREE_FORMAT_VERSION_MIN}); export the data with the release that wrote it`,
         { file: path },
       );
     }

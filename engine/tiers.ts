@@ -146,12 +146,17 @@ export class Tiers {
     for (const [treeKey] of cursor) yield [bytesToLatin1(treeKey.subarray(4)), EMPTY];
   }
 
-  /** Number of committed entries of index `indexId` in [from, to), counted leaf by leaf. */
+  /** Number of committed entries of index `indexId` in [from, to), from the tree's subtree counts. */
   countIndexEntries(indexId: number, from?: string, to?: string): number {
-    return this.#tree.cursor({
-      from: from === undefined ? namespacePrefix(indexId) : indexTreeKey(indexId, from),
-      to: to === undefined ? namespacePrefix(indexId + 1) : indexTreeKey(indexId, to),
-    }).count();
+    return this.#tree.count(
+      from === undefined ? namespacePrefix(indexId) : indexTreeKey(indexId, from),
+      to === undefined ? namespacePrefix(indexId + 1) : indexTreeKey(indexId, to),
+    );
+  }
+
+  /** Whether index entry `entry` of index `indexId` is committed. */
+  hasIndexEntry(indexId: number, entry: string): boolean {
+    return this.#tree.get(indexTreeKey(indexId, entry)) !== undefined;
   }
 
   /** The committed version of `key`, or undefined. */

@@ -224,7 +224,19 @@ class Run {
         .map((k) => this.committed.get(k)!);
       same(inRange, { from, to }, "range scan");
       same(inRange.slice().reverse(), { from, to, reverse: true }, "reverse range scan");
+      strictEqual(this.tree.count(from, to), inRange.length, "range count");
+      strictEqual(
+        this.tree.count(from),
+        [...this.committed.keys()].filter((k) => k >= low).length,
+        "count from",
+      );
+      strictEqual(
+        this.tree.count(undefined, to),
+        [...this.committed.keys()].filter((k) => k < high).length,
+        "count to",
+      );
     }
+    strictEqual(this.tree.count(), this.committed.size, "whole count");
     this.verifyGets(this.committed, (k) => this.tree.get(k));
     strictEqual(this.tree.stats().entries, this.committed.size);
     strictEqual(new TextDecoder().decode(this.tree.userMeta), this.txn === 0 ? "" : `txn ${this.txn}`);

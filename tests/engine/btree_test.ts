@@ -360,7 +360,7 @@ Deno.test("encodeNode and encodeMeta match the worked example in docs/formats/bt
   const heap = new EntryHeap();
   const entries = leafKeys.map((key, i) => heap.append(key, leafValues[i]));
   const leaf = new MutableLeaf(5, heap, entries, 4 + 7 + 2 + 4 + 7 + 6);
-  const page = encodeNode(leaf);
+  const page = encodeNode(leaf, () => 0);
   sealPage(page, 5, 3);
   deepStrictEqual(
     hexOf(page, 64).join(" "),
@@ -380,8 +380,8 @@ Deno.test("encodeNode and encodeMeta match the worked example in docs/formats/bt
   });
   deepStrictEqual(
     hexOf(meta, 96).join(" "),
-    "3f 50 d4 06 01 00 00 00 01 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 50 4c 41 4e 43 4b 42 54 " +
-      "01 00 00 00 00 10 00 00 05 00 00 00 06 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 " +
+    "b1 e4 71 d7 01 00 00 00 01 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 50 4c 41 4e 43 4b 42 54 " +
+      "02 00 00 00 00 10 00 00 05 00 00 00 06 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 " +
       "02 00 00 00 00 00 00 00 06 00 00 00 6c 73 6e 3d 34 32 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
   );
   ok(meta.subarray(96).every((b) => b === 0));

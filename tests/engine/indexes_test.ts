@@ -1,7 +1,7 @@
 /**
  * Secondary indexes: for every index kind (single, compound with mixed directions, unique, nested
  * path, array elements), the entries the engine holds equal the entries recomputed from the
- * documents — after inserts, updates, deletes, flushes, value-log GC and reopen — and unique
+ * documents (scanned and counted) — after inserts, updates, deletes, flushes, value-log GC and reopen — and unique
  * indexes reject duplicates naming the index and the value.
  */
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
@@ -43,6 +43,12 @@ function checkIndexes(db: Database, label: string): void {
     }
     const reversed = [...db.indexScan(def.id, { reverse: true })];
     assertEquals(reversed, [...actual].reverse(), `${label}: ${def.name} reverse scan`);
+    assertEquals(db.countIndexEntries(def.id), actual.length, `${label}: ${def.name} count`);
+    for (let i = 0; i + 1 < actual.length; i += Math.max(1, Math.floor(actual.length / 7))) {
+      const j = Math.min(actual.length - 1, i + Math.floor(actual.length / 3));
+      const counted = db.countIndexEntries(def.id, { from: actual[i], to: actual[j] });
+      assertEquals(counted, j - i, `${label}: ${def.name} count of entries [${i}, ${j})`);
+    }
   }
 }
 
