@@ -22,7 +22,7 @@ import { assert } from "./assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "./errors.ts";
-import { type Key, keyFromBytes, KeyGenerator } from "./key.ts";
+import { type Key, KEY_BYTES, keyFromBytes, keyFromLatin1, KeyGenerator } from "./key.ts";
 import {
   MEMTABLE_BYTES_DEFAULT,
   WAL_CHECKPOINT_BYTES_DEFAULT,
@@ -276,6 +276,48 @@ export class Database implements ReadView {
     );
     sources.push(this.#tiers.indexEntries(indexId, options.from, options.to, reverse));
     return keysOf(mergeNewest(sources, reverse));
+  }
+
+  /**
+   * The live documents of store `storeId` named by the live entries of index `indexId` in [from, to), in
+   * index order, as [key, document bytes]. A multikey index names a document once per matching element.
+   * When no memtable holds entries of the index or the store, the committed tiers answer directly
+   * (no merge, no per-entry strings); else entries are merged across tiers and each document is read.
+   */
+  *indexDocuments(
+    indexId: number,
+    storeId: number,
+    options: { from?: string; to?: string } = {},
+  ): Generator<[Key, Uint8Array]> {
+    const memtables = [this.#active, ...this.#frozen];
+    if (memtables.every((m) => m.count(indexId) === 0 && m.count(storeId) === 0)) {
+      for (const [key, doc] of this.#tiers.indexDocuments(indexId, storeId, options.from, options.to)) {
+        yield [keyFromBytes(key), doc];
+      }
+      return;
+    }
+    for (const entry of this.indexScan(indexId, options)) {
+      const key = keyFromLatin1(entry, entry.length - KEY_BYTES);
+      const doc = this.read(storeId, key);
+      if (doc !== undefined) yield [key, doc];
+    }
+  }
+
+  /**
+   * Raw documents named by index entries, like `indexDocuments` without the keys: the cheapest way to
+   * fetch every document of an index range.
+   */
+  *indexDocumentBytes(
+    indexId: number,
+    storeId: number,
+    options: { from?: string; to?: string } = {},
+  ): Generator<Uint8Array> {
+    const memtables = [this.#active, ...this.#frozen];
+    if (memtables.every((m) => m.count(indexId) === 0 && m.count(storeId) === 0)) {
+      for (const [, doc] of this.#tiers.indexDocuments(indexId, storeId, options.from, options.to)) yield doc;
+      return;
+    }
+    for (const [, doc] of this.indexDocuments(indexId, storeId, options)) yield doc;
   }
 
   /**

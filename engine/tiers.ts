@@ -14,7 +14,7 @@ import { syncDirSync } from "./fs.ts";
 import { BTree } from "./btree.ts";
 import type { StoreInfo } from "./catalog.ts";
 import { bytesToLatin1, decodeIndexDef, encodeIndexDef, type IndexDef } from "./indexes.ts";
-import type { Key } from "./key.ts";
+import { type Key, KEY_BYTES } from "./key.ts";
 import type { Memtable } from "./memtable.ts";
 import type { Version } from "./merge.ts";
 import {
@@ -144,6 +144,32 @@ export class Tiers {
       reverse,
     });
     for (const [treeKey] of cursor) yield [bytesToLatin1(treeKey.subarray(4)), EMPTY];
+  }
+
+  /**
+   * The committed documents of store `storeId` named by the committed entries of index `indexId` in
+   * [from, to), in index order, as [document key bytes (a view: copy to keep), document]. No entry or key
+   * becomes a string: the document's tree key is built from the entry's trailing 16 bytes.
+   */
+  *indexDocuments(
+    indexId: number,
+    storeId: number,
+    from?: string,
+    to?: string,
+  ): Generator<[Uint8Array, Uint8Array]> {
+    const cursor = this.#tree.cursor({
+      from: from === undefined ? namespacePrefix(indexId) : indexTreeKey(indexId, from),
+      to: to === undefined ? namespacePrefix(indexId + 1) : indexTreeKey(indexId, to),
+    });
+    const docTreeKey = namespacePrefix(storeId);
+    const lookup = new Uint8Array(4 + KEY_BYTES);
+    lookup.set(docTreeKey);
+    for (const [treeKey] of cursor) {
+      const docKey = treeKey.subarray(treeKey.length - KEY_BYTES);
+      lookup.set(docKey, 4);
+      const pointer = this.#tree.get(lookup);
+      if (pointer !== undefined) yield [docKey, this.#load(pointer)];
+    }
   }
 
   /** Number of committed entries of index `indexId` in [from, to), from the tree's subtree counts. */

@@ -67,6 +67,17 @@ export class TransactionView implements QueryView {
     return this.#db.indexScan(indexId, options);
   }
 
+  /** Committed documents named by a secondary index (same rule as indexScan: unwritten stores only). */
+  indexDocuments(
+    indexId: number,
+    storeId: number,
+    options: { from?: string; to?: string },
+  ): Iterable<[Key, Uint8Array]> {
+    const def = this.#db.indexes.byId(indexId);
+    if (def !== undefined) this.#readSet.recordRange(def.storeId, undefined, undefined);
+    return this.#db.indexDocuments(indexId, storeId, options);
+  }
+
   /** Live documents in key order, the transaction's writes merged in. */
   *scan(storeId: number, range: ScanRange): Generator<[Key, Uint8Array]> {
     const { from, to } = range;

@@ -26,6 +26,15 @@ export interface QueryView {
   scan(storeId: number, options: { from?: Key; to?: Key; reverse?: boolean }): Iterable<[Key, Uint8Array]>;
   /** Live entries of a secondary index (latin1 strings), in index order; the database has it. */
   indexScan?(indexId: number, options: { from?: string; to?: string }): Iterable<string>;
+  /**
+   * Live documents named by a secondary index's live entries in a range, in index order (a multikey
+   * index names a document once per element); the database answers it without per-entry strings.
+   */
+  indexDocuments?(
+    indexId: number,
+    storeId: number,
+    options: { from?: string; to?: string },
+  ): Iterable<[Key, Uint8Array]>;
   /** Live entries of a secondary index in a range, counted without reading them (the database has it). */
   countIndexEntries?(indexId: number, options: { from?: string; to?: string }): number;
 }
@@ -94,6 +103,19 @@ export function* indexDocKeys(view: QueryView, choice: IndexChoice): Generator<s
 
 /** Documents named by an index scan's entries, each once, in index order. */
 function* indexEntries(view: QueryView, storeId: number, choice: IndexChoice): Generator<[Key, Uint8Array]> {
+  if (view.indexDocuments !== undefined) {
+    const seen = choice.index.multikey ? new Set<Key>() : null;
+    for (const options of scanBounds(choice)) {
+      for (const [key, bytes] of view.indexDocuments(choice.index.id, storeId, options)) {
+        if (seen !== null) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        yield [key, bytes];
+      }
+    }
+    return;
+  }
   for (const docKey of indexDocKeys(view, choice)) {
     const key = keyFromLatin1(docKey);
     const bytes = view.read(storeId, key);

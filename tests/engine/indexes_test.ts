@@ -1,12 +1,13 @@
 /**
  * Secondary indexes: for every index kind (single, compound with mixed directions, unique, nested
  * path, array elements), the entries the engine holds equal the entries recomputed from the
- * documents (scanned and counted) — after inserts, updates, deletes, flushes, value-log GC and reopen — and unique
+ * documents (scanned, counted and fetched) — after inserts, updates, deletes, flushes, value-log GC and reopen — and unique
  * indexes reject duplicates naming the index and the value.
  */
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
 import { seededRandom, testSeed } from "../_util/random.ts";
 import { batch, type Database, type Document, openDatabase, Store, type WriteOp } from "../../engine/mod.ts";
+import { keyFromLatin1 } from "../../engine/key.ts";
 
 const KINDS = [
   { name: "by_status", fields: [{ path: "status", direction: "asc" as const }] },
@@ -44,6 +45,17 @@ function checkIndexes(db: Database, label: string): void {
     const reversed = [...db.indexScan(def.id, { reverse: true })];
     assertEquals(reversed, [...actual].reverse(), `${label}: ${def.name} reverse scan`);
     assertEquals(db.countIndexEntries(def.id), actual.length, `${label}: ${def.name} count`);
+    const storeId = db.storeInfo("orders").id;
+    const named = [...db.indexDocuments(def.id, storeId)];
+    assertEquals(
+      named.map(([key]) => key),
+      actual.map((entry) => keyFromLatin1(entry, entry.length - 16)),
+      `${label}: ${def.name} documents in index order`,
+    );
+    for (const [key, bytes] of named) {
+      assertEquals(bytes, db.read(storeId, key), `${label}: ${def.name} document ${key}`);
+    }
+    assertEquals([...db.indexDocumentBytes(def.id, storeId)].length, named.length, `${label}: raw documents`);
     for (let i = 0; i + 1 < actual.length; i += Math.max(1, Math.floor(actual.length / 7))) {
       const j = Math.min(actual.length - 1, i + Math.floor(actual.length / 3));
       const counted = db.countIndexEntries(def.id, { from: actual[i], to: actual[j] });

@@ -6,9 +6,8 @@
 // same atomic group, as every other peer does; W5 reads its entries (count) and the documents
 // they name (fetch).
 import { batch, type Database, openDatabase, parseKey, Store, type WriteOp } from "../../../engine/mod.ts";
-import { bytesToLatin1, latin1ToBytes } from "../../../engine/indexes.ts";
+import { bytesToLatin1 } from "../../../engine/indexes.ts";
 import { indexKeyBounds } from "../../../engine/query/index_bounds.ts";
-import { keyFromBytes } from "../../../engine/key.ts";
 import type { Item, Peer, ScanResult, Status } from "../lib/peer.ts";
 
 const STORE_NAME = "docs";
@@ -64,16 +63,15 @@ class PlanckPeer implements Peer {
     }
     return { count, bytes };
   }
-  /** status == value through the secondary index: count its entries (leaf by leaf), or read each document. */
+  /** status == value through the secondary index: count its entries (subtree counts), or read each document. */
   queryEq(value: Status, mode: "count" | "fetch"): ScanResult {
     const [range] = indexKeyBounds(["asc"], [{ op: "eq", value }]).ranges;
     const bounds = { from: bytesToLatin1(range.low), to: bytesToLatin1(range.high) };
     if (mode === "count") return { count: this.#db.countIndexEntries(this.#indexId, bounds), bytes: 0 };
     let count = 0, bytes = 0;
-    for (const entry of this.#db.indexScan(this.#indexId, bounds)) {
+    for (const doc of this.#db.indexDocumentBytes(this.#indexId, this.#storeId, bounds)) {
       count++;
-      const key = keyFromBytes(latin1ToBytes(entry.slice(entry.length - 16)));
-      bytes += this.#db.read(this.#storeId, key)?.length ?? 0;
+      bytes += doc.length;
     }
     return { count, bytes };
   }
