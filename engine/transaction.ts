@@ -17,7 +17,7 @@ import type { Database } from "./database.ts";
 import { decodeDocument, type Document } from "./document.ts";
 import type { Key, KeyInput } from "./key.ts";
 import { parseKey } from "./key.ts";
-import { runStaged } from "./query/executor.ts";
+import { runFindRows, runStaged } from "./query/executor.ts";
 import type { QueryDocument } from "./query/query_document.ts";
 import { validateQuery } from "./query/validate.ts";
 import { ReadSet } from "./read_set.ts";
@@ -131,6 +131,19 @@ export class Transaction {
   readBytes(store: string, key: string): Uint8Array | undefined {
     this.#checkOpen();
     return this.#view.read(this.db.storeInfo(store).id, parseKey(key));
+  }
+
+  /**
+   * The rows of a find without projection (no `select` / `exclude`) as stored: key and BSON bytes
+   * of each, in result order, recorded in the read set like any read. Undefined for any other
+   * query (run those with `query`).
+   * @throws as `query`
+   */
+  findRows(input: QueryDocument): { key: string; bytes: Uint8Array }[] | undefined {
+    this.#checkOpen();
+    const query = validateQuery(input);
+    if (query.op !== "find" || query.select !== undefined || query.exclude !== undefined) return undefined;
+    return runFindRows({ db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view) }, query);
   }
 
   /**

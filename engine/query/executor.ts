@@ -19,11 +19,11 @@ import type { Transaction } from "../transaction.ts";
 import { WriteSet } from "../write_set.ts";
 import { explainQuery } from "./explain.ts";
 import { type Plan, type PlanInput, planQuery } from "./planner.ts";
-import type { QueryDocument } from "./query_document.ts";
-import { runFind } from "./run_find.ts";
+import type { FindQuery, QueryDocument } from "./query_document.ts";
+import { findRows, runFind } from "./run_find.ts";
 import { runAggregate, runCount, runGet } from "./run_read.ts";
 import { stageDelete, stageInsert, stageReplace, stageUpdate } from "./run_write.ts";
-import type { QueryView, ScanStats } from "./scan.ts";
+import type { Match, QueryView, ScanStats } from "./scan.ts";
 import { validateQuery } from "./validate.ts";
 
 /** Where a query runs: the database's catalog, the view it reads through and how it stages writes. */
@@ -105,6 +105,14 @@ function stageWrites(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
     default:
       throw new PlanckError("internal", `Query op "${query.op}" does not write`);
   }
+}
+
+/**
+ * The page of a validated find as stored rows (key and BSON bytes, unprojected): what a caller
+ * that passes stored bytes on (the native service tier) splices into its reply.
+ */
+export function runFindRows(ctx: ExecutionContext, query: FindQuery): Match[] {
+  return findRows(ctx.view, plan(ctx, query), query, stats());
 }
 
 /**

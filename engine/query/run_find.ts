@@ -17,7 +17,14 @@ import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { Plan } from "./planner.ts";
 import { compileProjection } from "./project.ts";
 import type { Document, FindQuery } from "./query_document.ts";
-import { compileQueryFilter, type Match, matches, type QueryView, type ScanStats } from "./scan.ts";
+import {
+  compileQueryFilter,
+  type Match,
+  matches,
+  type QueryView,
+  type ScanStats,
+  sourceEntries,
+} from "./scan.ts";
 import { type Comparator, compileOrderBy, sortRows, topK } from "./sort.ts";
 
 function tooManyRows(): PlanckError {
@@ -80,6 +87,31 @@ function sortedPage(view: QueryView, plan: Plan, query: FindQuery, rows: Iterabl
   const page = sorted.slice(skip, query.limit === undefined ? undefined : skip + query.limit);
   if (page.length > SCAN_ROWS_MAX) throw tooManyRows();
   return page;
+}
+
+const NOT_DECODED: Document = Object.freeze({}) as Document;
+
+/** The source's documents undecoded: for an exact index scan every one matches the filter. */
+function* exactMatches(view: QueryView, plan: Plan, stats: ScanStats): Generator<Match> {
+  for (const [key, bytes] of sourceEntries(view, plan)) {
+    stats.examined++;
+    yield { key, bytes, doc: NOT_DECODED };
+  }
+}
+
+/**
+ * The page of a find as stored rows (key and bytes, before any projection), for callers that pass
+ * the stored BSON on as it is. A row's `doc` is decoded only when the filter or the order needed
+ * it: an index scan whose ranges encode the whole filter (`exact`) in index order, or a key-only
+ * filter in key order, reads no document fields at all.
+ */
+export function findRows(view: QueryView, plan: Plan, query: FindQuery, stats: ScanStats): Match[] {
+  const streamed = plan.order === "key_order" || plan.order === "index_order";
+  const exact = plan.source.kind === "index_scan" && plan.source.choice.exact;
+  const rows = exact && streamed
+    ? exactMatches(view, plan, stats)
+    : matches(view, plan, compileQueryFilter(query.filter), stats, !streamed);
+  return streamed ? takePage(rows, query.skip ?? 0, query.limit) : sortedPage(view, plan, query, rows);
 }
 
 /**

@@ -16,7 +16,7 @@ import { PlanckError } from "../../engine/errors.ts";
 import type { QueryDocument } from "../../engine/query/query_document.ts";
 import type { Transaction } from "../../engine/transaction.ts";
 import { RAW_REPLY } from "./guest.ts";
-import { getReplyBson } from "./raw_reply.ts";
+import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";
 
 const GUEST_STORE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const DATA_OPS = ["find", "get", "count", "aggregate", "update", "delete", "insert", "replace", "explain"];
@@ -95,8 +95,9 @@ export function answerHostCall(
         { field: "store" },
       );
     }
-    if (raw && query.op === "get" && typeof query.key === "string" && Object.keys(query).length === 3) {
-      return { [RAW_REPLY]: getReplyBson(query.key, scope.tx.readBytes(store, query.key)) };
+    if (raw) {
+      const reply = rawReply(scope.tx, store, query);
+      if (reply !== undefined) return { [RAW_REPLY]: reply };
     }
     return { ok: true, result: scope.tx.query(query) };
   } catch (error) {
@@ -108,6 +109,23 @@ export function answerHostCall(
       error: field === undefined ? { code, message: e.message } : { code, message: e.message, field },
     };
   }
+}
+
+/**
+ * The BSON reply of a point get or an unprojected find spliced from the stored bytes, or undefined
+ * when the query is another kind or a document cannot be spliced (the caller then runs it as usual;
+ * the reads are recorded either way, so running it again reads the same versions).
+ */
+function rawReply(tx: Transaction, store: string, query: QueryDocument): Uint8Array | undefined {
+  if (query.op === "get" && typeof query.key === "string" && Object.keys(query).length === 3) {
+    const bytes = tx.readBytes(store, query.key);
+    return bytes === undefined || splicable(bytes) ? getReplyBson(query.key, bytes) : undefined;
+  }
+  if (query.op !== "find") return undefined;
+  const rows = tx.findRows(query);
+  if (rows === undefined) return undefined;
+  for (const row of rows) if (!splicable(row.bytes)) return undefined;
+  return findReplyBson(rows);
 }
 
 /** Random bytes a guest may ask for per call. */
