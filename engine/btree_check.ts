@@ -14,8 +14,10 @@ import {
   BRANCH_ENTRY_OVERHEAD_BYTES,
   BRANCH_FIRST_CHILD_BYTES,
   compareBytes,
+  HEADER_FLAGS_OFFSET,
   HEADER_TXN_OFFSET,
   LEAF_ENTRY_OVERHEAD_BYTES,
+  LEAF_PREFIX_BYTES_MAX,
   META_PAGE_COUNT,
   PAGE_BODY_BYTES,
   PAGE_BYTES,
@@ -101,16 +103,22 @@ function walk(
   const txn = readU64(new DataView(buf.buffer), HEADER_TXN_OFFSET);
   if (txn > input.meta.txn) fail(page, `written by future txn ${txn}`);
   const cached = input.cache.peek(page);
-  if (cached !== undefined && !cached.buf.every((b, i) => b === buf[i])) {
+  if (cached !== undefined && !cached.raw.every((b, i) => b === buf[i])) {
     fail(page, "cached page differs from disk");
   }
   if ((level === 1) !== (node.type === PAGE_TYPE_LEAF)) fail(page, `wrong node type at level ${level}`);
   const keys: Uint8Array[] = [];
   let bytes = 0;
+  let encoded = 0;
   if (node.type === PAGE_TYPE_LEAF) {
     for (let i = 0; i < node.count; i++) {
       keys.push(node.keyAt(i));
       bytes += LEAF_ENTRY_OVERHEAD_BYTES + node.slots[4 * i + 1] + node.slots[4 * i + 3];
+    }
+    const prefix = buf[HEADER_FLAGS_OFFSET];
+    encoded = bytes - node.count * prefix + prefix;
+    if (prefix !== Math.min(LEAF_PREFIX_BYTES_MAX, node.prefixLength)) {
+      fail(page, `leaf stores a ${prefix}-byte key prefix, its keys share ${node.prefixLength}`);
     }
   } else {
     bytes = BRANCH_FIRST_CHILD_BYTES;
@@ -119,7 +127,8 @@ function walk(
       bytes += BRANCH_ENTRY_OVERHEAD_BYTES + node.slots[2 * i + 1];
     }
   }
-  if (bytes > PAGE_BODY_BYTES) fail(page, `node uses ${bytes} body bytes`);
+  if (node.type !== PAGE_TYPE_LEAF) encoded = bytes;
+  if (encoded > PAGE_BODY_BYTES) fail(page, `node uses ${encoded} body bytes`);
   if (!isRoot && bytes < PAGE_UNDERFLOW_BYTES) fail(page, `non-root node underfull (${bytes} bytes)`);
   if (node.count === 0) fail(page, "empty node");
   if (isRoot && node.type !== PAGE_TYPE_LEAF && node.count < 2) fail(page, "branch root with one child");

@@ -22,8 +22,10 @@ import {
   compareBytes,
   compareToSlice,
   HEADER_COUNT_OFFSET,
+  HEADER_FLAGS_OFFSET,
   HEADER_TYPE_OFFSET,
   LEAF_ENTRY_OVERHEAD_BYTES,
+  LEAF_PREFIX_BYTES_MAX,
   PAGE_BODY_BYTES,
   PAGE_BYTES,
   PAGE_HEADER_BYTES,
@@ -107,6 +109,32 @@ export class EntryHeap {
   }
 }
 
+/**
+ * Bytes of the key prefix a leaf page holding entries [a, b) stores once: the common prefix of its
+ * first and last key (all keys between share it), at most LEAF_PREFIX_BYTES_MAX; 0 for one entry.
+ */
+export function leafPrefixBytes(heap: EntryHeap, entries: number[], a: number, b: number): number {
+  if (b - a < 2) return 0;
+  const buf = heap.bytes;
+  const first = entries[a];
+  const last = entries[b - 1];
+  const n = Math.min(
+    LEAF_PREFIX_BYTES_MAX,
+    buf[first] | (buf[first + 1] << 8),
+    buf[last] | (buf[last + 1] << 8),
+  );
+  const x = first + LEAF_ENTRY_OVERHEAD_BYTES;
+  const y = last + LEAF_ENTRY_OVERHEAD_BYTES;
+  let p = 0;
+  while (p < n && buf[x + p] === buf[y + p]) p++;
+  return p;
+}
+
+/** Body bytes a leaf page uses for `count` entries of `logical` bytes sharing a `prefix`-byte prefix. */
+export function encodedLeafBytes(logical: number, count: number, prefix: number): number {
+  return logical - count * prefix + prefix;
+}
+
 /** A writer's dirty leaf: heap offsets of its entries, in key order. */
 export class MutableLeaf {
   readonly type = PAGE_TYPE_LEAF;
@@ -151,9 +179,15 @@ export class MutableLeaf {
     return this.heap.valueView(this.entries[i]);
   }
 
-  /** Body bytes of entry `i`. */
+  /** Body bytes of entry `i` (its whole key: `bytes` counts keys in full). */
   entryBytes(i: number): number {
     return this.heap.entryBytes(this.entries[i]);
+  }
+
+  /** Body bytes of this leaf on its page, with the shared key prefix stored once. */
+  encodedBytes(): number {
+    const n = this.entries.length;
+    return encodedLeafBytes(this.bytes, n, leafPrefixBytes(this.heap, this.entries, 0, n));
   }
 }
 
@@ -203,23 +237,47 @@ export function branchEntryBytes(key: Uint8Array): number {
  * `countOf(page)` is the entry count of the subtree at child page `page` (branches only).
  */
 export function encodeNode(node: MutableNode, countOf: (page: number) => number): Uint8Array {
-  assert(node.bytes <= PAGE_BODY_BYTES, "an encoded node fits its page");
   const page = new Uint8Array(PAGE_BYTES);
   const dv = new DataView(page.buffer);
   page[HEADER_TYPE_OFFSET] = node.type;
   dv.setUint16(HEADER_COUNT_OFFSET, node.count, true);
   let at = PAGE_HEADER_BYTES;
   if (node.type === PAGE_TYPE_LEAF) {
-    // Entries put in order sit back to back in the heap: copy each such run with one `set`.
     const { heap, entries } = node;
-    for (let i = 0; i < entries.length;) {
-      const start = entries[i];
-      let end = start + heap.entryBytes(start);
-      for (i++; i < entries.length && entries[i] === end; i++) end += heap.entryBytes(end);
-      page.set(heap.bytes.subarray(start, end), at);
-      at += end - start;
+    const prefix = leafPrefixBytes(heap, entries, 0, entries.length);
+    const encoded = encodedLeafBytes(node.bytes, entries.length, prefix);
+    assert(encoded <= PAGE_BODY_BYTES, "an encoded leaf fits its page");
+    const b = heap.bytes;
+    if (prefix === 0) {
+      // Entries put in order sit back to back in the heap: copy each such run with one `set`.
+      for (let i = 0; i < entries.length;) {
+        const start = entries[i];
+        let end = start + heap.entryBytes(start);
+        for (i++; i < entries.length && entries[i] === end; i++) end += heap.entryBytes(end);
+        page.set(b.subarray(start, end), at);
+        at += end - start;
+      }
+    } else {
+      page[HEADER_FLAGS_OFFSET] = prefix;
+      const first = entries[0] + LEAF_ENTRY_OVERHEAD_BYTES;
+      page.set(b.subarray(first, first + prefix), at);
+      at += prefix;
+      for (const e of entries) {
+        const keyLength = (b[e] | (b[e + 1] << 8)) - prefix;
+        const valueLength = b[e + 2] | (b[e + 3] << 8);
+        page[at] = keyLength & 0xff;
+        page[at + 1] = keyLength >>> 8;
+        page[at + 2] = b[e + 2];
+        page[at + 3] = b[e + 3];
+        const from = e + LEAF_ENTRY_OVERHEAD_BYTES + prefix;
+        page.set(b.subarray(from, from + keyLength + valueLength), at + LEAF_ENTRY_OVERHEAD_BYTES);
+        at += LEAF_ENTRY_OVERHEAD_BYTES + keyLength + valueLength;
+      }
     }
+    assert(at - PAGE_HEADER_BYTES === encoded, "tracked leaf bytes match the encoding");
+    return page;
   } else {
+    assert(node.bytes <= PAGE_BODY_BYTES, "an encoded branch fits its page");
     dv.setUint32(at, node.children[0], true);
     dv.setUint32(at + 4, countOf(node.children[0]), true);
     at += BRANCH_FIRST_CHILD_BYTES;

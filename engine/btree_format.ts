@@ -32,7 +32,7 @@ export const PAGE_TYPE_FREE_LIST = 4;
 /** Common header, all little-endian. */
 export const HEADER_CHECKSUM_OFFSET = 0; // u32 CRC32 of bytes [4, PAGE_BYTES)
 export const HEADER_TYPE_OFFSET = 4; // u8 page type
-export const HEADER_FLAGS_OFFSET = 5; // u8 reserved, 0
+export const HEADER_FLAGS_OFFSET = 5; // u8 leaf: shared key prefix bytes stored once (see below); else 0
 export const HEADER_COUNT_OFFSET = 6; // u16 entries (leaf, free list) or children (branch)
 export const HEADER_PAGE_OFFSET = 8; // u32 this page's own number
 export const HEADER_LINK_OFFSET = 12; // u32 next free-list page (free-list pages only), else 0
@@ -57,8 +57,15 @@ export const META_USER_META_OFFSET = 76; // user meta bytes
 /** The two meta pages. A commit of txn t writes page t % 2. */
 export const META_PAGE_COUNT = 2;
 
-/** Leaf entry: u16 key length, u16 value length, key, value. */
+/**
+ * Leaf entry: u16 key length, u16 value length, key, value. On the page a leaf stores the prefix its
+ * first and last keys share (at most LEAF_PREFIX_BYTES_MAX bytes; its length in the header's flags
+ * byte) once at the body start, and each entry's key without it (prefix truncation); decoding restores
+ * full keys, so in memory a leaf entry always holds its whole key.
+ */
 export const LEAF_ENTRY_OVERHEAD_BYTES = 4;
+/** Longest shared key prefix a leaf page stores once (bounds the decoded size of a page). */
+export const LEAF_PREFIX_BYTES_MAX = 32;
 /**
  * Branch: u32 first child, u32 its subtree entry count, then per separator: u16 key length, key, u32 child,
  * u32 its subtree entry count. The counts make a range count O(height) (BTree.count).
@@ -93,6 +100,10 @@ assert(PAGE_UNDERFLOW_BYTES > LEAF_ENTRY_BYTES_MAX, "underflow threshold exceeds
 assert(PAGE_UNDERFLOW_BYTES > BRANCH_ENTRY_BYTES_MAX, "underflow threshold exceeds a branch entry");
 assert(META_USER_META_OFFSET + BTREE_USER_META_BYTES_MAX <= PAGE_BYTES, "user meta fits the meta page");
 assert(PAGE_BYTES < 65536, "in-page offsets fit a u16");
+assert(
+  PAGE_BYTES + (PAGE_BODY_BYTES / LEAF_ENTRY_OVERHEAD_BYTES) * LEAF_PREFIX_BYTES_MAX < 65536,
+  "offsets into a decoded (prefix-expanded) leaf fit a u16",
+);
 
 /**
  * Compares two byte strings as unsigned bytes; a proper prefix sorts first.

@@ -16,8 +16,10 @@ import {
   BRANCH_FIRST_CHILD_BYTES,
   compareToSlice,
   HEADER_COUNT_OFFSET,
+  HEADER_FLAGS_OFFSET,
   HEADER_TYPE_OFFSET,
   LEAF_ENTRY_OVERHEAD_BYTES,
+  LEAF_PREFIX_BYTES_MAX,
   PAGE_BYTES,
   PAGE_HEADER_BYTES,
   PAGE_TYPE_BRANCH,
@@ -39,9 +41,12 @@ export class LeafPage {
 
   constructor(
     readonly page: number,
+    /** Header and entries with whole keys: the page bytes, or their expansion when keys share a prefix. */
     readonly buf: Uint8Array,
     readonly count: number,
     readonly slots: Uint16Array,
+    /** The page bytes as stored (== buf when the page stores no shared prefix). */
+    readonly raw: Uint8Array = buf,
   ) {
     const last = 4 * (count - 1);
     this.prefixLength = count < 2 ? 0 : commonPrefixAt(buf, slots[0], slots[1], slots[last], slots[last + 1]);
@@ -53,7 +58,9 @@ export class LeafPage {
 
   /** Bytes charged to the page cache. */
   get cacheBytes(): number {
-    return PAGE_BYTES + this.slots.byteLength + this.heads.byteLength + DECODED_PAGE_OVERHEAD_BYTES;
+    const expanded = this.buf === this.raw ? 0 : this.buf.byteLength;
+    return PAGE_BYTES + expanded + this.slots.byteLength + this.heads.byteLength +
+      DECODED_PAGE_OVERHEAD_BYTES;
   }
 
   /** Sign of `key - key(i)`. */
@@ -143,6 +150,11 @@ export class BranchPage {
     }
   }
 
+  /** The page bytes as stored. */
+  get raw(): Uint8Array {
+    return this.buf;
+  }
+
   /** Bytes charged to the page cache. */
   get cacheBytes(): number {
     const arrays = this.slots.byteLength + this.children.byteLength + this.counts.byteLength +
@@ -218,6 +230,8 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
   const count = buf[HEADER_COUNT_OFFSET] | (buf[HEADER_COUNT_OFFSET + 1] << 8);
   const type = buf[HEADER_TYPE_OFFSET];
   if (type === PAGE_TYPE_LEAF) {
+    const prefix = buf[HEADER_FLAGS_OFFSET];
+    if (prefix !== 0) return decodePrefixedLeaf(buf, pageNo, path, count, prefix);
     const slots = new Uint16Array(4 * count);
     let at = PAGE_HEADER_BYTES;
     for (let i = 0; i < count; i++) {
@@ -265,4 +279,57 @@ export function decodeNode(buf: Uint8Array, pageNo: number, path: string): Commi
     return new BranchPage(pageNo, buf, count, slots, children, counts);
   }
   throw corrupt(path, pageNo, `unexpected page type ${type}`);
+}
+
+/**
+ * Decodes a leaf page that stores a shared key prefix once: its entries are expanded into a buffer laid
+ * out like an unprefixed page (whole keys), so every reader and `toMutable` see one layout.
+ */
+function decodePrefixedLeaf(
+  buf: Uint8Array,
+  pageNo: number,
+  path: string,
+  count: number,
+  prefix: number,
+): LeafPage {
+  if (prefix > LEAF_PREFIX_BYTES_MAX || count < 2) {
+    throw corrupt(path, pageNo, `bad key prefix length ${prefix}`);
+  }
+  const start = PAGE_HEADER_BYTES + prefix;
+  let at = start;
+  for (let i = 0; i < count; i++) {
+    if (at + LEAF_ENTRY_OVERHEAD_BYTES > PAGE_BYTES) {
+      throw corrupt(path, pageNo, "leaf entry overruns the page");
+    }
+    const keyLength = buf[at] | (buf[at + 1] << 8);
+    const valueLength = buf[at + 2] | (buf[at + 3] << 8);
+    at += LEAF_ENTRY_OVERHEAD_BYTES + keyLength + valueLength;
+    if (at > PAGE_BYTES) throw corrupt(path, pageNo, "leaf entry overruns the page");
+  }
+  const expanded = new Uint8Array(at + count * prefix);
+  expanded.set(buf.subarray(0, PAGE_HEADER_BYTES));
+  expanded[HEADER_FLAGS_OFFSET] = 0;
+  const slots = new Uint16Array(4 * count);
+  let from = start;
+  let to = PAGE_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const suffixLength = buf[from] | (buf[from + 1] << 8);
+    const valueLength = buf[from + 2] | (buf[from + 3] << 8);
+    const keyLength = prefix + suffixLength;
+    expanded[to] = keyLength & 0xff;
+    expanded[to + 1] = keyLength >>> 8;
+    expanded[to + 2] = buf[from + 2];
+    expanded[to + 3] = buf[from + 3];
+    to += LEAF_ENTRY_OVERHEAD_BYTES;
+    from += LEAF_ENTRY_OVERHEAD_BYTES;
+    expanded.set(buf.subarray(PAGE_HEADER_BYTES, PAGE_HEADER_BYTES + prefix), to);
+    expanded.set(buf.subarray(from, from + suffixLength + valueLength), to + prefix);
+    slots[4 * i] = to;
+    slots[4 * i + 1] = keyLength;
+    slots[4 * i + 2] = to + keyLength;
+    slots[4 * i + 3] = valueLength;
+    to += keyLength + valueLength;
+    from += suffixLength + valueLength;
+  }
+  return new LeafPage(pageNo, expanded, count, slots, buf);
 }

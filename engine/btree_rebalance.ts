@@ -22,7 +22,9 @@ import {
 } from "./btree_format.ts";
 import {
   branchEntryBytes,
+  encodedLeafBytes,
   type EntryHeap,
+  leafPrefixBytes,
   type MutableBranch,
   type MutableLeaf,
   type MutableNode,
@@ -57,13 +59,21 @@ export function isEmpty(node: MutableNode): boolean {
   return node.type === PAGE_TYPE_LEAF ? node.entries.length === 0 : node.children.length === 0;
 }
 
+/**
+ * True when `node` does not fit its page: a leaf by its encoded bytes (shared key prefix stored once),
+ * a branch by its bytes. Underflow is always judged by `bytes` (whole keys), which is never less.
+ */
+export function isOverfull(node: MutableNode): boolean {
+  return (node.type === PAGE_TYPE_LEAF ? node.encodedBytes() : node.bytes) > PAGE_BODY_BYTES;
+}
+
 /** True when `node` breaks the fit rule as a non-root node. */
 export function needsFix(node: MutableNode): boolean {
-  return node.bytes > PAGE_BODY_BYTES || node.bytes < PAGE_UNDERFLOW_BYTES || isEmpty(node);
+  return node.bytes < PAGE_UNDERFLOW_BYTES || isEmpty(node) || isOverfull(node);
 }
 
 function fixable(parent: MutableBranch, node: MutableNode): boolean {
-  if (node.bytes > PAGE_BODY_BYTES || isEmpty(node)) return true;
+  if (isEmpty(node) || isOverfull(node)) return true;
   return node.bytes < PAGE_UNDERFLOW_BYTES && parent.children.length > 1;
 }
 
@@ -83,7 +93,7 @@ export function fixChildren(space: NodeSpace, parent: MutableBranch): void {
 
 function fixChild(space: NodeSpace, parent: MutableBranch, i: number): void {
   const child = space.dirty(parent.children[i])!;
-  if (child.bytes > PAGE_BODY_BYTES) return splitChild(space, parent, i);
+  if (isOverfull(child)) return splitChild(space, parent, i);
   if (isEmpty(child)) {
     removeChild(parent, i);
     space.drop(child);
@@ -108,8 +118,17 @@ function mergedBytes(space: NodeSpace, parent: MutableBranch, l: number): number
   return pairBytes(a, b, parent.keys[l]);
 }
 
+/** Page body bytes of `left` and `right` merged into one node. */
 function pairBytes(left: MutableNode, right: MutableNode, separator: Uint8Array): number {
-  if (left.type === PAGE_TYPE_LEAF) return left.bytes + right.bytes;
+  if (left.type === PAGE_TYPE_LEAF) {
+    const r = right as MutableLeaf;
+    const n = left.entries.length + r.entries.length;
+    if (left.entries.length === 0 || r.entries.length === 0) {
+      return (left.entries.length === 0 ? r : left).encodedBytes();
+    }
+    const ends = [left.entries[0], r.entries[r.entries.length - 1]];
+    return encodedLeafBytes(left.bytes + r.bytes, n, leafPrefixBytes(left.heap, ends, 0, 2));
+  }
   return left.bytes + right.bytes + branchEntryBytes(separator) - BRANCH_FIRST_CHILD_BYTES;
 }
 
@@ -186,7 +205,7 @@ function splitChild(space: NodeSpace, parent: MutableBranch, i: number): void {
   const pieces: MutableNode[] = [child];
   const separators: Uint8Array[] = [];
   for (let p = 0; p < pieces.length;) {
-    if (pieces[p].bytes <= PAGE_BODY_BYTES) {
+    if (!isOverfull(pieces[p])) {
       p++;
       continue;
     }
@@ -238,24 +257,29 @@ function fillBranch(node: MutableBranch, keys: Uint8Array[], children: number[])
   for (const key of keys) node.bytes += branchEntryBytes(key);
 }
 
-/** First index of the right half: balanced by bytes, or (append) the smallest fit right half. */
+/**
+ * First index of the right half: balanced by encoded page bytes (each half stores its own shared
+ * prefix once), or (append) the smallest right half that is not underfull, when both halves fit.
+ */
 export function leafSplitPoint(heap: EntryHeap, entries: number[], append: boolean): number {
   const n = entries.length;
   assert(n >= 2, "a split leaf has two entries");
   const sizes = entries.map((entry) => heap.entryBytes(entry));
   const total = sizes.reduce((a, b) => a + b, 0);
+  const encoded = (a: number, b: number, bytes: number) =>
+    encodedLeafBytes(bytes, b - a, leafPrefixBytes(heap, entries, a, b));
   if (append) {
     let right = 0;
     let m = n;
     while (m > 1 && right < PAGE_UNDERFLOW_BYTES) right += sizes[--m];
-    if (total - right <= PAGE_BODY_BYTES && right <= PAGE_BODY_BYTES) return m;
+    if (encoded(0, m, total - right) <= PAGE_BODY_BYTES && encoded(m, n, right) <= PAGE_BODY_BYTES) return m;
   }
   let best = 1;
   let bestMax = Infinity;
   let left = 0;
   for (let m = 1; m < n; m++) {
     left += sizes[m - 1];
-    const worst = Math.max(left, total - left);
+    const worst = Math.max(encoded(0, m, left), encoded(m, n, total - left));
     if (worst < bestMax) {
       bestMax = worst;
       best = m;

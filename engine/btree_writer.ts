@@ -21,12 +21,18 @@ import {
   BTREE_USER_META_BYTES_MAX,
   BTREE_VALUE_BYTES_MAX,
   compareBytes,
-  PAGE_BODY_BYTES,
   PAGE_TYPE_LEAF,
 } from "./btree_format.ts";
 import type { Branch, CommittedNode, Leaf } from "./btree_node.ts";
 import { branchEntryBytes, EntryHeap, MutableBranch, MutableLeaf, type MutableNode } from "./btree_dirty.ts";
-import { fixChildren, isEmpty, needsFix, type NodeSpace, type RebalanceCounters } from "./btree_rebalance.ts";
+import {
+  fixChildren,
+  isEmpty,
+  isOverfull,
+  needsFix,
+  type NodeSpace,
+  type RebalanceCounters,
+} from "./btree_rebalance.ts";
 import { FreeSpace, type FreeState } from "./btree_free_list.ts";
 import type { MetaPage } from "./page_file.ts";
 import { ByteArena } from "./btree_arena.ts";
@@ -338,7 +344,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
         this.#height--;
         continue;
       }
-      if (root.bytes <= PAGE_BODY_BYTES) return;
+      if (!isOverfull(root)) return;
       const top = this.newBranch();
       top.children.push(root.page);
       this.#root = top.page;
