@@ -190,8 +190,12 @@ export class BTree {
     };
   }
 
-  /** Starts the write transaction. Only one may be open (or committing) at a time. */
-  beginWrite(): BTreeWriter {
+  /**
+   * Starts the write transaction. Only one may be open (or committing) at a time. `fill: true` is for
+   * loading keys in ascending order (a rewrite): pages are filled completely instead of to the usual
+   * three quarters, and the right edge is rebalanced once at commit.
+   */
+  beginWrite(options: { fill?: boolean } = {}): BTreeWriter {
     this.#assertOpen();
     assert(this.#writer === undefined, "only one B+tree writer at a time");
     if (this.#failure !== undefined) {
@@ -204,7 +208,7 @@ export class BTree {
         { cause: this.#failure },
       );
     }
-    this.#writer = new TreeWriter(this.#host());
+    this.#writer = new TreeWriter(this.#host(), options.fill === true);
     return this.#writer;
   }
 

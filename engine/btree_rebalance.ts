@@ -50,6 +50,8 @@ export interface NodeSpace {
   /** Frees a dirty node's page. */
   drop(node: MutableNode): void;
   readonly counters: RebalanceCounters;
+  /** Fill mode (btree_writer.ts): appended splits keep the left node full; underfull nodes wait. */
+  readonly bulk: boolean;
 }
 
 const FIX_ROUNDS_MAX = 100_000;
@@ -72,9 +74,9 @@ export function needsFix(node: MutableNode): boolean {
   return node.bytes < PAGE_UNDERFLOW_BYTES || isEmpty(node) || isOverfull(node);
 }
 
-function fixable(parent: MutableBranch, node: MutableNode): boolean {
+function fixable(space: NodeSpace, parent: MutableBranch, node: MutableNode): boolean {
   if (isEmpty(node) || isOverfull(node)) return true;
-  return node.bytes < PAGE_UNDERFLOW_BYTES && parent.children.length > 1;
+  return !space.bulk && node.bytes < PAGE_UNDERFLOW_BYTES && parent.children.length > 1;
 }
 
 /** Fixes children of `parent` until every dirty child is fit (see the file comment). */
@@ -84,7 +86,7 @@ export function fixChildren(space: NodeSpace, parent: MutableBranch): void {
     let i = 0;
     for (; i < parent.children.length; i++) {
       const child = space.dirty(parent.children[i]);
-      if (child !== undefined && fixable(parent, child)) break;
+      if (child !== undefined && fixable(space, parent, child)) break;
     }
     if (i === parent.children.length) return;
     fixChild(space, parent, i);
@@ -224,8 +226,9 @@ function splitChild(space: NodeSpace, parent: MutableBranch, i: number): void {
 
 /** Moves the upper part of `node` into a new node; returns the separator and the new node. */
 function splitNode(space: NodeSpace, node: MutableNode): [Uint8Array, MutableNode] {
+  const fill = space.bulk && node.appended;
   if (node.type === PAGE_TYPE_LEAF) {
-    const m = leafSplitPoint(node.heap, node.entries, node.appended);
+    const m = leafSplitPoint(node.heap, node.entries, node.appended, fill);
     const right = space.newLeaf();
     fillLeaf(right, node.entries.slice(m));
     fillLeaf(node, node.entries.slice(0, m));
@@ -233,7 +236,7 @@ function splitNode(space: NodeSpace, node: MutableNode): [Uint8Array, MutableNod
     node.appended = false;
     return [shortestSeparator(node.keyView(m - 1), right.keyView(0)), right];
   }
-  const m = branchSplitPoint(node.keys, node.appended);
+  const m = branchSplitPoint(node.keys, node.appended, fill);
   const right = space.newBranch();
   const separator = node.keys[m];
   fillBranch(right, node.keys.slice(m + 1), node.children.slice(m + 1));
@@ -261,13 +264,21 @@ function fillBranch(node: MutableBranch, keys: Uint8Array[], children: number[])
  * First index of the right half: balanced by encoded page bytes (each half stores its own shared
  * prefix once), or (append) the smallest right half that is not underfull, when both halves fit.
  */
-export function leafSplitPoint(heap: EntryHeap, entries: number[], append: boolean): number {
+export function leafSplitPoint(heap: EntryHeap, entries: number[], append: boolean, fill = false): number {
   const n = entries.length;
   assert(n >= 2, "a split leaf has two entries");
   const sizes = entries.map((entry) => heap.entryBytes(entry));
   const total = sizes.reduce((a, b) => a + b, 0);
   const encoded = (a: number, b: number, bytes: number) =>
     encodedLeafBytes(bytes, b - a, leafPrefixBytes(heap, entries, a, b));
+  if (fill) {
+    // The fullest left node that fits; the right one may be underfull until the load ends.
+    let left = total;
+    for (let m = n - 1; m >= 1; m--) {
+      left -= sizes[m];
+      if (encoded(0, m, left) <= PAGE_BODY_BYTES) return m;
+    }
+  }
   if (append) {
     let right = 0;
     let m = n;
@@ -289,11 +300,19 @@ export function leafSplitPoint(heap: EntryHeap, entries: number[], append: boole
 }
 
 /** Index of the separator that moves up: balanced by bytes, or (append) the smallest fit right half. */
-export function branchSplitPoint(keys: Uint8Array[], append: boolean): number {
+export function branchSplitPoint(keys: Uint8Array[], append: boolean, fill = false): number {
   const n = keys.length;
   assert(n >= 1, "a split branch has a separator");
   const sizes = keys.map(branchEntryBytes);
   const total = sizes.reduce((a, b) => a + b, 0);
+  if (fill) {
+    // The fullest left node that fits (separators 0..m-1); separator m moves up.
+    let left = BRANCH_FIRST_CHILD_BYTES + total;
+    for (let m = n - 1; m >= 0; m--) {
+      left -= sizes[m];
+      if (left <= PAGE_BODY_BYTES) return m;
+    }
+  }
   if (append) {
     const first = BRANCH_FIRST_CHILD_BYTES;
     let right = first;

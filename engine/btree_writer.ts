@@ -106,7 +106,15 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
    */
   #hint: { path: MutableBranch[]; leaf: MutableLeaf; low?: Uint8Array; high?: Uint8Array } | undefined;
 
-  constructor(host: WriterHost) {
+  /**
+   * Fill mode (sorted loads): splits of appended nodes keep the left node as full as it fits and
+   * underfull nodes are left alone until commit, which fixes the right edge (the only underfull nodes:
+   * every other node was the full left half of a split).
+   */
+  bulk: boolean;
+
+  constructor(host: WriterHost, fill = false) {
+    this.bulk = fill;
     this.#host = host;
     this.counters = host.counters;
     this.#txn = host.meta.txn + 1;
@@ -148,7 +156,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
       node.appended = i === n;
       this.#entries++;
     }
-    if (needsFix(node)) this.#fixPath(path);
+    if (this.bulk ? isOverfull(node) : needsFix(node)) this.#fixPath(path);
   }
 
   delete(key: Uint8Array): boolean {
@@ -187,6 +195,7 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     checkLength("user meta", meta, BTREE_USER_META_BYTES_MAX, "BTREE_USER_META_BYTES_MAX");
     this.#state = "committing";
     try {
+      if (this.bulk) this.#fixRightEdge();
       if (INVARIANTS) this.#assertShape();
       const counts = this.#subtreeCounts();
       const prepared = encodePrepared({
@@ -314,6 +323,20 @@ export class TreeWriter implements BTreeWriter, NodeSpace {
     }
     this.#hint = { path, leaf: node, low, high };
     return node;
+  }
+
+  /** Ends fill mode: fixes every level of the rightmost path, bottom up, then the root. */
+  #fixRightEdge(): void {
+    this.bulk = false;
+    this.#hint = undefined;
+    const path: MutableBranch[] = [];
+    let node = this.#dirty.get(this.#root);
+    while (node !== undefined && node.type !== PAGE_TYPE_LEAF) {
+      path.push(node);
+      node = this.#dirty.get(node.children[node.children.length - 1]);
+    }
+    for (let level = path.length - 1; level >= 0; level--) fixChildren(this, path[level]);
+    this.#fixRoot();
   }
 
   /** Fixes the nodes along a descent path, bottom up, stopping where nothing changed shape. */

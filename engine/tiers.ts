@@ -29,7 +29,14 @@ import {
   systemRange,
   vlogTreeKey,
 } from "./tree_keys.ts";
-import { decodePointer, encodePointer, ValueLog, type ValuePointer, type VlogSegmentState } from "./vlog.ts";
+import {
+  decodePointer,
+  encodePointer,
+  isPointer,
+  ValueLog,
+  type ValuePointer,
+  type VlogSegmentState,
+} from "./vlog.ts";
 
 /** The B+tree file, and the temporary file a compaction writes before renaming it over the tree. */
 const TREE_FILE = "index.btree";
@@ -241,7 +248,7 @@ export class Tiers {
         for (
           const [, pointer] of this.#tree.cursor({ from: namespacePrefix(id), to: namespacePrefix(id + 1) })
         ) {
-          this.#vlog.markDead(decodePointer(pointer));
+          if (isPointer(pointer)) this.#vlog.markDead(decodePointer(pointer));
         }
         writer.deleteRange(namespacePrefix(id), namespacePrefix(id + 1));
       }
@@ -288,7 +295,7 @@ export class Tiers {
     let next = 0;
     for (const [treeKey, value] of chunk) {
       const old = writer.get(treeKey);
-      if (old !== undefined && old.length === 12) this.#vlog.markDead(decodePointer(old));
+      if (old !== undefined && isPointer(old)) this.#vlog.markDead(decodePointer(old));
       if (value === null) writer.delete(treeKey);
       else writer.put(treeKey, encodePointer(pointers[next++]));
     }
@@ -327,7 +334,7 @@ export class Tiers {
     const doomed = new Set(victims);
     const live: [Uint8Array, ValuePointer][] = [];
     for (const [treeKey, value] of this.#tree.cursor({ from: namespacePrefix(1) })) {
-      if (value.length !== 12) continue; // not a document pointer (secondary index entries)
+      if (!isPointer(value)) continue; // a secondary index entry
       const pointer = decodePointer(value);
       if (doomed.has(pointer.segment)) live.push([treeKey.slice(), pointer]);
     }
@@ -375,7 +382,7 @@ export class Tiers {
     const target = `${this.#dir}/${TREE_COMPACT_FILE}`;
     const fresh = BTree.open(target, { pageCacheBytes: 8 * 1024 * 1024 });
     try {
-      const writer = fresh.beginWrite();
+      const writer = fresh.beginWrite({ fill: true });
       for (const [key, value] of this.#tree.cursor()) writer.put(key, value);
       await writer.commit(this.#tree.userMeta);
     } finally {

@@ -7,7 +7,7 @@
  * | 0         | "c" ‖ u32 store id (BE)     | store name (UTF-8)                     |
  * | 0         | "i" ‖ u32 index id (BE)     | index definition (BSON)                |
  * | 0         | "v" ‖ u32 segment (BE)      | u32 committed bytes ‖ u32 dead bytes   |
- * | store id  | 16-byte document key        | value pointer (12 bytes, vlog.ts)      |
+ * | store id  | 16-byte document key        | value pointer (3 varints, vlog.ts)     |
  * | index id  | index entry (index_key.ts)  | empty                                  |
  *
  * Big-endian ids keep one store's documents contiguous and in key order.

@@ -28,12 +28,18 @@ export const VLOG_BLOCK_CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
 /** Segment size at which appends move to a new segment, in bytes (GC rewrites whole segments). */
 export const VLOG_SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
 
-/** Where a value lives. Encoded in 12 bytes in the primary index. */
+/**
+ * Where a value lives. Encoded in the primary index as three unsigned LEB128 varints (segment, offset,
+ * length): 7 bytes for a typical document instead of 12 fixed (docs/formats/value_log.md).
+ */
 export interface ValuePointer {
   segment: number;
   offset: number;
   length: number;
 }
+
+/** Longest encoded pointer, in bytes: three varints of at most 5 bytes (values < 2^35). */
+export const POINTER_BYTES_MAX = 15;
 
 /** A segment's committed state, kept in the checkpoint. */
 export interface VlogSegmentState {
@@ -52,21 +58,51 @@ interface Segment extends VlogSegmentState {
 }
 
 export function encodePointer(pointer: ValuePointer): Uint8Array {
-  const bytes = new Uint8Array(12);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, pointer.segment, true);
-  view.setUint32(4, pointer.offset, true);
-  view.setUint32(8, pointer.length, true);
-  return bytes;
+  const bytes = new Uint8Array(POINTER_BYTES_MAX);
+  let at = 0;
+  for (const n of [pointer.segment, pointer.offset, pointer.length]) {
+    assert(Number.isInteger(n) && n >= 0 && n < 2 ** 35, "a pointer field is a small unsigned integer");
+    let v = n;
+    while (v >= 0x80) {
+      bytes[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    bytes[at++] = v;
+  }
+  return bytes.slice(0, at);
 }
 
+/** True when a primary-index value is a document pointer (secondary index entries hold empty values). */
+export function isPointer(bytes: Uint8Array): boolean {
+  return bytes.length > 0;
+}
+
+/**
+ * Decodes a pointer. Bytes that end inside a varint decode to a pointer the read then rejects (its
+ * length or CRC does not match), so damage surfaces as a CorruptionError at the entry.
+ */
 export function decodePointer(bytes: Uint8Array): ValuePointer {
-  // Byte arithmetic instead of a DataView: this runs on every read of a flushed document.
-  return { segment: u32le(bytes, 0), offset: u32le(bytes, 4), length: u32le(bytes, 8) };
-}
-
-function u32le(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
+  // Inline varint loops: this runs on every read of a flushed document.
+  let at = 0;
+  let b = 0x80;
+  let segment = 0;
+  for (let scale = 1; b >= 0x80 && at < bytes.length; scale *= 128) {
+    b = bytes[at++];
+    segment += (b & 0x7f) * scale;
+  }
+  b = 0x80;
+  let offset = 0;
+  for (let scale = 1; b >= 0x80 && at < bytes.length; scale *= 128) {
+    b = bytes[at++];
+    offset += (b & 0x7f) * scale;
+  }
+  b = 0x80;
+  let length = 0;
+  for (let scale = 1; b >= 0x80 && at < bytes.length; scale *= 128) {
+    b = bytes[at++];
+    length += (b & 0x7f) * scale;
+  }
+  return { segment, offset, length };
 }
 
 function segmentName(sequence: number): string {

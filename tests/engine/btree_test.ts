@@ -4,6 +4,7 @@ import {
   BTREE_KEY_BYTES_MAX,
   BTREE_USER_META_BYTES_MAX,
   BTREE_VALUE_BYTES_MAX,
+  compareBytes,
   PAGE_BYTES,
 } from "../../engine/btree_format.ts";
 import { PlanckError } from "../../engine/errors.ts";
@@ -329,6 +330,41 @@ Deno.test("BTreeWriter splits full pages and merges underfull ones", async () =>
     strictEqual(shrunk.entries, 400);
     tree.check();
   });
+});
+
+Deno.test("BTreeWriter in fill mode packs a sorted load into full pages and keeps every shape rule", async () => {
+  const randomKey = (i: number) => {
+    const key = new Uint8Array(20);
+    new DataView(key.buffer).setUint32(0, 1 + (i % 3)); // three namespaces, like stores and indexes
+    new DataView(key.buffer).setUint32(4, Math.imul(i, 0x9e3779b1) >>> 0);
+    new DataView(key.buffer).setUint32(8, i);
+    return key;
+  };
+  const pairs = Array.from({ length: 30_000 }, (_, i) => randomKey(i))
+    .sort((a, b) => compareBytes(a, b)).map((key, i) => [key, numKey(i).subarray(0, 4 + (i % 9))] as const);
+  const pages: number[] = [];
+  for (const fill of [false, true]) {
+    await withTree(async (tree) => {
+      const w = tree.beginWrite({ fill });
+      for (const [key, value] of pairs) w.put(key, value);
+      await w.commit();
+      tree.check();
+      strictEqual(tree.count(), pairs.length);
+      deepStrictEqual([...tree.cursor()].map(([k]) => k), pairs.map(([k]) => k));
+      pages.push(tree.stats().pages);
+      // Small loads too: the right edge is fixed however few pages there are.
+      for (const n of [1, 2, 150, 400]) {
+        await withTree(async (small) => {
+          const ws = small.beginWrite({ fill });
+          for (const [key, value] of pairs.slice(0, n)) ws.put(key, value);
+          await ws.commit();
+          small.check();
+          strictEqual(small.count(), n);
+        });
+      }
+    });
+  }
+  ok(pages[1] < pages[0] * 0.82, `fill mode uses ${pages[1]} pages, normal ${pages[0]}`);
 });
 
 Deno.test("BTreeWriter handles maximal keys and values", async () => {
