@@ -16,8 +16,37 @@ import { decodeTagged, encodeBase64, tagOf } from "./tagged_json.ts";
 /** First character of a host → guest text that holds tags. */
 export const TAGGED_MARK = "~";
 
+/**
+ * First character of a guest → host reply whose body is a string: `REPLY_MARK + head + "\n" +
+ * body`, where head is the tagged JSON of `{status, headers}` (JSON text never holds a raw
+ * newline) and body the string itself, so neither side escapes or parses the body. Other replies
+ * are plain tagged JSON of the whole reply.
+ */
+export const REPLY_MARK = "\u0001";
+
+/** Depth past which `holdsTags` stops looking and answers true (the replacer path then decides). */
+const TAG_SCAN_DEPTH_MAX = 32;
+
+/** True when `value` may hold a Date, bigint, Uint8Array or BSON Binary anywhere inside. */
+function holdsTags(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== "object") return typeof value === "bigint";
+  if (depth >= TAG_SCAN_DEPTH_MAX || value instanceof Date || value instanceof Uint8Array) return true;
+  if ((value as { _bsontype?: unknown })._bsontype !== undefined) return true;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsTags(value[i], depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (holdsTags((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
 /** Host side: tagged JSON, marked when it holds a tag. */
 export function encodeForGuest(value: unknown): string {
+  // A replacer costs a call per value; most replies hold no tag at all (checked first, far cheaper).
+  if (!holdsTags(value, 0)) return JSON.stringify(value);
   let tagged = false;
   const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, plain: unknown) {
     const tag = tagOf(this[key]);

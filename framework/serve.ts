@@ -1,12 +1,13 @@
 /**
  * The guest entry points (docs/wasm-abi.md): `serve(app)` defines the globals the host calls,
  * `__planck_handle(requestJson, body?)` → reply JSON (the body bytes come as a separate
- * ArrayBuffer) (a promise is awaited by the host) and
+ * ArrayBuffer; a string reply body follows the JSON of status and headers, see REPLY_MARK) (a
+ * promise is awaited by the host) and
  * `__planck_describe()` → the routes, indexes and assets `planck build` writes into the manifest.
  */
 import type { App } from "./app.ts";
 import type { RequestData } from "./context.ts";
-import { decodeFromHost, encodeForHost } from "./guest_json.ts";
+import { decodeFromHost, encodeForHost, REPLY_MARK } from "./guest_json.ts";
 
 /** Installs `app` as the service's request handler. */
 export function serve(app: App): void {
@@ -15,7 +16,8 @@ export function serve(app: App): void {
     const data = decodeFromHost(json) as RequestData;
     if (body !== undefined) data.body = new Uint8Array(body);
     const reply = await app.fetch(data);
-    return encodeForHost(reply);
+    if (typeof reply.body !== "string") return encodeForHost(reply);
+    return REPLY_MARK + encodeForHost({ status: reply.status, headers: reply.headers }) + "\n" + reply.body;
   };
   scope.__planck_describe = (): string => JSON.stringify(app.describe());
 }

@@ -21,7 +21,7 @@ import {
   shouldInterruptAfterDeadline,
 } from "quickjs-emscripten-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
-import { encodeForGuest } from "../../framework/guest_json.ts";
+import { encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
 import { decodeTagged } from "../../framework/tagged_json.ts";
 import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
@@ -265,14 +265,21 @@ function isPromise(context: QuickJSContext, handle: QuickJSHandle): boolean {
   return !(state.type === "fulfilled" && state.notAPromise === true);
 }
 
-/** Checks the guest's reply document. @throws GuestFault `throw` */
+/**
+ * Checks the guest's reply: tagged JSON of the whole reply, or REPLY_MARK + the JSON of status and
+ * headers + "\n" + a string body. @throws GuestFault `throw`
+ */
 function parseResponse(text: string): GuestResponse {
   let raw: Partial<GuestResponse> | null;
+  const split = text.startsWith(REPLY_MARK) ? text.indexOf("\n") : -1;
   try {
-    raw = decodeTagged(text) as Partial<GuestResponse> | null;
+    raw = decodeTagged(split < 0 ? text : text.slice(REPLY_MARK.length, split)) as
+      | Partial<GuestResponse>
+      | null;
   } catch {
     raw = null;
   }
+  if (split >= 0 && raw !== null && typeof raw === "object") raw.body = text.slice(split + 1);
   if (raw === null || typeof raw !== "object" || typeof raw.status !== "number") {
     throw new GuestFault("throw", "The guest returned no response document");
   }
