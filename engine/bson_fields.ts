@@ -109,6 +109,8 @@ function decodeScalar(type: number, view: DataView, bytes: Uint8Array, at: numbe
       return view.getFloat64(at, true);
     case 0x02: {
       if (bytes[at + size - 1] !== 0) return NOT_SCALAR;
+      const ascii = asciiString(bytes, at + 4, at + size - 1);
+      if (ascii !== null) return ascii;
       try {
         return UTF8.decode(bytes.subarray(at + 4, at + size - 1));
       } catch {
@@ -128,4 +130,19 @@ function decodeScalar(type: number, view: DataView, bytes: Uint8Array, at: numbe
     default:
       return NOT_SCALAR;
   }
+}
+
+/** Longest string decoded without TextDecoder (a call into the runtime costs more than a short loop). */
+const ASCII_FAST_BYTES_MAX = 64;
+
+/** The string of bytes [from, to) when they are all ASCII and few, else null (TextDecoder decides). */
+function asciiString(bytes: Uint8Array, from: number, to: number): string | null {
+  if (to - from > ASCII_FAST_BYTES_MAX) return null;
+  let s = "";
+  for (let i = from; i < to; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return null;
+    s += String.fromCharCode(c);
+  }
+  return s;
 }

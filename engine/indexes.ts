@@ -17,8 +17,10 @@ import { decodeDocument } from "./document.ts";
 import { PlanckError } from "./errors.ts";
 import { type Key, keyToBytes } from "./key.ts";
 import { compilePathMatcher, type PathMatcher } from "./query/path.ts";
-import { encodeIndexKey } from "./query/index_key.ts";
+import { encodeIndexEntry } from "./query/index_key.ts";
 import type { Document, IndexField } from "./query/query_document.ts";
+
+const DOC_KEY_SCRATCH = new Uint8Array(16);
 
 /** Most entries one document may add to one index (cross product of array fields). */
 export const INDEX_ENTRIES_PER_DOC_MAX = 1_000;
@@ -147,13 +149,13 @@ export class Indexes {
   entries(indexId: number, doc: Document | undefined, key: Key): string[] {
     const compiled = this.#byId.get(indexId)!;
     if (doc === undefined) return [];
-    const docKey = keyToBytes(key);
+    const docKey = keyToBytes(key, DOC_KEY_SCRATCH); // copied into each entry
     if (compiled.matchers.length === 1) {
       // One field (the common case): no cross product.
       const values = leafValues(compiled.matchers[0], doc, key);
       if (values.length > INDEX_ENTRIES_PER_DOC_MAX) throw tooManyEntries(compiled.def, key, values.length);
       if (values.length > 1) compiled.def.multikey = true;
-      const out = values.map((v) => bytesToLatin1(encodeIndexKey([v], compiled.directions, docKey)));
+      const out = values.map((v) => encodeIndexEntry([v], compiled.directions, docKey));
       return values.length > 1 ? [...new Set(out)] : out;
     }
     let rows: unknown[][] = [[]];
@@ -166,7 +168,7 @@ export class Indexes {
     }
     if (rows.length > 1) compiled.def.multikey = true;
     const out = new Set<string>();
-    for (const row of rows) out.add(bytesToLatin1(encodeIndexKey(row, compiled.directions, docKey)));
+    for (const row of rows) out.add(encodeIndexEntry(row, compiled.directions, docKey));
     return [...out];
   }
 
@@ -186,6 +188,12 @@ export class Indexes {
     const newDoc = after === undefined ? undefined : decode(after);
     const out: IndexDelta[] = [];
     for (const { def } of compiled) {
+      if (oldDoc === undefined) { // an insert: every entry is new
+        for (const entry of this.entries(def.id, newDoc, key)) {
+          out.push({ indexId: def.id, entry, present: true });
+        }
+        continue;
+      }
       const removed = new Set(this.entries(def.id, oldDoc, key));
       for (const entry of this.entries(def.id, newDoc, key)) {
         if (!removed.delete(entry)) out.push({ indexId: def.id, entry, present: true });

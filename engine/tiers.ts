@@ -24,6 +24,7 @@ import {
   docTreeKeyScratch,
   indexDefTreeKey,
   indexTreeKey,
+  indexTreeKeyScratch,
   namespacePrefix,
   systemIdOf,
   systemRange,
@@ -31,7 +32,7 @@ import {
 } from "./tree_keys.ts";
 import {
   decodePointer,
-  encodePointer,
+  encodePointerScratch,
   isPointer,
   ValueLog,
   type ValuePointer,
@@ -189,7 +190,7 @@ export class Tiers {
 
   /** Whether index entry `entry` of index `indexId` is committed. */
   hasIndexEntry(indexId: number, entry: string): boolean {
-    return this.#tree.get(indexTreeKey(indexId, entry)) !== undefined;
+    return this.#tree.get(indexTreeKeyScratch(indexId, entry)) !== undefined;
   }
 
   /** The committed version of `key`, or undefined. */
@@ -263,23 +264,23 @@ export class Tiers {
         if (!indexIds.has(id)) continue;
         let n = 0;
         for (const [entry, version] of input.memtable.entries(id)) {
-          if (version.value === null) writer.delete(indexTreeKey(id, entry));
-          else writer.put(indexTreeKey(id, entry), EMPTY);
+          if (version.value === null) writer.delete(indexTreeKeyScratch(id, entry));
+          else writer.put(indexTreeKeyScratch(id, entry), EMPTY);
           if (++n % CHUNK_ENTRIES === 0) await pause(this.#slowMs);
         }
       }
       for (const storeId of input.memtable.storeIds()) {
         if (!live.has(storeId)) continue;
-        let chunk: [Uint8Array, Uint8Array | null][] = [];
+        let chunk: [Key, Uint8Array | null][] = [];
         for (const [key, entry] of input.memtable.entries(storeId)) {
-          chunk.push([docTreeKey(storeId, key), entry.value]);
+          chunk.push([key, entry.value]);
           if (chunk.length === CHUNK_ENTRIES) {
-            this.#flushChunk(writer, chunk);
+            this.#flushChunk(writer, storeId, chunk);
             chunk = [];
             await pause(this.#slowMs);
           }
         }
-        this.#flushChunk(writer, chunk);
+        this.#flushChunk(writer, storeId, chunk);
       }
       await this.#commit(writer, { lsn: input.lsn, nextId: input.nextId });
     } catch (error) {
@@ -288,16 +289,21 @@ export class Tiers {
     }
   }
 
-  #flushChunk(writer: ReturnType<BTree["beginWrite"]>, chunk: [Uint8Array, Uint8Array | null][]): void {
+  #flushChunk(
+    writer: ReturnType<BTree["beginWrite"]>,
+    storeId: number,
+    chunk: [Key, Uint8Array | null][],
+  ): void {
     const values: Uint8Array[] = [];
     for (const [, value] of chunk) if (value !== null) values.push(value);
     const pointers = this.#vlog.append(values);
     let next = 0;
-    for (const [treeKey, value] of chunk) {
+    for (const [key, value] of chunk) {
+      const treeKey = docTreeKeyScratch(storeId, key); // the writer copies keys and values
       const old = writer.get(treeKey);
       if (old !== undefined && isPointer(old)) this.#vlog.markDead(decodePointer(old));
       if (value === null) writer.delete(treeKey);
-      else writer.put(treeKey, encodePointer(pointers[next++]));
+      else writer.put(treeKey, encodePointerScratch(pointers[next++]));
     }
   }
 
@@ -343,7 +349,7 @@ export class Tiers {
       for (let i = 0; i < live.length; i += CHUNK_ENTRIES) {
         const chunk = live.slice(i, i + CHUNK_ENTRIES);
         const pointers = this.#vlog.append(chunk.map(([, pointer]) => this.#vlog.read(pointer)));
-        chunk.forEach(([treeKey], j) => writer.put(treeKey, encodePointer(pointers[j])));
+        chunk.forEach(([treeKey], j) => writer.put(treeKey, encodePointerScratch(pointers[j])));
         result.movedEntries += chunk.length;
         await pause(this.#slowMs);
       }

@@ -73,6 +73,23 @@ export function indexTreeKey(indexId: number, entry: string): Uint8Array {
   return bytes;
 }
 
+const INDEX_SCRATCH = new Uint8Array(4 + 512);
+const INDEX_SCRATCH_VIEW = new DataView(INDEX_SCRATCH.buffer);
+/** Views of INDEX_SCRATCH by length, made once each (a new view per key costs more than filling it). */
+const INDEX_SCRATCH_VIEWS: Uint8Array[] = [];
+
+/**
+ * Like indexTreeKey, into a shared buffer: for B+tree writes and lookups that do not keep the key
+ * (the writer copies keys). Valid until the next call.
+ */
+export function indexTreeKeyScratch(indexId: number, entry: string): Uint8Array {
+  const length = 4 + entry.length;
+  if (length > INDEX_SCRATCH.length) return indexTreeKey(indexId, entry); // the writer rejects it
+  INDEX_SCRATCH_VIEW.setUint32(0, indexId);
+  for (let i = 0; i < entry.length; i++) INDEX_SCRATCH[4 + i] = entry.charCodeAt(i);
+  return INDEX_SCRATCH_VIEWS[length] ??= INDEX_SCRATCH.subarray(0, length);
+}
+
 export function vlogTreeKey(segment: number): Uint8Array {
   return systemKey(VLOG_TAG, segment);
 }

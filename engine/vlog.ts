@@ -58,7 +58,22 @@ interface Segment extends VlogSegmentState {
 }
 
 export function encodePointer(pointer: ValuePointer): Uint8Array {
-  const bytes = new Uint8Array(POINTER_BYTES_MAX);
+  return encodePointerInto(pointer, new Uint8Array(POINTER_BYTES_MAX)).slice();
+}
+
+const POINTER_SCRATCH = new Uint8Array(POINTER_BYTES_MAX);
+const POINTER_SCRATCH_VIEWS = Array.from(
+  { length: POINTER_BYTES_MAX + 1 },
+  (_, n) => POINTER_SCRATCH.subarray(0, n),
+);
+
+/** `encodePointer` into a shared buffer, for a B+tree put (which copies it). Valid until the next call. */
+export function encodePointerScratch(pointer: ValuePointer): Uint8Array {
+  return encodePointerInto(pointer, POINTER_SCRATCH);
+}
+
+/** Writes the pointer's varints at the start of `bytes`; returns the view of exactly those bytes. */
+function encodePointerInto(pointer: ValuePointer, bytes: Uint8Array): Uint8Array {
   let at = 0;
   for (const n of [pointer.segment, pointer.offset, pointer.length]) {
     assert(Number.isInteger(n) && n >= 0 && n < 2 ** 35, "a pointer field is a small unsigned integer");
@@ -69,7 +84,7 @@ export function encodePointer(pointer: ValuePointer): Uint8Array {
     }
     bytes[at++] = v;
   }
-  return bytes.slice(0, at);
+  return bytes === POINTER_SCRATCH ? POINTER_SCRATCH_VIEWS[at] : bytes.subarray(0, at);
 }
 
 /** True when a primary-index value is a document pointer (secondary index entries hold empty values). */

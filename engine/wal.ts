@@ -189,8 +189,9 @@ export class Wal {
     const firstLsn = this.#lastLsn + 1;
     let lsn = firstLsn;
     let at = 0;
-    for (const frame of frames) at = encodeFrame(bytes, at, lsn++, frame);
-    at = encodeFrame(bytes, at, lsn, { kind: FrameKind.commit, storeId: 0 });
+    const view = new DataView(bytes.buffer);
+    for (const frame of frames) at = encodeFrame(bytes, at, lsn++, frame, view);
+    at = encodeFrame(bytes, at, lsn, { kind: FrameKind.commit, storeId: 0 }, view);
     assert(at === size, "the group fills its buffer exactly");
     this.#write(bytes);
     this.#lastLsn = lsn;

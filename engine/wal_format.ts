@@ -9,6 +9,7 @@
  */
 import { assert } from "./assert.ts";
 import { crc32 } from "./checksum.ts";
+import { keyToBytes } from "./key.ts";
 
 export const WAL_MAGIC = new TextEncoder().encode("PLNKWAL\0");
 export const WAL_VERSION = 1;
@@ -54,10 +55,13 @@ export interface Frame {
 export interface FrameInput {
   kind: FrameKind;
   storeId: number;
-  /** 16 bytes, or undefined for frames without a key (written as zeros). */
+  /** 16 bytes, or undefined for frames without a key (written as zeros, unless `hexKey` is given). */
   key?: Uint8Array;
   value?: Uint8Array;
-  /** The key as 32 hex digits when the caller has it (saves decoding it again on apply). */
+  /**
+   * The key as 32 hex digits when the caller has it (saves decoding it again on apply). Written as the
+   * frame's key when `key` is undefined, so live writes never allocate the 16 bytes.
+   */
   hexKey?: string;
   /** Not written: the live previous version the writer looked up (undefined: none), for apply. */
   before?: Uint8Array;
@@ -68,24 +72,35 @@ export function frameBytes(frame: FrameInput): number {
   return FRAME_HEADER_BYTES + (frame.value?.length ?? 0);
 }
 
-/** Encodes one frame at `offset` of `target`; returns the offset after it. */
-export function encodeFrame(target: Uint8Array, offset: number, lsn: number, frame: FrameInput): number {
+/**
+ * Encodes one frame at `offset` of `target`; returns the offset after it. `view` may be passed when the
+ * caller encodes many frames into one buffer (a DataView over all of `target`).
+ */
+export function encodeFrame(
+  target: Uint8Array,
+  offset: number,
+  lsn: number,
+  frame: FrameInput,
+  view = new DataView(target.buffer, target.byteOffset, target.byteLength),
+): number {
   const size = frameBytes(frame);
-  const view = new DataView(target.buffer, target.byteOffset + offset, size);
-  view.setUint32(4, size, true);
-  view.setBigUint64(8, BigInt(lsn), true);
-  view.setUint8(16, frame.kind);
-  view.setUint8(17, 0);
-  view.setUint16(18, 0, true);
-  view.setUint32(20, frame.storeId, true);
+  view.setUint32(offset + 4, size, true);
+  view.setUint32(offset + 8, lsn % 0x1_0000_0000, true);
+  view.setUint32(offset + 12, Math.floor(lsn / 0x1_0000_0000), true);
+  target[offset + 16] = frame.kind;
+  target[offset + 17] = 0;
+  view.setUint16(offset + 18, 0, true);
+  view.setUint32(offset + 20, frame.storeId, true);
   if (frame.key !== undefined) {
     assert(frame.key.length === 16, "frame keys are 16 bytes");
     target.set(frame.key, offset + 24);
+  } else if (frame.hexKey !== undefined) {
+    keyToBytes(frame.hexKey, target, offset + 24);
   } else {
     target.fill(0, offset + 24, offset + 40);
   }
   if (frame.value !== undefined) target.set(frame.value, offset + FRAME_HEADER_BYTES);
-  view.setUint32(0, crc32(target, offset + 4, offset + size), true);
+  view.setUint32(offset, crc32(target, offset + 4, offset + size), true);
   return offset + size;
 }
 

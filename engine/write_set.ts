@@ -4,7 +4,7 @@
  * final version into one WAL frame; all of them share one commit marker.
  */
 import { type FrameInput, FrameKind } from "./wal_format.ts";
-import { type Key, keyToBytes } from "./key.ts";
+import type { Key } from "./key.ts";
 
 /** Reads committed state: a document's bytes, or undefined when the key has no live version. */
 export interface ReadView {
@@ -77,14 +77,8 @@ export class WriteSet {
     for (const write of this.#writes.values()) {
       frames.push(
         write.value === null
-          ? { kind: FrameKind.delete, storeId: write.storeId, key: keyToBytes(write.key), hexKey: write.key }
-          : {
-            kind: FrameKind.put,
-            storeId: write.storeId,
-            key: keyToBytes(write.key),
-            value: write.value,
-            hexKey: write.key,
-          },
+          ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key }
+          : { kind: FrameKind.put, storeId: write.storeId, value: write.value, hexKey: write.key },
       );
     }
     return frames;

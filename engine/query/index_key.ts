@@ -10,6 +10,7 @@
  * - Equal values (5, 5n, 5.0; -0 and 0; all NaNs) encode to identical bytes.
  * - No value encoding starts with 0x00 or 0xFF, so its complement never does either.
  */
+import { Buffer } from "node:buffer";
 import { PlanckError } from "../errors.ts";
 import { assert } from "../assert.ts";
 import { KEY_BYTES } from "../key.ts";
@@ -46,6 +47,10 @@ assert(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, "the host is little
 
 /** Capacity above which a reset writer drops its buffer (after one huge value). */
 const WRITER_BYTES_KEPT_MAX = 64 * 1024;
+
+/** Longest entry turned into a string with one String.fromCharCode call (arguments on the stack). */
+const LATIN1_APPLY_BYTES_MAX = 512;
+const LATIN1_CODES: number[] = [];
 
 /** A growable byte buffer with the primitive writes of the encoding. */
 export class ByteWriter {
@@ -151,6 +156,19 @@ export class ByteWriter {
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.#bytes.slice(0, this.#length);
+  }
+
+  /** The bytes written as a latin1 string (one char per byte): no intermediate array. */
+  finishLatin1(): string {
+    const n = this.#length;
+    if (n > LATIN1_APPLY_BYTES_MAX) return Buffer.from(this.#bytes.buffer, 0, n).toString("latin1");
+    // One fromCharCode over a reused plain array: a flat string (concatenation would build a rope) and
+    // no typed-array view (each costs a backing-store lookup here).
+    const codes = LATIN1_CODES;
+    codes.length = n;
+    const b = this.#bytes;
+    for (let i = 0; i < n; i++) codes[i] = b[i];
+    return String.fromCharCode.apply(null, codes);
   }
 }
 
@@ -306,6 +324,25 @@ export function encodeIndexKey(
   directions: readonly IndexDirection[],
   docKey: Uint8Array,
 ): Uint8Array {
+  writeIndexKey(values, directions, docKey);
+  return shared.finish();
+}
+
+/** `encodeIndexKey` as a latin1 string (the form index entries take in memtables): no array is made. */
+export function encodeIndexEntry(
+  values: readonly unknown[],
+  directions: readonly IndexDirection[],
+  docKey: Uint8Array,
+): string {
+  writeIndexKey(values, directions, docKey);
+  return shared.finishLatin1();
+}
+
+function writeIndexKey(
+  values: readonly unknown[],
+  directions: readonly IndexDirection[],
+  docKey: Uint8Array,
+): void {
   assert(values.length === directions.length, "one value per index field");
   assert(docKey.length === KEY_BYTES, "document keys are 16 bytes");
   const writer = shared;
@@ -316,7 +353,6 @@ export function encodeIndexKey(
     if (directions[i] === "desc") writer.complementFrom(start);
   }
   writer.bytes(docKey);
-  return writer.finish();
 }
 
 /** The 16-byte document key at the end of an index entry (a view, not a copy). */
