@@ -3,21 +3,21 @@
  * instantiated against a host-created, capped `WebAssembly.Memory` and the host's imports
  * (session.ts), and the mapping of everything that can go wrong to a GuestFault kind.
  *
- * A request is BSON-encoded into a buffer from `planck_alloc`, run by `planck_handle`, and the BSON
- * response it points to is decoded. Time is bounded by fuel: `out_of_fuel` refills a slice while
+ * A request is BSON-encoded straight into a buffer from `planck_alloc` (bson_fast.ts), run by
+ * `planck_handle`, and the BSON response it points to is decoded in place. Time is bounded by fuel: `out_of_fuel` refills a slice while
  * the deadline has not passed; memory by the Memory's maximum.
  *
  * Invariants: not reentrant (one request at a time, host calls never call back into the guest);
  * after any fault the instance is `broken` and never runs again; memory never grows past
  * min(cap, the module's declared maximum).
  */
-import { Binary, BSON } from "bson";
+import { Binary } from "bson";
 import { assert } from "../../engine/assert.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
 import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";
-import { encodeScratch } from "./bson_scratch.ts";
+import { RequestWriter } from "./bson_fast.ts";
 import { NativeSession } from "./session.ts";
 import type { NativeShape } from "./validate.ts";
 
@@ -37,6 +37,7 @@ interface Exports {
 export class NativeInstance implements GuestInstance {
   readonly #session: NativeSession;
   readonly #exports: Exports;
+  readonly #writer = new RequestWriter();
   #broken = false;
   #disposed = false;
 
@@ -95,18 +96,16 @@ export class NativeInstance implements GuestInstance {
    * @throws GuestFault (the instance is then broken)
    */
   handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
-    const bytes = encodeScratch({
-      id: request.id,
-      method: request.method,
-      path: request.path,
-      query: request.query,
-      headers: request.headers,
-      body: request.body === null ? null : new Binary(request.body),
-    });
+    const session = this.#session;
     const doc = this.#run(host, deadlineMs, "handling a request", () => {
-      const ptr = this.#exports.planck_alloc(bytes.length) >>> 0;
-      this.#session.write(ptr, bytes, "planck_alloc");
-      return this.#exports.planck_handle(ptr, bytes.length) >>> 0;
+      // The request is written straight into the buffer the guest allocates for it.
+      const { ptr, length } = this.#writer.write(
+        request,
+        session.memory,
+        (bound) => this.#exports.planck_alloc(bound) >>> 0,
+        (ptr, bound) => session.checkBuffer(ptr, bound, "planck_alloc"),
+      );
+      return this.#exports.planck_handle(ptr, length) >>> 0;
     });
     return this.#guarded(() => toResponse(doc));
   }
@@ -135,15 +134,7 @@ export class NativeInstance implements GuestInstance {
     const session = this.#session;
     session.begin(host, deadlineMs, FUEL_SLICE);
     try {
-      const reply = session.readResult(call());
-      try {
-        return BSON.deserialize(reply, { promoteBuffers: true });
-      } catch (error) {
-        throw new GuestFault(
-          "throw",
-          `The guest's reply is not a BSON document: ${(error as Error).message}`,
-        );
-      }
+      return session.readResult(call());
     } catch (error) {
       this.#broken = true;
       throw toFault(error, session, what);

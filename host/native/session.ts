@@ -10,6 +10,7 @@
  * import calls back into the guest.
  */
 import { BSON } from "bson";
+import { decodeFast } from "./bson_fast.ts";
 import { encodeScratch } from "./bson_scratch.ts";
 import { assert } from "../../engine/assert.ts";
 import { GuestFault, type HostCall, RAW_REPLY } from "../wasm/guest.ts";
@@ -26,6 +27,10 @@ import {
 
 /** Decoding of host call documents, as on the wire: int64 stays exact as bigint. */
 const CALL_DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
+/** The same for the in-place decoder (a binary, a BSON Binary there, goes to the bson package). */
+const CALL_FAST = { bigInt64: true, bytes: false } as const;
+/** Decoding of replies (responses, describe): binary as bytes, int64 as a number when it fits. */
+const RESULT_FAST = { bigInt64: false, bytes: true } as const;
 const NO_HOST_REPLY = { ok: false, error: { code: "internal", message: "No host calls outside a request" } };
 const UTF16 = new TextDecoder("utf-16le");
 const UTF8 = new TextDecoder();
@@ -101,6 +106,13 @@ export class NativeSession {
     return this.#view;
   }
 
+  /** Checks that `len` bytes from `ptr`, a buffer the guest returned from `from`, lie in memory. @throws GuestFault `throw` */
+  checkBuffer(ptr: number, len: number, from: string): void {
+    if (!this.#inBounds(ptr, len)) {
+      throw new GuestFault("throw", `${from} returned ${ptr}: ${len} bytes from there lie outside memory`);
+    }
+  }
+
   /** True when `len` bytes from `ptr` (both unsigned) lie inside linear memory. */
   #inBounds(ptr: number, len: number): boolean {
     return ptr + len <= this.memory.buffer.byteLength;
@@ -117,8 +129,11 @@ export class NativeSession {
     this.#bytes().set(bytes, ptr);
   }
 
-  /** A copy of the bytes that `[ptr u32, len u32]` at `at` points to. @throws GuestFault `throw` */
-  readResult(at: number): Uint8Array {
+  /**
+   * The BSON document that `[ptr u32, len u32]` at `at` points to, decoded (binary as bytes, int64
+   * as a number when it fits). @throws GuestFault `throw`
+   */
+  readResult(at: number): Record<string, unknown> {
     if (!this.#inBounds(at, 8)) throw new GuestFault("throw", `The guest returned ${at}, outside memory`);
     const view = new DataView(this.memory.buffer);
     const ptr = view.getUint32(at, true);
@@ -126,7 +141,13 @@ export class NativeSession {
     if (!this.#inBounds(ptr, len)) {
       throw new GuestFault("throw", `The guest's reply (${len} bytes at ${ptr}) lies outside memory`);
     }
-    return this.#bytes().slice(ptr, ptr + len);
+    const fast = decodeFast(this.#bytes(), ptr, len, RESULT_FAST);
+    if (fast !== undefined) return fast;
+    try {
+      return BSON.deserialize(this.#bytes().slice(ptr, ptr + len), { promoteBuffers: true });
+    } catch (error) {
+      throw new GuestFault("throw", `The guest's reply is not a BSON document: ${(error as Error).message}`);
+    }
   }
 
   #guestString(ptr: number): string {
@@ -140,11 +161,13 @@ export class NativeSession {
 
   #request(reqPtr: number, reqLen: number, dstPtr: number, dstCap: number): number {
     if (!this.#inBounds(reqPtr, reqLen) || !this.#inBounds(dstPtr, dstCap)) return ERROR_BAD_REQUEST;
-    let call: Record<string, unknown>;
-    try {
-      call = BSON.deserialize(this.#bytes().slice(reqPtr, reqPtr + reqLen), CALL_DECODE_OPTIONS);
-    } catch {
-      return ERROR_BAD_REQUEST;
+    let call = decodeFast(this.#bytes(), reqPtr, reqLen, CALL_FAST);
+    if (call === undefined) {
+      try {
+        call = BSON.deserialize(this.#bytes().slice(reqPtr, reqPtr + reqLen), CALL_DECODE_OPTIONS);
+      } catch {
+        return ERROR_BAD_REQUEST;
+      }
     }
     const answer = this.#host === undefined ? NO_HOST_REPLY : this.#host(call, true);
     const reply = (answer as { [RAW_REPLY]?: Uint8Array })[RAW_REPLY] ?? encodeReply(answer);
