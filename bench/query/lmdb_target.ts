@@ -97,15 +97,13 @@ class LmdbTarget implements QueryTarget {
     return Promise.resolve(this.#status.getValuesCount(status));
   }
   fetch(status: Status): Promise<number> {
-    let n = 0;
+    // The decoded documents are held until the end, as a query's result set is (executeQuery returns one).
+    const docs: unknown[] = [];
     for (const key of this.#status.getValues(status)) {
       const bytes = this.#docs.getBinaryFast(key); // reused buffer: decoded before the next read
-      if (bytes !== undefined) {
-        BSON.deserialize(bytes);
-        n++;
-      }
+      if (bytes !== undefined) docs.push(BSON.deserialize(bytes));
     }
-    return Promise.resolve(n);
+    return Promise.resolve(docs.length);
   }
   range(low: number, high: number): Promise<string[]> {
     const keys: string[] = [];

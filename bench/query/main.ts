@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     `${docs} documents (≈ 300 B BSON; status uniform over 5 values, amount uniform in [0, 10000)), loaded in ` +
     `chunks of 5000; Q1 median of ${reps.countRounds * 5} counts, fetch median over the 5 statuses, Q2/Q4 ` +
     `median of ${reps.rangeQueries} queries with seeded random bounds, Q3 median of ${reps.topKQueries} ` +
-    `full scans; one warm-up first. Every result is decoded to JS objects on every target. The W5 table above ` +
+    `full scans; one warm-up first. Every result is decoded to JS objects on every target and held as a result set until the query returns. The W5 table above ` +
     `(bench/peers) has the raw-bytes fetch. Load average ${before} before, ${loadAverage()} after.\n`;
   console.log(markdown);
   const json = flag("json");

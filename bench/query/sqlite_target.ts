@@ -32,13 +32,15 @@ function version(): string {
 }
 
 /** Decodes every row and returns the keys. */
+/** The keys of the rows, each row's document decoded and held (a result set, as executeQuery returns). */
 function decodedKeys(rows: Iterable<unknown>): string[] {
   const keys: string[] = [];
+  const docs: unknown[] = [];
   for (const row of rows as Iterable<Row>) {
-    BSON.deserialize(row.doc);
+    docs.push(BSON.deserialize(row.doc));
     keys.push(hexKey(row.k));
   }
-  return keys;
+  return docs.length === keys.length ? keys : [];
 }
 
 class SqliteTarget implements QueryTarget {

@@ -126,6 +126,16 @@ function providesOrder(index: IndexDef, pinned: number, orderBy: readonly OrderB
   );
 }
 
+/**
+ * True when key order is asked for (no orderBy, or `key asc`) and equality pins every field of the
+ * index: its entries then tie-break by document key, so index order is key order.
+ */
+function keyOrderFromPins(index: IndexDef, pinned: number, orderBy: readonly OrderBy[] | undefined): boolean {
+  if (index.multikey || pinned !== index.fields.length) return false;
+  if (orderBy === undefined || orderBy.length === 0) return true;
+  return orderBy.length === 1 && orderBy[0].field === "key" && orderBy[0].direction === "asc";
+}
+
 /** Picks the best index for a query, or null when none helps. `after` disables index order. */
 export function chooseIndex(
   indexes: readonly IndexDef[],
@@ -171,7 +181,8 @@ export function chooseIndex(
       uses.push(describe(field.path, p));
       break;
     }
-    const ordered = query.after === undefined && providesOrder(index, pinned, query.orderBy);
+    const ordered = query.after === undefined &&
+      (providesOrder(index, pinned, query.orderBy) || keyOrderFromPins(index, pinned, query.orderBy));
     if (ordered) score += 1;
     // An index used only for order pays off when a limit lets the scan stop early.
     if (predicates.length === 0 && !(ordered && query.limit !== undefined)) continue;

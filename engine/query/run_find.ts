@@ -99,6 +99,11 @@ function* exactMatches(view: QueryView, plan: Plan, stats: ScanStats): Generator
   }
 }
 
+/** A row with its document decoded. */
+function decoded(row: Match): Match {
+  return { key: row.key, bytes: row.bytes, doc: decodeDocument(row.bytes) };
+}
+
 /**
  * The page of a find as stored rows (key and bytes, before any projection), for callers that pass
  * the stored BSON on as it is. A row's `doc` is decoded only when the filter or the order needed
@@ -119,10 +124,16 @@ export function findRows(view: QueryView, plan: Plan, query: FindQuery, stats: S
  * @returns the result rows, each `{ key, …fields }`
  */
 export function runFind(view: QueryView, plan: Plan, query: FindQuery, stats: ScanStats): Document[] {
-  const rows = matches(view, plan, compileQueryFilter(query.filter), stats, true);
-  const page = plan.order === "key_order" || plan.order === "index_order"
-    ? takePage(rows, query.skip ?? 0, query.limit)
-    : sortedPage(view, plan, query, rows);
+  const streamed = plan.order === "key_order" || plan.order === "index_order";
+  const exact = plan.source.kind === "index_scan" && plan.source.choice.exact;
+  let page: Match[];
+  if (exact && streamed) {
+    // An exact index scan in order needs no filter: only the page's rows are decoded.
+    page = takePage(exactMatches(view, plan, stats), query.skip ?? 0, query.limit).map(decoded);
+  } else {
+    const rows = matches(view, plan, compileQueryFilter(query.filter), stats, true);
+    page = streamed ? takePage(rows, query.skip ?? 0, query.limit) : sortedPage(view, plan, query, rows);
+  }
   const project = compileProjection({ select: query.select, exclude: query.exclude });
   return page.map((row) => project(row.doc, row.key));
 }
