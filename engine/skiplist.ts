@@ -32,7 +32,8 @@ export class SkipList<V> {
   #size = 0;
   #seed: number;
   readonly #update: (Node<V> | null)[] = new Array(LEVELS_MAX).fill(null);
-  #pending: [string, V][] = [];
+  /** Added keys not linked yet (a Map: settling sorts its keys natively, then reads their values). */
+  #pending = new Map<string, V>();
 
   constructor(seed = 0x2545f491) {
     this.#head = { key: "", value: undefined as V, next: new Array(LEVELS_MAX).fill(null), prev: null };
@@ -41,24 +42,29 @@ export class SkipList<V> {
 
   /** Number of keys. */
   get size(): number {
-    return this.#size + this.#pending.length;
+    return this.#size + this.#pending.size;
   }
 
   /** Adds `key`, which the caller knows is not in the list (linked at the next read). */
   add(key: string, value: V): void {
-    this.#pending.push([key, value]);
+    this.#pending.set(key, value);
   }
 
-  /** Links the pending keys: sorted, then inserted in one ascending pass with a finger. */
+  /**
+   * Links the pending keys: sorted (the built-in string sort, several times faster than a comparator),
+   * then appended level by level when the list is empty (a flush's first ordered read), else inserted
+   * in one ascending pass with a finger.
+   */
   #settle(): void {
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    batch.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (this.#pending.size === 0) return;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    const keys = [...pending.keys()].sort();
+    if (this.#size === 0) return this.#build(keys, pending);
     const head = this.#head;
     const update = this.#update;
     update.fill(head);
-    for (const [key, value] of batch) {
+    for (const key of keys) {
       let node = head;
       for (let i = this.#level - 1; i >= 0; i--) {
         const finger = update[i]!;
@@ -71,8 +77,28 @@ export class SkipList<V> {
         update[i] = node;
       }
       assert(node.next[0] === null || node.next[0].key !== key, "an added key is new");
-      this.#link(key, value, node);
+      this.#link(key, pending.get(key)!, node);
     }
+  }
+
+  /** Links sorted `keys` into the empty list: each node is appended at every level it reaches. */
+  #build(keys: string[], values: Map<string, V>): void {
+    assert(this.#size === 0, "a bulk build starts from an empty list");
+    const head = this.#head;
+    const last = this.#update;
+    last.fill(head);
+    let previous: Node<V> | null = null;
+    for (const key of keys) {
+      const level = this.#randomLevel();
+      if (level > this.#level) this.#level = level;
+      const node: Node<V> = { key, value: values.get(key)!, next: new Array(level).fill(null), prev: previous };
+      for (let i = 0; i < level; i++) {
+        last[i]!.next[i] = node;
+        last[i] = node;
+      }
+      previous = node;
+    }
+    this.#size = keys.length;
   }
 
   /** Links a new node after `less` (its level-0 predecessor), with #update holding its predecessors. */
