@@ -25,6 +25,7 @@ import { encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
 import { decodeTagged } from "../../framework/tagged_json.ts";
 import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
+import { QuickJsStrings } from "./quickjs_strings.ts";
 
 export { type FaultKind, GuestFault } from "./guest.ts";
 
@@ -86,14 +87,21 @@ export class ServiceInstance implements GuestInstance {
   readonly #module: QuickJSWASMModule;
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
+  readonly #strings: QuickJsStrings;
   #host: ((json: string) => string) | undefined;
   #broken = false;
   #disposed = false;
 
-  private constructor(module: QuickJSWASMModule, runtime: QuickJSRuntime, context: QuickJSContext) {
+  private constructor(
+    module: QuickJSWASMModule,
+    runtime: QuickJSRuntime,
+    context: QuickJSContext,
+    memory: WebAssembly.Memory,
+  ) {
     this.#module = module;
     this.#runtime = runtime;
     this.#context = context;
+    this.#strings = new QuickJsStrings(context, memory);
   }
 
   /** Instantiates the engine with a capped memory and evaluates `bundle`. @throws GuestFault */
@@ -106,7 +114,7 @@ export class ServiceInstance implements GuestInstance {
     );
     const runtime = quickjs.newRuntime();
     const context = runtime.newContext();
-    const instance = new ServiceInstance(quickjs, runtime, context);
+    const instance = new ServiceInstance(quickjs, runtime, context, wasmMemory);
     instance.#install();
     const loaded = instance.#guard(() => context.evalCode(bundle, "planck.js"), Date.now() + 5_000);
     instance.#settle(loaded, "evaluating the bundle");
@@ -120,7 +128,7 @@ export class ServiceInstance implements GuestInstance {
       if (host === undefined) {
         return context.newString('{"ok":false,"error":{"code":"internal","message":"no request"}}');
       }
-      return context.newString(host(context.getString(arg)));
+      return this.#strings.newString(host(this.#strings.getString(arg)));
     });
     context.setProp(context.global, "__planck_host", fn);
     fn.dispose();
@@ -147,7 +155,7 @@ export class ServiceInstance implements GuestInstance {
       const context = this.#context;
       return this.#guard(() => {
         const fn = context.getProp(context.global, fnName);
-        const args = [context.newString(arg)];
+        const args = [this.#strings.newString(arg)];
         // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON).
         if (options.bytes != null) args.push(context.newArrayBuffer(options.bytes.slice().buffer));
         try {
@@ -220,7 +228,7 @@ export class ServiceInstance implements GuestInstance {
         }
       }
     }
-    const text = context.typeof(handle) === "string" ? context.getString(handle) : "";
+    const text = context.typeof(handle) === "string" ? this.#strings.getString(handle) : "";
     handle.dispose();
     return text;
   }

@@ -1,0 +1,76 @@
+/**
+ * Strings into and out of one QuickJS context through its linear memory with the platform's
+ * UTF-8 codec, instead of quickjs-emscripten's `newString` / `getString`, whose UTF-8 loops run in
+ * JavaScript (measured: 27 → 14 µs to hand a 4.7 KB reply to the guest). The functions and memory
+ * used are those of the pinned engine build (host/wasm/runtime.ts pins it), reached through the
+ * context's own FFI.
+ *
+ * Invariants: every buffer malloc'ed here is freed before returning; a C string from the engine is
+ * freed with QTS_FreeCString after it is read; views of memory are re-created after it grows. As
+ * with `newString`, a string is handed over as a C string, so it ends at its first U+0000.
+ */
+import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+
+/** The parts of quickjs-emscripten's context memory used here (see the file header). */
+interface ContextMemory {
+  module: { _malloc(size: number): number; _free(ptr: number): void };
+  ffi: {
+    QTS_NewString(ctx: number, ptr: number): number;
+    QTS_GetString(ctx: number, value: number): number;
+    QTS_FreeCString(ctx: number, ptr: number): void;
+  };
+  ctx: { value: number };
+  heapValueHandle(ptr: number): QuickJSHandle;
+}
+
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+
+/** Fast string transfer for one context whose engine instance uses `memory`. */
+export class QuickJsStrings {
+  readonly #memory: WebAssembly.Memory;
+  readonly #context: ContextMemory;
+  #view = new Uint8Array(0);
+
+  constructor(context: QuickJSContext, memory: WebAssembly.Memory) {
+    this.#memory = memory;
+    this.#context = (context as unknown as { memory: ContextMemory }).memory;
+  }
+
+  #bytes(): Uint8Array {
+    if (this.#view.buffer !== this.#memory.buffer) {
+      this.#view = new Uint8Array(this.#memory.buffer as ArrayBuffer);
+    }
+    return this.#view;
+  }
+
+  /** A new guest string handle holding `text` (the caller disposes it). */
+  newString(text: string): QuickJSHandle {
+    const { module, ffi, ctx } = this.#context;
+    const capacity = 3 * text.length + 1;
+    const ptr = module._malloc(capacity);
+    if (ptr === 0) throw new RangeError("The guest is out of memory for a string");
+    try {
+      const bytes = this.#bytes(); // after malloc, which may have grown memory
+      const { written } = UTF8_ENCODER.encodeInto(text, bytes.subarray(ptr, ptr + capacity - 1));
+      bytes[ptr + written] = 0;
+      return this.#context.heapValueHandle(ffi.QTS_NewString(ctx.value, ptr));
+    } finally {
+      module._free(ptr);
+    }
+  }
+
+  /** The string value of `handle` (as `context.getString`: converted with the engine's ToString). */
+  getString(handle: QuickJSHandle): string {
+    const { ffi, ctx } = this.#context;
+    const ptr = ffi.QTS_GetString(ctx.value, handle.value as unknown as number);
+    if (ptr === 0) return "";
+    try {
+      const bytes = this.#bytes();
+      const end = bytes.indexOf(0, ptr);
+      return UTF8_DECODER.decode(bytes.subarray(ptr, end < 0 ? bytes.length : end));
+    } finally {
+      ffi.QTS_FreeCString(ctx.value, ptr);
+    }
+  }
+}
