@@ -21,7 +21,10 @@ export interface PendingWrite {
 /** Buffered writes with read-your-writes. */
 export class WriteSet {
   readonly #view: ReadView;
-  readonly #writes = new Map<string, PendingWrite>();
+  /** Position in #order of each written key, per store (no "store:key" strings to build and hash). */
+  readonly #index = new Map<number, Map<Key, number>>();
+  /** The writes in the order their keys were first written; a rewrite replaces its slot. */
+  readonly #order: PendingWrite[] = [];
   readonly #claims = new Map<string, Key>();
 
   constructor(view: ReadView) {
@@ -30,19 +33,33 @@ export class WriteSet {
 
   /** Number of distinct keys written. */
   get size(): number {
-    return this.#writes.size;
+    return this.#order.length;
   }
 
   /** The live value of `key` as this set sees it. */
   read(storeId: number, key: Key): Uint8Array | undefined {
-    const pending = this.#writes.get(storeId + ":" + key);
-    if (pending !== undefined) return pending.value ?? undefined;
+    const at = this.#index.get(storeId)?.get(key);
+    if (at !== undefined) return this.#order[at].value ?? undefined;
     return this.#view.read(storeId, key);
   }
 
   /** Buffers a new version of `key`. */
   put(storeId: number, key: Key, value: Uint8Array): void {
-    this.#writes.set(storeId + ":" + key, { storeId, key, value });
+    this.#set({ storeId, key, value });
+  }
+
+  #set(write: PendingWrite): void {
+    let keys = this.#index.get(write.storeId);
+    if (keys === undefined) {
+      keys = new Map();
+      this.#index.set(write.storeId, keys);
+    }
+    const at = keys.get(write.key);
+    if (at !== undefined) this.#order[at] = write;
+    else {
+      keys.set(write.key, this.#order.length);
+      this.#order.push(write);
+    }
   }
 
   /**
@@ -58,23 +75,23 @@ export class WriteSet {
 
   /** Buffers a delete of `key`. */
   delete(storeId: number, key: Key): void {
-    this.#writes.set(storeId + ":" + key, { storeId, key, value: null });
+    this.#set({ storeId, key, value: null });
   }
 
   /** The buffered writes, in the order their keys were first written. */
   writes(): IterableIterator<PendingWrite> {
-    return this.#writes.values();
+    return this.#order.values();
   }
 
   /** Writes of one store (the query layer's read-your-writes scans use it). */
   writesOf(storeId: number): PendingWrite[] {
-    return [...this.#writes.values()].filter((w) => w.storeId === storeId);
+    return this.#index.has(storeId) ? this.#order.filter((w) => w.storeId === storeId) : [];
   }
 
   /** One WAL frame per written key. */
   toFrames(): FrameInput[] {
     const frames: FrameInput[] = [];
-    for (const write of this.#writes.values()) {
+    for (const write of this.#order) {
       frames.push(
         write.value === null
           ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key }
