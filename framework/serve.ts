@@ -1,7 +1,7 @@
 /**
  * The guest entry points (docs/wasm-abi.md): `serve(app)` defines the globals the host calls,
- * `__planck_handle(requestJson, body?)` → reply JSON (the body bytes come as a separate
- * ArrayBuffer; a string reply body follows the JSON of status and headers, see REPLY_MARK) (a
+ * `__planck_handle(requestJson, body?, bodyText?)` → reply JSON (the body bytes come as a separate
+ * ArrayBuffer, and as text too when they are UTF-8; a string reply body follows the JSON of status and headers, see REPLY_MARK) (a
  * promise is awaited by the host) and
  * `__planck_describe()` → the routes, indexes and assets `planck build` writes into the manifest.
  */
@@ -12,9 +12,10 @@ import { decodeFromHost, encodeForHost, REPLY_MARK } from "./guest_json.ts";
 /** Installs `app` as the service's request handler. */
 export function serve(app: App): void {
   const scope = globalThis as Record<string, unknown>;
-  scope.__planck_handle = async (json: string, body?: ArrayBuffer): Promise<string> => {
+  scope.__planck_handle = async (json: string, body?: ArrayBuffer, bodyText?: string): Promise<string> => {
     const data = decodeFromHost(json) as RequestData;
     if (body !== undefined) data.body = new Uint8Array(body);
+    if (bodyText !== undefined) data.bodyText = bodyText;
     const reply = await app.fetch(data);
     if (typeof reply.body !== "string") return encodeForHost(reply);
     return REPLY_MARK + encodeForHost({ status: reply.status, headers: reply.headers }) + "\n" + reply.body;

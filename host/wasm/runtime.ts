@@ -156,8 +156,13 @@ export class ServiceInstance implements GuestInstance {
       return this.#guard(() => {
         const fn = context.getProp(context.global, fnName);
         const args = [this.#strings.newString(arg)];
-        // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON).
-        if (options.bytes != null) args.push(context.newArrayBuffer(options.bytes.slice().buffer));
+        // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON), and, when
+        // they are UTF-8, also as their text: decoding in the interpreter costs ~0.4 µs a byte.
+        if (options.bytes != null) {
+          args.push(context.newArrayBuffer(options.bytes.slice().buffer));
+          const text = utf8Text(options.bytes);
+          if (text !== undefined) args.push(this.#strings.newString(text));
+        }
         try {
           if (context.typeof(fn) !== "function") {
             throw new GuestFault("throw", `The bundle defines no function "${fnName}"`);
@@ -265,6 +270,23 @@ export class ServiceInstance implements GuestInstance {
     } catch {
       // A leaked handle only costs memory that goes away with the instance.
     }
+  }
+}
+
+/** Bodies up to this size also cross as text when they are UTF-8. */
+const BODY_TEXT_BYTES_MAX = 1024 * 1024;
+const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of a body that is valid UTF-8 without U+0000 (a string crosses as a C string), else
+ * undefined; decoded as the guest's decodeUtf8 would (a BOM is kept).
+ */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  if (bytes.length > BODY_TEXT_BYTES_MAX || bytes.includes(0)) return undefined;
+  try {
+    return UTF8_STRICT.decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 

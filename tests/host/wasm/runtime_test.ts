@@ -94,3 +94,27 @@ Deno.test("host calls cannot name system stores or another service's stores", as
     }
   });
 });
+
+Deno.test("ServiceInstance passes a UTF-8 body as bytes and as text, other bodies as bytes only", async () => {
+  const echo = `globalThis.__planck_handle = (json, body, text) => JSON.stringify({ status: 200, headers: [],
+    body: JSON.stringify([body === undefined ? null : body.byteLength, text === undefined ? null : text]) });`;
+  const instance = await ServiceInstance.create(echo, { memoryBytes: 24 * 1024 * 1024 });
+  try {
+    const cases: [Uint8Array, string | null][] = [
+      [new TextEncoder().encode("\ufeffa=é&b=🙂"), "\ufeffa=é&b=🙂"],
+      [new Uint8Array([0x61, 0xff, 0x62]), null],
+      [new Uint8Array([0x61, 0x00, 0x62]), null],
+      [new Uint8Array(0), ""],
+    ];
+    for (const [bytes, text] of cases) {
+      const reply = instance.handle(
+        { ...request("/echo"), body: bytes },
+        () => ({ ok: true }),
+        Date.now() + 5000,
+      );
+      assertEquals(JSON.parse(String(reply.body)), [bytes.length, text]);
+    }
+  } finally {
+    instance.dispose();
+  }
+});
