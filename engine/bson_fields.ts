@@ -55,9 +55,9 @@ function wantedIndex(bytes: Uint8Array, from: number, to: number, wanted: FieldN
  * absent from the result. Null when the full decoder must be used instead.
  */
 export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // No DataView per document (each view object costs more than the few reads it serves).
   const end = bytes.length - 1;
-  if (bytes.length < 5 || view.getInt32(0, true) !== bytes.length || bytes[end] !== 0) return null;
+  if (bytes.length < 5 || i32le(bytes, 0) !== bytes.length || bytes[end] !== 0) return null;
   const out: Document = {};
   let at = 4;
   while (at < end) {
@@ -67,10 +67,10 @@ export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | 
     if (at >= end) return null;
     const w = wantedIndex(bytes, nameStart, at, wanted);
     at++; // the name's terminating 0
-    const size = valueSize(type, view, at, end);
+    const size = valueSize(type, bytes, at, end);
     if (size < 0 || at + size > end) return null;
     if (w >= 0) {
-      const value = decodeScalar(type, view, bytes, at, size);
+      const value = decodeScalar(type, bytes, at, size);
       if (value === NOT_SCALAR || wanted.names[w] === "__proto__") return null;
       out[wanted.names[w]] = value as Document[string];
     }
@@ -80,11 +80,11 @@ export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | 
 }
 
 /** Size of the value at `at`, or -1 when it cannot be told. */
-function valueSize(type: number, view: DataView, at: number, end: number): number {
+function valueSize(type: number, bytes: Uint8Array, at: number, end: number): number {
   const fixed = FIXED[type];
   if (fixed !== undefined) return fixed;
   if (at + 4 > end) return -1;
-  const n = view.getInt32(at, true);
+  const n = i32le(bytes, at);
   switch (type) {
     case 0x02: // string
     case 0x0d: // code
@@ -103,10 +103,10 @@ function valueSize(type: number, view: DataView, at: number, end: number): numbe
 
 const NOT_SCALAR = Symbol("not scalar");
 
-function decodeScalar(type: number, view: DataView, bytes: Uint8Array, at: number, size: number): unknown {
+function decodeScalar(type: number, bytes: Uint8Array, at: number, size: number): unknown {
   switch (type) {
     case 0x01:
-      return view.getFloat64(at, true);
+      return f64le(bytes, at);
     case 0x02: {
       if (bytes[at + size - 1] !== 0) return NOT_SCALAR;
       const ascii = asciiString(bytes, at + 4, at + size - 1);
@@ -120,13 +120,13 @@ function decodeScalar(type: number, view: DataView, bytes: Uint8Array, at: numbe
     case 0x08:
       return bytes[at] === 1 ? true : bytes[at] === 0 ? false : NOT_SCALAR;
     case 0x09:
-      return new Date(Number(view.getBigInt64(at, true)));
+      return new Date(Number(i64le(bytes, at)));
     case 0x0a:
       return null;
     case 0x10:
-      return view.getInt32(at, true);
+      return i32le(bytes, at);
     case 0x12:
-      return view.getBigInt64(at, true);
+      return i64le(bytes, at);
     default:
       return NOT_SCALAR;
   }
@@ -145,4 +145,21 @@ function asciiString(bytes: Uint8Array, from: number, to: number): string | null
     s += String.fromCharCode(c);
   }
   return s;
+}
+
+function i32le(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+}
+
+function i64le(bytes: Uint8Array, at: number): bigint {
+  const low = BigInt((bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0);
+  return (BigInt(i32le(bytes, at + 4)) << 32n) | low;
+}
+
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+
+function f64le(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) F64_BYTES[i] = bytes[at + i];
+  return F64[0];
 }

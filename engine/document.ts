@@ -52,7 +52,9 @@ export function decodeDocument(bytes: Uint8Array): Document {
 }
 
 function checkBsonFrame(bytes: Uint8Array, field: string): void {
-  const declared = bytes.length >= 5 ? new DataView(bytes.buffer, bytes.byteOffset).getInt32(0, true) : -1;
+  const declared = bytes.length >= 5
+    ? bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24) // no DataView per document
+    : -1;
   if (declared !== bytes.length || bytes[bytes.length - 1] !== 0) {
     throw new PlanckError(
       "invalid_argument",
