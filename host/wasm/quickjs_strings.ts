@@ -18,6 +18,8 @@ interface ContextMemory {
     QTS_NewString(ctx: number, ptr: number): number;
     QTS_GetString(ctx: number, value: number): number;
     QTS_FreeCString(ctx: number, ptr: number): void;
+    QTS_ArgvGetJSValueConstPointer(argv: number, index: number): number;
+    QTS_Throw(ctx: number, error: number): number;
   };
   ctx: { value: number };
   heapValueHandle(ptr: number): QuickJSHandle;
@@ -46,6 +48,11 @@ export class QuickJsStrings {
 
   /** A new guest string handle holding `text` (the caller disposes it). */
   newString(text: string): QuickJSHandle {
+    return this.#context.heapValueHandle(this.newStringValue(text));
+  }
+
+  /** @internal A new guest string value (a JSValue pointer the caller owns). */
+  newStringValue(text: string): number {
     const { module, ffi, ctx } = this.#context;
     const capacity = 3 * text.length + 1;
     const ptr = module._malloc(capacity);
@@ -54,7 +61,7 @@ export class QuickJsStrings {
       const bytes = this.#bytes(); // after malloc, which may have grown memory
       const { written } = UTF8_ENCODER.encodeInto(text, bytes.subarray(ptr, ptr + capacity - 1));
       bytes[ptr + written] = 0;
-      return this.#context.heapValueHandle(ffi.QTS_NewString(ctx.value, ptr));
+      return ffi.QTS_NewString(ctx.value, ptr);
     } finally {
       module._free(ptr);
     }
@@ -62,8 +69,13 @@ export class QuickJsStrings {
 
   /** The string value of `handle` (as `context.getString`: converted with the engine's ToString). */
   getString(handle: QuickJSHandle): string {
+    return this.stringAt(handle.value as unknown as number);
+  }
+
+  /** @internal The string value of the JSValue at `value` (not freed: the caller owns it). */
+  stringAt(value: number): string {
     const { ffi, ctx } = this.#context;
-    const ptr = ffi.QTS_GetString(ctx.value, handle.value as unknown as number);
+    const ptr = ffi.QTS_GetString(ctx.value, value);
     if (ptr === 0) return "";
     try {
       const bytes = this.#bytes();
@@ -73,4 +85,41 @@ export class QuickJsStrings {
       ffi.QTS_FreeCString(ctx.value, ptr);
     }
   }
+}
+
+/** quickjs-emscripten's C → host call dispatch of one context (see `installStringFunction`). */
+type CallFunction = (ctx: number, thisPtr: number, argc: number, argv: number, fnId: number) => number;
+
+/**
+ * Makes the guest function `fn` (already created with `context.newFunction`) a string → string
+ * call with a lean trampoline: quickjs-emscripten's generic one builds a Scope, lifetimes and a
+ * generator per call (about 10 µs a host call). `answer` gets the first argument as a string and
+ * returns the reply string, once per call (never re-run); what it throws is thrown in the guest,
+ * as the generic trampoline does.
+ */
+export function installStringFunction(
+  context: QuickJSContext,
+  strings: QuickJsStrings,
+  fn: (...args: never[]) => unknown,
+  answer: (text: string) => string,
+): void {
+  const internals = context as unknown as {
+    cToHostCallbacks: { callFunction: CallFunction };
+    getFunction(fnId: number): unknown;
+    errorToHandle(error: unknown): QuickJSHandle;
+    memory: ContextMemory;
+  };
+  const generic = internals.cToHostCallbacks.callFunction;
+  const ffi = internals.memory.ffi;
+  internals.cToHostCallbacks.callFunction = (ctx, thisPtr, argc, argv, fnId) => {
+    if (internals.getFunction(fnId) !== fn || argc < 1) return generic(ctx, thisPtr, argc, argv, fnId);
+    try {
+      return strings.newStringValue(answer(strings.stringAt(ffi.QTS_ArgvGetJSValueConstPointer(argv, 0))));
+    } catch (error) {
+      // As the generic trampoline does: the host's exception becomes the guest's.
+      return internals.errorToHandle(error).consume((handle) =>
+        ffi.QTS_Throw(ctx, handle.value as unknown as number)
+      );
+    }
+  };
 }

@@ -25,7 +25,7 @@ import { encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
 import { decodeTagged } from "../../framework/tagged_json.ts";
 import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
-import { QuickJsStrings } from "./quickjs_strings.ts";
+import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
 
 export { type FaultKind, GuestFault } from "./guest.ts";
 
@@ -123,13 +123,13 @@ export class ServiceInstance implements GuestInstance {
 
   #install(): void {
     const context = this.#context;
-    const fn = context.newFunction("__planck_host", (arg) => {
-      const host = this.#host;
-      if (host === undefined) {
-        return context.newString('{"ok":false,"error":{"code":"internal","message":"no request"}}');
-      }
-      return this.#strings.newString(host(this.#strings.getString(arg)));
-    });
+    const answer = (json: string) =>
+      this.#host === undefined
+        ? '{"ok":false,"error":{"code":"internal","message":"no request"}}'
+        : this.#host(json);
+    const call = (arg: QuickJSHandle) => this.#strings.newString(answer(this.#strings.getString(arg)));
+    const fn = context.newFunction("__planck_host", call);
+    installStringFunction(context, this.#strings, call, answer);
     context.setProp(context.global, "__planck_host", fn);
     fn.dispose();
   }
