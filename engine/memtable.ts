@@ -65,7 +65,8 @@ export class Memtable {
     assert(lsn >= this.#lastLsn, "memtable LSNs never go back");
     let table = this.#stores.get(storeId);
     if (table === undefined) {
-      table = { list: new SkipList<MemEntry>(storeId * 2654435761), map: new Map() };
+      const map = new Map<Key, MemEntry>();
+      table = { list: new SkipList<MemEntry>(storeId * 2654435761, (key) => map.get(key)!), map };
       this.#stores.set(storeId, table);
     }
     const found = table.map.get(key);

@@ -34,20 +34,29 @@ export class SkipList<V> {
   readonly #update: (Node<V> | null)[] = new Array(LEVELS_MAX).fill(null);
   /** Added keys not linked yet (a Map: settling sorts its keys natively, then reads their values). */
   #pending = new Map<string, V>();
+  /** With a `lookup`, added keys wait here instead and their values are looked up when linked. */
+  #pendingKeys: string[] = [];
+  readonly #lookup: ((key: string) => V) | undefined;
 
-  constructor(seed = 0x2545f491) {
+  /**
+   * `lookup`, when given, returns the value of any added key (the owner keeps its own map, as the
+   * memtable does): added keys then wait as a plain list, with no second map to fill.
+   */
+  constructor(seed = 0x2545f491, lookup?: (key: string) => V) {
+    this.#lookup = lookup;
     this.#head = { key: "", value: undefined as V, next: new Array(LEVELS_MAX).fill(null), prev: null };
     this.#seed = seed | 1;
   }
 
   /** Number of keys. */
   get size(): number {
-    return this.#size + this.#pending.size;
+    return this.#size + this.#pending.size + this.#pendingKeys.length;
   }
 
   /** Adds `key`, which the caller knows is not in the list (linked at the next read). */
   add(key: string, value: V): void {
-    this.#pending.set(key, value);
+    if (this.#lookup !== undefined) this.#pendingKeys.push(key);
+    else this.#pending.set(key, value);
   }
 
   /**
@@ -56,11 +65,13 @@ export class SkipList<V> {
    * in one ascending pass with a finger.
    */
   #settle(): void {
-    if (this.#pending.size === 0) return;
+    if (this.#pending.size === 0 && this.#pendingKeys.length === 0) return;
     const pending = this.#pending;
     this.#pending = new Map();
-    const keys = [...pending.keys()].sort();
-    if (this.#size === 0) return this.#build(keys, pending);
+    const keys = this.#lookup !== undefined ? this.#pendingKeys.sort() : [...pending.keys()].sort();
+    this.#pendingKeys = [];
+    const valueOf = this.#lookup ?? ((key: string) => pending.get(key)!);
+    if (this.#size === 0) return this.#build(keys, valueOf);
     const head = this.#head;
     const update = this.#update;
     update.fill(head);
@@ -77,12 +88,12 @@ export class SkipList<V> {
         update[i] = node;
       }
       assert(node.next[0] === null || node.next[0].key !== key, "an added key is new");
-      this.#link(key, pending.get(key)!, node);
+      this.#link(key, valueOf(key), node);
     }
   }
 
   /** Links sorted `keys` into the empty list: each node is appended at every level it reaches. */
-  #build(keys: string[], values: Map<string, V>): void {
+  #build(keys: string[], valueOf: (key: string) => V): void {
     assert(this.#size === 0, "a bulk build starts from an empty list");
     const head = this.#head;
     const last = this.#update;
@@ -91,7 +102,7 @@ export class SkipList<V> {
     for (const key of keys) {
       const level = this.#randomLevel();
       if (level > this.#level) this.#level = level;
-      const node: Node<V> = { key, value: values.get(key)!, next: new Array(level).fill(null), prev: previous };
+      const node: Node<V> = { key, value: valueOf(key), next: new Array(level).fill(null), prev: previous };
       for (let i = 0; i < level; i++) {
         last[i]!.next[i] = node;
         last[i] = node;

@@ -68,52 +68,55 @@ function withSeed(body: (random: () => number) => void): void {
   }
 }
 
-Deno.test("SkipList matches a sorted-array model over 60k random set/add/get/entries operations", () => {
-  withSeed((random) => {
-    const int = (n: number) => Math.floor(random() * n);
-    const list = new SkipList<number>(int(2 ** 31));
-    const model = new SortedModel();
-    const bound = () => random() < 0.2 ? undefined : keyOf(int(KEY_SPACE + 2));
-    for (let op = 1; op <= OPS; op++) {
-      const roll = random();
-      if (roll < 0.3) {
-        const key = keyOf(int(KEY_SPACE));
-        assertEquals(list.set(key, op), model.set(key, op), `op ${op}: set("${key}") reports a new key`);
-      } else if (roll < 0.5) {
-        // add() takes only new keys: pending until the next read links them in one sorted pass.
-        for (let burst = 1 + int(50); burst > 0; burst--) {
+for (const lookup of [false, true]) {
+  const mode = lookup ? " (values looked up by the owner, as the memtable does)" : "";
+  Deno.test(`SkipList matches a sorted-array model over 60k random set/add/get/entries operations${mode}`, () => {
+    withSeed((random) => {
+      const int = (n: number) => Math.floor(random() * n);
+      const model = new SortedModel();
+      const list = new SkipList<number>(int(2 ** 31), lookup ? (key) => model.values.get(key)! : undefined);
+      const bound = () => random() < 0.2 ? undefined : keyOf(int(KEY_SPACE + 2));
+      for (let op = 1; op <= OPS; op++) {
+        const roll = random();
+        if (roll < 0.3) {
           const key = keyOf(int(KEY_SPACE));
-          if (model.values.has(key)) continue;
-          model.set(key, op);
-          list.add(key, op);
+          assertEquals(list.set(key, op), model.set(key, op), `op ${op}: set("${key}") reports a new key`);
+        } else if (roll < 0.5) {
+          // add() takes only new keys: pending until the next read links them in one sorted pass.
+          for (let burst = 1 + int(50); burst > 0; burst--) {
+            const key = keyOf(int(KEY_SPACE));
+            if (model.values.has(key)) continue;
+            model.set(key, op);
+            list.add(key, op);
+          }
+        } else if (roll < 0.8) {
+          const key = keyOf(int(KEY_SPACE + 1));
+          assertEquals(list.get(key), model.values.get(key), `op ${op}: get("${key}")`);
+        } else {
+          const [from, to, reverse] = [bound(), bound(), random() < 0.5];
+          assertEquals(
+            take(list.entries(from, to, reverse), RANGE_ROWS_MAX),
+            model.entries(from, to, reverse).slice(0, RANGE_ROWS_MAX),
+            `op ${op}: entries(${from}, ${to}, reverse=${reverse})`,
+          );
         }
-      } else if (roll < 0.8) {
-        const key = keyOf(int(KEY_SPACE + 1));
-        assertEquals(list.get(key), model.values.get(key), `op ${op}: get("${key}")`);
-      } else {
-        const [from, to, reverse] = [bound(), bound(), random() < 0.5];
-        assertEquals(
-          take(list.entries(from, to, reverse), RANGE_ROWS_MAX),
-          model.entries(from, to, reverse).slice(0, RANGE_ROWS_MAX),
-          `op ${op}: entries(${from}, ${to}, reverse=${reverse})`,
-        );
+        if (op % BATCH_OPS === 0) {
+          list.check();
+          assertEquals(list.size, model.keys.length, `op ${op}: size`);
+          assertEquals(
+            [...list.entries()],
+            model.entries(undefined, undefined, false),
+            `op ${op}: all entries`,
+          );
+          assertEquals(
+            [...list.entries(undefined, undefined, true)],
+            model.entries(undefined, undefined, true),
+          );
+        }
       }
-      if (op % BATCH_OPS === 0) {
-        list.check();
-        assertEquals(list.size, model.keys.length, `op ${op}: size`);
-        assertEquals(
-          [...list.entries()],
-          model.entries(undefined, undefined, false),
-          `op ${op}: all entries`,
-        );
-        assertEquals(
-          [...list.entries(undefined, undefined, true)],
-          model.entries(undefined, undefined, true),
-        );
-      }
-    }
+    });
   });
-});
+}
 
 Deno.test("SkipList.entries stays ordered and complete while writes continue", () => {
   withSeed((random) => {
