@@ -94,6 +94,16 @@ export function keyToBytes(key: Key, target: Uint8Array = new Uint8Array(KEY_BYT
   return target;
 }
 
+/** True when `text` is already 32 lowercase hex digits. */
+function isCanonicalKey(text: string): boolean {
+  if (text.length !== 32) return false;
+  for (let i = 0; i < 32; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
 /** What a caller may pass as a key: 32 hex digits (optionally 0x-prefixed, any case), 16 bytes or a bigint. */
 export type KeyInput = string | Uint8Array | bigint;
 
@@ -103,6 +113,7 @@ export type KeyInput = string | Uint8Array | bigint;
  */
 export function parseKey(input: KeyInput, field = "key"): Key {
   if (typeof input === "string") {
+    if (isCanonicalKey(input)) return input; // the common case: no lowercasing, no regex
     let s = input.toLowerCase();
     // "0x" needs at least one digit after it: a bare "0x" is not the zero key.
     if (s.startsWith("0x") && s.length > 2) s = s.slice(2).padStart(32, "0");

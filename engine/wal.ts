@@ -81,6 +81,9 @@ export interface AppendResult {
   lastLsn: number;
 }
 
+/** Zeros written ahead of the append offset, reused (a fresh 1 MiB array per preallocation costs). */
+const ZEROS = new Uint8Array(256 * 1024);
+
 /** The WAL writer. */
 export class Wal {
   readonly #dir: string;
@@ -276,7 +279,9 @@ export class Wal {
     const end = Math.min(Math.max(needed, this.#allocated + this.#preallocateBytes), this.#segmentBytes);
     if (end <= this.#allocated) return;
     this.#file.seekSync(this.#allocated, Deno.SeekMode.Start);
-    writeAllSync(this.#file, new Uint8Array(end - this.#allocated));
+    for (let at = this.#allocated; at < end; at += ZEROS.length) {
+      writeAllSync(this.#file, ZEROS.subarray(0, Math.min(ZEROS.length, end - at)));
+    }
     this.#file.seekSync(this.#offset, Deno.SeekMode.Start);
     this.#allocated = end;
   }
