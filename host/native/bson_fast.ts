@@ -15,6 +15,8 @@
  * never reads outside [start, start + length) and copies every value out of guest memory.
  */
 
+import { isUtf8 } from "node:buffer";
+
 const UTF8 = new TextEncoder();
 const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true });
 /** Strings up to this many UTF-16 units are encoded and decoded by a loop when ASCII. */
@@ -152,6 +154,19 @@ export interface DecodeOptions {
   bigInt64: boolean;
   /** Binary as a Uint8Array copy (`promoteBuffers`); else a binary makes the decoder give up. */
   bytes: boolean;
+  /**
+   * A top-level string named "body" as a Utf8Body (its UTF-8 bytes, checked, not decoded): a
+   * response body is sent as bytes anyway, so decoding it only to encode it again is waste.
+   */
+  utf8Body?: boolean;
+}
+
+/** A string element's UTF-8 bytes (valid UTF-8), kept undecoded (see `DecodeOptions.utf8Body`). */
+export class Utf8Body {
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
 }
 
 class Fallback extends Error {}
@@ -229,7 +244,9 @@ class Reader {
       const type = this.bytes[i];
       const [name, next] = this.cstring(i + 1);
       if (name === "__proto__") throw FALLBACK;
-      const [value, after] = this.value(type, next, depth);
+      const [value, after] = depth === 0 && type === TYPE_STRING && name === "body" && this.options.utf8Body
+        ? this.utf8(next)
+        : this.value(type, next, depth);
       if (after > last) throw FALLBACK;
       if (array) (out as unknown[]).push(value);
       else (out as Record<string, unknown>)[name] = value;
@@ -237,6 +254,16 @@ class Reader {
     }
     if (i !== last) throw FALLBACK;
     return [out, at + size];
+  }
+
+  /** The string at `at` as a Utf8Body (its bytes copied, checked to be UTF-8). */
+  utf8(at: number): [Utf8Body, number] {
+    const size = this.int32(at);
+    const to = at + 4 + size - 1;
+    if (size < 1 || to >= this.end || this.bytes[to] !== 0) throw FALLBACK;
+    const bytes = this.bytes.slice(at + 4, to);
+    if (!isUtf8(bytes)) throw FALLBACK;
+    return [new Utf8Body(bytes), to + 1];
   }
 
   value(type: number, at: number, depth: number): [unknown, number] {

@@ -17,12 +17,14 @@ import { PlanckError } from "../../engine/errors.ts";
 import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
 import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";
-import { RequestWriter } from "./bson_fast.ts";
+import { RequestWriter, Utf8Body } from "./bson_fast.ts";
 import { NativeSession } from "./session.ts";
 import type { NativeShape } from "./validate.ts";
 
 /** A trap while linear memory is at least this fraction of its maximum counts as running out of memory. */
 const MEMORY_FULL_FRACTION = 0.9;
+/** What `handle` does, in fault messages (its response body may stay UTF-8 bytes: Utf8Body). */
+const HANDLING = "handling a request";
 /** Deadline for `describe` when none is given, in milliseconds. */
 const DESCRIBE_DEADLINE_MS = 5_000;
 
@@ -97,7 +99,7 @@ export class NativeInstance implements GuestInstance {
    */
   handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
     const session = this.#session;
-    const doc = this.#run(host, deadlineMs, "handling a request", () => {
+    const doc = this.#run(host, deadlineMs, HANDLING, () => {
       // The request is written straight into the buffer the guest allocates for it.
       const { ptr, length } = this.#writer.write(
         request,
@@ -134,7 +136,7 @@ export class NativeInstance implements GuestInstance {
     const session = this.#session;
     session.begin(host, deadlineMs, FUEL_SLICE);
     try {
-      return session.readResult(call());
+      return session.readResult(call(), { utf8Body: what === HANDLING });
     } catch (error) {
       this.#broken = true;
       throw toFault(error, session, what);
@@ -169,6 +171,17 @@ function isHeader(value: unknown): value is [string, string] {
     typeof value[1] === "string";
 }
 
+const UTF8 = new TextDecoder();
+
+/**
+ * A string body kept as its UTF-8 bytes, which the HTTP response sends as they are — unless it is
+ * empty or there is no content-type (a string body then gets a text/plain default): a string.
+ */
+function utf8Body(bytes: Uint8Array, headers: [string, string][]): Uint8Array | string {
+  if (bytes.length > 0 && headers.some(([name]) => name.toLowerCase() === "content-type")) return bytes;
+  return UTF8.decode(bytes);
+}
+
 /** The response document as a GuestResponse. @throws GuestFault `throw` when it is malformed */
 function toResponse(doc: Record<string, unknown>): GuestResponse {
   const { status, headers = [], body = null } = doc;
@@ -181,6 +194,7 @@ function toResponse(doc: Record<string, unknown>): GuestResponse {
   if (!Array.isArray(headers) || !headers.every(isHeader)) {
     throw new GuestFault("throw", "The guest's response headers are not a list of [name, value] strings");
   }
+  if (body instanceof Utf8Body) return { status, headers, body: utf8Body(body.bytes, headers) };
   const bytes = plainBytes(body);
   if (body !== null && bytes === undefined && typeof body !== "string") {
     throw new GuestFault(

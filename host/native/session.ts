@@ -31,6 +31,8 @@ const CALL_DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
 const CALL_FAST = { bigInt64: true, bytes: false } as const;
 /** Decoding of replies (responses, describe): binary as bytes, int64 as a number when it fits. */
 const RESULT_FAST = { bigInt64: false, bytes: true } as const;
+/** The same for responses: a string body stays UTF-8 bytes (host/native/bson_fast.ts, Utf8Body). */
+const RESPONSE_FAST = { ...RESULT_FAST, utf8Body: true } as const;
 const NO_HOST_REPLY = { ok: false, error: { code: "internal", message: "No host calls outside a request" } };
 const UTF16 = new TextDecoder("utf-16le");
 const UTF8 = new TextDecoder();
@@ -131,9 +133,10 @@ export class NativeSession {
 
   /**
    * The BSON document that `[ptr u32, len u32]` at `at` points to, decoded (binary as bytes, int64
-   * as a number when it fits). @throws GuestFault `throw`
+   * as a number when it fits; with `utf8Body`, a top-level string "body" as a Utf8Body).
+   * @throws GuestFault `throw`
    */
-  readResult(at: number): Record<string, unknown> {
+  readResult(at: number, options: { utf8Body: boolean } = { utf8Body: false }): Record<string, unknown> {
     if (!this.#inBounds(at, 8)) throw new GuestFault("throw", `The guest returned ${at}, outside memory`);
     const view = new DataView(this.memory.buffer);
     const ptr = view.getUint32(at, true);
@@ -141,7 +144,7 @@ export class NativeSession {
     if (!this.#inBounds(ptr, len)) {
       throw new GuestFault("throw", `The guest's reply (${len} bytes at ${ptr}) lies outside memory`);
     }
-    const fast = decodeFast(this.#bytes(), ptr, len, RESULT_FAST);
+    const fast = decodeFast(this.#bytes(), ptr, len, options.utf8Body ? RESPONSE_FAST : RESULT_FAST);
     if (fast !== undefined) return fast;
     try {
       return BSON.deserialize(this.#bytes().slice(ptr, ptr + len), { promoteBuffers: true });

@@ -1,7 +1,7 @@
 /** The hand-written BSON of the native boundary agrees byte for byte and value for value with the bson package. */
 import { Binary, BSON, Long, ObjectId } from "bson";
 import { assertEquals } from "../../_util/assert.ts";
-import { decodeFast, RequestWriter } from "../../../host/native/bson_fast.ts";
+import { decodeFast, RequestWriter, Utf8Body } from "../../../host/native/bson_fast.ts";
 
 function writeRequest(request: Parameters<RequestWriter["write"]>[0]): Uint8Array {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 16 });
@@ -126,4 +126,16 @@ Deno.test("decodeFast leaves to the bson package what it does not decode, and ne
   }
   assertEquals(decodeFast(good, 0, good.length + 1, RESULT), undefined);
   assertEquals(decodeFast(good, 0, 4, RESULT), undefined);
+});
+
+Deno.test("decodeFast with utf8Body keeps a top-level string body as its checked UTF-8 bytes", () => {
+  const options = { bigInt64: false, bytes: true, utf8Body: true };
+  const bytes = BSON.serialize({ status: 200, headers: [], body: "<p>é · 🙂</p>", nested: { body: "x" } });
+  const doc = decodeFast(bytes, 0, bytes.length, options)!;
+  assertEquals(doc.body instanceof Utf8Body, true);
+  assertEquals(new TextDecoder().decode((doc.body as Utf8Body).bytes), "<p>é · 🙂</p>");
+  assertEquals(doc.nested, { body: "x" });
+  const invalid = BSON.serialize({ status: 200, body: "ab" });
+  invalid[invalid.indexOf(0x61)] = 0xff; // "ab" -> "\xffb": not UTF-8
+  assertEquals(decodeFast(invalid, 0, invalid.length, options), undefined);
 });
