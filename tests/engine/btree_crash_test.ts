@@ -199,16 +199,26 @@ Deno.test("BTree.open re-initializes a file whose creation never completed", asy
   });
 });
 
-Deno.test("BTree.open refuses a file with a newer format version", async () => {
+Deno.test("BTree.open refuses a file with a newer or an older format version, naming both", async () => {
   await withDir((dir) => {
-    const path = `${dir}/t.btree`;
-    BTree.open(path).close();
-    const bytes = Deno.readFileSync(path);
-    const meta = bytes.subarray(0, PAGE_BYTES);
-    new DataView(meta.buffer).setUint32(META_VERSION_OFFSET, 99, true);
-    sealPage(meta, 0, 0);
-    Deno.writeFileSync(path, bytes);
-    throws(() => BTree.open(path), (e: unknown) => e instanceof PlanckError && /version 99/.test(e.message));
+    for (
+      const [version, words] of [[99, /version 99 is newer than supported 2/], [
+        1,
+        /version 1 is older/,
+      ]] as const
+    ) {
+      const path = `${dir}/t${version}.btree`;
+      BTree.open(path).close();
+      const bytes = Deno.readFileSync(path);
+      const meta = bytes.subarray(0, PAGE_BYTES);
+      new DataView(meta.buffer).setUint32(META_VERSION_OFFSET, version, true);
+      sealPage(meta, 0, 0);
+      Deno.writeFileSync(path, bytes);
+      throws(
+        () => BTree.open(path),
+        (e: unknown) => e instanceof PlanckError && e.code === "invalid_argument" && words.test(e.message),
+      );
+    }
   });
 });
 
