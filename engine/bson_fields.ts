@@ -152,7 +152,9 @@ function i32le(bytes: Uint8Array, at: number): number {
 }
 
 function i64le(bytes: Uint8Array, at: number): bigint {
-  const low = BigInt((bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0);
+  const low = BigInt(
+    (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0,
+  );
   return (BigInt(i32le(bytes, at + 4)) << 32n) | low;
 }
 
