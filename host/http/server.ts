@@ -42,9 +42,6 @@ async function readBody(request: Request): Promise<Uint8Array | null | "too_larg
 }
 
 function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
-  const headers = new Headers();
-  for (const [name, value] of reply.headers) headers.append(name, value);
-  headers.set("x-request-id", id);
   let body: BodyInit | null = null;
   if (!head && reply.body !== null) {
     if (Array.isArray(reply.body)) {
@@ -59,7 +56,17 @@ function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
   }
   const nullBody = reply.status === 204 || reply.status === 304 ||
     (reply.status >= 300 && reply.status < 400 && body === "");
-  return new Response(nullBody ? null : body, { status: reply.status, headers });
+  // Headers are added to the response's own list: a Headers object or a record in the init costs
+  // about 5 µs more per response in Deno 2.9 (webidl conversion), appending about 1 µs.
+  const response = new Response(nullBody ? null : body, { status: reply.status });
+  const headers = response.headers;
+  // A string body gave the response a default content-type; the guest's own replaces it.
+  if (reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")) {
+    headers.delete("content-type");
+  }
+  for (const [name, value] of reply.headers) headers.append(name, value);
+  headers.set("x-request-id", id);
+  return response;
 }
 
 /** Answers one app request through the registry. */
