@@ -166,6 +166,11 @@ export class Transaction {
     return staged.result;
   }
 
+  /** True while the transaction has staged no write. */
+  get readOnly(): boolean {
+    return this.#view.writes.size === 0;
+  }
+
   #commit(): Promise<number> {
     this.#checkOpen();
     this.#open = false;
@@ -203,6 +208,12 @@ export async function transaction<T>(db: Database, fn: (tx: Transaction) => T | 
   let value: T;
   try {
     const result = fn(tx);
+    if (!isPromiseLike(result) && tx.readOnly) {
+      // A synchronous fn that wrote nothing has nothing to commit, and nothing could interleave
+      // with its reads: it ends here, without the commit's promise (a read-only service request).
+      abortOf(tx);
+      return result as T;
+    }
     // A synchronous fn commits in this same turn: nothing can interleave with its reads.
     value = isPromiseLike(result) ? await result : result as T;
   } catch (error) {

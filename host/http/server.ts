@@ -84,7 +84,7 @@ export async function handleAppRequest(
   router.sync(registry);
   const target = router.route(request.method, url.pathname);
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
-  const body = await readBody(request);
+  const body = request.body === null ? null : await readBody(request);
   if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
   const guest: GuestRequest = {
     id,
