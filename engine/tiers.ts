@@ -206,7 +206,8 @@ export class Tiers {
       to: to === undefined ? namespacePrefix(storeId + 1) : docTreeKey(storeId, to),
       reverse,
     });
-    for (const [treeKey, pointer] of cursor) yield [docKeyOf(treeKey), this.#load(pointer)];
+    // A scan reads through the document cache but does not fill it (scans would evict the hot set).
+    for (const [treeKey, pointer] of cursor) yield [docKeyOf(treeKey), this.#load(pointer, false)];
   }
 
   /** Counters for stats pages. */
@@ -400,13 +401,13 @@ export class Tiers {
     this.#tree = BTree.open(`${this.#dir}/${TREE_FILE}`, { pageCacheBytes: 8 * 1024 * 1024 });
   }
 
-  #load(pointerBytes: Uint8Array): Uint8Array {
+  #load(pointerBytes: Uint8Array, fill = true): Uint8Array {
     const pointer = decodePointer(pointerBytes);
     const id = pointer.segment * 4294967296 + pointer.offset;
     const cached = this.#cache.get(id);
     if (cached !== undefined) return cached;
     const value = this.#vlog.read(pointer);
-    if (value.length * 4 <= this.#cacheBytesMax) {
+    if (fill && value.length * 4 <= this.#cacheBytesMax) {
       this.#cache.set(id, value);
       this.#cacheBytes += value.length;
       for (const [oldest, bytes] of this.#cache) {

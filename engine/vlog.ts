@@ -120,6 +120,17 @@ export function decodePointer(bytes: Uint8Array): ValuePointer {
   return { segment, offset, length };
 }
 
+function u32le(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
+}
+
+function badEntry(segment: { path: string }, pointer: ValuePointer): CorruptionError {
+  return new CorruptionError(
+    `Cannot read value log segment "${segmentName(pointer.segment)}": bad entry at offset ${pointer.offset}`,
+    { file: segment.path, offset: pointer.offset },
+  );
+}
+
 function segmentName(sequence: number): string {
   return `${String(sequence).padStart(16, "0")}.vlog`;
 }
@@ -229,33 +240,25 @@ export class ValueLog {
     assert(segment !== undefined, "a pointer names a live segment");
     const size = VLOG_ENTRY_HEADER_BYTES + pointer.length;
     const block = Math.floor(pointer.offset / VLOG_BLOCK_BYTES);
-    let bytes: Uint8Array;
-    let n: number;
+    let data: Uint8Array;
+    let at: number;
     if (
       Math.floor((pointer.offset + size - 1) / VLOG_BLOCK_BYTES) === block &&
       (block + 1) * VLOG_BLOCK_BYTES <= segment.bytes
     ) {
       // Inside one complete block: serve it from the block cache (one read fills ~200 documents).
-      const data = this.#block(segment, block);
-      const at = pointer.offset - block * VLOG_BLOCK_BYTES;
-      bytes = data.subarray(at, at + size);
-      n = bytes.length;
+      data = this.#block(segment, block);
+      at = pointer.offset - block * VLOG_BLOCK_BYTES;
     } else {
-      bytes = new Uint8Array(size);
-      n = readSync(segment.fd, bytes, 0, size, pointer.offset);
+      data = new Uint8Array(size);
+      at = 0;
+      if (readSync(segment.fd, data, 0, size, pointer.offset) !== size) throw badEntry(segment, pointer);
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (
-      n !== size || view.getUint32(4, true) !== pointer.length || view.getUint32(0, true) !== crc32(bytes, 4)
-    ) {
-      throw new CorruptionError(
-        `Cannot read value log segment "${
-          segmentName(pointer.segment)
-        }": bad entry at offset ${pointer.offset}`,
-        { file: segment.path, offset: pointer.offset },
-      );
+    // Header fields read in place (no DataView); one view for the CRC, one for the value.
+    if (u32le(data, at + 4) !== pointer.length || u32le(data, at) !== crc32(data, at + 4, at + size)) {
+      throw badEntry(segment, pointer);
     }
-    return bytes.subarray(VLOG_ENTRY_HEADER_BYTES);
+    return data.subarray(at + VLOG_ENTRY_HEADER_BYTES, at + size);
   }
 
   /** Block `block` of a segment, from the cache or the file (LRU by insertion, bounded by bytes). */

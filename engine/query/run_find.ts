@@ -19,8 +19,10 @@ import { compileProjection } from "./project.ts";
 import type { Document, FindQuery } from "./query_document.ts";
 import {
   compileQueryFilter,
+  completeRow,
   type Match,
   matches,
+  partialFields,
   type QueryView,
   type ScanStats,
   sourceEntries,
@@ -131,8 +133,13 @@ export function runFind(view: QueryView, plan: Plan, query: FindQuery, stats: Sc
     // An exact index scan in order needs no filter: only the page's rows are decoded.
     page = takePage(exactMatches(view, plan, stats), query.skip ?? 0, query.limit).map(decoded);
   } else {
-    const rows = matches(view, plan, compileQueryFilter(query.filter), stats, true);
-    page = streamed ? takePage(rows, query.skip ?? 0, query.limit) : sortedPage(view, plan, query, rows);
+    // Rows are filtered and ordered on the fields the filter and orderBy read (decoded alone when they
+    // are top-level scalars); only the page's rows are decoded whole.
+    const filter = compileQueryFilter(query.filter);
+    const fields = partialFields(filter.fields, (query.orderBy ?? []).map((o) => o.field));
+    const rows = matches(view, plan, filter, stats, true, fields);
+    page = (streamed ? takePage(rows, query.skip ?? 0, query.limit) : sortedPage(view, plan, query, rows))
+      .map(completeRow);
   }
   const project = compileProjection({ select: query.select, exclude: query.exclude });
   return page.map((row) => project(row.doc, row.key));

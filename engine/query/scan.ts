@@ -15,6 +15,8 @@ import { bytesToLatin1 } from "../indexes.ts";
 import type { IndexChoice } from "./index_plan.ts";
 import { compileFilter, type Predicate } from "./filter.ts";
 import { filterUsesOnlyKey } from "./key_bounds.ts";
+import { KEY_PATH } from "./path.ts";
+import { decodeFields, type FieldNames, fieldNames } from "../bson_fields.ts";
 import type { Plan } from "./planner.ts";
 import type { Document, Filter } from "./query_document.ts";
 
@@ -50,6 +52,8 @@ export interface Match {
   key: Key;
   bytes: Uint8Array;
   doc: Document;
+  /** `doc` holds only the fields `matches` was asked to decode (see completeRow). */
+  partial?: boolean;
 }
 
 /** The documents of a plan's source, in scan order. */
@@ -130,11 +134,40 @@ export interface CompiledFilter {
   predicate: Predicate;
   /** The filter reads only the key: run it on an empty document, before decoding. */
   keyOnly: boolean;
+  /** The top-level fields the filter reads (the key aside). */
+  fields: string[];
 }
 
 /** Compiles a query's filter for `matches`. */
 export function compileQueryFilter(filter: Filter | undefined): CompiledFilter {
-  return { predicate: compileFilter(filter), keyOnly: filter === undefined || filterUsesOnlyKey(filter) };
+  return {
+    predicate: compileFilter(filter),
+    keyOnly: filter === undefined || filterUsesOnlyKey(filter),
+    fields: filter === undefined ? [] : [...topLevelFields(filter, new Set())],
+  };
+}
+
+function topLevelFields(filter: Filter, out: Set<string>): Set<string> {
+  if ("and" in filter) { for (const f of filter.and) topLevelFields(f, out); }
+  else if ("or" in filter) { for (const f of filter.or) topLevelFields(f, out); }
+  else if ("not" in filter) topLevelFields(filter.not, out);
+  else if (filter.field !== KEY_PATH) out.add(filter.field.split(".")[0]);
+  return out;
+}
+
+/**
+ * The partial decoding `matches` may use: only these top-level fields are decoded to filter (and to
+ * order) the rows; a row decoded so is marked `partial` and `completeRow` decodes it whole later.
+ */
+export function partialFields(...names: Iterable<string>[]): FieldNames {
+  const all = new Set<string>();
+  for (const list of names) for (const name of list) if (name !== KEY_PATH) all.add(name.split(".")[0]);
+  return fieldNames(all);
+}
+
+/** `row` with its whole document (decoded now when it was decoded partially). */
+export function completeRow(row: Match): Match {
+  return row.partial === true ? { key: row.key, bytes: row.bytes, doc: decodeDocument(row.bytes) } : row;
 }
 
 /**
@@ -147,15 +180,24 @@ export function* matches(
   filter: CompiledFilter,
   stats: ScanStats,
   decode: boolean,
+  partial?: FieldNames,
 ): Generator<Match> {
   const { predicate, keyOnly } = filter;
   for (const [key, bytes] of sourceEntries(view, plan)) {
     stats.examined++;
-    if (keyOnly) {
+    if (keyOnly && partial === undefined) {
       if (predicate(EMPTY, key)) yield { key, bytes, doc: decode ? decodeDocument(bytes) : EMPTY };
       continue;
     }
+    if (keyOnly && !predicate(EMPTY, key)) continue;
+    // Only the named fields when they are all scalars (bson_fields.ts gives the same values as a full
+    // decode); else, or without `partial`, the whole document.
+    const some = partial === undefined ? null : decodeFields(bytes, partial);
+    if (some !== null) {
+      if (keyOnly || predicate(some, key)) yield { key, bytes, doc: some, partial: true };
+      continue;
+    }
     const doc = decodeDocument(bytes);
-    if (predicate(doc, key)) yield { key, bytes, doc };
+    if (keyOnly || predicate(doc, key)) yield { key, bytes, doc };
   }
 }
