@@ -22,7 +22,7 @@ import { assert } from "./assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "./errors.ts";
-import { type Key, KEY_BYTES, keyFromBytes, keyFromLatin1, KeyGenerator } from "./key.ts";
+import { type Key, keyFromBytes, KeyGenerator } from "./key.ts";
 import {
   MEMTABLE_BYTES_DEFAULT,
   WAL_CHECKPOINT_BYTES_DEFAULT,
@@ -37,12 +37,14 @@ import { type FrameInput, FrameKind } from "./wal_format.ts";
 import type { Group } from "./wal_reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 import type { DatabaseOptions, DatabaseStats, ScanOptions } from "./database_options.ts";
-import { keysOf, limitIterator, versions } from "./iterators.ts";
+import { limitIterator, versions } from "./iterators.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./database_options.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
 import { decodeIndexDef, encodeIndexDef, type IndexDef, Indexes } from "./indexes.ts";
 import { backfillIndex, validateIndexSpec } from "./index_backfill.ts";
+import * as indexReads from "./index_reads.ts";
+import type { IndexRange } from "./index_reads.ts";
 import type { IndexField } from "./query/query_document.ts";
 
 /** Frozen memtables that may wait for their flush before writers are held back. */
@@ -266,79 +268,30 @@ export class Database implements ReadView {
   }
 
   /** Live entries of index `indexId` in [from, to) (latin1 entry strings), merged across tiers. */
-  indexScan(
-    indexId: number,
-    options: { from?: string; to?: string; reverse?: boolean } = {},
-  ): Generator<string> {
-    const reverse = options.reverse === true;
-    const sources: Iterator<[string, Version]>[] = [this.#active, ...[...this.#frozen].reverse()].map((m) =>
-      versions(m.entries(indexId, options.from, options.to, reverse))
-    );
-    sources.push(this.#tiers.indexEntries(indexId, options.from, options.to, reverse));
-    return keysOf(mergeNewest(sources, reverse));
+  indexScan(indexId: number, options: IndexRange & { reverse?: boolean } = {}): Generator<string> {
+    return indexReads.indexScan(this.#indexSource(), indexId, options);
   }
 
   /**
    * The live documents of store `storeId` named by the live entries of index `indexId` in [from, to), in
-   * index order, as [key, document bytes]. A multikey index names a document once per matching element.
-   * When no memtable holds entries of the index or the store, the committed tiers answer directly
-   * (no merge, no per-entry strings); else entries are merged across tiers and each document is read.
+   * index order, as [key, document bytes] (engine/index_reads.ts).
    */
-  *indexDocuments(
-    indexId: number,
-    storeId: number,
-    options: { from?: string; to?: string } = {},
-  ): Generator<[Key, Uint8Array]> {
-    const memtables = [this.#active, ...this.#frozen];
-    if (memtables.every((m) => m.count(indexId) === 0 && m.count(storeId) === 0)) {
-      for (const [key, doc] of this.#tiers.indexDocuments(indexId, storeId, options.from, options.to)) {
-        yield [keyFromBytes(key), doc];
-      }
-      return;
-    }
-    for (const entry of this.indexScan(indexId, options)) {
-      const key = keyFromLatin1(entry, entry.length - KEY_BYTES);
-      const doc = this.read(storeId, key);
-      if (doc !== undefined) yield [key, doc];
-    }
+  indexDocuments(indexId: number, storeId: number, options: IndexRange = {}): Generator<[Key, Uint8Array]> {
+    return indexReads.indexDocuments(this.#indexSource(), indexId, storeId, options);
   }
 
-  /**
-   * Raw documents named by index entries, like `indexDocuments` without the keys: the cheapest way to
-   * fetch every document of an index range.
-   */
-  *indexDocumentBytes(
-    indexId: number,
-    storeId: number,
-    options: { from?: string; to?: string } = {},
-  ): Generator<Uint8Array> {
-    const memtables = [this.#active, ...this.#frozen];
-    if (memtables.every((m) => m.count(indexId) === 0 && m.count(storeId) === 0)) {
-      for (const [, doc] of this.#tiers.indexDocuments(indexId, storeId, options.from, options.to)) yield doc;
-      return;
-    }
-    for (const [, doc] of this.indexDocuments(indexId, storeId, options)) yield doc;
+  /** The raw documents `indexDocuments` yields, without their keys. */
+  indexDocumentBytes(indexId: number, storeId: number, options: IndexRange = {}): Generator<Uint8Array> {
+    return indexReads.indexDocumentBytes(this.#indexSource(), indexId, storeId, options);
   }
 
-  /**
-   * Number of live entries of index `indexId` in [from, to): the B+tree's count (subtree counts, no
-   * entry is read) corrected by the memtables' entries in the range — a newest version that is live
-   * and not in the tree adds one, a tombstone of an entry in the tree takes one away. Correct while a
-   * flush is half done: presence in the tree is checked, not assumed.
-   */
-  countIndexEntries(indexId: number, options: { from?: string; to?: string } = {}): number {
-    let count = this.#tiers.countIndexEntries(indexId, options.from, options.to);
-    const seen = new Set<string>();
-    for (const memtable of [this.#active, ...[...this.#frozen].reverse()]) {
-      for (const [entry, version] of memtable.entries(indexId, options.from, options.to)) {
-        if (seen.has(entry)) continue; // a newer memtable decided it
-        seen.add(entry);
-        const inTree = this.#tiers.hasIndexEntry(indexId, entry);
-        if (version.value !== null && !inTree) count++;
-        else if (version.value === null && inTree) count--;
-      }
-    }
-    return count;
+  /** Number of live entries of index `indexId` in [from, to), read from no entry (engine/index_reads.ts). */
+  countIndexEntries(indexId: number, options: IndexRange = {}): number {
+    return indexReads.countIndexEntries(this.#indexSource(), indexId, options);
+  }
+
+  #indexSource(): indexReads.IndexReadSource {
+    return { memtables: [this.#active, ...[...this.#frozen].reverse()], tiers: this.#tiers, db: this };
   }
 
   /** @internal Adds backfilled index entries (not logged: derived from documents). */
