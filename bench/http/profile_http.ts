@@ -6,7 +6,7 @@
  * the most self time.
  *
  *   deno run -A bench/http/profile_http.ts [--routes=get,list,post] [--tiers=js,native]
- *     [--seconds=5] [--profile] [--top=30]
+ *     [--seconds=5] [--profile] [--top=30] [--sync=inline|async]
  *
  * Invariants: the server and the load generator never share a process (wrk runs apart), so the CPU
  * figure is the server's own; the temp database is removed at the end.
@@ -29,7 +29,8 @@ const CONNECTIONS = 64;
 
 const data = await ensureDataset(`${ROOT}bench/.data/http-dataset`, DOCS);
 const dir = await Deno.makeTempDir({ prefix: "planck_prof_http_" });
-const db = await openDatabase(dir);
+const syncMethod = flag("sync") === "async" ? "async" : "inline";
+const db = await openDatabase(dir, { syncMethod });
 const registry = await ServiceRegistry.open(db, { log: () => {} });
 await registry.deploy((await buildService(`${ROOT}bench/http/service/`)).wasm);
 await registry.deploy((await buildNativeService(`${ROOT}bench/http/service_native/`)).wasm);
