@@ -125,7 +125,8 @@ export const SUBJECT = "planck";
 /** A target's outcome, for the JSON beside the markdown. */
 export interface TargetOutcome {
   target: string;
-  nextIssue: boolean;
+  /** The issue(s) the target belongs to, e.g. "#3". */
+  issue: string;
   verdict: "PASS" | "MISS" | "n/a";
   planck?: number;
   required?: number;

@@ -1,8 +1,8 @@
 /**
  * The performance targets of the open issues, evaluated on one bench/peers results file. Each
  * target compares one Planck figure with a fixed bound or with another peer's figure from the same
- * run, and says PASS or MISS with the margin. Targets marked "next issue" belong to work that has
- * not landed yet (secondary indexes, memtable flush, checkpoints); they are reported, not expected.
+ * run, and says PASS or MISS with the margin. Each target names the issue(s) it belongs to (#2 foundation,
+ * #3 persistent tiers, #4 query layer).
  *
  * Invariants: a target whose figures are missing is "n/a", never PASS; a margin is Planck's figure
  * relative to the bound (−42% = 42% short of a lower bound, +75% = 75% over an upper bound).
@@ -55,67 +55,67 @@ export function evaluateTargets(
   return [
     atLeast(
       "W1 durable put ops/s ≥ sqlite-full",
-      false,
+      "#2, #3",
       own("w1", "opsPerSec"),
       of("sqlite-full", "w1", "opsPerSec"),
     ),
     atLeast(
       `W6 writes/s ≥ ${W6_WRITES_FACTOR}× best other peer`,
-      false,
+      "#2, #3",
       own("w6", "writesPerSec"),
       w6Bound,
     ),
     atLeast(
       "W3 get ops/s ≥ lmdb",
-      false,
+      "#2, #3",
       own("w3", "opsPerSec"),
       of("lmdb", "w3", "opsPerSec"),
     ),
     atMost(
       "no acknowledged write lost after SIGKILL",
-      false,
+      "#2, #3",
       own("recover", "lost"),
       fixed(0),
     ),
     atLeast(
       "W2 batched docs/s ≥ leveldb",
-      true,
+      "#3",
       own("w2", "docsPerSec"),
       of("leveldb", "w2", "docsPerSec"),
     ),
     atLeast(
       `W4 scan docs/s ≥ ${formatNumber(W4_DOCS_PER_SEC_MIN)}`,
-      true,
+      "#3",
       own("w4", "docsPerSec"),
       fixed(W4_DOCS_PER_SEC_MIN),
     ),
     atMost(
       `size ≤ ${SIZE_AMPLIFICATION_MAX}× raw`,
-      true,
+      "#3",
       own("size", "amplification"),
       fixed(SIZE_AMPLIFICATION_MAX),
     ),
     atMost(
       `clean reopen ≤ ${REOPEN_MS_MAX} ms`,
-      true,
+      "#3",
       own("reopen", "openAndFirstGetMs"),
       fixed(REOPEN_MS_MAX),
     ),
     atMost(
       `reopen after SIGKILL ≤ ${RECOVERY_MS_MAX} ms`,
-      true,
+      "#3",
       own("recover", "openAndFirstGetMs"),
       fixed(RECOVERY_MS_MAX),
     ),
     atMost(
       "W5 count ms ≤ sqlite-full",
-      true,
+      "#4",
       own("w5", "countMs"),
       of("sqlite-full", "w5", "countMs"),
     ),
     atLeast(
       "W5 fetch docs/s ≥ lmdb",
-      true,
+      "#4",
       own("w5", "fetchDocsPerSec"),
       of("lmdb", "w5", "fetchDocsPerSec"),
     ),
@@ -132,7 +132,7 @@ export function renderTargets(outcomes: readonly TargetOutcome[]): string {
   ];
   for (const t of outcomes) {
     lines.push(
-      `| ${t.target}${t.nextIssue ? " (next issue)" : ""} | **${t.verdict}** | ${t.detail} |`,
+      `| ${t.target} (${t.issue}) | **${t.verdict}** | ${t.detail} |`,
     );
   }
   return lines.join("\n");
@@ -159,12 +159,12 @@ function bestOther(
 
 function atLeast(
   target: string,
-  nextIssue: boolean,
+  issue: string,
   planck: number | undefined,
   bound: Bound,
 ): TargetOutcome {
   if (planck === undefined || bound.value === undefined) {
-    return missing(target, nextIssue, planck, bound);
+    return missing(target, issue, planck, bound);
   }
   const pass = planck >= bound.value;
   const margin = bound.value === 0
@@ -172,7 +172,7 @@ function atLeast(
     : `: ${percent(planck / bound.value - 1)} (×${ratio(planck / bound.value)})`;
   return {
     target,
-    nextIssue,
+    issue,
     verdict: pass ? "PASS" : "MISS",
     planck,
     required: bound.value,
@@ -182,12 +182,12 @@ function atLeast(
 
 function atMost(
   target: string,
-  nextIssue: boolean,
+  issue: string,
   planck: number | undefined,
   bound: Bound,
 ): TargetOutcome {
   if (planck === undefined || bound.value === undefined) {
-    return missing(target, nextIssue, planck, bound);
+    return missing(target, issue, planck, bound);
   }
   const pass = planck <= bound.value;
   const margin = bound.value === 0
@@ -195,7 +195,7 @@ function atMost(
     : `: ${percent(planck / bound.value - 1)} (×${ratio(planck / bound.value)} the bound)`;
   return {
     target,
-    nextIssue,
+    issue,
     verdict: pass ? "PASS" : "MISS",
     planck,
     required: bound.value,
@@ -205,14 +205,14 @@ function atMost(
 
 function missing(
   target: string,
-  nextIssue: boolean,
+  issue: string,
   planck: number | undefined,
   bound: Bound,
 ): TargetOutcome {
   const why = planck === undefined ? "Planck has no figure" : `no bound: ${bound.source}`;
   return {
     target,
-    nextIssue,
+    issue,
     verdict: "n/a",
     planck,
     required: bound.value,
