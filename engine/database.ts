@@ -36,7 +36,8 @@ import { type Durability, parseDurability, Wal } from "./wal.ts";
 import { type FrameInput, FrameKind } from "./wal_format.ts";
 import type { Group } from "./wal_reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
-import type { DatabaseOptions, DatabaseStats, ScanOptions } from "./database_options.ts";
+import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } from "./database_options.ts";
+import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./database_options.ts";
@@ -313,6 +314,14 @@ export class Database implements ReadView {
     return this.#keys.next();
   }
 
+  /**
+   * Runs `fn` as one transaction (serializable, read-your-writes, one WAL group, rolled back on throw;
+   * docs/transactions.md). The same as `transaction(db, fn)`.
+   */
+  transaction<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
+    return transaction(this, fn);
+  }
+
   /** A write set over the committed state (batches and transactions fill one, then `commit` it). */
   writeSet(): WriteSet {
     this.#checkOpen();
@@ -584,12 +593,4 @@ const EMPTY = new Uint8Array(0);
 
 function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {
   return frame.hexKey ?? keyFromBytes(frame.key!);
-}
-
-function envOr(name: string, fallback: string): string {
-  try {
-    return Deno.env.get(name) ?? fallback;
-  } catch {
-    return fallback;
-  }
 }

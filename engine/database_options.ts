@@ -57,3 +57,12 @@ export interface DatabaseStats {
   flushes: number;
   tiers: Record<string, number>;
 }
+
+/** The environment variable `name`, or `fallback` when unset or when env access is not permitted. */
+export function envOr(name: string, fallback: string): string {
+  try {
+    return Deno.env.get(name) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}

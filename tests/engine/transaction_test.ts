@@ -44,6 +44,31 @@ Deno.test("transaction commits all writes as one group and returns fn's value", 
   });
 });
 
+Deno.test("db.transaction is transaction(db, fn): async fn, one group, rolled back on throw", async () => {
+  await withStore(async (db, store) => {
+    await store.put(k(1), { n: 1 });
+    const lsn = db.lastLsn;
+    const seen = await db.transaction(async (tx) => {
+      const docs = tx.store("docs");
+      docs.update(k(1), { n: 2 });
+      await tick();
+      docs.insert({ n: 3 }, { key: k(2) });
+      return tx.query({ op: "count", store: "docs" });
+    });
+    assertEquals(seen, { count: 2 });
+    assertEquals(db.lastLsn, lsn + 3, "two frames and one commit marker");
+    await assertRejectsCode(
+      () =>
+        db.transaction((tx) => {
+          tx.store("docs").delete(k(1));
+          throw new PlanckError("invalid_argument", "stop");
+        }),
+      "invalid_argument",
+    );
+    assertEquals([store.get(k(1)), store.get(k(2))], [{ n: 2 }, { n: 3 }]);
+  });
+});
+
 Deno.test("transaction reads its own writes in get and in every query", async () => {
   await withStore(async (db, store) => {
     await store.put(k(1), { n: 1 });
