@@ -74,12 +74,12 @@ export async function handleAppRequest(
   registry: ServiceRegistry,
   router: ServiceRouter,
   request: Request,
-  admin?: { ctx: AdminContext; remote: string },
+  admin?: { ctx: AdminContext; remote: () => string },
 ): Promise<Response> {
   const id = nextRequestId();
   const url = new URL(request.url);
   if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
-    return await handleAdminRequest(admin.ctx, request, admin.remote, id);
+    return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
   router.sync(registry);
   const target = router.route(request.method, url.pathname);
@@ -113,7 +113,8 @@ export function serveApp(
           registry,
           router,
           request,
-          ctx && { ctx, remote: (info.remoteAddr as Deno.NetAddr).hostname },
+          // The peer address is read only for a host path (the login lockout counts by it).
+          ctx && { ctx, remote: () => (info.remoteAddr as Deno.NetAddr).hostname },
         ),
     );
   } catch (error) {
