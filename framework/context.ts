@@ -61,6 +61,12 @@ export interface CookieOptions {
   sameSite?: "Strict" | "Lax" | "None";
 }
 
+/** `text` with "+" as space and %XX escapes decoded; plain text is returned as it is (cheaper in QuickJS). */
+function decodeFormComponent(text: string): string {
+  const spaced = text.indexOf("+") < 0 ? text : text.replace(/\+/g, " ");
+  return spaced.indexOf("%") < 0 ? spaced : decodeURIComponent(spaced);
+}
+
 /** `a=1&b=x+y` → { a: "1", b: "x y" } (the last value of a repeated name wins). */
 export function parseForm(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -69,7 +75,7 @@ export function parseForm(text: string): Record<string, string> {
     const eq = part.indexOf("=");
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? "" : part.slice(eq + 1);
-    out[decodeURIComponent(name.replace(/\+/g, " "))] = decodeURIComponent(value.replace(/\+/g, " "));
+    out[decodeFormComponent(name)] = decodeFormComponent(value);
   }
   return out;
 }
