@@ -20,7 +20,7 @@ export const TAGGED_MARK = "~";
  * First character of a guest → host reply whose body is a string: `REPLY_MARK + head + "\n" +
  * body`, where head is the tagged JSON of `{status, headers}` (JSON text never holds a raw
  * newline) and body the string itself, so neither side escapes or parses the body. Other replies
- * are plain tagged JSON of the whole reply.
+ * (and a body holding U+0000, as strings cross as C strings) are tagged JSON of the whole reply.
  */
 export const REPLY_MARK = "\u0001";
 

@@ -17,7 +17,8 @@ export function serve(app: App): void {
     if (body !== undefined) data.body = new Uint8Array(body);
     if (bodyText !== undefined) data.bodyText = bodyText;
     const reply = await app.fetch(data);
-    if (typeof reply.body !== "string") return encodeForHost(reply);
+    // A string crosses to the host as a C string, so a body holding U+0000 goes inside the JSON.
+    if (typeof reply.body !== "string" || reply.body.indexOf("\0") >= 0) return encodeForHost(reply);
     return REPLY_MARK + encodeForHost({ status: reply.status, headers: reply.headers }) + "\n" + reply.body;
   };
   scope.__planck_describe = (): string => JSON.stringify(app.describe());

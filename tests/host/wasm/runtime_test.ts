@@ -118,3 +118,32 @@ Deno.test("ServiceInstance passes a UTF-8 body as bytes and as text, other bodie
     instance.dispose();
   }
 });
+
+Deno.test("a framework reply body crosses whole: markup after the head, and a body with U+0000 inside the JSON", async () => {
+  const { buildService } = await import("../../../host/wasm/build.ts");
+  const { validateUpload } = await import("../../../host/wasm/upload.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/planck.json`, JSON.stringify({ name: "bodies", version: "1.0.0" }));
+    await Deno.writeTextFile(
+      `${dir}/service.ts`,
+      `import { createApp } from "planck";
+const app = createApp();
+app.get("/nul", (c) => c.text("a\\u0000b\\n{x}"));
+app.get("/html", (c) => c.html("<p>é\\n\\u2028 · 🙂</p>"));
+export default app;`,
+    );
+    const upload = await validateUpload((await buildService(dir)).wasm) as { bundle: string };
+    const instance = await ServiceInstance.create(upload.bundle, { memoryBytes: 24 * 1024 * 1024 });
+    try {
+      const get = (path: string) => instance.handle(request(path), () => ({ ok: true }), Date.now() + 5000);
+      assertEquals(get("/nul").body, "a\u0000b\n{x}");
+      assertEquals(get("/html").body, "<p>é\n\u2028 · 🙂</p>");
+      assertEquals(get("/html").headers, [["content-type", "text/html; charset=utf-8"]]);
+    } finally {
+      instance.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
