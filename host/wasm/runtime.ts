@@ -21,8 +21,7 @@ import {
   shouldInterruptAfterDeadline,
 } from "quickjs-emscripten-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
-import { encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
-import { decodeTagged } from "../../framework/tagged_json.ts";
+import { decodeFromGuest, encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
 import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
 import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
@@ -181,7 +180,7 @@ export class ServiceInstance implements GuestInstance {
   /** Runs one request through `__planck_handle` (tagged JSON both ways). @throws GuestFault */
   handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
     const out = this.call(HANDLE_FUNCTION, encodeForGuest({ ...request, body: null }), {
-      host: (json) => encodeForGuest(host(decodeTagged(json) as Record<string, unknown>)),
+      host: (json) => encodeForGuest(host(decodeFromGuest(json) as Record<string, unknown>)),
       deadlineMs,
       bytes: request.body,
     });
@@ -303,7 +302,7 @@ function parseResponse(text: string): GuestResponse {
   let raw: Partial<GuestResponse> | null;
   const split = text.startsWith(REPLY_MARK) ? text.indexOf("\n") : -1;
   try {
-    raw = decodeTagged(split < 0 ? text : text.slice(REPLY_MARK.length, split)) as
+    raw = decodeFromGuest(split < 0 ? text : text.slice(REPLY_MARK.length, split)) as
       | Partial<GuestResponse>
       | null;
   } catch {

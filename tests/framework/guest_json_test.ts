@@ -1,7 +1,14 @@
 /** The fast tagged-JSON paths agree with the reference codec and leave handlers' JSON alone. */
 import { Binary } from "bson";
 import { assertEquals } from "../_util/assert.ts";
-import { decodeFromHost, encodeForGuest, encodeForHost, TAGGED_MARK } from "../../framework/guest_json.ts";
+import {
+  decodeFromGuest,
+  decodeFromHost,
+  encodeForGuest,
+  encodeForHost,
+  PLAIN_MARK,
+  TAGGED_MARK,
+} from "../../framework/guest_json.ts";
 import { decodeTagged, encodeTagged } from "../../framework/tagged_json.ts";
 
 const VALUES: unknown[] = [
@@ -34,7 +41,8 @@ Deno.test("encodeForGuest marks only tagged texts and decodeFromHost reads both"
 
 Deno.test("encodeForHost equals encodeTagged and restores Date, BigInt and Uint8Array JSON", () => {
   for (const value of VALUES) {
-    assertEquals(decodeTagged(encodeForHost(value)), decodeTagged(encodeTagged(value)));
+    assertEquals(decodeFromGuest(encodeForHost(value)), decodeTagged(encodeTagged(value)));
+    assertEquals(encodeForHost(value).startsWith(PLAIN_MARK), !encodeTagged(value).includes('{"$'));
   }
   const date = new Date(0);
   assertEquals(JSON.stringify({ date }), '{"date":"1970-01-01T00:00:00.000Z"}');
@@ -45,4 +53,10 @@ Deno.test("encodeForHost equals encodeTagged and restores Date, BigInt and Uint8
 Deno.test("encodeForGuest without tags is exactly JSON.stringify", () => {
   const value = { ok: true, result: [{ key: "k", amount: 1.5, tags: ["x"], nested: { a: null } }] };
   assertEquals(encodeForGuest(value), JSON.stringify(value));
+});
+
+Deno.test("decodeFromGuest reads unmarked tagged JSON from bundles built before the plain mark", () => {
+  const value = { when: new Date(5), n: 7n, list: [1, "x"] };
+  assertEquals(decodeFromGuest(encodeTagged(value)), value);
+  assertEquals(decodeFromGuest(JSON.stringify({ status: 200 })), { status: 200 });
 });
