@@ -17,7 +17,7 @@ export interface DatabaseOptions {
   walCheckpointBytes?: number;
   /** Value-log segment size in bytes (default 64 MiB). */
   vlogSegmentBytes?: number;
-  /** Document cache size in bytes (default 64 MiB). */
+  /** Document cache size in bytes (default 0: off; the value-log block cache serves warm reads). */
   docCacheBytes?: number;
   /** B+tree page cache size in bytes (default 64 MiB). */
   pageCacheBytes?: number;

@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
 import { batch, type Database, openDatabase, Store, type WriteOp } from "../../engine/mod.ts";
+import { withTempDir } from "../_util/temp_db.ts";
 
 const DOCS = 200_000;
 const BATCH = 2_000;
@@ -146,4 +147,37 @@ Deno.test("Database drops a store's flushed documents and never shows them again
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the document cache (docCacheBytes) stays within its bound and never serves a stale version", async () => {
+  await withTempDir(async (dir) => {
+    const db = await openDatabase(dir, {
+      docCacheBytes: 64 * 1024,
+      vlogSegmentBytes: 64 * 1024,
+      gcDeadRatio: 0.3,
+    });
+    try {
+      await db.createStore("docs");
+      const docs = new Store(db, "docs");
+      const keys: string[] = [];
+      for (let i = 0; i < 2_000; i++) keys.push(await docs.insert({ i, version: 0, pad: "p".repeat(100) }));
+      await db.flush();
+      for (const key of keys) docs.get(key); // fills the cache
+      const cached = db.stats().tiers.docCacheBytes;
+      assertEquals(cached > 0 && cached <= 64 * 1024, true, `cached ${cached}`);
+      for (let i = 0; i < keys.length; i += 2) await docs.update(keys[i], { version: 1 });
+      await db.flush();
+      await db.gc({ ratio: 0 });
+      for (let i = 0; i < keys.length; i++) {
+        assertEquals(
+          docs.get(keys[i])?.version,
+          i % 2 === 0 ? 1 : 0,
+          `document ${i} after overwrite, flush, GC`,
+        );
+      }
+      assertEquals(db.stats().tiers.docCacheBytes <= 64 * 1024, true);
+    } finally {
+      await db.close();
+    }
+  });
 });
