@@ -67,7 +67,7 @@ export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | 
     if (at >= end) return null;
     const w = wantedIndex(bytes, nameStart, at, wanted);
     at++; // the name's terminating 0
-    const size = valueSize(type, bytes, at, end);
+    const size = elementValueSize(type, bytes, at, end);
     if (size < 0 || at + size > end) return null;
     if (w >= 0) {
       const value = decodeScalar(type, bytes, at, size);
@@ -79,10 +79,21 @@ export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | 
   return at === end ? out : null;
 }
 
-/** Size of the value at `at`, or -1 when it cannot be told. */
-function valueSize(type: number, bytes: Uint8Array, at: number, end: number): number {
+/**
+ * Size of the value of a BSON element of `type` at `at` (the document's terminating 0 is at `end`), or
+ * -1 when it cannot be told (unknown type, or a length that runs past `end`). Shared by every walker of
+ * stored BSON that skips elements without decoding them (host/wasm/raw_reply.ts too).
+ */
+export function elementValueSize(type: number, bytes: Uint8Array, at: number, end: number): number {
   const fixed = FIXED[type];
   if (fixed !== undefined) return fixed;
+  if (type === 0x0b) { // regex: two C strings
+    let p = at;
+    while (p < end && bytes[p] !== 0) p++;
+    p++;
+    while (p < end && bytes[p] !== 0) p++;
+    return p < end ? p + 1 - at : -1;
+  }
   if (at + 4 > end) return -1;
   const n = i32le(bytes, at);
   switch (type) {
@@ -96,7 +107,9 @@ function valueSize(type: number, bytes: Uint8Array, at: number, end: number): nu
       return n >= 5 ? n : -1;
     case 0x05: // binary: length, subtype, bytes
       return n >= 0 ? 5 + n : -1;
-    default: // regex, DBPointer, unknown: let the full decoder handle it
+    case 0x0c: // DB pointer: string, 12-byte ObjectId
+      return n >= 1 ? 4 + n + 12 : -1;
+    default: // unknown: let the full decoder handle it
       return -1;
   }
 }

@@ -16,6 +16,7 @@
  * top-level field named "key" of its own (the executor's rows drop it) is never spliced: callers
  * check `splicable` first.
  */
+import { elementValueSize } from "../../engine/bson_fields.ts";
 
 const OK_HEAD = [0x08, 0x6f, 0x6b, 0x00, 0x01]; // bool "ok" = true
 const RESULT_NAME = [0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x00]; // "result\0"
@@ -28,52 +29,6 @@ const KEY_HEX_DIGITS = 32;
 const REPLY_HEAD_BYTES = 4 + OK_HEAD.length + 1 + RESULT_NAME.length;
 /** Bytes a row adds besides its stored elements: length, key element, final 0. */
 const ROW_EXTRA_BYTES = 4 + KEY_ELEMENT_HEAD.length + KEY_HEX_DIGITS + 1 + 1;
-
-/** Fixed sizes of BSON element values by type (-1: sized by a length prefix or not fixed). */
-const FIXED_SIZE: Record<number, number> = {
-  0x01: 8, // double
-  0x06: 0, // undefined
-  0x07: 12, // ObjectId
-  0x08: 1, // bool
-  0x09: 8, // date
-  0x0a: 0, // null
-  0x10: 4, // int32
-  0x11: 8, // timestamp
-  0x12: 8, // int64
-  0x13: 16, // decimal128
-  0x7f: 0, // max key
-  0xff: 0, // min key
-};
-
-/** Size of the value of an element of `type` at `at`, or -1 for a type this walker does not know. */
-function valueSize(bytes: Uint8Array, type: number, at: number): number {
-  const fixed = FIXED_SIZE[type];
-  if (fixed !== undefined) return fixed;
-  const int32 = () => bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
-  switch (type) {
-    case 0x02: // string
-    case 0x0d: // code
-    case 0x0e: // symbol
-      return 4 + int32();
-    case 0x03: // document
-    case 0x04: // array
-    case 0x0f: // code with scope
-      return int32();
-    case 0x05: // binary
-      return 5 + int32();
-    case 0x0c: // DB pointer
-      return 4 + int32() + 12;
-    case 0x0b: { // regex: two C strings
-      let end = at;
-      while (bytes[end] !== 0) end++;
-      end++;
-      while (bytes[end] !== 0) end++;
-      return end + 1 - at;
-    }
-    default:
-      return -1;
-  }
-}
 
 /**
  * True when `stored` can be spliced as a result row: no top-level field of its own is named "key"
@@ -89,7 +44,7 @@ export function splicable(stored: Uint8Array): boolean {
     if (at - name === 3 && stored[name] === 0x6b && stored[name + 1] === 0x65 && stored[name + 2] === 0x79) {
       return false;
     }
-    const size = valueSize(stored, type, ++at);
+    const size = elementValueSize(type, stored, ++at, end);
     if (size < 0) return false;
     at += size;
   }
