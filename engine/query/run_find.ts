@@ -93,31 +93,30 @@ function sortedPage(view: QueryView, plan: Plan, query: FindQuery, rows: Iterabl
 
 const NOT_DECODED: Document = Object.freeze({}) as Document;
 
-/** The source's documents undecoded: for an exact index scan every one matches the filter. */
+/** The source's documents undecoded (`partial`): for an exact index scan every one matches the filter. */
 function* exactMatches(view: QueryView, plan: Plan, stats: ScanStats): Generator<Match> {
   for (const [key, bytes] of sourceEntries(view, plan)) {
     stats.examined++;
-    yield { key, bytes, doc: NOT_DECODED };
+    yield { key, bytes, doc: NOT_DECODED, partial: true };
   }
-}
-
-/** A row with its document decoded. */
-function decoded(row: Match): Match {
-  return { key: row.key, bytes: row.bytes, doc: decodeDocument(row.bytes) };
 }
 
 /**
  * The page of a find as stored rows (key and bytes, before any projection), for callers that pass
- * the stored BSON on as it is. A row's `doc` is decoded only when the filter or the order needed
- * it: an index scan whose ranges encode the whole filter (`exact`) in index order, or a key-only
- * filter in key order, reads no document fields at all.
+ * the stored BSON on as it is. A row's `doc` holds only what the filter and the order read (`partial`;
+ * completeRow decodes it whole): nothing for an index scan whose ranges encode the whole filter
+ * (`exact`) in index order, else the top-level fields they name, decoded alone when they are scalars.
  */
 export function findRows(view: QueryView, plan: Plan, query: FindQuery, stats: ScanStats): Match[] {
   const streamed = plan.order === "key_order" || plan.order === "index_order";
   const exact = plan.source.kind === "index_scan" && plan.source.choice.exact;
-  const rows = exact && streamed
-    ? exactMatches(view, plan, stats)
-    : matches(view, plan, compileQueryFilter(query.filter), stats, !streamed);
+  let rows: Iterable<Match>;
+  if (exact && streamed) rows = exactMatches(view, plan, stats);
+  else {
+    const filter = compileQueryFilter(query.filter);
+    const fields = partialFields(filter.fields, (query.orderBy ?? []).map((o) => o.field));
+    rows = matches(view, plan, filter, stats, true, fields);
+  }
   return streamed ? takePage(rows, query.skip ?? 0, query.limit) : sortedPage(view, plan, query, rows);
 }
 
@@ -126,21 +125,7 @@ export function findRows(view: QueryView, plan: Plan, query: FindQuery, stats: S
  * @returns the result rows, each `{ key, …fields }`
  */
 export function runFind(view: QueryView, plan: Plan, query: FindQuery, stats: ScanStats): Document[] {
-  const streamed = plan.order === "key_order" || plan.order === "index_order";
-  const exact = plan.source.kind === "index_scan" && plan.source.choice.exact;
-  let page: Match[];
-  if (exact && streamed) {
-    // An exact index scan in order needs no filter: only the page's rows are decoded.
-    page = takePage(exactMatches(view, plan, stats), query.skip ?? 0, query.limit).map(decoded);
-  } else {
-    // Rows are filtered and ordered on the fields the filter and orderBy read (decoded alone when they
-    // are top-level scalars); only the page's rows are decoded whole.
-    const filter = compileQueryFilter(query.filter);
-    const fields = partialFields(filter.fields, (query.orderBy ?? []).map((o) => o.field));
-    const rows = matches(view, plan, filter, stats, true, fields);
-    page = (streamed ? takePage(rows, query.skip ?? 0, query.limit) : sortedPage(view, plan, query, rows))
-      .map(completeRow);
-  }
+  const page = findRows(view, plan, query, stats).map(completeRow);
   const project = compileProjection({ select: query.select, exclude: query.exclude });
   return page.map((row) => project(row.doc, row.key));
 }

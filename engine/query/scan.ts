@@ -190,6 +190,10 @@ export function* matches(
       continue;
     }
     if (keyOnly && !predicate(EMPTY, key)) continue;
+    if (keyOnly && partial!.names.length === 0) { // nothing to filter or order on: decode nothing now
+      yield { key, bytes, doc: EMPTY, partial: true };
+      continue;
+    }
     // Only the named fields when they are all scalars (bson_fields.ts gives the same values as a full
     // decode); else, or without `partial`, the whole document.
     const some = partial === undefined ? null : decodeFields(bytes, partial);
