@@ -49,7 +49,7 @@ export function runCount(
 function coveredCount(view: QueryView, choice: IndexChoice, stats: ScanStats): number {
   let count = 0;
   if (!choice.index.multikey && view.countIndexEntries !== undefined) {
-    // One entry per document: count entries leaf by leaf, reading none.
+    // One entry per document: the B+tree's subtree counts (corrected by the memtables), no entry read.
     for (const options of scanBounds(choice)) count += view.countIndexEntries(choice.index.id, options);
   } else {
     for (const _ of indexDocKeys(view, choice)) count++;
