@@ -4,8 +4,11 @@
  * (session.ts), and the mapping of everything that can go wrong to a GuestFault kind.
  *
  * A request is BSON-encoded straight into a buffer from `planck_alloc` (bson_fast.ts), run by
- * `planck_handle`, and the BSON response it points to is decoded in place. Time is bounded by fuel: `out_of_fuel` refills a slice while
- * the deadline has not passed; memory by the Memory's maximum.
+ * `planck_handle`, and the BSON response it points to is decoded in place. Time is bounded by
+ * fuel: `out_of_fuel` refills a slice while the deadline has not passed, and it is a Suspending
+ * import, so a guest that has run GUEST_SLICE_MS yields the event loop there (guest_slice.ts);
+ * `planck_handle` and `planck_describe` are entered through `WebAssembly.promising`. Memory is
+ * bounded by the Memory's maximum.
  *
  * Invariants: not reentrant (one request at a time, host calls never call back into the guest);
  * after any fault the instance is `broken` and never runs again; memory never grows past
@@ -16,6 +19,7 @@ import { assert } from "../../engine/assert.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
+import { isSuspendError, promising } from "../wasm/guest_slice.ts";
 import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";
 import { RequestWriter, Utf8Body } from "./bson_fast.ts";
 import { NativeSession } from "./session.ts";
@@ -35,10 +39,13 @@ interface Exports {
   [FUEL_GLOBAL_EXPORT]: WebAssembly.Global;
 }
 
+type Entry = (...args: number[]) => Promise<number>;
+
 /** One instance of a native service. Not reentrant: one request at a time. */
 export class NativeInstance implements GuestInstance {
   readonly #session: NativeSession;
   readonly #exports: Exports;
+  readonly #handle: Entry;
   readonly #writer = new RequestWriter();
   #broken = false;
   #disposed = false;
@@ -46,6 +53,7 @@ export class NativeInstance implements GuestInstance {
   private constructor(session: NativeSession, exports: Exports) {
     this.#session = session;
     this.#exports = exports;
+    this.#handle = promising(exports.planck_handle) as Entry;
   }
 
   /**
@@ -88,6 +96,11 @@ export class NativeInstance implements GuestInstance {
     return this.#broken;
   }
 
+  /** Times this instance's guest yielded the event loop mid-run (guest_slice.ts). */
+  get yields(): number {
+    return this.#session.slice.yields;
+  }
+
   /** Linear memory in use, in bytes. */
   get memoryBytes(): number {
     return this.#session.memory.buffer.byteLength;
@@ -97,9 +110,9 @@ export class NativeInstance implements GuestInstance {
    * Runs one request through `planck_handle`; `host` answers the guest's host calls during it.
    * @throws GuestFault (the instance is then broken)
    */
-  handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
+  async handle(request: GuestRequest, host: HostCall, deadlineMs: number): Promise<GuestResponse> {
     const session = this.#session;
-    const doc = this.#run(host, deadlineMs, HANDLING, () => {
+    const doc = await this.#run(host, deadlineMs, HANDLING, () => {
       // The request is written straight into the buffer the guest allocates for it.
       const { ptr, length } = this.#writer.write(
         request,
@@ -107,7 +120,7 @@ export class NativeInstance implements GuestInstance {
         (bound) => this.#exports.planck_alloc(bound) >>> 0,
         (ptr, bound) => session.checkBuffer(ptr, bound, "planck_alloc"),
       );
-      return this.#exports.planck_handle(ptr, length) >>> 0;
+      return this.#handle(ptr, length);
     });
     return this.#guarded(() => toResponse(doc));
   }
@@ -116,27 +129,29 @@ export class NativeInstance implements GuestInstance {
    * Calls `planck_describe` (used by `planck build`) and returns its document.
    * @throws GuestFault (the instance is then broken)
    */
-  describe(deadlineMs: number = Date.now() + DESCRIBE_DEADLINE_MS): Record<string, unknown> {
+  describe(deadlineMs: number = Date.now() + DESCRIBE_DEADLINE_MS): Promise<Record<string, unknown>> {
     const describe = this.#exports.planck_describe;
     if (describe === undefined) {
       this.#broken = true;
       throw new GuestFault("throw", `The module does not export "${EXPORT_DESCRIBE}"`);
     }
-    return this.#run(undefined, deadlineMs, `calling ${EXPORT_DESCRIBE}`, () => describe() >>> 0);
+    const entry = promising(describe) as Entry;
+    return this.#run(undefined, deadlineMs, `calling ${EXPORT_DESCRIBE}`, () => entry());
   }
 
-  /** Runs `call` (which returns a pointer to `[resp_ptr, resp_len]`) and decodes the document there. */
-  #run(
+  /** Runs `call` (which resolves to a pointer to `[resp_ptr, resp_len]`) and decodes the document there. */
+  async #run(
     host: HostCall | undefined,
     deadlineMs: number,
     what: string,
-    call: () => number,
-  ): Record<string, unknown> {
+    call: () => Promise<number>,
+  ): Promise<Record<string, unknown>> {
     if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
     const session = this.#session;
     session.begin(host, deadlineMs, FUEL_SLICE);
     try {
-      return session.readResult(call(), { utf8Body: what === HANDLING });
+      const at = (await call()) >>> 0;
+      return session.readResult(at, { utf8Body: what === HANDLING });
     } catch (error) {
       this.#broken = true;
       throw toFault(error, session, what);
@@ -209,6 +224,16 @@ function toResponse(doc: Record<string, unknown>): GuestResponse {
 function toFault(error: unknown, session: NativeSession, what: string): GuestFault {
   if (error instanceof GuestFault) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (isSuspendError(error)) {
+    // The fuel refill is reachable only inside a promising entry: the start function (run by
+    // instantiate) or planck_alloc reached it, i.e. ran through a whole fuel slice.
+    if (session.fuel === undefined) {
+      return new GuestFault("timeout", "The module's start function ran out of fuel", { cause: error });
+    }
+    return new GuestFault("trap", `The guest ran through a fuel slice outside planck_handle while ${what}`, {
+      cause: error,
+    });
+  }
   if (error instanceof RangeError && /call stack/i.test(message)) {
     return new GuestFault("trap", `The guest overflowed its stack while ${what}`, { cause: error });
   }

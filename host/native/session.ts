@@ -14,6 +14,7 @@ import { decodeFast } from "./bson_fast.ts";
 import { encodeScratch } from "./bson_scratch.ts";
 import { assert } from "../../engine/assert.ts";
 import { GuestFault, type HostCall, RAW_REPLY } from "../wasm/guest.ts";
+import { GuestSlice, suspending } from "../wasm/guest_slice.ts";
 import {
   ERROR_BAD_REQUEST,
   ERROR_NO_REPLY,
@@ -73,6 +74,8 @@ export class NativeSession {
   readonly memoryBytesMax: number;
   /** The module's fuel counter (set once instantiated). */
   fuel: WebAssembly.Global | undefined;
+  /** The slice clock the fuel refill polls (guest_slice.ts). */
+  readonly slice = new GuestSlice();
   #view = new Uint8Array(0);
   #host: HostCall | undefined;
   #deadlineMs = 0;
@@ -91,6 +94,7 @@ export class NativeSession {
     this.#logLines = 0;
     this.#held = undefined;
     this.fuel.value = fuel;
+    this.slice.restart();
   }
 
   end(): void {
@@ -196,12 +200,14 @@ export class NativeSession {
     crypto.getRandomValues(this.#bytes().subarray(ptr, ptr + len));
   }
 
-  #outOfFuel(): void {
+  /** Refills a fuel slice until the deadline; past GUEST_SLICE_MS of running, after a yield. */
+  #outOfFuel(): void | Promise<void> {
     if (this.fuel === undefined) {
       throw new GuestFault("timeout", "The module's start function ran out of fuel");
     }
     if (Date.now() >= this.#deadlineMs) throw new GuestFault("timeout", "The guest ran past its deadline");
     this.fuel.value = FUEL_SLICE;
+    return this.slice.poll(undefined);
   }
 
   /** The imports object: every allowed import plus the host's fuel refill. */
@@ -237,7 +243,7 @@ export class NativeSession {
         },
         now_ms: () => Date.now(),
         random: (ptr: number, len: number) => this.#random(u(ptr), u(len)),
-        out_of_fuel: () => this.#outOfFuel(),
+        out_of_fuel: suspending(() => this.#outOfFuel()),
       },
     };
   }

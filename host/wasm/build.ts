@@ -161,7 +161,7 @@ async function describeBundle(bundle: string): Promise<Record<string, unknown>> 
   let instance: ServiceInstance | undefined;
   try {
     instance = await ServiceInstance.create(bundle, { memoryBytes: 64 * 1024 * 1024 });
-    return JSON.parse(instance.call("__planck_describe", "", { deadlineMs: Date.now() + 5_000 }));
+    return JSON.parse(await instance.call("__planck_describe", "", { deadlineMs: Date.now() + 5_000 }));
   } catch (error) {
     throw new PlanckError(
       "invalid_argument",

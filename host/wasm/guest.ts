@@ -39,11 +39,12 @@ export interface GuestInstance {
   /** True once a fault made this instance unusable. */
   readonly broken: boolean;
   /**
-   * Runs one request to its end; `host` answers the guest's host calls during this call only.
+   * Runs one request to its end; `host` answers the guest's host calls during this call only. A
+   * long-running guest yields the event loop between slices (guest_slice.ts) before it settles.
    * `deadlineMs` is an absolute `Date.now()` time.
    * @throws GuestFault (the instance is then broken)
    */
-  handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse;
+  handle(request: GuestRequest, host: HostCall, deadlineMs: number): Promise<GuestResponse>;
   /** Frees the instance; safe to call twice. */
   dispose(): void;
 }

@@ -1,8 +1,10 @@
 /**
- * One HTTP request to a service = one transaction: the guest handler runs synchronously inside
+ * One HTTP request to a service = one transaction: the guest handler runs inside
  * `transaction(db, fn)` on a pooled instance; its host calls run through the transaction; its
  * writes commit as one WAL group after it returns, and the response is released only once that
- * group is durable (concurrent requests share the fsync: group commit).
+ * group is durable (concurrent requests share the fsync: group commit). A long-running guest
+ * yields the event loop between slices (guest_slice.ts), so other requests interleave with it;
+ * the transaction's read set is validated at commit (optimistic concurrency, 503 on conflict).
  *
  * Invariants: a handler that loops, exhausts memory, traps or throws commits nothing and gets a
  * 5xx whose body names the request id (also logged), and its instance is discarded; a request
@@ -42,7 +44,7 @@ class MissingStores extends Error {
 /** Runs `request` on the service; resolves with its response once its writes are durable. */
 export async function invokeService(target: InvokeTarget, request: GuestRequest): Promise<GuestResponse> {
   for (let attempt = 0;; attempt++) {
-    // Taken and used in the same turn (see InstancePool.tryAcquire).
+    // Taken and entered in the same turn (see InstancePool.tryAcquire).
     const instance = target.pool.tryAcquire() ?? await target.pool.acquire();
     // The instance goes back to the pool as soon as the guest returns, not after the commit is
     // durable: requests waiting for group commit must not each hold an instance.
@@ -58,12 +60,12 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
       logLines: 0,
     };
     try {
-      const response = await transaction(target.db, (tx) => {
+      const response = await transaction(target.db, async (tx) => {
         const callScope = { ...scope, tx } as HostCallScope;
         const host = (call: Record<string, unknown>, raw?: boolean) => answerHostCall(callScope, call, raw);
         let response: GuestResponse;
         try {
-          response = instance.handle(request, host, Date.now() + target.deadlineMs);
+          response = await instance.handle(request, host, Date.now() + target.deadlineMs);
         } catch (error) {
           // A guest that failed because a store did not exist yet is re-run once it exists.
           if (callScope.missing.size > 0 && !(error instanceof GuestFault && error.kind === "timeout")) {

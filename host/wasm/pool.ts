@@ -41,10 +41,10 @@ export class InstancePool {
   }
 
   /**
-   * An idle instance now, or undefined. Callers that run the guest synchronously right after this
-   * never hold an instance across a turn, so under any concurrency one warm instance suffices
-   * (an `await acquire()` would let other requests pop the idle list in between and force
-   * needless instance creation).
+   * An idle instance now, or undefined. Callers that enter the guest right after this hold an
+   * instance across a turn only while a long-running guest yields (guest_slice.ts), so under any
+   * concurrency of short requests one warm instance suffices (an `await acquire()` would let other
+   * requests pop the idle list in between and force needless instance creation).
    */
   tryAcquire(): GuestInstance | undefined {
     if (this.#closed) throw new TypeError("Cannot acquire from a closed pool");

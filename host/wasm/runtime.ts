@@ -3,9 +3,11 @@
  * instance = one engine instance with its own capped `WebAssembly.Memory`, a QuickJS runtime and
  * context, the injected `__planck_host` function and the evaluated bundle.
  *
- * A call runs synchronously: `__planck_handle(request)` is called, then pending jobs are run until
- * its promise settles (host calls are synchronous, so async handlers need no asyncify). Time is
- * bounded in-guest by QuickJS's interrupt handler; memory by the capped Memory.
+ * A call runs `__planck_handle(request)`, then pending jobs until its promise settles (host calls
+ * are synchronous, so async handlers need no asyncify). Guest code runs only through the promising
+ * entries of quickjs_entry.ts, so a long-running guest yields the event loop every GUEST_SLICE_MS
+ * (guest_slice.ts) while other requests run on other instances. Time is bounded in-guest by
+ * QuickJS's interrupt handler (the deadline); memory by the capped Memory.
  *
  * Invariants: after a GuestFault the instance is unusable (`broken`) and must be disposed; the
  * engine bytes run are always the host's own, never an upload's.
@@ -24,6 +26,8 @@ import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import { decodeFromGuest, encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
 import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
+import { GuestSlice, isSuspendError } from "./guest_slice.ts";
+import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";
 import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
 
 export { type FaultKind, GuestFault } from "./guest.ts";
@@ -41,6 +45,9 @@ const ENGINE_SPECIFIER = `npm:${ENGINE_PACKAGE}@${ENGINE_VERSION}/wasm`;
 const PAGE_BYTES = 64 * 1024;
 /** Initial linear memory of an instance (the engine's declared minimum is 16 MiB). */
 const MEMORY_INITIAL_BYTES = 16 * 1024 * 1024;
+
+/** Deadline for evaluating a service's bundle when an instance is created, in milliseconds. */
+const BUNDLE_DEADLINE_MS = 5_000;
 
 /** Limits of one instance. */
 export interface InstanceLimits {
@@ -87,6 +94,8 @@ export class ServiceInstance implements GuestInstance {
   readonly #runtime: QuickJSRuntime;
   readonly #context: QuickJSContext;
   readonly #strings: QuickJsStrings;
+  readonly #entries: QuickJsEntries;
+  readonly #slice: GuestSlice;
   #host: ((json: string) => string) | undefined;
   #broken = false;
   #disposed = false;
@@ -96,11 +105,14 @@ export class ServiceInstance implements GuestInstance {
     runtime: QuickJSRuntime,
     context: QuickJSContext,
     memory: WebAssembly.Memory,
+    slice: GuestSlice,
   ) {
     this.#module = module;
     this.#runtime = runtime;
     this.#context = context;
     this.#strings = new QuickJsStrings(context, memory);
+    this.#entries = new QuickJsEntries(context, memory, slice);
+    this.#slice = slice;
   }
 
   /** Instantiates the engine with a capped memory and evaluates `bundle`. @throws GuestFault */
@@ -108,15 +120,26 @@ export class ServiceInstance implements GuestInstance {
     const { module } = await loadEngine();
     const maximum = Math.max(MEMORY_INITIAL_BYTES, limits.memoryBytes) / PAGE_BYTES;
     const wasmMemory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_BYTES / PAGE_BYTES, maximum });
-    const quickjs = await newQuickJSWASMModuleFromVariant(
-      newVariant(RELEASE_SYNC as unknown as QuickJSSyncVariant, { wasmModule: module, wasmMemory }),
-    );
+    const slice = new GuestSlice();
+    const { instantiateWasm, failed } = suspendableInstantiate(module, slice);
+    const quickjs = await Promise.race([
+      newQuickJSWASMModuleFromVariant(
+        newVariant(RELEASE_SYNC as unknown as QuickJSSyncVariant, {
+          wasmMemory,
+          emscriptenModule: { instantiateWasm } as never,
+        }),
+      ),
+      failed,
+    ]);
     const runtime = quickjs.newRuntime();
     const context = runtime.newContext();
-    const instance = new ServiceInstance(quickjs, runtime, context, wasmMemory);
+    const instance = new ServiceInstance(quickjs, runtime, context, wasmMemory, slice);
     instance.#install();
-    const loaded = instance.#guard(() => context.evalCode(bundle, "planck.js"), Date.now() + 5_000);
-    instance.#settle(loaded, "evaluating the bundle");
+    await instance.#guard(
+      async () =>
+        await instance.#settle(await instance.#entries.eval(bundle, "planck.js"), "evaluating the bundle"),
+      Date.now() + BUNDLE_DEADLINE_MS,
+    );
     return instance;
   }
 
@@ -138,21 +161,26 @@ export class ServiceInstance implements GuestInstance {
     return this.#broken;
   }
 
+  /** Times this instance's guest yielded the event loop mid-run (guest_slice.ts). */
+  get yields(): number {
+    return this.#slice.yields;
+  }
+
   /**
    * Calls global `fnName(arg)` and returns its string result (awaited if it is a promise).
    * `host` answers the guest's `__planck_host` calls during this call only.
    * @throws GuestFault (the instance is then broken)
    */
-  call(
+  async call(
     fnName: string,
     arg: string,
     options: { host?: (json: string) => string; deadlineMs: number; bytes?: Uint8Array | null },
-  ): string {
+  ): Promise<string> {
     if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
     this.#host = options.host;
     try {
       const context = this.#context;
-      return this.#guard(() => {
+      return await this.#guard(async () => {
         const fn = context.getProp(context.global, fnName);
         const args = [this.#strings.newString(arg)];
         // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON), and, when
@@ -166,7 +194,8 @@ export class ServiceInstance implements GuestInstance {
           if (context.typeof(fn) !== "function") {
             throw new GuestFault("throw", `The bundle defines no function "${fnName}"`);
           }
-          return this.#settle(context.callFunction(fn, context.undefined, ...args), `calling ${fnName}`);
+          const result = await this.#entries.call(fn, context.undefined, args);
+          return await this.#settle(result, `calling ${fnName}`);
         } finally {
           for (const handle of args) handle.dispose();
           fn.dispose();
@@ -178,8 +207,8 @@ export class ServiceInstance implements GuestInstance {
   }
 
   /** Runs one request through `__planck_handle` (tagged JSON both ways). @throws GuestFault */
-  handle(request: GuestRequest, host: HostCall, deadlineMs: number): GuestResponse {
-    const out = this.call(HANDLE_FUNCTION, encodeForGuest({ ...request, body: null }), {
+  async handle(request: GuestRequest, host: HostCall, deadlineMs: number): Promise<GuestResponse> {
+    const out = await this.call(HANDLE_FUNCTION, encodeForGuest({ ...request, body: null }), {
       host: (json) => encodeForGuest(host(decodeFromGuest(json) as Record<string, unknown>)),
       deadlineMs,
       bytes: request.body,
@@ -188,13 +217,19 @@ export class ServiceInstance implements GuestInstance {
   }
 
   /** Runs `fn` with the interrupt deadline armed; host-level exceptions become trap faults. */
-  #guard<T>(fn: () => T, deadlineMs: number): T {
+  async #guard<T>(fn: () => Promise<T>, deadlineMs: number): Promise<T> {
     this.#runtime.setInterruptHandler(shouldInterruptAfterDeadline(deadlineMs));
     try {
-      return fn();
+      return await fn();
     } catch (error) {
       this.#broken = true;
       if (error instanceof GuestFault) throw error;
+      if (isSuspendError(error)) {
+        // Guest code reached from a synchronous host call (a getter, say): never allowed to run.
+        throw new GuestFault("trap", "The guest ran code outside a request entry (a getter or conversion)", {
+          cause: error,
+        });
+      }
       throw new GuestFault("trap", `The guest trapped: ${(error as Error).message}`, { cause: error });
     } finally {
       if (!this.#disposed) this.#runtime.removeInterruptHandler();
@@ -202,7 +237,7 @@ export class ServiceInstance implements GuestInstance {
   }
 
   /** Unwraps a call result, running pending jobs until a returned promise settles. */
-  #settle(result: ReturnType<QuickJSContext["evalCode"]>, what: string): string {
+  async #settle(result: EntryResult, what: string): Promise<string> {
     const context = this.#context;
     if (result.error) throw this.#fault(result.error, what);
     let handle: QuickJSHandle = result.value;
@@ -218,8 +253,8 @@ export class ServiceInstance implements GuestInstance {
           handle.dispose();
           throw this.#fault(state.error, what);
         }
-        const jobs = this.#runtime.executePendingJobs();
-        if (jobs.error) {
+        const jobs = await this.#entries.executePendingJobs(this.#runtime);
+        if ("error" in jobs) {
           handle.dispose();
           throw this.#fault(jobs.error, what);
         }

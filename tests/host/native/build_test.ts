@@ -227,12 +227,12 @@ Deno.test("the built service passes validateUpload and prepareNative and runs in
     // A string body with a content-type stays UTF-8 bytes (host/native/bson_fast.ts, Utf8Body).
     const text = (body: unknown) =>
       typeof body === "string" ? body : new TextDecoder().decode(body as Uint8Array);
-    assertEquals(text(request("GET", "/native/ping").body), "pong");
-    const created = request("POST", "/native/api/orders", '{"title":"Tea","amount":3}');
+    assertEquals(text((await request("GET", "/native/ping")).body), "pong");
+    const created = await request("POST", "/native/api/orders", '{"title":"Tea","amount":3}');
     assertEquals(created.status, 201);
     const { key } = JSON.parse(text(created.body));
-    assertEquals(JSON.parse(text(request("GET", `/native/api/orders/${key}`).body)).title, "Tea");
-    assertEquals((instance.describe().routes as unknown[]).length, 5);
+    assertEquals(JSON.parse(text((await request("GET", `/native/api/orders/${key}`)).body)).title, "Tea");
+    assertEquals(((await instance.describe()).routes as unknown[]).length, 5);
   } finally {
     instance.dispose();
   }

@@ -160,9 +160,9 @@ const noHost: HostCall = () => ({ ok: false, error: { code: "internal", message:
 const soon = () => Date.now() + 5_000;
 
 /** The fault `run` throws (and asserts it is one). */
-function fault(run: () => unknown): GuestFault {
+async function fault(run: () => unknown): Promise<GuestFault> {
   try {
-    run();
+    await run();
   } catch (error) {
     assert(error instanceof GuestFault, `expected a GuestFault, got ${error}`);
     return error;
@@ -177,12 +177,12 @@ function bodyBytes(body: unknown): Uint8Array {
 
 Deno.test("NativeInstance.handle round-trips a request: the guest echoes its path and body", async () => {
   const guest = await instance(ECHO);
-  const echoed = guest.handle(request("/hello/world"), noHost, soon());
+  const echoed = await guest.handle(request("/hello/world"), noHost, soon());
   assertEquals(echoed.status, 200);
   assertEquals(echoed.headers, []);
   assertEquals(new TextDecoder().decode(bodyBytes(echoed.body)), "/hello/world");
   const bytes = crypto.getRandomValues(new Uint8Array(3000));
-  assertEquals(bodyBytes(guest.handle(request("/up", bytes), noHost, soon()).body), bytes);
+  assertEquals(bodyBytes((await guest.handle(request("/up", bytes), noHost, soon())).body), bytes);
   assertEquals(guest.broken, false);
   guest.dispose();
 });
@@ -207,7 +207,7 @@ Deno.test("NativeInstance host calls run once, whether the reply fits the buffer
       };
     };
     const guest = await instance(hostCallGuest(call, cap));
-    const { n, again, reply } = splitHostBody(guest.handle(request("/"), host, soon()).body);
+    const { n, again, reply } = splitHostBody((await guest.handle(request("/"), host, soon())).body);
     assertEquals(calls, [{ op: "find", store: "items", limit: 2n }]);
     assert(n > cap === (size > cap), `reply of ${n} bytes against a buffer of ${cap}`);
     assertEquals(again, size > cap ? -2 : 0); // a second take has nothing to copy
@@ -225,7 +225,7 @@ Deno.test("NativeInstance host calls run once, whether the reply fits the buffer
 Deno.test("NativeInstance answers a host call whose bytes are not BSON with −1 and no call", async () => {
   let calls = 0;
   const guest = await instance(hostCallGuest(new Uint8Array([1, 2, 3]), 64));
-  const { n } = splitHostBody(guest.handle(request("/"), () => (calls++, { ok: true }), soon()).body);
+  const { n } = splitHostBody((await guest.handle(request("/"), () => (calls++, { ok: true }), soon())).body);
   assertEquals([n, calls], [-1, 0]);
 });
 
@@ -247,7 +247,9 @@ Deno.test("NativeInstance forwards log and trace lines (at most 100) and serves 
   const lines: unknown[] = [];
   const guest = await instance(LOGGING);
   const before = Date.now();
-  const body = bodyBytes(guest.handle(request("/"), (c) => (lines.push(c), { ok: true }), soon()).body);
+  const body = bodyBytes(
+    (await guest.handle(request("/"), (c) => (lines.push(c), { ok: true }), soon())).body,
+  );
   const view = new DataView(body.buffer, body.byteOffset);
   assertEquals(lines.length, 100);
   assertEquals(lines[0], { op: "log", level: "debug", message: "trace: tick 1.5, 2.5" });
@@ -263,7 +265,7 @@ Deno.test("NativeInstance forwards log and trace lines (at most 100) and serves 
 Deno.test("NativeInstance.handle stops an endless loop at its deadline as a timeout", async () => {
   const guest = await instance(guestWasm(`(loop $l (br $l)) (unreachable)`));
   const started = Date.now();
-  const error = fault(() => guest.handle(request("/spin"), noHost, started + 200));
+  const error = await fault(() => guest.handle(request("/spin"), noHost, started + 200));
   const elapsed = Date.now() - started;
   assertEquals(error.kind, "timeout");
   assert(elapsed >= 200 && elapsed < 2_000, `stopped after ${elapsed} ms`);
@@ -307,13 +309,13 @@ const FAULT_EXTRA = `
 for (const [what, handle, kind, message] of FAULTS) {
   Deno.test(`NativeInstance.handle turns ${what} into a ${kind} fault and breaks the instance`, async () => {
     const guest = await instance(guestWasm(handle, FAULT_EXTRA));
-    const error = fault(() => guest.handle(request("/"), noHost, soon()));
+    const error = await fault(() => guest.handle(request("/"), noHost, soon()));
     assertEquals(error.kind, kind);
     assert(error.message.includes(message), error.message);
     assertEquals(guest.broken, true);
     let again: unknown;
     try {
-      guest.handle(request("/"), noHost, soon());
+      await guest.handle(request("/"), noHost, soon());
     } catch (e) {
       again = e;
     }
@@ -329,7 +331,7 @@ Deno.test("NativeInstance.handle stops a guest growing memory without end at the
     (unreachable)`),
     memoryBytes,
   );
-  const error = fault(() => guest.handle(request("/grow"), noHost, soon()));
+  const error = await fault(() => guest.handle(request("/grow"), noHost, soon()));
   assertEquals(error.kind, "memory");
   assertEquals(guest.memoryBytes, memoryBytes);
   assertEquals(guest.broken, true);
@@ -339,7 +341,7 @@ Deno.test("NativeInstance keeps the module's declared maximum when it is below t
   const guest = await instance(guestWasm(`
     (loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
     (unreachable)`));
-  assertEquals(fault(() => guest.handle(request("/grow"), noHost, soon())).kind, "memory");
+  assertEquals((await fault(() => guest.handle(request("/grow"), noHost, soon()))).kind, "memory");
   assertEquals(guest.memoryBytes, 16 * 64 * 1024);
 });
 
@@ -355,10 +357,10 @@ Deno.test("NativeInstance host calls write to memory the guest grew during the r
     `(data (i32.const 0x400) "${data(BSON.serialize({ op: "x" }))}")`,
   );
   const guest = await instance(grow);
-  const body = bodyBytes(guest.handle(request("/"), () => ({ ok: true, result: 1 }), soon()).body);
+  const body = bodyBytes((await guest.handle(request("/"), () => ({ ok: true, result: 1 }), soon())).body);
   assertEquals(BSON.deserialize(body), { ok: true, result: 1 });
   assertEquals(guest.memoryBytes, 3 * 64 * 1024);
-  const again = bodyBytes(guest.handle(request("/"), () => ({ ok: true, result: 2 }), soon()).body);
+  const again = bodyBytes((await guest.handle(request("/"), () => ({ ok: true, result: 2 }), soon())).body);
   assertEquals(BSON.deserialize(again), { ok: true, result: 2 });
 });
 
@@ -368,7 +370,7 @@ Deno.test("NativeInstance.describe returns the document planck_describe points t
     `
     (func (export "planck_describe") (result i32) (call $respond (i32.const 0x180) (i32.const 4)))`,
   ));
-  const doc = guest.describe();
+  const doc = await guest.describe();
   assertEquals([doc.status, new TextDecoder().decode(bodyBytes(doc.body))], [200, "body"]);
 });
 

@@ -107,7 +107,7 @@ Deno.test("ServiceInstance passes a UTF-8 body as bytes and as text, other bodie
       [new Uint8Array(0), ""],
     ];
     for (const [bytes, text] of cases) {
-      const reply = instance.handle(
+      const reply = await instance.handle(
         { ...request("/echo"), body: bytes },
         () => ({ ok: true }),
         Date.now() + 5000,
@@ -137,9 +137,9 @@ export default app;`,
     const instance = await ServiceInstance.create(upload.bundle, { memoryBytes: 24 * 1024 * 1024 });
     try {
       const get = (path: string) => instance.handle(request(path), () => ({ ok: true }), Date.now() + 5000);
-      assertEquals(get("/nul").body, "a\u0000b\n{x}");
-      assertEquals(get("/html").body, "<p>é\n\u2028 · 🙂</p>");
-      assertEquals(get("/html").headers, [["content-type", "text/html; charset=utf-8"]]);
+      assertEquals((await get("/nul")).body, "a\u0000b\n{x}");
+      assertEquals((await get("/html")).body, "<p>é\n\u2028 · 🙂</p>");
+      assertEquals((await get("/html")).headers, [["content-type", "text/html; charset=utf-8"]]);
     } finally {
       instance.dispose();
     }
