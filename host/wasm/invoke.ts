@@ -15,7 +15,7 @@ import type { Database } from "../../engine/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { transaction } from "../../engine/transaction.ts";
 import type { GuestRequest, GuestResponse } from "./abi.ts";
-import { type FaultKind, GuestFault } from "./guest.ts";
+import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";
 
@@ -45,7 +45,12 @@ class MissingStores extends Error {
 export async function invokeService(target: InvokeTarget, request: GuestRequest): Promise<GuestResponse> {
   for (let attempt = 0;; attempt++) {
     // Taken and entered in the same turn (see InstancePool.tryAcquire).
-    const instance = target.pool.tryAcquire() ?? await target.pool.acquire();
+    let instance: GuestInstance;
+    try {
+      instance = target.pool.tryAcquire() ?? await target.pool.acquire(Date.now() + target.deadlineMs);
+    } catch (error) {
+      return failureResponse(target, request.id, error);
+    }
     // The instance goes back to the pool as soon as the guest returns, not after the commit is
     // durable: requests waiting for group commit must not each hold an instance.
     let released = false;
@@ -107,6 +112,9 @@ export function failureResponse(target: InvokeTarget, requestId: string, error: 
   } else if (error instanceof PlanckError && error.code === "conflict") {
     status = 503;
     summary = "conflict, retry";
+  } else if (error instanceof PlanckError && error.code === "unavailable") {
+    status = 503;
+    summary = "all instances busy, retry";
   } else if (error instanceof MissingStores) {
     summary = "stores could not be created";
   }

@@ -77,6 +77,39 @@ Deno.test("invokeService answers loop, memory blow-up, trap and throw with a 5xx
   });
 });
 
+Deno.test("a runaway guest yields the event loop: requests beside it finish while it runs to its deadline", async () => {
+  await withTempDir(async (dir) => {
+    const db = await openDatabase(dir);
+    const pool = jsPool();
+    try {
+      await pool.warm();
+      const target = { db, service: "demo", pool, deadlineMs: 5_000, log: () => {} };
+      assertEquals((await invokeService(target, request("/ok"))).status, 200);
+      let spinEndedAt = 0;
+      const started = performance.now();
+      const spin = invokeService({ ...target, deadlineMs: 1_500 }, request("/spin", "req-spin")).then((r) => {
+        spinEndedAt = performance.now();
+        return r;
+      });
+      const okEnds: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const reply = await invokeService(target, request("/ok", `ok-${i}`));
+        assertEquals(reply.status, 200, `/ok ${i} beside the loop`);
+        okEnds.push(performance.now());
+      }
+      assertEquals((await spin).status, 504);
+      assert(okEnds.every((t) => t < spinEndedAt), "every /ok ended before the loop was stopped");
+      console.log(
+        `5 sequential /ok beside a 1.5 s loop took ${(okEnds[4] - started).toFixed(0)} ms; ` +
+          `the loop ended at ${(spinEndedAt - started).toFixed(0)} ms`,
+      );
+    } finally {
+      await pool.close();
+      await db.close();
+    }
+  });
+});
+
 Deno.test("host calls cannot name system stores or another service's stores", async () => {
   await withTempDir(async (dir) => {
     const db = await openDatabase(dir);
