@@ -89,6 +89,9 @@ export class Transaction {
   readonly db: Database;
   readonly #readSet: ReadSet;
   readonly #view: TransactionView;
+  readonly #startLsn: number;
+  /** True once a read ran after another write committed (the reads may span several states). */
+  #readsSpanCommits = false;
   #open = true;
 
   static {
@@ -99,12 +102,19 @@ export class Transaction {
   /** @internal Use transaction(). */
   constructor(db: Database) {
     this.db = db;
-    this.#readSet = new ReadSet(db.lastLsn);
+    this.#startLsn = db.lastLsn;
+    this.#readSet = new ReadSet(this.#startLsn);
     this.#view = new TransactionView(db, this.#readSet);
   }
 
   #checkOpen(): void {
     if (!this.#open) throw new TypeError("Cannot use a transaction after it ended");
+  }
+
+  /** Called before every read: notes whether committed state moved since the transaction began. */
+  #beforeRead(): void {
+    this.#checkOpen();
+    if (this.db.lastLsn !== this.#startLsn) this.#readsSpanCommits = true;
   }
 
   /** Operations on one store, staged into this transaction. @throws PlanckError `not_found` */
@@ -117,7 +127,7 @@ export class Transaction {
         return stageWrite(this.db, this.#view.writes, op);
       },
       read: (key) => {
-        this.#checkOpen();
+        this.#beforeRead();
         return this.#view.read(this.db.storeInfo(name).id, parseKey(key));
       },
     });
@@ -129,7 +139,7 @@ export class Transaction {
    * @throws PlanckError `not_found` (store), `invalid_argument` (key)
    */
   readBytes(store: string, key: string): Uint8Array | undefined {
-    this.#checkOpen();
+    this.#beforeRead();
     return this.#view.read(this.db.storeInfo(store).id, parseKey(key));
   }
 
@@ -140,7 +150,7 @@ export class Transaction {
    * @throws as `query`
    */
   findRows(input: QueryDocument): { key: string; bytes: Uint8Array }[] | undefined {
-    this.#checkOpen();
+    this.#beforeRead();
     const query = validateQuery(input);
     if (query.op !== "find" || query.select !== undefined || query.exclude !== undefined) return undefined;
     return runFindRows({ db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view) }, query);
@@ -151,7 +161,7 @@ export class Transaction {
    * writes, writes join it (each query all or nothing). Result shapes as executeQuery.
    */
   query(input: QueryDocument): unknown {
-    this.#checkOpen();
+    this.#beforeRead();
     const query = validateQuery(input);
     const staged = runStaged(
       { db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view) },
@@ -174,6 +184,9 @@ export class Transaction {
   #commit(): Promise<number> {
     this.#checkOpen();
     this.#open = false;
+    // A read-only transaction whose every read ran before anything else committed saw one state
+    // (the one it began on): it is serializable there, whatever committed since.
+    if (this.#view.writes.size === 0 && !this.#readsSpanCommits) return Promise.resolve(0);
     this.#readSet.validate(this.db, this.#view.writes);
     return this.db.commit(this.#view.writes); // appends in this turn, before any other code runs
   }

@@ -217,6 +217,7 @@ Deno.test("transaction detects phantoms in scanned ranges but not writes outside
       transaction(db, async (tx) => {
         tx.query({ op: "find", store: "docs", filter: { field: "n", op: "eq", value: 2 } });
         await store.update(k(30), { n: 2 }); // a document it examined changed
+        tx.store("docs").put(k(97), { wrote: true }); // (a read-only one would be ordered before it)
       }), "conflict");
   });
 });
@@ -251,6 +252,34 @@ Deno.test("transaction validates read-only transactions, dropped stores and flus
     assertEquals(value, { n: 2 });
     assertEquals(store.get(k(8)), { copied: { n: 2 } });
   }, 64 * 1024);
+});
+
+Deno.test("a read-only transaction whose reads all ran before another commit never conflicts", async () => {
+  await withStore(async (db, store) => {
+    await store.put(k(1), { n: 1 });
+    await store.put(k(2), { n: 1 });
+    // Both reads see the state the transaction began on; the write lands after them: no conflict.
+    const seen = await transaction(db, async (tx) => {
+      const docs = [tx.store("docs").get(k(1)), tx.store("docs").get(k(2))];
+      await store.put(k(1), { n: 2 });
+      return docs;
+    });
+    assertEquals(seen, [{ n: 1 }, { n: 1 }]);
+    // A read after the write sees a second state: validated, and the first read is stale.
+    await assertRejectsCode(() =>
+      transaction(db, async (tx) => {
+        tx.store("docs").get(k(1));
+        await store.put(k(1), { n: 3 });
+        tx.store("docs").get(k(2));
+      }), "conflict");
+    // A writing transaction is validated even when its reads all came first.
+    await assertRejectsCode(() =>
+      transaction(db, async (tx) => {
+        const doc = tx.store("docs").get(k(1)) as { n: number };
+        await store.put(k(1), { n: 4 });
+        tx.store("docs").put(k(2), { n: doc.n + 1 });
+      }), "conflict");
+  });
 });
 
 Deno.test("transaction rejects DDL inside, use after the end, and runs builder and executeQuery queries", async () => {
