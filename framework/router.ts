@@ -31,13 +31,25 @@ export function compilePattern(path: string): Pattern {
   return { path, regex: new RegExp(`^${source}/?$`), names };
 }
 
-/** Parameters of `path` under `pattern`, or null when it does not match. */
+/**
+ * Parameters of `path` under `pattern` (percent-decoded; a segment whose escapes are malformed is
+ * kept as sent), or null when it does not match.
+ */
 export function matchPattern(pattern: Pattern, path: string): Record<string, string> | null {
   const m = pattern.regex.exec(path);
   if (m === null) return null;
   const params: Record<string, string> = {};
-  pattern.names.forEach((name, i) => params[name] = decodeURIComponent(m[i + 1]));
+  pattern.names.forEach((name, i) => params[name] = decodeSegment(m[i + 1]));
   return params;
+}
+
+function decodeSegment(segment: string): string {
+  if (segment.indexOf("%") < 0) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // malformed escapes (URIError): the handler sees the raw text
+  }
 }
 
 /** One route and what it carries. */

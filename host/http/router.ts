@@ -7,13 +7,13 @@
  * claims a path; no claim is null (the server answers 404); labels are manifest patterns, never
  * concrete paths.
  */
-import { compilePattern, matchPattern, type Pattern } from "../../framework/router.ts";
+import { compilePattern, type Pattern } from "../../framework/router.ts";
 import { type ServiceManifest, underPrefix } from "../wasm/abi.ts";
 
 interface Claim {
   service: string;
   prefix: string;
-  routes: { method: string; pattern: Pattern }[];
+  routes: { method: string; pattern: Pattern; label: string }[];
   assets: Set<string>;
 }
 
@@ -46,7 +46,11 @@ export class ServiceRouter {
         claim = {
           service: manifest.name,
           prefix: manifest.prefix,
-          routes: manifest.routes.map((r) => ({ method: r.method, pattern: compilePattern(r.path) })),
+          routes: manifest.routes.map((r) => ({
+            method: r.method,
+            pattern: compilePattern(r.path),
+            label: `${r.method} ${r.path}`,
+          })),
           assets: new Set(Object.keys(manifest.assets)),
         };
         this.#cache.set(manifest, claim);
@@ -75,9 +79,9 @@ export class ServiceRouter {
 function routeLabel(claim: Claim, method: string, path: string): string | null {
   const wanted = method === "HEAD" ? "GET" : method;
   let any: string | null = null;
-  for (const { method: m, pattern } of claim.routes) {
-    if (matchPattern(pattern, path) === null) continue;
-    if (m === wanted || m === "ALL") return `${m} ${pattern.path}`;
+  for (const { method: m, pattern, label } of claim.routes) {
+    if (!pattern.regex.test(path)) continue;
+    if (m === wanted || m === "ALL") return label;
     any ??= "(unmatched)";
   }
   return any;

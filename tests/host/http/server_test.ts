@@ -56,3 +56,9 @@ Deno.test("handleAppRequest answers with the guest's status, headers and body an
   assertEquals(cookies.headers.getSetCookie(), ["a=1", "b=2"]);
   assertEquals(cookies.headers.get("x-request-id") === "guest", false);
 });
+
+Deno.test("a path with malformed percent escapes is routed, not a 500 from the host", async () => {
+  const reply: GuestResponse = { status: 200, headers: [], body: "routed" };
+  const response = await serveWith(reply)(new Request("http://h/svc/item/%E0%A4%A"));
+  assertEquals([response.status, await response.text()], [200, "routed"]);
+});
