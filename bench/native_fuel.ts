@@ -66,11 +66,6 @@ async function instantiate(bytes: Uint8Array, outOfFuel: () => void): Promise<Gu
   return instance.exports as unknown as Guest;
 }
 
-/** Median ns per call of `fn` over `rounds` rounds of `calls` calls. */
-function measure(calls: number, fn: () => void): number {
-  return compare(calls, [fn])[0];
-}
-
 /** Median ns per awaited call of `fn`, over the rounds. */
 async function measureAsync(calls: number, fn: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < calls; i++) await fn();

@@ -19,7 +19,7 @@ import { assert } from "../../engine/assert.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
-import { isSuspendError, promising } from "../wasm/guest_slice.ts";
+import { type GuestEntry, isSuspendError, promising } from "../wasm/guest_slice.ts";
 import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";
 import { RequestWriter, Utf8Body } from "./bson_fast.ts";
 import { NativeSession } from "./session.ts";
@@ -39,13 +39,11 @@ interface Exports {
   [FUEL_GLOBAL_EXPORT]: WebAssembly.Global;
 }
 
-type Entry = (...args: number[]) => Promise<number>;
-
 /** One instance of a native service. Not reentrant: one request at a time. */
 export class NativeInstance implements GuestInstance {
   readonly #session: NativeSession;
   readonly #exports: Exports;
-  readonly #handle: Entry;
+  readonly #handle: GuestEntry;
   readonly #writer = new RequestWriter();
   #broken = false;
   #disposed = false;
@@ -53,7 +51,7 @@ export class NativeInstance implements GuestInstance {
   private constructor(session: NativeSession, exports: Exports) {
     this.#session = session;
     this.#exports = exports;
-    this.#handle = promising(exports.planck_handle) as Entry;
+    this.#handle = promising(exports.planck_handle);
   }
 
   /**
@@ -135,7 +133,7 @@ export class NativeInstance implements GuestInstance {
       this.#broken = true;
       throw new GuestFault("throw", `The module does not export "${EXPORT_DESCRIBE}"`);
     }
-    const entry = promising(describe) as Entry;
+    const entry = promising(describe);
     return this.#run(undefined, deadlineMs, `calling ${EXPORT_DESCRIBE}`, () => entry());
   }
 

@@ -38,8 +38,11 @@ export function suspending(fn: (...args: never[]) => unknown): WebAssembly.Impor
   return new (jspi().Suspending)(fn) as WebAssembly.ImportValue;
 }
 
-/** The wasm export `fn` as an entry whose guest may suspend: it returns a promise of the result. */
-export function promising(fn: unknown): (...args: number[]) => Promise<number> {
+/** An entry into guest code whose guest may suspend: it returns a promise of the export's result. */
+export type GuestEntry = (...args: number[]) => Promise<number>;
+
+/** The wasm export `fn` as a GuestEntry. */
+export function promising(fn: unknown): GuestEntry {
   return jspi().promising(fn);
 }
 

@@ -10,13 +10,12 @@
  * is freed before the entry returns; views of memory are taken after the guest ran (it may grow).
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import { type GuestSlice, promising, suspending } from "./guest_slice.ts";
+import { type GuestEntry, type GuestSlice, promising, suspending } from "./guest_slice.ts";
 
 /** What an entry returns: a value handle, or the guest's exception (the caller disposes either). */
 export type EntryResult = { value: QuickJSHandle; error?: undefined } | { error: QuickJSHandle };
 
 type Exported = (...args: number[]) => number;
-type Suspendable = (...args: number[]) => Promise<number>;
 
 /** The emscripten module object of one engine instance (the parts used here). */
 interface EmscriptenModule {
@@ -35,6 +34,8 @@ interface ContextInternals {
   rt: { value: number };
   memory: { module: EmscriptenModule; heapValueHandle(ptr: number): QuickJSHandle };
 }
+
+const UTF8_ENCODER = new TextEncoder();
 
 /** What finds the interrupt import among the engine's imports. */
 const INTERRUPT_IMPORT_MARK = "callbacks.shouldInterrupt";
@@ -86,9 +87,9 @@ export class QuickJsEntries {
   readonly #module: EmscriptenModule;
   readonly #memory: WebAssembly.Memory;
   readonly #slice: GuestSlice;
-  readonly #eval: Suspendable;
-  readonly #call: Suspendable;
-  readonly #jobs: Suspendable;
+  readonly #eval: GuestEntry;
+  readonly #call: GuestEntry;
+  readonly #jobs: GuestEntry;
 
   constructor(context: QuickJSContext, memory: WebAssembly.Memory, slice: GuestSlice) {
     this.#context = context as unknown as ContextInternals;
@@ -100,9 +101,9 @@ export class QuickJsEntries {
     }
     this.#memory = memory;
     this.#slice = slice;
-    this.#eval = promising(this.#module._QTS_Eval) as Suspendable;
-    this.#call = promising(this.#module._QTS_Call) as Suspendable;
-    this.#jobs = promising(this.#module._QTS_ExecutePendingJob) as Suspendable;
+    this.#eval = promising(this.#module._QTS_Eval);
+    this.#call = promising(this.#module._QTS_Call);
+    this.#jobs = promising(this.#module._QTS_ExecutePendingJob);
   }
 
   /** Evaluates `code` as a global script named `filename`. */
@@ -185,7 +186,7 @@ export class QuickJsEntries {
 
   /** A NUL-terminated UTF-8 copy of `text` in guest memory and its length (the caller frees it). */
   #cString(text: string): [number, number] {
-    const bytes = new TextEncoder().encode(text);
+    const bytes = UTF8_ENCODER.encode(text);
     const ptr = this.#module._malloc(bytes.length + 1);
     if (ptr === 0) throw new RangeError("The guest is out of memory for a string");
     const view = this.#bytes();
