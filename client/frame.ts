@@ -6,7 +6,10 @@
  * Invariants: a frame larger than the reader's limit is rejected from its prefix; returned bodies
  * are fresh copies.
  */
-import { BSON } from "bson";
+// An entry point (mod.ts, client/mod.ts, engine/mod.ts) imported from another project has no import map
+// of ours, so the npm package is named in full here (deno.json maps "bson" to the same version).
+// deno-lint-ignore no-import-prefix
+import { BSON } from "npm:bson@7.3.4";
 import { ClientError } from "./errors.ts";
 
 const PREFIX_BYTES = 4;

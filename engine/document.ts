@@ -2,7 +2,10 @@
  * Documents: BSON bytes on disk and on the wire, JS objects in the API. Encoding checks the size
  * limit; raw bytes from callers are checked for a well-formed BSON frame before they are stored.
  */
-import { BSON } from "bson";
+// An entry point (mod.ts, client/mod.ts, engine/mod.ts) imported from another project has no import map
+// of ours, so the npm package is named in full here (deno.json maps "bson" to the same version).
+// deno-lint-ignore no-import-prefix
+import { BSON } from "npm:bson@7.3.4";
 import { PlanckError } from "./errors.ts";
 import { DOC_BYTES_MAX } from "./limits.ts";
 import type { Document } from "./query/query_document.ts";

@@ -11,7 +11,10 @@
  * index that is still "building".
  */
 import { Buffer } from "node:buffer";
-import { BSON } from "bson";
+// An entry point (mod.ts, client/mod.ts, engine/mod.ts) imported from another project has no import map
+// of ours, so the npm package is named in full here (deno.json maps "bson" to the same version).
+// deno-lint-ignore no-import-prefix
+import { BSON } from "npm:bson@7.3.4";
 import { decodeFields, type FieldNames, fieldNames } from "../bson_fields.ts";
 import { decodeDocument } from "../document.ts";
 import { PlanckError } from "../errors.ts";
