@@ -10,7 +10,7 @@ import {
   WAL_SEGMENT_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_MIN,
 } from "../engine/limits.ts";
-import { parseDurability } from "../engine/wal.ts";
+import { parseDurability } from "../engine/wal/wal.ts";
 import {
   BIND_DEFAULT,
   CONNECTIONS_DEFAULT,

@@ -13,7 +13,7 @@
  * Invariants: every acknowledged write was durable before its response was sent, so stopping
  * loses none; a failure while starting releases what was already acquired.
  */
-import { type Database, openDatabase } from "../engine/database.ts";
+import { type Database, openDatabase } from "../engine/db/database.ts";
 import { PlanckError } from "../engine/errors.ts";
 import { formatConnectionString } from "../client/mod.ts";
 import { ADMIN_USER, Users } from "./auth.ts";

@@ -6,8 +6,8 @@
  * Invariants: every query goes through executeQuery (validated, same results as over the wire).
  */
 import { from, type StoreQuery, type Transport } from "../../builder/mod.ts";
-import type { Database } from "../database.ts";
-import type { Transaction } from "../transaction.ts";
+import type { Database } from "../db/database.ts";
+import type { Transaction } from "../db/transaction.ts";
 import { executeQuery } from "./executor.ts";
 import type { Document, QueryDocument } from "./query_document.ts";
 
@@ -29,7 +29,7 @@ export interface LocalStores {
  * @example
  * ```ts
  * import { local } from "./local_transport.ts";
- * import { openDatabase } from "../database.ts";
+ * import { openDatabase } from "../db/database.ts";
  * import { where } from "../../builder/mod.ts";
  * interface Order { status: string; amount: number }
  * const dir = await Deno.makeTempDir();

@@ -11,9 +11,9 @@
  * that needed a store that did not exist yet is rolled back, the store created, and the request
  * re-run (at most STORE_CREATE_RETRIES times).
  */
-import type { Database } from "../../engine/database.ts";
+import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
-import { transaction } from "../../engine/transaction.ts";
+import { transaction } from "../../engine/db/transaction.ts";
 import type { GuestRequest, GuestResponse } from "./abi.ts";
 import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";

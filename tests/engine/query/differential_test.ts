@@ -18,7 +18,7 @@
  */
 import { assertEquals } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
-import type { Database } from "../../../engine/database.ts";
+import type { Database } from "../../../engine/db/database.ts";
 import { PlanckError } from "../../../engine/errors.ts";
 import { parsePql } from "../../../engine/pql/mod.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
