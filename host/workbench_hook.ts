@@ -6,7 +6,7 @@
  * Invariants: the parts are the live ones of this process (no copies); the handler is called for
  * every request on the workbench port and must itself authenticate every one.
  */
-import type { Database } from "../engine/database.ts";
+import type { Database } from "../engine/db/database.ts";
 import type { Users } from "./auth.ts";
 import type { Config } from "./config_keys.ts";
 import type { Lockout } from "./lockout.ts";

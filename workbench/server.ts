@@ -219,9 +219,7 @@ async function fragmentRoute(
   if (path === "/overview/stream" && request.method === "GET") {
     if (wb.streams >= SSE_STREAMS_MAX) throw new PlanckError("unavailable", "Too many live streams open");
     wb.streams++;
-    const response = overviewStream(wb.parts, wb.sampler, request.signal);
-    request.signal.addEventListener("abort", () => wb.streams--);
-    return response;
+    return overviewStream(wb.parts, wb.sampler, () => wb.streams--);
   }
   if (path === "/pql/run" && request.method === "POST") {
     const form = new URLSearchParams(

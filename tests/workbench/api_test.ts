@@ -139,3 +139,16 @@ Deno.test("workbench API: deploy and undeploy examples/orders; read-only users g
     assertEquals((await call(base, "GET", "/api/me", basic("viewer", own.body.key))).body.role, "read_only");
   });
 });
+
+Deno.test("workbench overview stream: SSE events carry the live cards", async () => {
+  await withWorkbench(async ({ base, adminKey }) => {
+    const response = await fetch(`${base}/overview/stream`, { headers: basic("admin", adminKey) });
+    assertEquals(response.headers.get("content-type"), "text/event-stream");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n\n")) text += (await reader.read()).value ?? "";
+    assert(text.startsWith("event: metrics\ndata: "), text.slice(0, 80));
+    assert(text.includes('id="cards"') && text.includes("Uptime"));
+    await reader.cancel();
+  });
+});

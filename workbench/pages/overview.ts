@@ -87,7 +87,7 @@ export function overviewMain(parts: WorkbenchParts, sampler: Sampler): Html {
 }
 
 /** `GET /overview/stream`: an SSE stream of the cards after every sample. */
-export function overviewStream(parts: WorkbenchParts, sampler: Sampler, signal: AbortSignal): Response {
+export function overviewStream(parts: WorkbenchParts, sampler: Sampler, onClose: () => void): Response {
   const encoder = new TextEncoder();
   let stop = () => {};
   const body = new ReadableStream<Uint8Array>({
@@ -101,15 +101,20 @@ export function overviewStream(parts: WorkbenchParts, sampler: Sampler, signal: 
         }
       };
       const unsubscribe = sampler.subscribe(send);
+      let stopped = false;
       stop = () => {
+        if (stopped) return;
+        stopped = true;
         unsubscribe();
+        onClose();
         try {
           controller.close();
         } catch {
           // already closed
         }
       };
-      signal.addEventListener("abort", stop);
+      // The stream ends when the browser goes away (cancel) or a write fails; request.signal is
+      // not used because Deno aborts it once a response has started (legacy behavior).
     },
     cancel() {
       stop();
