@@ -97,3 +97,10 @@ assert(
   FRAME_BYTES_DEFAULT > PQL_SCRIPT_BYTES_MAX,
   "a default frame carries a maximal PQL script (and so statement)",
 );
+
+/** Log entries the in-memory ring keeps (the workbench's logs screen reads them); older ones are in the log file. */
+export const LOG_RING_ENTRIES_MAX = 10_000;
+/** Longest logged message, in characters (longer ones are cut with "…"). */
+export const LOG_MESSAGE_CHARS_MAX = 4_000;
+/** Size of `<data>/planck.log` past which it is rotated to `planck.log.1`, in bytes. */
+export const LOG_FILE_BYTES_MAX = 64 * MiB;

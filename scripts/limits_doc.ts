@@ -7,6 +7,7 @@ import * as engineLimits from "../engine/limits.ts";
 import * as queryLimits from "../engine/query/limits.ts";
 import * as pqlLimits from "../engine/pql/limits.ts";
 import * as hostLimits from "../host/limits.ts";
+import * as workbenchLimits from "../workbench/limits.ts";
 
 /** The modules that declare limits, by the layer that owns and enforces them. */
 export const LIMIT_MODULES: readonly { path: string; owner: string; values: Record<string, unknown> }[] = [
@@ -14,6 +15,11 @@ export const LIMIT_MODULES: readonly { path: string; owner: string; values: Reco
   { path: "engine/query/limits.ts", owner: "query layer", values: queryLimits },
   { path: "engine/pql/limits.ts", owner: "PQL parser", values: pqlLimits },
   { path: "host/limits.ts", owner: "host (wire, HTTP, services, config)", values: hostLimits },
+  {
+    path: "workbench/limits.ts",
+    owner: "workbench (sessions, API bodies, pages, live streams)",
+    values: workbenchLimits,
+  },
 ];
 
 const KiB = 1024;
