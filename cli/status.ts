@@ -3,7 +3,7 @@
  * `planck stop` asks it to shut down gracefully and waits until it has gone.
  */
 import { parseConnectionString } from "../client/mod.ts";
-import { lockDir } from "../engine/dir_lock.ts";
+import { lockDir } from "../engine/db/dir_lock.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { DATA_DIR_DEFAULT } from "./defaults.ts";
 import { jsonLine } from "./output.ts";

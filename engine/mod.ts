@@ -21,15 +21,14 @@ export {
   type DatabaseStats,
   openDatabase,
   type ScanOptions,
-} from "./database.ts";
-export { batch, type BatchResult, stageWrite, Store, type WriteOp } from "./store.ts";
+} from "./db/database.ts";
+export { batch, type BatchResult, stageWrite, Store, type WriteOp } from "./db/store.ts";
 export { CorruptionError, type ErrorCode, type ErrorLocation, PlanckError } from "./errors.ts";
 export { type Key, KEY_MAX, KEY_MIN, type KeyInput, parseKey } from "./key.ts";
 export { decodeDocument, type Document, encodeDocument } from "./document.ts";
-export type { RecoveryReport } from "./recovery.ts";
-export type { Durability } from "./wal.ts";
+export type { RecoveryReport } from "./db/recovery.ts";
+export type { Durability } from "./wal/wal.ts";
 export * as limits from "./limits.ts";
-export { Transaction, transaction, TransactionStore } from "./transaction.ts";
+export { Transaction, transaction, TransactionStore } from "./db/transaction.ts";
 export { executeQuery } from "./query/executor.ts";
-export { local, type LocalStores, localTransport } from "./query/local_transport.ts";
-export { type IndexDef, Indexes } from "./indexes.ts";
+export { type IndexDef, Indexes } from "./indexes/indexes.ts";

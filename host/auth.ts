@@ -9,10 +9,10 @@
  * as a sha-256 digest bound to the stored hash, so rotating a key or dropping a user invalidates it.
  */
 import type { Buffer } from "node:buffer";
-import type { Database } from "../engine/database.ts";
+import type { Database } from "../engine/db/database.ts";
 import type { Document } from "../engine/document.ts";
 import { PlanckError } from "../engine/errors.ts";
-import { Store } from "../engine/store.ts";
+import { Store } from "../engine/db/store.ts";
 import { digestsEqual, fastDigest, generateKey, hashKey, userDocumentKey, verifyKey } from "./key_hash.ts";
 import { USER_NAME_LENGTH_MAX, USERS_MAX } from "./limits.ts";
 

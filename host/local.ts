@@ -6,7 +6,7 @@
  * Invariants: statements run one at a time, each durable before its result returns; inserts into a
  * missing store create it, as over the wire; the directory is closed (WAL synced) by `close`.
  */
-import { type Database, openDatabase } from "../engine/database.ts";
+import { type Database, openDatabase } from "../engine/db/database.ts";
 import { PlanckError } from "../engine/errors.ts";
 import { parsePql } from "../engine/pql/mod.ts";
 import { executeQuery } from "../engine/query/executor.ts";

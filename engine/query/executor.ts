@@ -13,10 +13,10 @@
  * Invariants: a query that throws stages nothing; DDL (create/drop store) never runs inside a
  * transaction; secondary-index ops answer `invalid_argument` until the engine has indexes.
  */
-import type { Database } from "../database.ts";
+import type { Database } from "../db/database.ts";
 import { PlanckError } from "../errors.ts";
-import type { Transaction } from "../transaction.ts";
-import { WriteSet } from "../write_set.ts";
+import type { Transaction } from "../db/transaction.ts";
+import { WriteSet } from "../db/write_set.ts";
 import { explainQuery } from "./explain.ts";
 import { type Plan, type PlanInput, planQuery } from "./planner.ts";
 import type { FindQuery, QueryDocument } from "./query_document.ts";

@@ -9,7 +9,7 @@
  * (the scan's worst case; key reads only, nothing decoded) and examinedDocs the documents the run
  * actually read (fewer when a key-ordered find stops at its limit).
  */
-import type { Database } from "../database.ts";
+import type { Database } from "../db/database.ts";
 import { type Plan, planBounds, planQuery } from "./planner.ts";
 import type { ExplainQuery } from "./query_document.ts";
 import { runFind } from "./run_find.ts";

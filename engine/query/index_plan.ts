@@ -14,7 +14,7 @@
  * Score: 2 per eq/in field + 1 for a range/prefix field + 1 when it provides the order; the best
  * score above zero wins, ties to the first index by name.
  */
-import type { IndexDef } from "../indexes.ts";
+import type { IndexDef } from "../indexes/indexes.ts";
 import { type IndexFieldPredicate, indexKeyBounds, type IndexKeyRange } from "./index_bounds.ts";
 import type { Filter, OrderBy, Value } from "./query_document.ts";
 

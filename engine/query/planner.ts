@@ -17,12 +17,12 @@
  * Invariants: a plan's source yields a superset of the matching documents in key order (or its
  * reverse); the executor always rechecks the full filter on every document it reads.
  */
-import type { StoreInfo } from "../catalog.ts";
+import type { StoreInfo } from "../db/catalog.ts";
 import { type Key, KEY_MIN } from "../key.ts";
 import { boundsEmpty, filterKeyBounds, intersectBounds, keyAfter, type KeyBounds } from "./key_bounds.ts";
 import { KEY_PATH } from "./path.ts";
 import type { Filter, OrderBy } from "./query_document.ts";
-import type { IndexDef } from "../indexes.ts";
+import type { IndexDef } from "../indexes/indexes.ts";
 import { chooseIndex, type IndexChoice } from "./index_plan.ts";
 
 /** Where a plan reads documents from. */

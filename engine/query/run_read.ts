@@ -5,7 +5,7 @@
  * only the key (or there is none); every result row of get starts with its `key`.
  */
 import type { IndexChoice } from "./index_plan.ts";
-import type { StoreInfo } from "../catalog.ts";
+import type { StoreInfo } from "../db/catalog.ts";
 import { decodeDocument } from "../document.ts";
 import { type AggregateRow, Aggregator } from "./aggregate.ts";
 import { KEY_PATH } from "./path.ts";

@@ -10,13 +10,13 @@
  * - A document whose encoded bytes do not change is matched but not modified and not written.
  * - At most GROUP_OPS_MAX documents are staged (the WAL's bound on one atomic group).
  */
-import type { StoreInfo } from "../catalog.ts";
-import type { Database } from "../database.ts";
+import type { StoreInfo } from "../db/catalog.ts";
+import type { Database } from "../db/database.ts";
 import { encodeDocument } from "../document.ts";
 import { PlanckError } from "../errors.ts";
 import type { Key } from "../key.ts";
 import { GROUP_OPS_MAX } from "../limits.ts";
-import type { WriteSet } from "../write_set.ts";
+import type { WriteSet } from "../db/write_set.ts";
 import type { Plan } from "./planner.ts";
 import type { DeleteQuery, Document, InsertQuery, ReplaceQuery, UpdateQuery } from "./query_document.ts";
 import { compileQueryFilter, matches, type QueryView, type ScanStats } from "./scan.ts";

@@ -11,7 +11,7 @@
  */
 import { decodeDocument } from "../document.ts";
 import { type Key, keyFromLatin1 } from "../key.ts";
-import { bytesToLatin1 } from "../indexes.ts";
+import { bytesToLatin1 } from "../indexes/indexes.ts";
 import type { IndexChoice } from "./index_plan.ts";
 import { compileFilter, type Predicate } from "./filter.ts";
 import { filterUsesOnlyKey } from "./key_bounds.ts";

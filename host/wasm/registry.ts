@@ -9,10 +9,10 @@
  * done); the stored record holds the manifest and the bundle (JS) or fuel-injected code (native)
  * — the host always runs its own pinned engine.
  */
-import type { Database } from "../../engine/database.ts";
+import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../engine/errors.ts";
-import { transaction } from "../../engine/transaction.ts";
+import { transaction } from "../../engine/db/transaction.ts";
 import type { GuestRequest, GuestResponse, ServiceManifest } from "./abi.ts";
 import { failureResponse, invokeService } from "./invoke.ts";
 import { ServiceMetrics } from "./metrics.ts";

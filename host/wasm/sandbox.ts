@@ -14,7 +14,7 @@
  */
 import { PlanckError } from "../../engine/errors.ts";
 import type { QueryDocument } from "../../engine/query/query_document.ts";
-import type { Transaction } from "../../engine/transaction.ts";
+import type { Transaction } from "../../engine/db/transaction.ts";
 import { RAW_REPLY } from "./guest.ts";
 import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";
 

@@ -7,10 +7,10 @@
  * write into a missing store creates it first (as the `query` op does); a transaction is all or
  * nothing.
  */
-import type { Database } from "../../engine/database.ts";
+import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { type KeyInput, parseKey } from "../../engine/key.ts";
-import { stageWrite, Store, type WriteOp } from "../../engine/store.ts";
+import { stageWrite, Store, type WriteOp } from "../../engine/db/store.ts";
 import type { Document } from "../../engine/document.ts";
 import { SCAN_ROWS_DEFAULT, SCAN_ROWS_MAX, TRANSACTION_OPS_MAX } from "../limits.ts";
 import { authorize } from "./authorize.ts";

@@ -5,7 +5,7 @@
  * Invariants: a field reader either returns a value of the declared type or throws PlanckError
  * `invalid_argument` naming the field; unknown fields are errors, never ignored.
  */
-import type { Database } from "../../engine/database.ts";
+import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";

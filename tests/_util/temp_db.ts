@@ -3,7 +3,7 @@
  * and closed in `finally` (Deno KV's dbTest). Tests that reopen a directory use `withTempDir` and
  * open/close themselves.
  */
-import { type Database, type DatabaseOptions, openDatabase } from "../../engine/database.ts";
+import { type Database, type DatabaseOptions, openDatabase } from "../../engine/db/database.ts";
 
 /** Runs `body` with a fresh temp dir and removes it afterwards, whatever happens. */
 export async function withTempDir<T>(

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "../_util/assert.ts";
 import { batch, openDatabase, Store, type WriteOp } from "../../engine/mod.ts";
-import { listSegments } from "../../engine/recovery.ts";
+import { listSegments } from "../../engine/db/recovery.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;

@@ -6,10 +6,10 @@
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
 import { FaultyFs } from "../_util/faulty_fs.ts";
 import { crashImage, walFiles, withDatabase, withTempDatabase, withTempDir } from "../_util/temp_db.ts";
-import { type Database, type DatabaseOptions, openDatabase } from "../../engine/database.ts";
+import { type Database, type DatabaseOptions, openDatabase } from "../../engine/db/database.ts";
 import { diskError, PlanckError } from "../../engine/errors.ts";
 import { DOC_BYTES_MAX, STORE_NAME_BYTES_MAX, WAL_SEGMENT_BYTES_MIN } from "../../engine/limits.ts";
-import { batch, Store } from "../../engine/store.ts";
+import { batch, Store } from "../../engine/db/store.ts";
 
 async function docsStore(db: Database): Promise<Store> {
   await db.createStore("docs");

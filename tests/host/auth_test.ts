@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
-import { openDatabase } from "../../engine/database.ts";
-import { Store } from "../../engine/store.ts";
+import { openDatabase } from "../../engine/db/database.ts";
+import { Store } from "../../engine/db/store.ts";
 import { Users, USERS_STORE } from "../../host/auth.ts";
 
 async function withUsers(fn: (users: Users) => Promise<void>): Promise<void> {

@@ -6,7 +6,7 @@
 // same atomic group, as every other peer does; W5 reads its entries (count) and the documents
 // they name (fetch).
 import { batch, type Database, openDatabase, parseKey, Store, type WriteOp } from "../../../engine/mod.ts";
-import { bytesToLatin1 } from "../../../engine/indexes.ts";
+import { bytesToLatin1 } from "../../../engine/indexes/indexes.ts";
 import { indexKeyBounds } from "../../../engine/query/index_bounds.ts";
 import type { Item, Peer, ScanResult, Status } from "../lib/peer.ts";
 

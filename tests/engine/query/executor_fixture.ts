@@ -3,7 +3,7 @@
  * mixed `score`, in a store "docs" of a fresh temp database.
  */
 import { withTempDatabase } from "../../_util/temp_db.ts";
-import type { Database } from "../../../engine/database.ts";
+import type { Database } from "../../../engine/db/database.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
 import type { Document, QueryDocument } from "../../../engine/query/query_document.ts";
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import { decodeDocument } from "../../../engine/document.ts";
-import { Store } from "../../../engine/store.ts";
+import { Store } from "../../../engine/db/store.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
 import type { Document, QueryDocument } from "../../../engine/query/query_document.ts";
 import { k, keysOf, run, withDocs } from "./executor_fixture.ts";

@@ -5,8 +5,8 @@
  * calls with answerHostCall (host/wasm/sandbox.ts).
  */
 import { deserialize, serialize } from "bson";
-import type { Database } from "../../../engine/database.ts";
-import { transaction } from "../../../engine/transaction.ts";
+import type { Database } from "../../../engine/db/database.ts";
+import { transaction } from "../../../engine/db/transaction.ts";
 import { readGuestString } from "../../../host/native/session.ts";
 import { inspectNativeModule } from "../../../host/native/validate.ts";
 import { answerHostCall, type HostCallScope } from "../../../host/wasm/sandbox.ts";

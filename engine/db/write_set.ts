@@ -1,0 +1,103 @@
+/**
+ * A write set: the buffered writes of one atomic group (a batch or a transaction) with
+ * read-your-writes over the database's committed state. Committing it turns each written key's
+ * final version into one WAL frame; all of them share one commit marker.
+ */
+import { type FrameInput, FrameKind } from "../wal/format.ts";
+import type { Key } from "../key.ts";
+
+/** Reads committed state: a document's bytes, or undefined when the key has no live version. */
+export interface ReadView {
+  read(storeId: number, key: Key): Uint8Array | undefined;
+}
+
+/** One buffered write: the key's final version in this set (null = delete). */
+export interface PendingWrite {
+  storeId: number;
+  key: Key;
+  value: Uint8Array | null;
+}
+
+/** Buffered writes with read-your-writes. */
+export class WriteSet {
+  readonly #view: ReadView;
+  /** Position in #order of each written key, per store (no "store:key" strings to build and hash). */
+  readonly #index = new Map<number, Map<Key, number>>();
+  /** The writes in the order their keys were first written; a rewrite replaces its slot. */
+  readonly #order: PendingWrite[] = [];
+  readonly #claims = new Map<string, Key>();
+
+  constructor(view: ReadView) {
+    this.#view = view;
+  }
+
+  /** Number of distinct keys written. */
+  get size(): number {
+    return this.#order.length;
+  }
+
+  /** The live value of `key` as this set sees it. */
+  read(storeId: number, key: Key): Uint8Array | undefined {
+    const at = this.#index.get(storeId)?.get(key);
+    if (at !== undefined) return this.#order[at].value ?? undefined;
+    return this.#view.read(storeId, key);
+  }
+
+  /** Buffers a new version of `key`. */
+  put(storeId: number, key: Key, value: Uint8Array): void {
+    this.#set({ storeId, key, value });
+  }
+
+  #set(write: PendingWrite): void {
+    let keys = this.#index.get(write.storeId);
+    if (keys === undefined) {
+      keys = new Map();
+      this.#index.set(write.storeId, keys);
+    }
+    const at = keys.get(write.key);
+    if (at !== undefined) this.#order[at] = write;
+    else {
+      keys.set(write.key, this.#order.length);
+      this.#order.push(write);
+    }
+  }
+
+  /**
+   * Claims a unique value (`index id:values`) for `key`; returns the key holding it (the first
+   * claimer wins), so staging can detect two documents of one group with the same unique value.
+   */
+  claim(value: string, key: Key): Key {
+    const holder = this.#claims.get(value);
+    if (holder !== undefined) return holder;
+    this.#claims.set(value, key);
+    return key;
+  }
+
+  /** Buffers a delete of `key`. */
+  delete(storeId: number, key: Key): void {
+    this.#set({ storeId, key, value: null });
+  }
+
+  /** The buffered writes, in the order their keys were first written. */
+  writes(): IterableIterator<PendingWrite> {
+    return this.#order.values();
+  }
+
+  /** Writes of one store (the query layer's read-your-writes scans use it). */
+  writesOf(storeId: number): PendingWrite[] {
+    return this.#index.has(storeId) ? this.#order.filter((w) => w.storeId === storeId) : [];
+  }
+
+  /** One WAL frame per written key. */
+  toFrames(): FrameInput[] {
+    const frames: FrameInput[] = [];
+    for (const write of this.#order) {
+      frames.push(
+        write.value === null
+          ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key }
+          : { kind: FrameKind.put, storeId: write.storeId, value: write.value, hexKey: write.key },
+      );
+    }
+    return frames;
+  }
+}

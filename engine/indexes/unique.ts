@@ -1,0 +1,72 @@
+/**
+ * Unique index enforcement: before a write is staged, each entry the new document would add to a
+ * unique index must not have the same values as an entry of another live document (as the write
+ * set sees it), nor as another document staged in the same write set.
+ */
+import type { Database } from "../db/database.ts";
+import { decodeDocument } from "../document.ts";
+import { PlanckError } from "../errors.ts";
+import { describeValues, type IndexDef, Indexes } from "./indexes.ts";
+import { type Key, keyFromLatin1 } from "../key.ts";
+import type { WriteSet } from "../db/write_set.ts";
+
+const LOW_KEY = "\u0000".repeat(16);
+const HIGH_KEY = "\u00ff".repeat(17);
+
+/**
+ * Throws `conflict` if an entry in `entries` (of document `key`) duplicates another document's
+ * values in unique index `def`.
+ */
+export function checkUniqueEntries(
+  db: Database,
+  def: IndexDef,
+  key: Key,
+  entries: string[],
+  writes: WriteSet | null,
+): void {
+  for (const entry of entries) {
+    const values = Indexes.valuePart(entry);
+    for (const other of db.indexScan(def.id, { from: values + LOW_KEY, to: values + HIGH_KEY })) {
+      const otherKey = keyFromLatin1(other, other.length - 16);
+      if (otherKey === key) continue;
+      // The other document may be changed or deleted by this same write set.
+      const current = writes === null ? db.read(def.storeId, otherKey) : writes.read(def.storeId, otherKey);
+      if (current === undefined) continue;
+      if (!db.indexes.entries(def.id, decodeDocument(current), otherKey).includes(other)) continue;
+      throw violation(def, current, otherKey);
+    }
+    if (writes !== null) {
+      const claimed = writes.claim(`${def.id}:${values}`, key);
+      if (claimed !== key) {
+        const current = writes.read(def.storeId, claimed);
+        if (current !== undefined) throw violation(def, current, claimed);
+      }
+    }
+  }
+}
+
+function violation(def: IndexDef, doc: Uint8Array, holder: Key): PlanckError {
+  return new PlanckError(
+    "conflict",
+    `Unique index "${def.name}" already has ${
+      describeValues(decodeDocument(doc), def.fields)
+    } (document "${holder}")`,
+    { field: def.fields.map((f) => f.path).join(",") },
+  );
+}
+
+/** Checks a staged put of `value` under `key` against every unique index of the store. */
+export function checkUnique(
+  db: Database,
+  writes: WriteSet,
+  storeId: number,
+  key: Key,
+  value: Uint8Array,
+): void {
+  let doc;
+  for (const def of db.indexes.forStore(storeId)) {
+    if (!def.unique) continue;
+    doc ??= decodeDocument(value);
+    checkUniqueEntries(db, def, key, db.indexes.entries(def.id, doc, key), writes);
+  }
+}
