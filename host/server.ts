@@ -242,6 +242,7 @@ function listen(
     frameBytes: config.limits.frameBytes,
     connections: config.limits.connections,
     inFlightPerConnection: config.limits.inFlightPerConnection,
+    unauthenticatedPerAddress: config.limits.unauthenticatedPerAddress,
   });
   listeners.http = serveApp(services, {
     hostname: config.bind,
