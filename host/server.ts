@@ -24,7 +24,7 @@ import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
 import { ServiceRegistry } from "./wasm/registry.ts";
-import { levelOf, LOG_FILE, LogRing, sourceOf } from "./log_ring.ts";
+import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
 
@@ -68,7 +68,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const print = options.log ?? ((line: string) => console.log(line));
   const logs = new LogRing();
   const log = (line: string) => {
-    logs.add(levelOf(line), line, sourceOf(line));
+    logs.add(levelOf(line), redactKeys(line), sourceOf(line)); // keys stay on the console only
     print(line);
   };
   const tls = await readTls(config);
