@@ -124,7 +124,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       port: listeners.wire!.port,
       tls: tls !== undefined,
     };
-    running.adminConnection = await announce(config, address, adminKey, log);
+    running.adminConnection = await announce(config, address, adminKey, { log, print });
     log(`planck: wire listening on ${config.bind}:${running.ports.wire}${tls ? " (TLS)" : ""}`);
     log(`planck: http listening on ${config.bind}:${running.ports.http}`);
     const scheme = tls === undefined ? "http" : "https";
@@ -133,11 +133,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log(`planck: workbench listening on ${config.bind}:${running.ports.workbench} (not served)`);
     } else {
       log(`planck: workbench listening on ${config.bind}:${running.ports.workbench}${tls ? " (TLS)" : ""}`);
-      log(
-        adminKey === null
-          ? `planck: workbench: open ${url} and log in with your user and key ("admin"'s is in "${config.dataDir}/admin.credentials")`
-          : `planck: workbench: open ${url} and log in as "admin" with the key ${adminKey}`,
-      );
+      if (adminKey === null) {
+        log(
+          `planck: workbench: open ${url} and log in with your user and key ("admin"'s is in "${config.dataDir}/admin.credentials")`,
+        );
+      } else {
+        // The key goes to the terminal only, never into the log ring or planck.log.
+        log(`planck: workbench: open ${url} and log in as "admin" with the key shown above`);
+        print(`planck: workbench: log in as "admin" with the key ${adminKey}`);
+      }
     }
     log(`planck: ready`);
     return running;
@@ -256,7 +260,7 @@ async function announce(
   config: Config,
   address: { hostname: string; port: number; tls: boolean },
   adminKey: string | null,
-  log: (line: string) => void,
+  out: { log: (line: string) => void; print: (line: string) => void },
 ): Promise<string | null> {
   if (adminKey === null) {
     await refreshCredentials(config.dataDir, address);
@@ -265,10 +269,11 @@ async function announce(
   const info = { ...address, user: ADMIN_USER, key: adminKey };
   const path = await writeCredentials(config.dataDir, info);
   const connection = formatConnectionString(info);
-  log(
+  out.log(
     `planck: first start: created user "admin"; its connection string is shown once and saved to "${path}":`,
   );
-  log(`planck: ${connection}`);
+  // Printed to the terminal only: never into the log ring or planck.log, which keep no keys.
+  out.print(`planck: ${connection}`);
   return connection;
 }
 
