@@ -9,6 +9,8 @@ import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { WriteSet } from "./write_set.ts";
 import { checkUnique } from "../indexes/unique.ts";
+import type { ChangeEvent } from "../changes/record.ts";
+import { watchStore, type WatchOptions } from "../changes/watch.ts";
 
 /** A write inside a batch. */
 export type WriteOp =
@@ -57,7 +59,7 @@ function stageOne(
           field: "key",
         });
       }
-      writes.put(store.id, key, value);
+      writes.put(store.id, key, value, op.key === undefined); // a generated key is fresh
       return key;
     }
     case "put": {
@@ -177,6 +179,29 @@ export class Store {
     const from = options.from === undefined ? undefined : parseKey(options.from, "from");
     const to = options.to === undefined ? undefined : parseKey(options.to, "to");
     return [...this.#db.scan(this.#db.storeInfo(this.name).id, { ...options, from, to, limit })];
+  }
+
+  /**
+   * The change events of this store (all of it, one `key`, or a `from`/`to` range) after `since`
+   * (an LSN, or "now": the default) as an async iterator; docs/changes.md.
+   * @example
+   * ```ts
+   * import { openDatabase, Store } from "../mod.ts";
+   * const dir = await Deno.makeTempDir();
+   * const db = await openDatabase(dir);
+   * await db.createStore("orders");
+   * const orders = new Store(db, "orders");
+   * const events = orders.watch();
+   * const key = await orders.insert({ status: "open" });
+   * const { value } = await events.next();
+   * console.assert(value.op === "insert" && value.key === key);
+   * await db.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   * @throws PlanckError `invalid_argument` (options); the iterator throws `resume_point_lost`
+   */
+  watch(options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+    return watchStore(this.#db, this.name, options);
   }
 
   async #one(op: WriteOp): Promise<Key | null> {
