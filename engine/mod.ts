@@ -34,5 +34,5 @@ export { executeQuery } from "./query/executor.ts";
 export { local, type LocalStores, localTransport } from "./query/local_transport.ts";
 export { type IndexDef, Indexes } from "./indexes/indexes.ts";
 export type { ChangeEvent } from "./changes/record.ts";
-export { watchStore, type WatchOptions } from "./changes/watch.ts";
+export { type WatchOptions, watchStore } from "./changes/watch.ts";
 export type { Retention } from "./changes/retention.ts";

@@ -56,7 +56,9 @@ export class ChangeLog {
         kind: frame.kind,
         storeId: frame.storeId,
         key: isDoc ? frame.hexKey ?? keyFromBytes(frame.key!) : "",
-        value: frame.kind === FrameKind.delete || frame.kind === FrameKind.dropStore ? undefined : frame.value,
+        value: frame.kind === FrameKind.delete || frame.kind === FrameKind.dropStore
+          ? undefined
+          : frame.value,
         before: frame.before,
       });
     }

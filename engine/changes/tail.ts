@@ -46,7 +46,9 @@ export class ChangeTail {
     this.#groups.push(group);
     this.#events += group.records.length;
     this.#bytes += bytesOf(group);
-    while (this.#head < this.#groups.length - 1 && (this.#events > this.#eventsMax || this.#bytes > this.#bytesMax)) {
+    while (
+      this.#head < this.#groups.length - 1 && (this.#events > this.#eventsMax || this.#bytes > this.#bytesMax)
+    ) {
       const old = this.#groups[this.#head++];
       this.#events -= old.records.length;
       this.#bytes -= bytesOf(old);
@@ -72,13 +74,17 @@ export class ChangeTail {
       else low = mid + 1;
     }
     const out: ChangeGroup[] = [];
-    for (let i = low; i < this.#groups.length && this.#groups[i].commitLsn <= upTo; i++) out.push(this.#groups[i]);
+    for (let i = low; i < this.#groups.length && this.#groups[i].commitLsn <= upTo; i++) {
+      out.push(this.#groups[i]);
+    }
     return out;
   }
 }
 
 function bytesOf(group: ChangeGroup): number {
   let bytes = 0;
-  for (const record of group.records) bytes += 64 + (record.value?.length ?? 0) + (record.before?.length ?? 0);
+  for (const record of group.records) {
+    bytes += 64 + (record.value?.length ?? 0) + (record.before?.length ?? 0);
+  }
   return bytes;
 }

@@ -26,7 +26,11 @@ export interface WatchOptions {
  * Starts a watch of store `name`. `since` is fixed at this call (not at the first `next()`).
  * @throws PlanckError `not_found` (store), `invalid_argument` (options)
  */
-export function watchStore(db: Database, name: string, options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+export function watchStore(
+  db: Database,
+  name: string,
+  options: WatchOptions = {},
+): AsyncIterableIterator<ChangeEvent> {
   const storeId = db.storeInfo(name).id;
   const since = resolveSince(db, options.since);
   const match = keyFilter(options);

@@ -41,7 +41,7 @@ import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } fro
 import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
 import { ChangeLog } from "../changes/change_log.ts";
-import { type Retention, resolveRetention, segmentsToRemove } from "../changes/retention.ts";
+import { resolveRetention, type Retention, segmentsToRemove } from "../changes/retention.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./options.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
@@ -646,7 +646,10 @@ function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {
  * The sequence of the first segment recovery still needs: a segment is wholly below the checkpoint
  * when the next one starts at or before checkpointLsn + 1.
  */
-function reclaimableBefore(segments: readonly { sequence: number; firstLsn: number }[], checkpointLsn: number): number {
+function reclaimableBefore(
+  segments: readonly { sequence: number; firstLsn: number }[],
+  checkpointLsn: number,
+): number {
   let at = 0;
   while (at + 1 < segments.length && segments[at + 1].firstLsn - 1 <= checkpointLsn) at++;
   return segments.length === 0 ? 0 : segments[at].sequence;

@@ -10,7 +10,7 @@ import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { WriteSet } from "./write_set.ts";
 import { checkUnique } from "../indexes/unique.ts";
 import type { ChangeEvent } from "../changes/record.ts";
-import { watchStore, type WatchOptions } from "../changes/watch.ts";
+import { type WatchOptions, watchStore } from "../changes/watch.ts";
 
 /** A write inside a batch. */
 export type WriteOp =

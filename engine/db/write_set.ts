@@ -60,8 +60,7 @@ export class WriteSet {
     if (at !== undefined) {
       if (this.#order[at].fresh === true) write.fresh = true; // still nothing committed under the key
       this.#order[at] = write;
-    }
-    else {
+    } else {
       keys.set(write.key, this.#order.length);
       this.#order.push(write);
     }
@@ -102,14 +101,12 @@ export class WriteSet {
     for (const write of this.#order) {
       if (write.value === null && write.fresh === true) continue; // created and deleted in this set
       frames.push(
-        write.value === null
-          ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key }
-          : {
-            kind: write.fresh === true ? FrameKind.insert : FrameKind.put,
-            storeId: write.storeId,
-            value: write.value,
-            hexKey: write.key,
-          },
+        write.value === null ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key } : {
+          kind: write.fresh === true ? FrameKind.insert : FrameKind.put,
+          storeId: write.storeId,
+          value: write.value,
+          hexKey: write.key,
+        },
       );
     }
     return frames;
