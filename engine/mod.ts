@@ -36,3 +36,4 @@ export { type IndexDef, Indexes } from "./indexes/indexes.ts";
 export type { ChangeEvent } from "./changes/record.ts";
 export { type WatchOptions, watchStore } from "./changes/watch.ts";
 export type { Retention } from "./changes/retention.ts";
+export { type FilterEvent, watchFilter } from "./changes/filter_watch.ts";

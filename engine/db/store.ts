@@ -11,6 +11,7 @@ import type { WriteSet } from "./write_set.ts";
 import { checkUnique } from "../indexes/unique.ts";
 import type { ChangeEvent } from "../changes/record.ts";
 import { type WatchOptions, watchStore } from "../changes/watch.ts";
+import { type FilterEvent, watchFilter } from "../changes/filter_watch.ts";
 
 /** A write inside a batch. */
 export type WriteOp =
@@ -202,6 +203,15 @@ export class Store {
    */
   watch(options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
     return watchStore(this.#db, this.name, options);
+  }
+
+  /**
+   * The documents matching `filter` (a query filter, docs/query.md) from now on, as `enter`,
+   * `update` and `leave` events (engine/changes/filter_watch.ts).
+   * @throws PlanckError `invalid_argument` (filter)
+   */
+  watchFilter(filter: unknown): AsyncIterableIterator<FilterEvent> {
+    return watchFilter(this.#db, this.name, filter);
   }
 
   async #one(op: WriteOp): Promise<Key | null> {
