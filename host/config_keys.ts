@@ -35,6 +35,7 @@ import {
   SERVICE_MEMORY_BYTES_DEFAULT,
   SERVICE_MEMORY_BYTES_MAX,
   SERVICE_MEMORY_BYTES_MIN,
+  UNAUTHENTICATED_PER_ADDRESS_DEFAULT,
   WAL_SEGMENT_BYTES_CONFIG_MAX,
   WIRE_PORT_DEFAULT,
   WORKBENCH_PORT_DEFAULT,
@@ -49,7 +50,12 @@ export interface Config {
   walSegmentBytes: number;
   memtableBytes: number;
   tls: { certFile: string | null; keyFile: string | null };
-  limits: { frameBytes: number; connections: number; inFlightPerConnection: number };
+  limits: {
+    frameBytes: number;
+    connections: number;
+    inFlightPerConnection: number;
+    unauthenticatedPerAddress: number;
+  };
   security: { lockoutFailures: number; lockoutBaseMs: number; lockoutMaxMs: number };
   shutdown: { drainTimeoutMs: number };
   services: { deadlineMs: number; memoryBytes: number };
@@ -217,6 +223,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     assign: (c, v) => c.limits.inFlightPerConnection = v as number,
   },
   {
+    key: "limits.unauthenticated_per_address",
+    default: UNAUTHENTICATED_PER_ADDRESS_DEFAULT,
+    check: integer(1, CONNECTIONS_MAX),
+    assign: (c, v) => c.limits.unauthenticatedPerAddress = v as number,
+  },
+  {
     key: "security.lockout_failures",
     default: LOCKOUT_FAILURES_DEFAULT,
     check: integer(1, 1000),
@@ -286,7 +298,7 @@ export function defaultConfig(): Config {
     walSegmentBytes: 0,
     memtableBytes: 0,
     tls: { certFile: null, keyFile: null },
-    limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0 },
+    limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0, unauthenticatedPerAddress: 0 },
     security: { lockoutFailures: 0, lockoutBaseMs: 0, lockoutMaxMs: 0 },
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },

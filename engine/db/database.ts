@@ -25,6 +25,7 @@ import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "../errors.ts";
 import { type Key, keyFromBytes, KeyGenerator } from "../key.ts";
 import {
+  GC_DEAD_RATIO_DEFAULT,
   MEMTABLE_BYTES_DEFAULT,
   WAL_CHECKPOINT_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_DEFAULT,
@@ -494,7 +495,7 @@ export class Database implements ReadView {
         this.#frozen.splice(this.#frozen.indexOf(memtable), 1);
         this.#reclaimableBefore = Math.max(this.#reclaimableBefore, keepFrom);
         this.#pruneWal();
-        const ratio = this.#options.gcDeadRatio ?? 0.5;
+        const ratio = this.#options.gcDeadRatio ?? GC_DEAD_RATIO_DEFAULT;
         if (ratio > 0) await this.#tiers.gc({ ratio });
       } catch (error) {
         this.#flushError = error; // the frozen memtable stays readable; writes now fail
