@@ -45,7 +45,7 @@ type RemoteClient = {
 /** Runs `planck deploy`. */
 export function runDeploy(args: string[]): Promise<number> {
   return withServer(args, 1, async (client, [file]) => {
-    const wasm = await Deno.readFile(file);
+    const wasm = await readWasm(file);
     const result = await client.request("deploy", { wasm }, { timeoutMs: 60_000 }) as {
       name: string;
       version: string;
@@ -76,4 +76,18 @@ export function runServices(args: string[]): Promise<number> {
     for (const service of result.services) console.log(jsonLine(service));
     return EXIT.ok;
   });
+}
+
+/** The bytes of FILE. @throws UsageError naming the file (and `planck build` when it is missing) */
+async function readWasm(file: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(
+        `no file "${file}": build it first with "planck build DIR", which prints its path`,
+      );
+    }
+    throw new UsageError(`cannot read "${file}": ${(error as Error).message}`);
+  }
 }

@@ -80,6 +80,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     salvage: options.salvage === true,
   });
   const listeners: Listeners = {};
+  let adminKey: string | null = null;
+  let announced = false;
   try {
     if (options.noLogFile !== true) logs.attachFile(`${config.dataDir}/${LOG_FILE}`);
     const r = db.recovery;
@@ -93,7 +95,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       `planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`,
     );
     const users = await Users.open(db);
-    const adminKey = await users.bootstrap();
+    adminKey = await users.bootstrap();
     const lockout = newLockout(config);
     const services = await ServiceRegistry.open(db, {
       log,
@@ -126,6 +128,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       tls: tls !== undefined,
     };
     running.adminConnection = await announce(config, address, adminKey, { log, print });
+    announced = true;
     log(`planck: wire listening on ${config.bind}:${running.ports.wire}${tls ? " (TLS)" : ""}`);
     log(`planck: http listening on ${config.bind}:${running.ports.http}`);
     const scheme = tls === undefined ? "http" : "https";
@@ -147,12 +150,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log(`planck: ready`);
     return running;
   } catch (error) {
+    // A first start that fails after creating the admin (a port in use) still saves and prints its
+    // key, so the next start does not find an admin nobody can log in as.
+    if (adminKey !== null && !announced) {
+      // The wire port may not be bound yet; the next start refreshes the saved one.
+      const port = listeners.wire?.port || config.ports.wire || WIRE_PORT_PLACEHOLDER;
+      const address = { hostname: connectHost(config.bind), port, tls: tls !== undefined };
+      await announce(config, address, adminKey, { log, print }).catch(() => {});
+    }
     await closeListeners(listeners, 0).catch(() => {});
     await db.close();
     logs.close();
     throw error;
   }
 }
+
+/** Port saved for a failed first start that never bound its wire port (0 cannot be saved). */
+const WIRE_PORT_PLACEHOLDER = 23469;
 
 /** The running process: ports, signals and the stop procedure. */
 class RunningServer implements PlanckServer {
