@@ -76,6 +76,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
+    changesRetention: config.changes.retention,
     salvage: options.salvage === true,
   });
   const listeners: Listeners = {};
