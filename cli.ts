@@ -15,6 +15,8 @@ import {
   UNDEPLOY_USAGE,
 } from "./cli/deploy.ts";
 import { DATA_DIR_DEFAULT } from "./cli/defaults.ts";
+import { EXPORT_USAGE, runExport } from "./cli/export.ts";
+import { IMPORT_USAGE, runImport } from "./cli/import.ts";
 import { PQL_USAGE, runPql } from "./cli/pql.ts";
 import { runStart, START_USAGE } from "./cli/start.ts";
 import { runStatus, runStop, STATUS_USAGE, STOP_USAGE } from "./cli/status.ts";
@@ -39,6 +41,8 @@ const COMMANDS: Record<string, Command> = {
   deploy: { summary: "Deploy a service .wasm to a running server", usage: DEPLOY_USAGE, run: runDeploy },
   undeploy: { summary: "Remove a deployed service", usage: UNDEPLOY_USAGE, run: runUndeploy },
   services: { summary: "List deployed services", usage: SERVICES_USAGE, run: runServices },
+  export: { summary: "Export a store as JSON lines", usage: EXPORT_USAGE, run: runExport },
+  import: { summary: "Import JSON lines into a store", usage: IMPORT_USAGE, run: runImport },
 };
 
 function help(): string {

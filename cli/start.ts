@@ -4,6 +4,7 @@
  */
 import { type ConfigOverride, loadConfig } from "../host/config.ts";
 import { startServer } from "../host/server.ts";
+import { createWorkbench } from "../workbench/mod.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 
 /** Flag → config key. */
@@ -45,7 +46,7 @@ export async function runStart(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const server = await startServer(config, { salvage });
+  const server = await startServer(config, { salvage, workbench: createWorkbench });
   await server.finished;
   return EXIT.ok;
 }

@@ -40,6 +40,11 @@ export const STORE_NAME_BYTES_MAX = 64;
 export const STORES_MAX = 10_000;
 /** Default and maximum rows a scan returns when the caller sets no limit. */
 export const SCAN_ROWS_MAX = 1_000_000;
+/**
+ * Dead fraction of a value-log segment past which the GC after a flush rewrites it (option
+ * `gcDeadRatio`; 0 turns that GC off). Half: a rewrite then copies at most as many bytes as it frees.
+ */
+export const GC_DEAD_RATIO_DEFAULT = 0.5;
 /** Longest interval of the `interval:<ms>` durability mode, in milliseconds. */
 export const SYNC_INTERVAL_MS_MAX = 10_000;
 

@@ -31,5 +31,4 @@ export type { Durability } from "./wal/wal.ts";
 export * as limits from "./limits.ts";
 export { Transaction, transaction, TransactionStore } from "./db/transaction.ts";
 export { executeQuery } from "./query/executor.ts";
-export { local, type LocalStores, localTransport } from "./query/local_transport.ts";
 export { type IndexDef, Indexes } from "./indexes/indexes.ts";

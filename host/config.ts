@@ -8,7 +8,14 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument, type Scalar, type YAMLMap } from "yaml";
 import { PlanckError } from "../engine/errors.ts";
-import { type Config, configKey, defaultConfig, isConfigSection, KeyError } from "./config_keys.ts";
+import {
+  type Config,
+  CONFIG_KEYS,
+  configKey,
+  defaultConfig,
+  isConfigSection,
+  KeyError,
+} from "./config_keys.ts";
 import { CONFIG_FILE_BYTES_MAX } from "./limits.ts";
 
 export { type Config, CONFIG_KEYS, defaultConfig } from "./config_keys.ts";
@@ -41,9 +48,24 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
       throw new TypeError(`Unknown config key "${override.key}" for flag ${override.flag}`);
     }
     spec.assign(config, checked(spec.check, override.value, override.key, `flag ${override.flag}`));
+    recordSource(config, override.key, `flag ${override.flag}`);
   }
   checkCombination(config);
   return config;
+}
+
+const SOURCES = new WeakMap<Config, Map<string, string>>();
+
+function recordSource(config: Config, key: string, source: string): void {
+  let sources = SOURCES.get(config);
+  if (sources === undefined) SOURCES.set(config, sources = new Map());
+  sources.set(key, source);
+}
+
+/** Where each key's value of `config` came from: "default", `flag --x` or `"file" line N` (the last one wins). */
+export function configSources(config: Config): Map<string, string> {
+  const recorded = SOURCES.get(config);
+  return new Map(CONFIG_KEYS.map((spec) => [spec.key, recorded?.get(spec.key) ?? "default"]));
 }
 
 /** Parses YAML text into `config` (exported for tests; `source` names the file in errors). */
@@ -106,6 +128,7 @@ function applyMap(config: Config, map: YAMLMap, prefix: string, where: Where): v
       ? null
       : (value as { toJSON(): unknown }).toJSON();
     spec.assign(config, checked(spec.check, raw, key, `"${where.source}" at line ${line}`));
+    recordSource(config, key, `"${where.source}" line ${line}`);
   }
 }
 

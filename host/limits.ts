@@ -5,6 +5,7 @@
  */
 import { assert } from "../engine/assert.ts";
 import { DOC_BYTES_MAX, GROUP_OPS_MAX } from "../engine/limits.ts";
+import { PQL_SCRIPT_BYTES_MAX } from "../engine/pql/limits.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -92,3 +93,14 @@ export const SERVICE_MEMORY_BYTES_DEFAULT = 64 * 1024 * 1024;
 export const SERVICE_MEMORY_BYTES_MIN = 16 * 1024 * 1024;
 /** Largest memory cap (wasm32 addresses 4 GiB). */
 export const SERVICE_MEMORY_BYTES_MAX = 4 * 1024 * 1024 * 1024 - 64 * 1024;
+assert(
+  FRAME_BYTES_DEFAULT > PQL_SCRIPT_BYTES_MAX,
+  "a default frame carries a maximal PQL script (and so statement)",
+);
+
+/** Log entries the in-memory ring keeps (the workbench's logs screen reads them); older ones are in the log file. */
+export const LOG_RING_ENTRIES_MAX = 10_000;
+/** Longest logged message, in characters (longer ones are cut with "…"). */
+export const LOG_MESSAGE_CHARS_MAX = 4_000;
+/** Size of `<data>/planck.log` past which it is rotated to `planck.log.1`, in bytes. */
+export const LOG_FILE_BYTES_MAX = 64 * MiB;

@@ -1,7 +1,8 @@
 /**
  * The Planck process: the engine, the wire server, the app HTTP port (deployed wasm services,
- * host/http), the workbench listener (reserved until its issue lands: it answers 503 "not yet"),
- * and signal handling.
+ * host/http), the workbench listener (the handler comes from workbench/ through
+ * `StartOptions.workbench`; without one the port answers 503), the server log (host/log_ring.ts:
+ * a bounded ring plus `<data>/planck.log`) and signal handling.
  *
  * Start: 1. open the database; 2. open users and, on first start, create the admin (its key goes
  * to `<data>/admin.credentials` and is printed once); 3. listen (wire, HTTP, workbench); 4. print
@@ -23,6 +24,9 @@ import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
 import { ServiceRegistry } from "./wasm/registry.ts";
+import { levelOf, LOG_FILE, LogRing, sourceOf } from "./log_ring.ts";
+import { configSources } from "./config.ts";
+import type { WorkbenchFactory } from "./workbench_hook.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -45,6 +49,10 @@ export interface StartOptions {
   signals?: boolean;
   /** Open despite a corrupt WAL, reporting what was given up (`planck start --salvage`). */
   salvage?: boolean;
+  /** Builds the workbench served on `ports.workbench` (without it that port answers 503). */
+  workbench?: WorkbenchFactory;
+  /** Keeps the log ring only (no `<data>/planck.log`); tests set it. */
+  noLogFile?: boolean;
 }
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -57,7 +65,12 @@ interface Listeners {
 
 /** Starts Planck with `config`. @throws PlanckError when the data dir is locked or a port cannot be bound */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<PlanckServer> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const print = options.log ?? ((line: string) => console.log(line));
+  const logs = new LogRing();
+  const log = (line: string) => {
+    logs.add(levelOf(line), line, sourceOf(line));
+    print(line);
+  };
   const tls = await readTls(config);
   const db = await openDatabase(config.dataDir, {
     durability: config.durability,
@@ -67,6 +80,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const listeners: Listeners = {};
   try {
+    if (options.noLogFile !== true) logs.attachFile(`${config.dataDir}/${LOG_FILE}`);
     const r = db.recovery;
     if (r.lost !== null) {
       log(
@@ -87,7 +101,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
+    running.logs = logs;
     listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, services);
+    const workbench = options.workbench?.({
+      config,
+      configSources: configSources(config),
+      db,
+      users,
+      lockout,
+      services,
+      server: running.control,
+      logs,
+      startedMs: running.startedMs,
+      ports: () => running.ports,
+    });
+    running.closeWorkbench = workbench?.close;
+    listeners.workbench = workbench === undefined
+      ? serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench")
+      : serveHandler(config.bind, config.ports.workbench, tls, workbench.handler);
     const address = {
       hostname: connectHost(config.bind),
       port: listeners.wire!.port,
@@ -96,12 +127,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     running.adminConnection = await announce(config, address, adminKey, log);
     log(`planck: wire listening on ${config.bind}:${running.ports.wire}${tls ? " (TLS)" : ""}`);
     log(`planck: http listening on ${config.bind}:${running.ports.http}`);
-    log(`planck: workbench listening on ${config.bind}:${running.ports.workbench} (not yet served)`);
+    const scheme = tls === undefined ? "http" : "https";
+    const url = `${scheme}://${hostForUrl(connectHost(config.bind))}:${running.ports.workbench}/`;
+    if (workbench === undefined) {
+      log(`planck: workbench listening on ${config.bind}:${running.ports.workbench} (not served)`);
+    } else {
+      log(`planck: workbench listening on ${config.bind}:${running.ports.workbench}${tls ? " (TLS)" : ""}`);
+      log(
+        adminKey === null
+          ? `planck: workbench: open ${url} and log in with your user and key ("admin"'s is in "${config.dataDir}/admin.credentials")`
+          : `planck: workbench: open ${url} and log in as "admin" with the key ${adminKey}`,
+      );
+    }
     log(`planck: ready`);
     return running;
   } catch (error) {
     await closeListeners(listeners, 0).catch(() => {});
     await db.close();
+    logs.close();
     throw error;
   }
 }
@@ -112,6 +155,11 @@ class RunningServer implements PlanckServer {
   adminConnection: string | null = null;
   /** Deployed services (closed after the listeners stop). */
   services: ServiceRegistry | undefined;
+  /** The server log (closed last). */
+  logs: LogRing | undefined;
+  /** Stops the workbench's background work (SSE streams, samplers). */
+  closeWorkbench: (() => void) | undefined;
+  readonly startedMs = Date.now();
   readonly finished: Promise<void>;
   /** What ops may ask of the server. */
   readonly control: ServerControl;
@@ -119,7 +167,6 @@ class RunningServer implements PlanckServer {
   readonly #listeners: Listeners;
   readonly #log: (line: string) => void;
   readonly #signals: boolean;
-  readonly #startedMs = Date.now();
   readonly #onSignal = () => void this.stop("signal");
   #finish!: () => void;
   #stopping: Promise<void> | undefined;
@@ -138,7 +185,7 @@ class RunningServer implements PlanckServer {
     const lockout = parts.lockout;
     this.control = {
       stats: () => ({
-        uptimeMs: Date.now() - this.#startedMs,
+        uptimeMs: Date.now() - this.startedMs,
         lockouts: lockout.size,
         wire: this.#listeners.wire?.stats(),
         services: this.services?.metrics(),
@@ -162,12 +209,14 @@ class RunningServer implements PlanckServer {
     this.#log(`planck: stopping (${reason})`);
     if (this.#signals) { for (const signal of SIGNALS) Deno.removeSignalListener(signal, this.#onSignal); }
     try {
+      this.closeWorkbench?.();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
       await this.services?.close();
       await this.#db.sync();
     } finally {
       await this.#db.close();
       this.#log("planck: stopped");
+      this.logs?.close();
       this.#finish();
     }
   }
@@ -199,7 +248,6 @@ function listen(
     port: config.ports.http,
     admin: { users: ctx.users, lockout: ctx.lockout },
   });
-  listeners.workbench = serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench");
 }
 
 /** First start: saves and prints the admin connection string (returned); later: refreshes the saved address. */
@@ -232,6 +280,30 @@ async function closeListeners(listeners: Listeners, drainTimeoutMs: number): Pro
 
 function portOf(server: Deno.HttpServer | undefined): number {
   return server === undefined ? 0 : (server.addr as Deno.NetAddr).port;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** Serves `handler` on the workbench port, with TLS when the wire port has it. */
+function serveHandler(
+  hostname: string,
+  port: number,
+  tls: TlsFiles | undefined,
+  handler: (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>,
+): Deno.HttpServer {
+  try {
+    const options = { hostname, port, onListen: () => {} };
+    return Deno.serve(tls === undefined ? options : { ...options, cert: tls.cert, key: tls.key }, handler);
+  } catch (error) {
+    throw new PlanckError(
+      "unavailable",
+      `Cannot listen on ${hostname}:${port} (workbench): ${(error as Error).message}`,
+      { field: "ports.workbench" },
+      { cause: error },
+    );
+  }
 }
 
 /** A reserved port: answers every request with 503 until its issue lands. */

@@ -1,5 +1,6 @@
 /**
- * The workbench: control plane API and browser UI on port 2369.
- * TODO(#5): not built yet; `planck start` reserves the port.
+ * The workbench: the browser control plane and its JSON API on port 2369 (docs/workbench.md).
+ * `createWorkbench` is the factory `startServer` takes as `StartOptions.workbench`.
  */
-export {};
+export { createWorkbench } from "./server.ts";
+export { CSRF_HEADER, SESSION_COOKIE } from "./sessions.ts";

@@ -24,6 +24,7 @@ import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "../errors.ts";
 import { type Key, keyFromBytes, KeyGenerator } from "../key.ts";
 import {
+  GC_DEAD_RATIO_DEFAULT,
   MEMTABLE_BYTES_DEFAULT,
   WAL_CHECKPOINT_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_DEFAULT,
@@ -459,7 +460,7 @@ export class Database implements ReadView {
         this.#flushes++;
         this.#frozen.splice(this.#frozen.indexOf(memtable), 1);
         this.#removeWalBefore(keepFrom);
-        const ratio = this.#options.gcDeadRatio ?? 0.5;
+        const ratio = this.#options.gcDeadRatio ?? GC_DEAD_RATIO_DEFAULT;
         if (ratio > 0) await this.#tiers.gc({ ratio });
       } catch (error) {
         this.#flushError = error; // the frozen memtable stays readable; writes now fail

@@ -5,6 +5,7 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
 import { frame, RawWire, withServer } from "../host/test_server.ts";
+import { testSeed } from "../_util/random.ts";
 
 /** Cases of bytes a client might send after authenticating, and the code each must produce. */
 const BAD_FRAMES: { name: string; bytes: () => Uint8Array; code: string }[] = [
@@ -118,7 +119,7 @@ Deno.test("wire server keeps the connection for a well-formed request with a bad
 
 Deno.test("wire server survives a client that disconnects mid-frame and random byte streams", async () => {
   await withServer(async ({ admin, port }) => {
-    const seed = Number(Deno.env.get("PLANCK_SEED") ?? Date.now() % 100000);
+    const seed = testSeed();
     let state = seed;
     const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
     try {

@@ -3,10 +3,11 @@
  * commit: check(), full scans both ways, random ranges both ways, random gets, user meta and stats.
  * One seed drives three workloads (short clustered keys, long keys with a tiny cache, appends with
  * range drops), each growing for 60% of its steps and then shrinking. Replay a failure with
- * PLANCK_SEED=<seed>.
+ * PLANCK_SEED=<seed> (the fixed seeds of tests/_util/random.ts run by default).
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { BTree, type BTreeWriter } from "../../../engine/btree/btree.ts";
+import { testSeeds, usingDefaultSeeds } from "../../_util/random.ts";
 import { BTREE_KEY_BYTES_MAX, BTREE_VALUE_BYTES_MAX, PAGE_BYTES } from "../../../engine/btree/format.ts";
 
 const OPS_PER_WORKLOAD = 8_000;
@@ -244,29 +245,43 @@ class Run {
 }
 
 Deno.test("BTree matches a sorted-map model under random writes, commits, aborts and reopens", async () => {
-  const seed = Number(Deno.env.get("PLANCK_SEED") ?? Math.floor(Math.random() * 2 ** 31));
+  const seeds = testSeeds();
+  console.log(`btree property test: seeds ${seeds.join(", ")} (replay one with PLANCK_SEED=<seed>)`);
   const dir = await Deno.makeTempDir({ prefix: "planck_btree_prop_" });
+  // Splits, merges and growth follow from each workload's construction (it grows for 60% of its steps,
+  // then shrinks), so every seed must show them. Redistribution depends on where deletes land: it is a
+  // coverage fact of the fixed seed list, checked across those seeds, not of any one seed.
   let redistributionsSeen = 0;
   try {
-    for (const [index, workload] of WORKLOADS.entries()) {
-      const run = new Run(`${dir}/${index}.btree`, workload, mulberry32(seed + index));
+    for (const seed of seeds) {
       try {
-        for (let step = 1; step <= OPS_PER_WORKLOAD; step++) await run.step(step);
-        await run.commit();
-        run.countShape();
-        const { splits, merges, redistributions } = run.shape;
-        const shape = JSON.stringify({ ...run.shape, ...run.peak });
-        strictEqual(splits > 0 && merges > 0, true, `${workload.name} splits and merges: ${shape}`);
-        strictEqual(run.peak.height >= 2, true, `${workload.name} grows: ${shape}`);
-        redistributionsSeen += redistributions;
-      } finally {
-        run.tree.close();
+        for (const [index, workload] of WORKLOADS.entries()) {
+          const run = new Run(`${dir}/${seed}_${index}.btree`, workload, mulberry32(seed + index));
+          try {
+            for (let step = 1; step <= OPS_PER_WORKLOAD; step++) await run.step(step);
+            await run.commit();
+            run.countShape();
+            const { splits, merges, redistributions } = run.shape;
+            const shape = JSON.stringify({ ...run.shape, ...run.peak });
+            strictEqual(splits > 0 && merges > 0, true, `${workload.name} splits and merges: ${shape}`);
+            strictEqual(run.peak.height >= 2, true, `${workload.name} grows: ${shape}`);
+            redistributionsSeen += redistributions;
+          } finally {
+            run.tree.close();
+          }
+        }
+      } catch (error) {
+        console.error(`btree property test failed with PLANCK_SEED=${seed}`);
+        throw error;
       }
     }
-    strictEqual(redistributionsSeen > 0, true, "some workload redistributes");
-  } catch (error) {
-    console.error(`btree_property_test failed with PLANCK_SEED=${seed}`);
-    throw error;
+    if (usingDefaultSeeds()) {
+      strictEqual(
+        redistributionsSeen > 0,
+        true,
+        `some workload redistributes across seeds ${seeds.join(", ")}`,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,7 +3,7 @@ import { withTempDatabase } from "../../_util/temp_db.ts";
 import type { Database } from "../../../engine/db/database.ts";
 import { PlanckError } from "../../../engine/errors.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
-import { local } from "../../../engine/query/local_transport.ts";
+import { local } from "../../../client/local_transport.ts";
 import { Store } from "../../../engine/db/store.ts";
 import { type Transaction, transaction } from "../../../engine/db/transaction.ts";
 

@@ -4,7 +4,7 @@
  * every batch. Replay a failure with PLANCK_SEED=<seed>.
  */
 import { assertEquals } from "../../_util/assert.ts";
-import { seededRandom, testSeed } from "../../_util/random.ts";
+import { seededRandom, testSeeds } from "../../_util/random.ts";
 import { SkipList } from "../../../engine/memtable/skiplist.ts";
 
 const OPS = 60_000;
@@ -59,12 +59,13 @@ function take<T>(iterator: Iterator<T>, count: number): T[] {
 
 /** Runs `body` with a seeded random source; failures name the seed. */
 function withSeed(body: (random: () => number) => void): void {
-  const seed = testSeed();
-  try {
-    body(seededRandom(seed));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`Property failed with PLANCK_SEED=${seed}: ${message}`, { cause: error });
+  for (const seed of testSeeds()) {
+    try {
+      body(seededRandom(seed));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`Property failed with PLANCK_SEED=${seed}: ${message}`, { cause: error });
+    }
   }
 }
 

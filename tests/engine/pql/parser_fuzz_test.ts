@@ -1,6 +1,7 @@
 import { deepStrictEqual, fail, ok } from "node:assert/strict";
 import { PlanckError } from "../../../engine/errors.ts";
 import { parsePql, parsePqlScript } from "../../../engine/pql/mod.ts";
+import { testSeed } from "../../_util/random.ts";
 
 /** Mutated statements per run. */
 const FUZZ_CASES = Number(Deno.env.get("PLANCK_FUZZ_CASES") ?? 6_000);
@@ -144,7 +145,7 @@ function statement(random: () => number): string {
 }
 
 Deno.test("parsePql and parsePqlScript throw only PlanckErrors on random and mutated statements", () => {
-  const seed = Number(Deno.env.get("PLANCK_SEED") ?? Math.floor(Math.random() * 2 ** 32));
+  const seed = testSeed();
   const random = prng(seed);
   let parsed = 0;
   for (let i = 0; i < FUZZ_CASES; i++) {

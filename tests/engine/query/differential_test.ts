@@ -27,7 +27,8 @@ import { validateQuery } from "../../../engine/query/validate.ts";
 import { QueryGenerator, randomDocument, randomKey } from "./differential_gen.ts";
 import { sqlFilter, SqlModel, sqlOrder } from "./differential_sql.ts";
 import { toPql, viaBuilder } from "./differential_text.ts";
-import { Random, testSeed } from "./random_values.ts";
+import { Random } from "./random_values.ts";
+import { testSeeds } from "../../_util/random.ts";
 
 const DOCS = 1000;
 const BATCH = 100;
@@ -164,12 +165,13 @@ async function writes(db: Database, sql: SqlModel, generator: QueryGenerator, ra
 }
 
 async function withSeedAsync(body: (random: Random) => Promise<void>): Promise<void> {
-  const seed = testSeed();
-  try {
-    await body(new Random(seed));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`Differential test failed with PLANCK_SEED=${seed}: ${message}`, { cause: error });
+  for (const seed of testSeeds(2)) {
+    try {
+      await body(new Random(seed));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`Differential test failed with PLANCK_SEED=${seed}: ${message}`, { cause: error });
+    }
   }
 }
 

@@ -1,9 +1,12 @@
 /**
- * Seeded random document values of every type the query layer orders, for property tests. The
- * seed comes from PLANCK_SEED when set (to replay a failure), else from the clock; tests print it
- * when they fail.
+ * Seeded random document values of every type the query layer orders, for property tests. Seeds
+ * come from tests/_util/random.ts (fixed by default; PLANCK_SEED replays one or draws fresh ones);
+ * a failure names its seed.
  */
 import { Binary, Decimal128, Long, ObjectId } from "bson";
+import { testSeed, testSeeds } from "../../_util/random.ts";
+
+export { testSeed };
 
 /** A seeded PRNG (mulberry32). */
 export class Random {
@@ -33,20 +36,15 @@ export class Random {
   }
 }
 
-/** The seed to use: PLANCK_SEED or a fresh one. */
-export function testSeed(): number {
-  const env = Deno.env.get("PLANCK_SEED");
-  return env === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(env);
-}
-
 /** Runs `body` with a seeded Random; on failure, rethrows with the seed in the message. */
 export function withSeed(body: (random: Random) => void): void {
-  const seed = testSeed();
-  try {
-    body(new Random(seed));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`Property failed with PLANCK_SEED=${seed}: ${message}`, { cause: error });
+  for (const seed of testSeeds()) {
+    try {
+      body(new Random(seed));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`Property failed with PLANCK_SEED=${seed}: ${message}`, { cause: error });
+    }
   }
 }
 

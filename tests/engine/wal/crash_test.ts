@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { crashDoc, crashGroupSize, crashKey } from "../../_util/crash_writer.ts";
 import { openDatabase, Store } from "../../../engine/mod.ts";
-import { seededRandom } from "../../_util/random.ts";
+import { seededRandom, testSeed } from "../../_util/random.ts";
 
 const ROUNDS = Number(Deno.env.get("PLANCK_CRASH_ROUNDS") ?? 25);
 const WRITER = new URL("../../_util/crash_writer.ts", import.meta.url).pathname;
@@ -63,7 +63,7 @@ async function runRound(
 }
 
 Deno.test(`crash: every acknowledged group survives SIGKILL, also mid-flush and mid-GC (${ROUNDS} rounds)`, async () => {
-  const seed = Number(Deno.env.get("PLANCK_SEED") ?? Date.now() % 1_000_000);
+  const seed = testSeed();
   const random = seededRandom(seed);
   const dir = await Deno.makeTempDir({ prefix: "planck-crash-" });
   const allAcked: Acked[] = [];

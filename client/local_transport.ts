@@ -5,11 +5,11 @@
  *
  * Invariants: every query goes through executeQuery (validated, same results as over the wire).
  */
-import { from, type StoreQuery, type Transport } from "../../builder/mod.ts";
-import type { Database } from "../db/database.ts";
-import type { Transaction } from "../db/transaction.ts";
-import { executeQuery } from "./executor.ts";
-import type { Document, QueryDocument } from "./query_document.ts";
+import { from, type StoreQuery, type Transport } from "../builder/mod.ts";
+import type { Database } from "../engine/db/database.ts";
+import type { Transaction } from "../engine/db/transaction.ts";
+import { executeQuery } from "../engine/query/executor.ts";
+import type { Document, QueryDocument } from "../engine/query/query_document.ts";
 
 /** A builder Transport that runs queries on `db` in this process (inside `options.tx` if given). */
 export function localTransport(db: Database, options: { tx?: Transaction } = {}): Transport {
@@ -29,8 +29,8 @@ export interface LocalStores {
  * @example
  * ```ts
  * import { local } from "./local_transport.ts";
- * import { openDatabase } from "../db/database.ts";
- * import { where } from "../../builder/mod.ts";
+ * import { openDatabase } from "../engine/db/database.ts";
+ * import { where } from "../builder/mod.ts";
  * interface Order { status: string; amount: number }
  * const dir = await Deno.makeTempDir();
  * const db = await openDatabase(dir);

@@ -1,7 +1,7 @@
-import { assert, assertEquals } from "../../_util/assert.ts";
-import { withTempDatabase } from "../../_util/temp_db.ts";
-import { count, from, max, sum, where } from "../../../builder/mod.ts";
-import { local, localTransport } from "../../../engine/query/local_transport.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
+import { withTempDatabase } from "../_util/temp_db.ts";
+import { count, from, max, sum, where } from "../../builder/mod.ts";
+import { local, localTransport } from "../../client/local_transport.ts";
 
 interface Order {
   status: string;

@@ -1,0 +1,115 @@
+/**
+ * `planck import STORE PATH`: JSON lines (host/ops/import.ts) into a store of a data directory
+ * opened in-process (`--data`) or a running server (`--connect`, the `transaction` op).
+ *
+ * Exit codes: 0 all imported, or with --skip-bad the rest imported (rejects in PATH.rejects.jsonl);
+ * 1 bad records without --skip-bad (nothing is written) or a refused batch (earlier batches stay).
+ */
+import { BSON } from "bson";
+import type { PlanckClient } from "../client/mod.ts";
+import {
+  type BadRecord,
+  type BatchSink,
+  databaseSink,
+  importLines,
+  type KeyMode,
+  Progress,
+  validateLines,
+} from "../host/ops/mod.ts";
+import { EXIT, parseArgs, UsageError } from "./args.ts";
+import { checkFormat } from "./export.ts";
+import { readLines } from "./pql.ts";
+import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
+
+export const IMPORT_USAGE =
+  `planck import STORE PATH [--format jsonl] [--keys keep|new] [--skip-bad] [--connect STR | --data DIR]
+
+  Reads JSON lines {"key":"<32 hex>","doc":{…extended JSON…}} (what planck export writes) into
+  STORE, creating it if needed, in atomic batches. --keys keep (default) inserts under each
+  record's key (a key that exists is refused); new gives every document a new key. Every record is
+  validated first: bad ones are reported by line and field and nothing is written, unless
+  --skip-bad, which imports the rest and writes the rejects with reasons to PATH.rejects.jsonl.
+  Example:
+    planck import orders orders.jsonl --data data`;
+
+/** Bad records printed on stderr. */
+const BAD_RECORDS_PRINTED_MAX = 20;
+
+/** Runs `planck import`. */
+export async function runImport(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, {
+    flags: [...TARGET_FLAGS, "--format", "--keys"],
+    switches: ["--skip-bad", "--quiet"],
+  });
+  if (parsed.positionals.length !== 2) throw new UsageError("give STORE and PATH");
+  checkFormat(parsed.flags.get("--format"));
+  const keys = parsed.flags.get("--keys") ?? "keep";
+  if (keys !== "keep" && keys !== "new") throw new UsageError('--keys takes "keep" or "new"');
+  const [store, path] = parsed.positionals;
+  const skipBad = parsed.switches.has("--skip-bad");
+  const quiet = parsed.switches.has("--quiet");
+  if (!skipBad) {
+    const { bad, badCount, lines } = await validateLines(fileLines(path));
+    if (badCount > 0) {
+      for (const record of bad.slice(0, BAD_RECORDS_PRINTED_MAX)) {
+        console.error(`planck: ${describe(path, record)}`);
+      }
+      console.error(
+        `planck: ${badCount} bad record(s) in ${lines} line(s) of "${path}"; nothing imported (--skip-bad imports the rest)`,
+      );
+      return EXIT.failed;
+    }
+  }
+  const target = await openTarget(parsed, { local: true });
+  const rejects = skipBad
+    ? await Deno.open(`${path}.rejects.jsonl`, { write: true, create: true, truncate: true })
+    : undefined;
+  try {
+    const sink = target.kind === "local" ? databaseSink(target.local.db) : serverSink(target.client);
+    const encoder = new TextEncoder();
+    const onReject = rejects === undefined ? undefined : async (bad: BadRecord) => {
+      if (!quiet) console.error(`planck: ${describe(path, bad)}`);
+      await rejects.write(encoder.encode(JSON.stringify(bad) + "\n"));
+    };
+    const progress = new Progress(`import ${store}`, { totalBytes: (await Deno.stat(path)).size, quiet });
+    const result = await importLines(fileLines(path), sink, {
+      store,
+      keys: keys as KeyMode,
+      onReject,
+      progress,
+    });
+    console.log(
+      JSON.stringify({ imported: result.imported, rejected: result.rejected, lines: result.lines }),
+    );
+    if (result.rejected > 0) {
+      console.error(`planck: ${result.rejected} record(s) rejected: see "${path}.rejects.jsonl"`);
+    }
+    return EXIT.ok;
+  } finally {
+    rejects?.close();
+    await closeTarget(target);
+  }
+}
+
+function describe(path: string, bad: BadRecord): string {
+  return `${path}:${bad.line}: ${bad.field === undefined ? "" : `field "${bad.field}": `}${bad.reason}`;
+}
+
+async function* fileLines(path: string): AsyncGenerator<string> {
+  const file = await Deno.open(path);
+  yield* readLines(file.readable);
+}
+
+/** Batches through the server's `transaction` op; documents keep their exact BSON types. */
+function serverSink(client: PlanckClient): BatchSink {
+  return {
+    async commit(store, ops) {
+      await client.batch(ops.map((op) => {
+        const doc = BSON.deserialize(op.bytes, { promoteValues: false, bsonRegExp: true });
+        return op.key === undefined
+          ? { op: "insert", store, doc }
+          : { op: "insert", store, doc, key: op.key };
+      }));
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * `planck import`: JSON lines (ejson.ts) into a store, in atomic batches through a BatchSink (an
+ * open Database's batch API offline, the wire's `transaction` op online; cli/import.ts builds it).
+ *
+ * Without `skipBad`, `validateLines` reads the whole input first and nothing is written if any
+ * record is bad; every bad one is reported with its line (and field). With `skipBad`, bad records
+ * (and records a commit refuses, e.g. a key that already exists) go to the rejects output with
+ * their reason, and the rest are imported.
+ *
+ * Invariants: each batch commits whole or not at all; a record is counted exactly once, as
+ * imported or rejected; line numbers are 1-based and count empty lines.
+ */
+import type { Database } from "../../engine/db/database.ts";
+import { PlanckError } from "../../engine/errors.ts";
+import { batch } from "../../engine/db/store.ts";
+import { createMissingStores } from "../wire/ops_kv.ts";
+import { decodeRecord, RecordError } from "./ejson.ts";
+import type { Progress } from "./progress.ts";
+
+/** Records per atomic batch. */
+export const IMPORT_BATCH_RECORDS = 1_000;
+/** Document bytes per atomic batch (well under a WAL group's limit). */
+export const IMPORT_BATCH_BYTES_MAX = 8 * 1024 * 1024;
+/** Bad records `validateLines` keeps (it counts all). */
+export const BAD_RECORDS_KEPT_MAX = 100;
+
+/** A write the sink commits: a document's bytes, under its key or a new one. */
+export interface ImportOp {
+  bytes: Uint8Array;
+  key?: string;
+}
+
+/** Where import writes: `commit` is one atomic group. */
+export interface BatchSink {
+  commit(store: string, ops: readonly ImportOp[]): Promise<void>;
+}
+
+/** A record that could not be imported. */
+export interface BadRecord {
+  line: number;
+  field?: string;
+  reason: string;
+  record: string;
+}
+
+/** How `--keys` treats the exported key: `keep` inserts under it, `new` gives each document a new key. */
+export type KeyMode = "keep" | "new";
+
+/** What an import did. */
+export interface ImportResult {
+  lines: number;
+  imported: number;
+  rejected: number;
+}
+
+/** A BatchSink over an open database. */
+export function databaseSink(db: Database): BatchSink {
+  return {
+    async commit(store, ops) {
+      await createMissingStores(db, [store]);
+      await batch(db, ops.map((op) => ({ op: "insert", store, doc: op.bytes, key: op.key })));
+    },
+  };
+}
+
+/** Reads every line and returns the bad records (at most BAD_RECORDS_KEPT_MAX) and the count. */
+export async function validateLines(
+  lines: AsyncIterable<string>,
+): Promise<{ bad: BadRecord[]; badCount: number; lines: number }> {
+  const bad: BadRecord[] = [];
+  let badCount = 0;
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === "") continue;
+    const failure = check(text, line);
+    if (failure === undefined) continue;
+    badCount++;
+    if (bad.length < BAD_RECORDS_KEPT_MAX) bad.push(failure);
+  }
+  return { bad, badCount, lines: line };
+}
+
+function check(text: string, line: number): BadRecord | undefined {
+  try {
+    decodeRecord(text);
+    return undefined;
+  } catch (error) {
+    return badRecord(error, text, line);
+  }
+}
+
+function badRecord(error: unknown, text: string, line: number): BadRecord {
+  if (!(error instanceof RecordError) && !(error instanceof PlanckError)) throw error;
+  const field = error instanceof RecordError ? error.field : error.location.field;
+  return field === undefined ? { line, reason: error.message, record: text } : {
+    line,
+    field,
+    reason: error.message,
+    record: text,
+  };
+}
+
+/** Imports `lines` into `store`. Bad records go to `onReject` when given, else they throw. */
+export async function importLines(
+  lines: AsyncIterable<string>,
+  sink: BatchSink,
+  options: {
+    store: string;
+    keys: KeyMode;
+    onReject?: (bad: BadRecord) => Promise<void>;
+    progress?: Progress;
+  },
+): Promise<ImportResult> {
+  const result: ImportResult = { lines: 0, imported: 0, rejected: 0 };
+  let pending: { op: ImportOp; line: number; text: string }[] = [];
+  let pendingBytes = 0;
+  let bytesRead = 0;
+  const reject = async (bad: BadRecord) => {
+    if (options.onReject === undefined) {
+      const where = bad.field === undefined ? "" : ` field "${bad.field}":`;
+      throw new PlanckError("invalid_argument", `Bad record at line ${bad.line}:${where} ${bad.reason}`, {
+        line: bad.line,
+        field: bad.field,
+      });
+    }
+    result.rejected++;
+    await options.onReject(bad);
+  };
+  const commit = async () => {
+    const group = pending;
+    pending = [];
+    pendingBytes = 0;
+    if (group.length === 0) return;
+    try {
+      await sink.commit(options.store, group.map((item) => item.op));
+      result.imported += group.length;
+    } catch (error) {
+      if (!(error instanceof PlanckError) && !(error instanceof Error && "code" in error)) throw error;
+      if (options.onReject === undefined) {
+        throw new PlanckError(
+          "invalid_argument",
+          `Batch of lines ${group[0].line}-${group.at(-1)!.line} was refused: ${(error as Error).message}`,
+          { line: group[0].line },
+        );
+      }
+      await commitOneByOne(group);
+    }
+    options.progress?.update(result.imported + result.rejected, bytesRead);
+  };
+  const commitOneByOne = async (group: typeof pending) => {
+    for (const item of group) {
+      try {
+        await sink.commit(options.store, [item.op]);
+        result.imported++;
+      } catch (error) {
+        if (!(error instanceof Error && "code" in error)) throw error;
+        await reject({ line: item.line, reason: error.message, record: item.text });
+      }
+    }
+  };
+  for await (const text of lines) {
+    result.lines++;
+    bytesRead += text.length + 1;
+    if (text.trim() === "") continue;
+    let op: ImportOp;
+    try {
+      const record = decodeRecord(text);
+      op = options.keys === "keep" && record.key !== undefined
+        ? { bytes: record.bytes, key: record.key }
+        : { bytes: record.bytes };
+    } catch (error) {
+      await reject(badRecord(error, text, result.lines));
+      continue;
+    }
+    if (pending.length >= IMPORT_BATCH_RECORDS || pendingBytes + op.bytes.length > IMPORT_BATCH_BYTES_MAX) {
+      await commit();
+    }
+    pending.push({ op, line: result.lines, text });
+    pendingBytes += op.bytes.length;
+  }
+  await commit();
+  options.progress?.done(result.imported + result.rejected, bytesRead);
+  return result;
+}

@@ -1,0 +1,21 @@
+/** Operations: export and import of a store as JSON lines (docs/operations.md). */
+export { type DecodedRecord, decodeRecord, EJSON_OPTIONS, encodeRecord, RecordError } from "./ejson.ts";
+export {
+  databaseRows,
+  type ExportResult,
+  exportRows,
+  parseExportFilter,
+  type Row,
+  type RowSource,
+} from "./export.ts";
+export {
+  type BadRecord,
+  type BatchSink,
+  databaseSink,
+  importLines,
+  type ImportOp,
+  type ImportResult,
+  type KeyMode,
+  validateLines,
+} from "./import.ts";
+export { Progress } from "./progress.ts";

@@ -1,0 +1,114 @@
+/**
+ * The layers run one way (docs/architecture.md): a folder imports only folders below it, and no two
+ * folders import each other. The test reads every import of the source tree (static and type-only,
+ * relative specifiers) and fails on an upward edge or a cycle between top-level folders. Cycles between
+ * subfolders inside engine/ and host/ are listed, not yet failed on, until they are gone (issue #21).
+ */
+import { assert } from "./_util/assert.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/**
+ * Each top-level folder's layer: a file may import its own folder and folders of a lower layer only.
+ * Folders on one layer (framework, client, builder) may import each other only one way, checked by
+ * the cycle rule.
+ */
+export const LAYERS: Record<string, number> = {
+  protocol: 0,
+  engine: 1,
+  builder: 2,
+  client: 2,
+  framework: 2,
+  sdk: 2,
+  host: 3,
+  workbench: 4,
+  cli: 5,
+};
+/** Entry files at the top level: each may import anything (they are what users import or run). */
+const ENTRY_FILES = new Set(["main.ts", "cli.ts", "mod.ts"]);
+
+function* sourceFiles(dir: string): Generator<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(`${ROOT}${dir}`)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) {
+      if (entry.name !== "node_modules" && entry.name !== "assembly") yield* sourceFiles(path);
+    } else if (entry.name.endsWith(".ts")) {
+      yield path;
+    }
+  }
+}
+
+const IMPORT = /^\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"|^\s*import\s+"(\.[^"]+)"/gm;
+
+function normalize(from: string, spec: string): string {
+  const parts = from.split("/").slice(0, -1);
+  for (const part of spec.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== ".") parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/** Every import edge between files of the layered folders: [from file, to file]. */
+function edges(): [string, string][] {
+  const out: [string, string][] = [];
+  for (const folder of Object.keys(LAYERS)) {
+    for (const file of sourceFiles(folder)) {
+      for (const match of Deno.readTextFileSync(`${ROOT}${file}`).matchAll(IMPORT)) {
+        out.push([file, normalize(file, match[1] ?? match[2])]);
+      }
+    }
+  }
+  return out;
+}
+
+const top = (path: string) => path.split("/")[0];
+
+Deno.test("layers: no folder imports a folder above it", () => {
+  const bad = edges().filter(([from, to]) => {
+    if (ENTRY_FILES.has(to)) return true; // nothing below the entry points imports them
+    const a = LAYERS[top(from)], b = LAYERS[top(to)];
+    return b !== undefined && b > a;
+  }).map(([from, to]) => `${from} → ${to}`);
+  assert(bad.length === 0, `upward imports:\n${bad.join("\n")}`);
+});
+
+Deno.test("layers: no two top-level folders import each other", () => {
+  const pairs = new Map<string, string>();
+  for (const [from, to] of edges()) {
+    if (top(from) !== top(to) && LAYERS[top(to)] !== undefined) {
+      pairs.set(`${top(from)}→${top(to)}`, `${from} → ${to}`);
+    }
+  }
+  const cycles = [...pairs.keys()].filter((pair) => {
+    const [a, b] = pair.split("→");
+    return a < b && pairs.has(`${b}→${a}`);
+  }).map((pair) => {
+    const [a, b] = pair.split("→");
+    return `${pairs.get(`${a}→${b}`)}  and  ${pairs.get(`${b}→${a}`)}`;
+  });
+  assert(cycles.length === 0, `folder cycles:\n${cycles.join("\n")}`);
+});
+
+Deno.test("layers: cycles between subfolders of engine/ and host/ (listed until they are gone)", () => {
+  const sub = (path: string) => path.split("/").slice(0, path.split("/").length > 2 ? 2 : 1).join("/");
+  const pairs = new Set<string>();
+  for (const [from, to] of edges()) {
+    if (!/^(engine|host)\//.test(from) || top(from) !== top(to) || from.endsWith("/mod.ts")) continue;
+    if (sub(from) !== sub(to)) pairs.add(`${sub(from)} → ${sub(to)}`);
+  }
+  const cycles = [...pairs].filter((pair) => {
+    const [a, b] = pair.split(" → ");
+    return a < b && pairs.has(`${b} → ${a}`);
+  });
+  console.log(
+    `subfolder cycles (${cycles.length}):\n  ${cycles.map((c) => c.replace(" → ", " ↔ ")).join("\n  ")}`,
+  );
+});
