@@ -1,6 +1,6 @@
 /**
  * Unique indexes on every engine write path: the Store API, batch, PQL insert and update, query
- * documents through the builder's local transport, and transactions (store ops and tx.query). On
+ * documents through the local transport (client/local_transport.ts), and transactions (store ops and tx.query). On
  * each, a duplicate under a unique index is refused with `conflict` and leaves nothing written.
  * Two interleaved transactions writing the same unique value: one commits, the other fails with
  * `conflict` at commit. Document shape (DOC_DEPTH_MAX, field names) holds on every path too.
@@ -11,7 +11,7 @@ import type { Database } from "../../../engine/db/database.ts";
 import { batch, Store } from "../../../engine/db/store.ts";
 import { transaction } from "../../../engine/db/transaction.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
-import { local } from "../../../engine/query/local_transport.ts";
+import { local } from "../../../client/local_transport.ts";
 import { parsePql } from "../../../engine/pql/mod.ts";
 import { where } from "../../../builder/mod.ts";
 import { DOC_DEPTH_MAX } from "../../../engine/limits.ts";
@@ -118,7 +118,7 @@ Deno.test("unique path PQL insert and update: a duplicate is refused with confli
   });
 });
 
-Deno.test("unique path query document via the builder's local transport: insert and update refused", async () => {
+Deno.test("unique path query document via the local transport (client/local_transport.ts): insert and update refused", async () => {
   await withUsers(async (db, users) => {
     const store = local(db).store<{ name: string; email: string }>("users");
     await assertRejectsCode(() => store.insert({ name: "cat", email: "ann@x" }), CODE);
@@ -228,8 +228,18 @@ Deno.test("document shape on every engine path: DOC_DEPTH_MAX and field names", 
     const proto = JSON.parse(`{"name": "p", "email": "p@x", "__proto__": {"x": 1}}`);
     await assertRejectsCode(() => users.insert(proto), "invalid_argument", "__proto__");
     assertEquals(contents(users), BEFORE);
-    // Just inside the limit goes in.
-    await users.insert({ name: "ok", email: "ok@x", body: nested(DOC_DEPTH_MAX - 2) });
-    assert(users.scan().length === 3);
+    await assertRejectsCode(
+      () => executeQuery(db, { op: "insert", store: "users", documents: [deep] }),
+      "limit_exceeded",
+    );
+    assertEquals(contents(users), BEFORE);
+    // Exactly DOC_DEPTH_MAX levels go in, through the Store API and a query document alike.
+    await users.insert({ name: "ok", email: "ok@x", body: nested(DOC_DEPTH_MAX - 1) });
+    await executeQuery(db, {
+      op: "insert",
+      store: "users",
+      documents: [{ name: "ok2", email: "ok2@x", body: nested(DOC_DEPTH_MAX - 1) }],
+    });
+    assert(users.scan().length === 4);
   });
 });
