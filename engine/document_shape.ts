@@ -1,9 +1,9 @@
 /**
  * The shape rules every stored document obeys, checked on its BSON bytes (one walk, no decode, no
  * recursion): embedded documents and arrays nest at most DOC_DEPTH_MAX deep; every field name is
- * valid UTF-8, non-empty and not `__proto__` (a name a field path cannot address, or one that a
- * JS decode would turn into a prototype). Array element names are not checked (BSON writes them
- * as "0", "1", …).
+ * valid UTF-8 (BSON names are UTF-8 C strings) and not `__proto__` (a JS decode would turn it into
+ * a prototype, and checkPath refuses it in field paths). An empty name is valid BSON and is kept
+ * (export/import round-trips it). Array element names are not checked (BSON writes "0", "1", …).
  *
  * Invariants: the walk never reads past the bytes; a malformed element answers `invalid_argument`.
  */
@@ -125,9 +125,6 @@ export function checkDocumentShape(bytes: Uint8Array, field = "document"): void 
 }
 
 function checkName(bytes: Uint8Array, from: number, to: number, ascii: boolean, field: string): void {
-  if (from === to) {
-    throw new PlanckError("invalid_argument", `Invalid ${field}: a field name is empty`, { field });
-  }
   let name: string;
   if (ascii) {
     if (to - from !== 9) return; // only "__proto__" (9 bytes) is reserved among ASCII names

@@ -3,7 +3,7 @@
  * documents through the local transport (client/local_transport.ts), and transactions (store ops and tx.query). On
  * each, a duplicate under a unique index is refused with `conflict` and leaves nothing written.
  * Two interleaved transactions writing the same unique value: one commits, the other fails with
- * `conflict` at commit. Document shape (DOC_DEPTH_MAX, field names) holds on every path too.
+ * `conflict` at commit. Document shape (DOC_DEPTH_MAX, UTF-8 field names, no `__proto__`) holds on every path too.
  */
 import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withDatabase, withTempDir } from "../../_util/temp_db.ts";
@@ -216,13 +216,15 @@ Deno.test("document shape on every engine path: DOC_DEPTH_MAX and field names", 
       () => transaction(db, (tx) => void tx.store("users").insert(deep)),
       "limit_exceeded",
     );
+    const badName = new Uint8Array([16, 0, 0, 0, 0x10, 0xc3, 0x28, 0, 1, 0, 0, 0, 0x0a, 0x62, 0, 0]);
+    await assertRejectsCode(() => users.insert(badName), "invalid_argument", "UTF-8");
     await assertRejectsCode(
-      () => users.insert({ name: "e", email: "e@x", "": 1 }),
-      "invalid_argument",
-      "empty",
-    );
-    await assertRejectsCode(
-      () => executeQuery(db, { op: "update", store: "users", filter: {}, set: { "x": { "": 1 } } } as never),
+      () =>
+        executeQuery(db, {
+          op: "update",
+          store: "users",
+          set: { x: JSON.parse(`{"__proto__": 1}`) },
+        }),
       "invalid_argument",
     );
     const proto = JSON.parse(`{"name": "p", "email": "p@x", "__proto__": {"x": 1}}`);
