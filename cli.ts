@@ -5,6 +5,7 @@
  * server could not be reached, 4 authentication or authorization refused.
  */
 import { EXIT } from "./cli/args.ts";
+import { BACKUP_USAGE, RESTORE_USAGE, runBackup, runRestore, runVerify, VERIFY_USAGE } from "./cli/backup.ts";
 import { BUILD_USAGE, runBuild } from "./cli/build.ts";
 import {
   DEPLOY_USAGE,
@@ -43,6 +44,9 @@ const COMMANDS: Record<string, Command> = {
   services: { summary: "List deployed services", usage: SERVICES_USAGE, run: runServices },
   export: { summary: "Export a store as JSON lines", usage: EXPORT_USAGE, run: runExport },
   import: { summary: "Import JSON lines into a store", usage: IMPORT_USAGE, run: runImport },
+  backup: { summary: "Back up a stopped server's data directory", usage: BACKUP_USAGE, run: runBackup },
+  verify: { summary: "Check a backup's checksums and open it", usage: VERIFY_USAGE, run: runVerify },
+  restore: { summary: "Rebuild a data directory from a backup", usage: RESTORE_USAGE, run: runRestore },
 };
 
 function help(): string {

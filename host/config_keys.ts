@@ -6,6 +6,8 @@
  * check passes; checks never throw anything but a KeyError carrying the expected form.
  */
 import {
+  CHANGES_RETENTION_AGE_MS_DEFAULT,
+  CHANGES_RETENTION_BYTES_DEFAULT,
   MEMTABLE_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_MIN,
@@ -33,6 +35,7 @@ import {
   SERVICE_MEMORY_BYTES_DEFAULT,
   SERVICE_MEMORY_BYTES_MAX,
   SERVICE_MEMORY_BYTES_MIN,
+  UNAUTHENTICATED_PER_ADDRESS_DEFAULT,
   WAL_SEGMENT_BYTES_CONFIG_MAX,
   WIRE_PORT_DEFAULT,
   WORKBENCH_PORT_DEFAULT,
@@ -47,11 +50,22 @@ export interface Config {
   walSegmentBytes: number;
   memtableBytes: number;
   tls: { certFile: string | null; keyFile: string | null };
-  limits: { frameBytes: number; connections: number; inFlightPerConnection: number };
+  limits: {
+    frameBytes: number;
+    connections: number;
+    inFlightPerConnection: number;
+    unauthenticatedPerAddress: number;
+  };
   security: { lockoutFailures: number; lockoutBaseMs: number; lockoutMaxMs: number };
   shutdown: { drainTimeoutMs: number };
   services: { deadlineMs: number; memoryBytes: number };
+  /** WAL kept for change streams after the checkpoint (engine/changes/retention.ts). */
+  changes: { retention: { bytes: number; ageMs: number } };
 }
+
+/** Largest configurable change-stream retention, in bytes (1 TiB) and milliseconds (365 days). */
+const RETENTION_BYTES_CONFIG_MAX = 1024 ** 4;
+const RETENTION_AGE_MS_CONFIG_MAX = 365 * 24 * 60 * 60 * 1000;
 
 /** A value that fails its key's check; `expected` says what was wanted. */
 export class KeyError extends Error {
@@ -209,6 +223,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     assign: (c, v) => c.limits.inFlightPerConnection = v as number,
   },
   {
+    key: "limits.unauthenticated_per_address",
+    default: UNAUTHENTICATED_PER_ADDRESS_DEFAULT,
+    check: integer(1, CONNECTIONS_MAX),
+    assign: (c, v) => c.limits.unauthenticatedPerAddress = v as number,
+  },
+  {
     key: "security.lockout_failures",
     default: LOCKOUT_FAILURES_DEFAULT,
     check: integer(1, 1000),
@@ -244,6 +264,18 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: multipleOfPage(bytes(SERVICE_MEMORY_BYTES_MIN, SERVICE_MEMORY_BYTES_MAX)),
     assign: (c, v) => c.services.memoryBytes = v as number,
   },
+  {
+    key: "changes.retention.bytes",
+    default: CHANGES_RETENTION_BYTES_DEFAULT,
+    check: bytes(0, RETENTION_BYTES_CONFIG_MAX),
+    assign: (c, v) => c.changes.retention.bytes = v as number,
+  },
+  {
+    key: "changes.retention.age_ms",
+    default: CHANGES_RETENTION_AGE_MS_DEFAULT,
+    check: integer(0, RETENTION_AGE_MS_CONFIG_MAX, " (ms)"),
+    assign: (c, v) => c.changes.retention.ageMs = v as number,
+  },
 ];
 
 /** The spec of `key`, or undefined. */
@@ -266,10 +298,11 @@ export function defaultConfig(): Config {
     walSegmentBytes: 0,
     memtableBytes: 0,
     tls: { certFile: null, keyFile: null },
-    limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0 },
+    limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0, unauthenticatedPerAddress: 0 },
     security: { lockoutFailures: 0, lockoutBaseMs: 0, lockoutMaxMs: 0 },
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },
+    changes: { retention: { bytes: 0, ageMs: 0 } },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
   return config;

@@ -31,6 +31,18 @@ export const CONNECTIONS_DEFAULT = 1024;
 /** Largest configurable connection cap (each connection holds buffers and a file descriptor). */
 export const CONNECTIONS_MAX = 100_000;
 
+/**
+ * Largest frame a connection may send before it has authenticated, in bytes: the `authenticate`
+ * op is a few hundred bytes, so an unauthenticated peer can never make the server buffer a large
+ * frame (a larger prefix closes the connection before any of its body is read).
+ */
+export const PRE_AUTH_FRAME_BYTES = 64 * KiB;
+/**
+ * Default cap on connections from one remote address that have not authenticated yet; the next
+ * one gets a `limit_exceeded` frame and is closed. Authenticated connections do not count.
+ */
+export const UNAUTHENTICATED_PER_ADDRESS_DEFAULT = 256;
+
 /** Default cap on requests being processed per connection; past it the server stops reading (backpressure). */
 export const IN_FLIGHT_PER_CONNECTION_DEFAULT = 128;
 /** Largest configurable in-flight cap per connection. */
@@ -49,13 +61,13 @@ export const SCAN_ROWS_MAX = 100_000;
 export const AUTH_DEADLINE_MS = 10_000;
 /** Failed authentications on one connection before the server closes it. */
 export const AUTH_FAILURES_PER_CONNECTION_MAX = 3;
-/** Failed logins (per user and per remote address) before lockouts start. */
+/** Failed logins (per user name and remote address pair) before lockouts start. */
 export const LOCKOUT_FAILURES_DEFAULT = 5;
 /** First lockout, in milliseconds; each further failure doubles it. */
 export const LOCKOUT_BASE_MS_DEFAULT = 1_000;
 /** Longest lockout, in milliseconds. */
 export const LOCKOUT_MAX_MS_DEFAULT = 15 * 60_000;
-/** Lockout entries tracked (users plus addresses); the oldest are evicted past it. */
+/** Lockout entries tracked ((user, address) pairs); the oldest are evicted past it. */
 export const LOCKOUT_ENTRIES_MAX = 100_000;
 
 /** Users in the `sysusers` store. */
@@ -72,6 +84,8 @@ export const DRAIN_TIMEOUT_MS_MAX = 10 * 60_000;
 export const CONFIG_FILE_BYTES_MAX = 1 * MiB;
 
 assert(FRAME_BYTES_DEFAULT > DOC_BYTES_MAX, "a default frame carries a maximal document");
+assert(PRE_AUTH_FRAME_BYTES > FRAME_BYTES_MIN, "an authenticate op fits before authentication as after");
+assert(UNAUTHENTICATED_PER_ADDRESS_DEFAULT <= CONNECTIONS_DEFAULT, "the per-address cap is within the total");
 assert(FRAME_BYTES_MIN < FRAME_BYTES_DEFAULT, "the frame minimum is below the default");
 assert(FRAME_BYTES_DEFAULT <= FRAME_BYTES_MAX, "the frame default is within the maximum");
 assert(SCAN_ROWS_DEFAULT <= SCAN_ROWS_MAX, "the scan default is within the maximum");

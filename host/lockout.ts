@@ -1,12 +1,22 @@
 /**
- * Failed-login lockout: per subject (a user name or a remote address), after `failures` failed
- * logins every further attempt is refused for base × 2^(extra failures) ms, capped at `maxMs`.
+ * Failed-login lockout: per subject, after `failures` failed logins every further attempt is
+ * refused for base × 2^(extra failures) ms, capped at `maxMs`. Logins use one subject per user
+ * name and remote address (`loginSubjects`), so wrong keys sent from one address never lock that
+ * user out at another address.
  *
  * Invariants: at most LOCKOUT_ENTRIES_MAX subjects are tracked (the least recently failed are
  * evicted first); attempts refused while locked are not verified and do not extend the lockout; a
  * subject whose last failure is older than `maxMs` starts again from zero.
  */
 import { LOCKOUT_ENTRIES_MAX } from "./limits.ts";
+
+/** Longest user name kept in a subject (longer names are cut: they fail anyway). */
+const SUBJECT_NAME_CHARS_MAX = 128;
+
+/** The lockout subjects of a login of `user` from `remote`: the (user, address) pair. */
+export function loginSubjects(user: string, remote: string): string[] {
+  return [`login:${user.slice(0, SUBJECT_NAME_CHARS_MAX)}@${remote}`];
+}
 
 /** Options of a Lockout. */
 export interface LockoutOptions {

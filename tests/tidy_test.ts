@@ -1,5 +1,5 @@
 /**
- * Tidy checks (STYLE.md §7): the mechanical rules every file follows — no `index.ts`, files under
+ * Tidy checks (docs/style.md): the mechanical rules every file follows — no `index.ts`, files under
  * 600 lines, no console output from engine/, the dependency direction (engine imports nothing from
  * host/, workbench/ or the CLI; the guest-side libraries builder/ and framework/ import nothing
  * server-side), and an issue number on every TODO.
@@ -18,7 +18,7 @@ const SOURCE_DIRS = [
   "scripts",
   "tests",
 ];
-/** STYLE.md: keep files under 400 lines, split before 600. */
+/** docs/style.md: keep files under 400 lines, split before 600. */
 const FILE_LINES_MAX = 600;
 
 function* sourceFiles(dir: string): Generator<string> {

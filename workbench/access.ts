@@ -2,15 +2,16 @@
  * Who is asking: every workbench request is authenticated here, by `Authorization: Basic
  * base64(user:key)` (scripts, the CLI) or by the session cookie (browsers); state-changing cookie
  * requests must also carry the session's CSRF token (header `X-CSRF-Token`) and, when the browser
- * sends one, a same-origin `Origin`. Logins go through the wire protocol's lockout.
+ * sends one, a same-origin `Origin`. Logins go through the wire protocol's lockout (per user and address).
  *
  * Invariants: no request reaches a handler unauthenticated; a refused login does not say whether
- * the user exists; while a user or address is locked out its keys are not even checked; the role
+ * the user exists; while a user is locked out at that address its keys are not even checked; the role
  * used is the user's current one (read per request), so a demotion applies at once.
  */
 import { PlanckError } from "../engine/errors.ts";
 import type { UserInfo } from "../host/auth.ts";
 import { parseAuthorization } from "../host/http/admin.ts";
+import { loginSubjects } from "../host/lockout.ts";
 import { RetryLaterError } from "../host/wire/errors.ts";
 import type { WorkbenchParts } from "../host/workbench_hook.ts";
 import { CSRF_HEADER, readCookie, type Session, SESSION_COOKIE, type Sessions } from "./sessions.ts";
@@ -35,7 +36,7 @@ export async function login(
   key: string,
   remote: string,
 ): Promise<UserInfo> {
-  const subjects = [`user:${name.slice(0, 128)}`, `addr:${remote}`];
+  const subjects = loginSubjects(name, remote);
   const lockedMs = parts.lockout.lockedForMs(subjects);
   if (lockedMs > 0) {
     throw new RetryLaterError(

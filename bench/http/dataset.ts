@@ -1,5 +1,5 @@
 /**
- * The items data set both HTTP targets serve (copied from ../shared/bench/http-peer/dataset.ts, the
+ * The items data set both HTTP targets serve (copied from the seed HTTP peer's data set, the
  * peer harness's orders): deterministic (seeded), so Planck and the peer see the same keys and
  * documents.
  *

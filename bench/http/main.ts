@@ -1,6 +1,6 @@
 /**
  * HTTP benchmark: Planck's app port (both tiers: QuickJS and native AssemblyScript services deployed in
- * one instance) beside the Hono + node:sqlite peer (../shared/bench/http-peer,
+ * one instance) beside the Hono + node:sqlite peer (the seed HTTP peer,
  * adapted in bench/http/peer/) in the same run, loaded by Debian `wrk` — GET one document by key
  * as an HTML fragment, GET a list of 20 by an index, POST one durable insert — with req/s, p50/p99,
  * server CPU µs/request, the ratios and the issue's targets (GET ≥ 1.0× the peer, list ≥ 1.5×,

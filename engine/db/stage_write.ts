@@ -59,7 +59,8 @@ export function encodeStored(doc: Document | Uint8Array, field = "document"): Ui
 }
 
 /**
- * Stages `doc` under `key` (steps 1–5). Returns the stored bytes.
+ * Stages `doc` under `key` (steps 1–5); `fresh` when the key is known to have no committed version
+ * (a generated key: the WAL frame is then an `insert`). Returns the stored bytes.
  * @throws PlanckError `conflict` (unique index), `limit_exceeded`, `invalid_argument`
  */
 export function stagePut(
@@ -69,10 +70,11 @@ export function stagePut(
   key: Key,
   doc: Document | Uint8Array,
   field = "document",
+  fresh = false,
 ): Uint8Array {
   const bytes = encodeStored(doc, field);
   checkGroupSize(writes);
-  writes.put(store.id, key, bytes);
+  writes.put(store.id, key, bytes, fresh);
   if (db.indexes.hasAny(store.id)) checkUnique(db, writes, store.id, key, bytes);
   return bytes;
 }
@@ -99,7 +101,7 @@ export function stageWrite(db: Database, writes: WriteSet, op: WriteOp): Key | n
           field: "key",
         });
       }
-      stagePut(db, writes, store, key, op.doc);
+      stagePut(db, writes, store, key, op.doc, "document", op.key === undefined);
       return key;
     }
     case "put": {

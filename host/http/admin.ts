@@ -8,7 +8,7 @@
  * reply to bad credentials does not say whether the user exists.
  */
 import type { Users } from "../auth.ts";
-import type { Lockout } from "../lockout.ts";
+import { type Lockout, loginSubjects } from "../lockout.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 
 /** What the host endpoints need. */
@@ -54,7 +54,7 @@ export async function handleAdminRequest(
   if (credentials === null) {
     return json(401, { error: { code: "unauthorized", message: "Credentials required" } }, id, challenge);
   }
-  const subjects = [`user:${credentials.user.slice(0, 128)}`, `addr:${remote}`];
+  const subjects = loginSubjects(credentials.user, remote);
   const lockedMs = ctx.lockout.lockedForMs(subjects);
   if (lockedMs > 0) {
     const retry = String(Math.ceil(lockedMs / 1000));

@@ -19,3 +19,6 @@ export {
   validateLines,
 } from "./import.ts";
 export { Progress } from "./progress.ts";
+export { backupDirectory, inventory } from "./backup.ts";
+export { listFiles, type Manifest, MANIFEST_FILE, readManifest } from "./manifest.ts";
+export { restoreBackup, verifyBackup, verifyChecksums, type VerifyResult } from "./verify.ts";

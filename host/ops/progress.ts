@@ -12,17 +12,19 @@ export class Progress {
   readonly #label: string;
   readonly #totalBytes: number | undefined;
   readonly #quiet: boolean;
+  readonly #unit: string;
   readonly #started = performance.now();
   #last = performance.now();
   #terminal = Deno.stderr.isTerminal();
 
-  constructor(label: string, options: { totalBytes?: number; quiet?: boolean } = {}) {
+  constructor(label: string, options: { totalBytes?: number; quiet?: boolean; unit?: string } = {}) {
     this.#label = label;
     this.#totalBytes = options.totalBytes;
     this.#quiet = options.quiet ?? false;
+    this.#unit = options.unit ?? "records";
   }
 
-  /** Reports `records` done and `bytes` read or written so far (throttled). */
+  /** Reports `records` (or other units) done and `bytes` read or written so far (throttled). */
   update(records: number, bytes: number): void {
     const now = performance.now();
     if (now - this.#last < PROGRESS_INTERVAL_MS) return;
@@ -38,8 +40,8 @@ export class Progress {
   #print(records: number, bytes: number, final: boolean): void {
     if (this.#quiet) return;
     const seconds = Math.max((performance.now() - this.#started) / 1000, 1e-3);
-    const parts = [`${this.#label}: ${records} records`, `${mib(bytes)} MiB`];
-    parts.push(`${Math.round(records / seconds)} records/s`, `${mib(bytes / seconds)} MiB/s`);
+    const parts = [`${this.#label}: ${records} ${this.#unit}`, `${mib(bytes)} MiB`];
+    parts.push(`${Math.round(records / seconds)} ${this.#unit}/s`, `${mib(bytes / seconds)} MiB/s`);
     if (!final && this.#totalBytes !== undefined && bytes > 0) {
       parts.push(`ETA ${Math.ceil(((this.#totalBytes - bytes) / bytes) * seconds)} s`);
     }

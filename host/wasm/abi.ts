@@ -21,6 +21,11 @@ export const SECTION_ENGINE = "planck.engine";
 export const SERVICE_BYTES_MAX = 16 * 1024 * 1024;
 /** The largest request body passed to a guest. */
 export const REQUEST_BODY_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * The largest reply a guest may return (its UTF-8 bytes, head and body together): a larger one is
+ * answered 500 naming this limit and counted as a `response` fault.
+ */
+export const RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
 
 /** Service names: lower-case letters, digits and "_" (they prefix engine store names). */
 const SERVICE_NAME = /^[a-z][a-z0-9_]{0,39}$/;

@@ -8,8 +8,11 @@
  */
 import type { GuestRequest, GuestResponse } from "./abi.ts";
 
-/** Why a guest call failed. */
-export type FaultKind = "timeout" | "memory" | "trap" | "throw";
+/**
+ * Why a guest call failed: past its deadline, out of memory, a trap, an uncaught exception, or a
+ * reply larger than RESPONSE_BYTES_MAX (abi.ts).
+ */
+export type FaultKind = "timeout" | "memory" | "trap" | "throw" | "response";
 
 /** A guest call that did not produce a response; the instance must be discarded. */
 export class GuestFault extends Error {

@@ -6,7 +6,7 @@
  * yields the event loop between slices (guest_slice.ts), so other requests interleave with it;
  * the transaction's read set is validated at commit (optimistic concurrency, 503 on conflict).
  *
- * Invariants: a handler that loops, exhausts memory, traps or throws commits nothing and gets a
+ * Invariants: a handler that loops, exhausts memory, traps, throws or replies over RESPONSE_BYTES_MAX commits nothing and gets a
  * 5xx whose body names the request id (also logged), and its instance is discarded; a request
  * that needed a store that did not exist yet is rolled back, the store created, and the request
  * re-run (at most STORE_CREATE_RETRIES times).
@@ -14,7 +14,7 @@
 import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
-import type { GuestRequest, GuestResponse } from "./abi.ts";
+import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "./abi.ts";
 import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";
@@ -96,7 +96,20 @@ export async function invokeService(target: InvokeTarget, request: GuestRequest)
   }
 }
 
-const FAULT_STATUS: Record<string, number> = { timeout: 504, memory: 500, trap: 500, throw: 500 };
+const FAULT_STATUS: Record<FaultKind, number> = {
+  timeout: 504,
+  memory: 500,
+  trap: 500,
+  throw: 500,
+  response: 500,
+};
+const FAULT_SUMMARY: Record<FaultKind, string> = {
+  timeout: "deadline exceeded",
+  memory: "out of memory",
+  trap: "trap",
+  throw: "uncaught error",
+  response: `response too large (the limit RESPONSE_BYTES_MAX is ${RESPONSE_BYTES_MAX} bytes)`,
+};
 
 /** The 5xx of a failed request; the cause is logged with the request id. */
 export function failureResponse(target: InvokeTarget, requestId: string, error: unknown): GuestResponse {
@@ -105,10 +118,7 @@ export function failureResponse(target: InvokeTarget, requestId: string, error: 
   if (error instanceof GuestFault) {
     target.onFault?.(error.kind);
     status = FAULT_STATUS[error.kind];
-    summary =
-      { timeout: "deadline exceeded", memory: "out of memory", trap: "trap", throw: "uncaught error" }[
-        error.kind
-      ];
+    summary = FAULT_SUMMARY[error.kind];
   } else if (error instanceof PlanckError && error.code === "conflict") {
     status = 503;
     summary = "conflict, retry";

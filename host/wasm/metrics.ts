@@ -30,7 +30,7 @@ class RouteCounters {
   count = 0;
   errors = 0;
   maxMs = 0;
-  readonly faults: Record<FaultKind, number> = { timeout: 0, memory: 0, trap: 0, throw: 0 };
+  readonly faults: Record<FaultKind, number> = { timeout: 0, memory: 0, trap: 0, throw: 0, response: 0 };
   readonly #samples = new Float64Array(LATENCY_SAMPLES_MAX);
 
   record(ms: number, status: number): void {

@@ -72,6 +72,28 @@ export class QuickJsStrings {
     return this.stringAt(handle.value as unknown as number);
   }
 
+  /**
+   * The string value of `handle` if its UTF-8 form is at most `maxBytes` long; else how long it
+   * is, or `outOfMemory` when the engine could not allocate that form.
+   */
+  getStringWithin(
+    handle: QuickJSHandle,
+    maxBytes: number,
+  ): { text: string } | { bytes: number } | { outOfMemory: true } {
+    const { ffi, ctx } = this.#context;
+    const ptr = ffi.QTS_GetString(ctx.value, handle.value as unknown as number);
+    if (ptr === 0) return { outOfMemory: true };
+    try {
+      const bytes = this.#bytes();
+      let end = bytes.indexOf(0, ptr);
+      if (end < 0) end = bytes.length;
+      if (end - ptr > maxBytes) return { bytes: end - ptr };
+      return { text: UTF8_DECODER.decode(bytes.subarray(ptr, end)) };
+    } finally {
+      ffi.QTS_FreeCString(ctx.value, ptr);
+    }
+  }
+
   /** @internal The string value of the JSValue at `value` (not freed: the caller owns it). */
   stringAt(value: number): string {
     const { ffi, ctx } = this.#context;

@@ -24,7 +24,7 @@ import {
 } from "quickjs-emscripten-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import { decodeFromGuest, encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
-import type { EnginePin, GuestRequest, GuestResponse } from "./abi.ts";
+import { type EnginePin, type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "./abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
 import { GuestSlice, isSuspendError } from "./guest_slice.ts";
 import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";
@@ -267,9 +267,37 @@ export class ServiceInstance implements GuestInstance {
         }
       }
     }
-    const text = context.typeof(handle) === "string" ? this.#strings.getString(handle) : "";
-    handle.dispose();
-    return text;
+    try {
+      return context.typeof(handle) === "string" ? this.#replyText(handle, what) : "";
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  /**
+   * The text of the guest's string reply, refused past RESPONSE_BYTES_MAX: its length in UTF-16
+   * units is checked before the engine makes a UTF-8 copy (each unit is at least one byte), the
+   * copy's length after. @throws GuestFault `response` (too large), `memory` (no room for the copy)
+   */
+  #replyText(handle: QuickJSHandle, what: string): string {
+    const tooLarge = (size: string) =>
+      new GuestFault(
+        "response",
+        `The guest's reply while ${what} is ${size}, over the limit RESPONSE_BYTES_MAX (${RESPONSE_BYTES_MAX} bytes)`,
+      );
+    const lengthHandle = this.#context.getProp(handle, "length");
+    const length = this.#context.getNumber(lengthHandle);
+    lengthHandle.dispose();
+    if (length > RESPONSE_BYTES_MAX) throw tooLarge(`${length} characters`);
+    const got = this.#strings.getStringWithin(handle, RESPONSE_BYTES_MAX);
+    if ("bytes" in got) throw tooLarge(`${got.bytes} bytes`);
+    if ("outOfMemory" in got) {
+      throw new GuestFault(
+        "memory",
+        `The guest ran out of memory handing over its reply (${length} characters) while ${what}`,
+      );
+    }
+    return got.text;
   }
 
   #fault(error: QuickJSHandle, what: string): GuestFault {

@@ -59,14 +59,23 @@ export function decodeFrame(body: Uint8Array): Record<string, unknown> {
 
 /** Splits a byte stream into frame bodies. */
 export class FrameReader {
-  readonly #frameBytesMax: number;
+  #frameBytesMax: number;
+  #limitName: string;
   #buffer: Uint8Array;
   #start = 0;
   #end = 0;
 
-  constructor(frameBytesMax: number) {
+  /** `limitName` is the limit named in the error of a frame over `frameBytesMax`. */
+  constructor(frameBytesMax: number, limitName = "frame_bytes") {
     this.#frameBytesMax = frameBytesMax;
+    this.#limitName = limitName;
     this.#buffer = new Uint8Array(READ_CHUNK_BYTES * 2);
+  }
+
+  /** Changes the limit checked against the next frame's prefix (e.g. once a session authenticated). */
+  setLimit(frameBytesMax: number, limitName: string): void {
+    this.#frameBytesMax = frameBytesMax;
+    this.#limitName = limitName;
   }
 
   /** Space to read into: at least READ_CHUNK_BYTES free bytes. Call `commit` with the count read. */
@@ -127,8 +136,8 @@ export class FrameReader {
     if (length > this.#frameBytesMax) {
       throw new PlanckError(
         "limit_exceeded",
-        `Frame too large: ${length} bytes (the limit frame_bytes is ${this.#frameBytesMax})`,
-        { limit: "frame_bytes" },
+        `Frame too large: ${length} bytes (the limit ${this.#limitName} is ${this.#frameBytesMax})`,
+        { limit: this.#limitName },
       );
     }
     if (length < BSON_DOCUMENT_BYTES_MIN) {

@@ -2,12 +2,13 @@
  * Session and administration ops: authenticate, ping, stats, shutdown and user management
  * (createUser, dropUser, setRole, rotateKey, listUsers).
  *
- * Invariants: a login is refused without checking the key while the user or the remote address is
- * locked out; a failed login counts against both; the reply to a failed login is the same whether
+ * Invariants: a login is refused without checking the key while that user is locked out at that
+ * remote address; a failed login counts against the (user, address) pair only; the reply to a failed login is the same whether
  * or not the user exists. Keys appear only in the reply that created them.
  */
 import { PlanckError } from "../../engine/errors.ts";
 import { parseRole, parseUserName, type UserInfo } from "../auth.ts";
+import { loginSubjects } from "../lockout.ts";
 import { authorize } from "./authorize.ts";
 import { RetryLaterError } from "./errors.ts";
 import { expectFields, type OpCall, optionalInteger, stringField, WIRE_PROTOCOL_VERSION } from "./request.ts";
@@ -29,7 +30,7 @@ export async function opAuthenticate({ ctx, session, request }: OpCall): Promise
   }
   const name = stringField(request, "user");
   const key = stringField(request, "key");
-  const subjects = [`user:${name.slice(0, 128)}`, `addr:${session.remote}`];
+  const subjects = loginSubjects(name, session.remote);
   const lockedMs = ctx.lockout.lockedForMs(subjects);
   if (lockedMs > 0) {
     throw new RetryLaterError(

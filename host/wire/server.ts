@@ -1,8 +1,9 @@
 /**
  * The wire server: a TCP (or TLS) listener that hands each connection to a Session.
  *
- * Invariants: at most `connections` sessions are open (the next connection gets one
- * `limit_exceeded` frame with id 0 and is closed); `stop` first stops accepting, then drains every
+ * Invariants: at most `connections` sessions are open, and at most `unauthenticatedPerAddress` of
+ * them from one remote address have not authenticated yet (past either, the next connection gets
+ * one `limit_exceeded` frame with id 0 and is closed); `stop` first stops accepting, then drains every
  * session (in-flight requests finish and are answered, up to the drain timeout), then closes them.
  */
 import { PlanckError } from "../../engine/errors.ts";
@@ -20,6 +21,8 @@ export interface WireServerOptions {
   frameBytes: number;
   connections: number;
   inFlightPerConnection: number;
+  /** Most connections from one remote address that have not authenticated yet. */
+  unauthenticatedPerAddress: number;
 }
 
 /** Counters of a wire server. */
@@ -28,6 +31,8 @@ export interface WireStats {
   connectionsAccepted: number;
   connectionsRefused: number;
   requests: number;
+  /** Connections open that have not authenticated yet. */
+  unauthenticated: number;
 }
 
 /** A listening wire server. */
@@ -37,7 +42,16 @@ export class WireServer {
   readonly #options: WireServerOptions;
   readonly #sessions = new Set<Session>();
   readonly #serving = new Set<Promise<void>>();
-  readonly #stats: WireStats = { connections: 0, connectionsAccepted: 0, connectionsRefused: 0, requests: 0 };
+  readonly #stats: WireStats = {
+    connections: 0,
+    connectionsAccepted: 0,
+    connectionsRefused: 0,
+    requests: 0,
+    unauthenticated: 0,
+  };
+  /** Sessions not authenticated yet, with their remote address; and their count per address. */
+  readonly #pending = new Map<Session, string>();
+  readonly #pendingPerAddress = new Map<string, number>();
   readonly #accepting: Promise<void>;
   #stopped = false;
 
@@ -86,7 +100,7 @@ export class WireServer {
 
   /** Counters. */
   stats(): WireStats {
-    return { ...this.#stats, connections: this.#sessions.size };
+    return { ...this.#stats, connections: this.#sessions.size, unauthenticated: this.#pending.size };
   }
 
   /** Stops accepting, drains sessions for up to `drainTimeoutMs`, then closes them all. */
@@ -130,7 +144,22 @@ export class WireServer {
   #accept(conn: Deno.Conn): void {
     if (this.#sessions.size >= this.#options.connections) {
       this.#stats.connectionsRefused++;
-      void refuse(conn, this.#options.connections);
+      void refuse(
+        conn,
+        `Too many connections (the limit connections is ${this.#options.connections})`,
+        "connections",
+      );
+      return;
+    }
+    const address = (conn.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
+    const pending = this.#pendingPerAddress.get(address) ?? 0;
+    if (pending >= this.#options.unauthenticatedPerAddress) {
+      this.#stats.connectionsRefused++;
+      void refuse(
+        conn,
+        `Too many unauthenticated connections from ${address} (the limit unauthenticated_per_address is ${this.#options.unauthenticatedPerAddress})`,
+        "unauthenticated_per_address",
+      );
       return;
     }
     this.#stats.connectionsAccepted++;
@@ -141,24 +170,36 @@ export class WireServer {
     const session = new Session(conn, this.#ctx, {
       frameBytes: this.#options.frameBytes,
       inFlightMax: this.#options.inFlightPerConnection,
-      onClose: (closed) => this.#sessions.delete(closed),
+      onClose: (closed) => {
+        this.#sessions.delete(closed);
+        this.#authenticated(closed);
+      },
+      onAuthenticated: (authenticated) => this.#authenticated(authenticated),
       onRequest: () => this.#stats.requests++,
     });
     this.#sessions.add(session);
+    if (!session.closed) {
+      this.#pending.set(session, address);
+      this.#pendingPerAddress.set(address, pending + 1);
+    }
     const serving = session.serve();
     this.#serving.add(serving);
     void serving.finally(() => this.#serving.delete(serving));
   }
+
+  /** Stops counting `session` as unauthenticated (it authenticated or closed). */
+  #authenticated(session: Session): void {
+    const address = this.#pending.get(session);
+    if (address === undefined) return;
+    this.#pending.delete(session);
+    const left = (this.#pendingPerAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.#pendingPerAddress.set(address, left);
+    else this.#pendingPerAddress.delete(address);
+  }
 }
 
-async function refuse(conn: Deno.Conn, limit: number): Promise<void> {
-  const error = new PlanckError(
-    "limit_exceeded",
-    `Too many connections (the limit connections is ${limit})`,
-    {
-      limit: "connections",
-    },
-  );
+async function refuse(conn: Deno.Conn, message: string, limit: string): Promise<void> {
+  const error = new PlanckError("limit_exceeded", message, { limit });
   try {
     const frame = encodeFrame({ id: 0, ok: false, error: toWireError(error) }, 1024 * 1024);
     let offset = 0;

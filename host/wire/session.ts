@@ -8,12 +8,14 @@
  * the socket.
  *
  * Invariants: at most `inFlightMax` requests are in flight (past it the session stops reading:
- * backpressure, not errors); while an `authenticate` runs nothing else starts; a malformed or
+ * backpressure, not errors); while an `authenticate` runs nothing else starts (nor is more read);
+ * until the session has authenticated no frame over PRE_AUTH_FRAME_BYTES is accepted, so an
+ * unauthenticated peer pins at most a few read chunks; a malformed or
  * oversized frame gets an error frame with id 0 and closes this connection only; a session whose
  * user was dropped or whose key was rotated ends; nothing an op throws escapes the session.
  */
 import { PlanckError } from "../../engine/errors.ts";
-import { AUTH_DEADLINE_MS, AUTH_FAILURES_PER_CONNECTION_MAX } from "../limits.ts";
+import { AUTH_DEADLINE_MS, AUTH_FAILURES_PER_CONNECTION_MAX, PRE_AUTH_FRAME_BYTES } from "../limits.ts";
 import { toWireError } from "./errors.ts";
 import { decodeFrame, encodeFrame, FrameReader } from "./frame.ts";
 import { runOp } from "./ops.ts";
@@ -25,6 +27,8 @@ export interface SessionOptions {
   inFlightMax: number;
   /** Called once when the session has closed. */
   onClose(session: Session): void;
+  /** Called once when the session first authenticates. */
+  onAuthenticated?(session: Session): void;
   /** Called for every request started (server counters). */
   onRequest(): void;
 }
@@ -44,6 +48,7 @@ export class Session {
   #inFlight = 0;
   #authenticating = false;
   #authFailures = 0;
+  #authenticated = false;
   #usersGeneration: number;
   #draining = false;
   #closed = false;
@@ -55,7 +60,9 @@ export class Session {
     this.#conn = conn;
     this.#ctx = ctx;
     this.#options = options;
-    this.#reader = new FrameReader(options.frameBytes);
+    this.#reader = options.frameBytes < PRE_AUTH_FRAME_BYTES
+      ? new FrameReader(options.frameBytes, "frame_bytes")
+      : new FrameReader(PRE_AUTH_FRAME_BYTES, "PRE_AUTH_FRAME_BYTES");
     this.#usersGeneration = ctx.users.generation;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.state = { user: null, remote: addr.hostname ?? "unknown" };
@@ -177,6 +184,11 @@ export class Session {
       if (this.#draining) throw new PlanckError("unavailable", "The server is shutting down");
       this.#refreshUser();
       const result = await runOp({ ctx: this.#ctx, session: this.state, request });
+      if (this.state.user !== null && !this.#authenticated) {
+        this.#authenticated = true;
+        this.#reader.setLimit(this.#options.frameBytes, "frame_bytes");
+        this.#options.onAuthenticated?.(this);
+      }
       response = { id: request.id, ok: true, result: result ?? null };
     } catch (error) {
       response = { id: request.id, ok: false, error: toWireError(error) };

@@ -37,6 +37,7 @@ limits:
   frame_bytes: 1 MiB
   connections: 10
   in_flight_per_connection: 4
+  unauthenticated_per_address: 7
 security: { lockout_failures: 3, lockout_base_ms: 10, lockout_max_ms: 100 }
 shutdown: { drain_timeout_ms: 0 }
 `;
@@ -52,7 +53,12 @@ shutdown: { drain_timeout_ms: 0 }
     assertEquals(config.walSegmentBytes, 8 * 1024 * 1024);
     assertEquals(config.memtableBytes, 1048576);
     assertEquals(config.tls, { certFile: "/etc/cert.pem", keyFile: "/etc/key.pem" });
-    assertEquals(config.limits, { frameBytes: 1024 * 1024, connections: 10, inFlightPerConnection: 4 });
+    assertEquals(config.limits, {
+      frameBytes: 1024 * 1024,
+      connections: 10,
+      inFlightPerConnection: 4,
+      unauthenticatedPerAddress: 7,
+    });
     assertEquals(config.security, { lockoutFailures: 3, lockoutBaseMs: 10, lockoutMaxMs: 100 });
     assertEquals(config.shutdown.drainTimeoutMs, 0);
   });

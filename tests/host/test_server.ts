@@ -45,8 +45,8 @@ export class RawWire {
     this.conn = conn;
   }
 
-  static async open(port: number): Promise<RawWire> {
-    return new RawWire(await Deno.connect({ hostname: "127.0.0.1", port }));
+  static async open(port: number, hostname = "127.0.0.1"): Promise<RawWire> {
+    return new RawWire(await Deno.connect({ hostname, port }));
   }
 
   /** Writes raw bytes. */

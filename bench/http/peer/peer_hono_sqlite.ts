@@ -1,5 +1,5 @@
 /**
- * The HTTP peer (adapted from ../shared/bench/http-peer/peer-hono-sqlite.ts): what a Deno user
+ * The HTTP peer (adapted from the seed HTTP peer, Hono + node:sqlite): what a Deno user
  * would build instead of Planck — Hono 4 on Deno.serve with `node:sqlite` in the same process,
  * serving the benchmark's three routes over the same data set.
  *
