@@ -46,6 +46,9 @@ export async function runExport(args: string[]): Promise<number> {
     const progress = new Progress(`export ${store}`, { quiet: parsed.switches.has("--quiet") });
     try {
       await exportRows(rows, writer, { filter, progress });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      return EXIT.ok; // the reader went away (e.g. `| head`): stop quietly
     } finally {
       if (file !== undefined) await writer.close();
       else writer.releaseLock();

@@ -16,6 +16,7 @@ import {
   Progress,
   validateLines,
 } from "../host/ops/mod.ts";
+import { PlanckError } from "../engine/errors.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { checkFormat } from "./export.ts";
 import { readLines } from "./pql.ts";
@@ -46,6 +47,7 @@ export async function runImport(args: string[]): Promise<number> {
   const keys = parsed.flags.get("--keys") ?? "keep";
   if (keys !== "keep" && keys !== "new") throw new UsageError('--keys takes "keep" or "new"');
   const [store, path] = parsed.positionals;
+  await requireFile(path);
   const skipBad = parsed.switches.has("--skip-bad");
   const quiet = parsed.switches.has("--quiet");
   if (!skipBad) {
@@ -89,6 +91,16 @@ export async function runImport(args: string[]): Promise<number> {
     rejects?.close();
     await closeTarget(target);
   }
+}
+
+/** @throws PlanckError `not_found` naming the file */
+async function requireFile(path: string): Promise<void> {
+  try {
+    if ((await Deno.stat(path)).isFile) return;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  throw new PlanckError("not_found", `Cannot import "${path}": no such file`, { file: path });
 }
 
 function describe(path: string, bad: BadRecord): string {

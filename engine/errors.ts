@@ -18,6 +18,7 @@ export type ErrorCode =
   | "unavailable"
   | "disk_full"
   | "locked"
+  | "resume_point_lost"
   | "internal";
 
 /** Where a fault was found. All optional; set the ones that locate it. */

@@ -29,6 +29,17 @@ export const WAL_CHECKPOINT_BYTES_DEFAULT = 1 * MiB;
 export const WAL_SEGMENT_BYTES_MIN = 64 * KiB;
 /** Memtable size at which it is frozen and flushed, in bytes of keys + values + overhead. */
 export const MEMTABLE_BYTES_DEFAULT = 64 * MiB;
+/**
+ * Change-stream retention: WAL segments below the checkpoint are kept while the WAL on disk stays
+ * within this many bytes (so watchers can resume from older LSNs)...
+ */
+export const CHANGES_RETENTION_BYTES_DEFAULT = 256 * MiB;
+/** ...and while they are younger than this many milliseconds (24 h). Either bound removes a segment. */
+export const CHANGES_RETENTION_AGE_MS_DEFAULT = 24 * 60 * 60 * 1000;
+/** Most change events the in-memory tail holds (older ones are read back from the WAL). */
+export const CHANGES_TAIL_EVENTS_MAX = 65_536;
+/** Most bytes of documents the in-memory tail holds. */
+export const CHANGES_TAIL_BYTES_MAX = 32 * MiB;
 /** Longest store name, in bytes. */
 export const STORE_NAME_BYTES_MAX = 64;
 /** Most stores in one database. */

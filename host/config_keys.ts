@@ -6,6 +6,8 @@
  * check passes; checks never throw anything but a KeyError carrying the expected form.
  */
 import {
+  CHANGES_RETENTION_AGE_MS_DEFAULT,
+  CHANGES_RETENTION_BYTES_DEFAULT,
   MEMTABLE_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_DEFAULT,
   WAL_SEGMENT_BYTES_MIN,
@@ -57,7 +59,13 @@ export interface Config {
   security: { lockoutFailures: number; lockoutBaseMs: number; lockoutMaxMs: number };
   shutdown: { drainTimeoutMs: number };
   services: { deadlineMs: number; memoryBytes: number };
+  /** WAL kept for change streams after the checkpoint (engine/changes/retention.ts). */
+  changes: { retention: { bytes: number; ageMs: number } };
 }
+
+/** Largest configurable change-stream retention, in bytes (1 TiB) and milliseconds (365 days). */
+const RETENTION_BYTES_CONFIG_MAX = 1024 ** 4;
+const RETENTION_AGE_MS_CONFIG_MAX = 365 * 24 * 60 * 60 * 1000;
 
 /** A value that fails its key's check; `expected` says what was wanted. */
 export class KeyError extends Error {
@@ -256,6 +264,18 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: multipleOfPage(bytes(SERVICE_MEMORY_BYTES_MIN, SERVICE_MEMORY_BYTES_MAX)),
     assign: (c, v) => c.services.memoryBytes = v as number,
   },
+  {
+    key: "changes.retention.bytes",
+    default: CHANGES_RETENTION_BYTES_DEFAULT,
+    check: bytes(0, RETENTION_BYTES_CONFIG_MAX),
+    assign: (c, v) => c.changes.retention.bytes = v as number,
+  },
+  {
+    key: "changes.retention.age_ms",
+    default: CHANGES_RETENTION_AGE_MS_DEFAULT,
+    check: integer(0, RETENTION_AGE_MS_CONFIG_MAX, " (ms)"),
+    assign: (c, v) => c.changes.retention.ageMs = v as number,
+  },
 ];
 
 /** The spec of `key`, or undefined. */
@@ -282,6 +302,7 @@ export function defaultConfig(): Config {
     security: { lockoutFailures: 0, lockoutBaseMs: 0, lockoutMaxMs: 0 },
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },
+    changes: { retention: { bytes: 0, ageMs: 0 } },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
   return config;

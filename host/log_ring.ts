@@ -63,7 +63,7 @@ export class LogRing {
   /** Appends every later entry to `path` (rotating at LOG_FILE_BYTES_MAX). */
   attachFile(path: string): void {
     this.#path = path;
-    this.#file = Deno.openSync(path, { append: true, create: true });
+    this.#file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
     this.#fileBytes = this.#file.statSync().size;
   }
 
@@ -133,7 +133,7 @@ export class LogRing {
       if (this.#fileBytes + line.length > LOG_FILE_BYTES_MAX) {
         this.#file.close();
         Deno.renameSync(this.#path, `${this.#path}.1`);
-        this.#file = Deno.openSync(this.#path, { append: true, create: true });
+        this.#file = Deno.openSync(this.#path, { append: true, create: true, mode: 0o600 });
         this.#fileBytes = 0;
       }
       this.#file.writeSync(line);
@@ -142,6 +142,14 @@ export class LogRing {
       // The ring keeps the line; a full or read-only disk must not fail the server.
     }
   }
+}
+
+/** A line with every user key replaced by "…" (connection strings' `key=` and "the key X"). */
+export function redactKeys(line: string): string {
+  return line.replace(/\bkey=[^;\s]+/g, "key=…").replace(
+    /\bthe key [A-Za-z0-9_-]{16,}/g,
+    "the key shown on the console",
+  );
 }
 
 /** The level a server line implies: "failed"/"error" lines are errors, "SALVAGE"/"warn" warnings. */

@@ -24,7 +24,7 @@ import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
 import { ServiceRegistry } from "./wasm/registry.ts";
-import { levelOf, LOG_FILE, LogRing, sourceOf } from "./log_ring.ts";
+import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
 
@@ -68,7 +68,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const print = options.log ?? ((line: string) => console.log(line));
   const logs = new LogRing();
   const log = (line: string) => {
-    logs.add(levelOf(line), line, sourceOf(line));
+    logs.add(levelOf(line), redactKeys(line), sourceOf(line)); // keys stay on the console only
     print(line);
   };
   const tls = await readTls(config);
@@ -76,6 +76,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
+    changesRetention: config.changes.retention,
     salvage: options.salvage === true,
   });
   const listeners: Listeners = {};
@@ -124,7 +125,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       port: listeners.wire!.port,
       tls: tls !== undefined,
     };
-    running.adminConnection = await announce(config, address, adminKey, log);
+    running.adminConnection = await announce(config, address, adminKey, { log, print });
     log(`planck: wire listening on ${config.bind}:${running.ports.wire}${tls ? " (TLS)" : ""}`);
     log(`planck: http listening on ${config.bind}:${running.ports.http}`);
     const scheme = tls === undefined ? "http" : "https";
@@ -133,11 +134,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log(`planck: workbench listening on ${config.bind}:${running.ports.workbench} (not served)`);
     } else {
       log(`planck: workbench listening on ${config.bind}:${running.ports.workbench}${tls ? " (TLS)" : ""}`);
-      log(
-        adminKey === null
-          ? `planck: workbench: open ${url} and log in with your user and key ("admin"'s is in "${config.dataDir}/admin.credentials")`
-          : `planck: workbench: open ${url} and log in as "admin" with the key ${adminKey}`,
-      );
+      if (adminKey === null) {
+        log(
+          `planck: workbench: open ${url} and log in with your user and key ("admin"'s is in "${config.dataDir}/admin.credentials")`,
+        );
+      } else {
+        // The key goes to the terminal only, never into the log ring or planck.log.
+        log(`planck: workbench: open ${url} and log in as "admin" with the key shown above`);
+        print(`planck: workbench: log in as "admin" with the key ${adminKey}`);
+      }
     }
     log(`planck: ready`);
     return running;
@@ -256,7 +261,7 @@ async function announce(
   config: Config,
   address: { hostname: string; port: number; tls: boolean },
   adminKey: string | null,
-  log: (line: string) => void,
+  out: { log: (line: string) => void; print: (line: string) => void },
 ): Promise<string | null> {
   if (adminKey === null) {
     await refreshCredentials(config.dataDir, address);
@@ -265,10 +270,11 @@ async function announce(
   const info = { ...address, user: ADMIN_USER, key: adminKey };
   const path = await writeCredentials(config.dataDir, info);
   const connection = formatConnectionString(info);
-  log(
+  out.log(
     `planck: first start: created user "admin"; its connection string is shown once and saved to "${path}":`,
   );
-  log(`planck: ${connection}`);
+  // Printed to the terminal only: never into the log ring or planck.log, which keep no keys.
+  out.print(`planck: ${connection}`);
   return connection;
 }
 

@@ -6,6 +6,7 @@
  *   deno task bench --peers=planck,lmdb     any peers of bench/peers/peers/index.ts
  *   deno task bench --no-query --no-wire    skip the query / wire benchmarks
  *   deno task bench --no-http               skip the HTTP benchmark
+ *   deno task bench --no-ops                skip the operations benchmark (export, import, backup)
  *   (also passed through to bench/peers/main.ts: --keep, --timeout=SEC, --data=DIR)
  *
  * Steps:
@@ -19,7 +20,9 @@
  *      installed; skip with --no-wire) and appends its table;
  *   6. runs the HTTP benchmark (bench/http/main.ts: Planck's app port beside Hono + node:sqlite under
  *      wrk; skip with --no-http) and appends its table;
- *   7. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
+ *   7. runs the operations benchmark (bench/ops/main.ts: export/import docs/s beside node:sqlite,
+ *      backup and verify MB/s; skip with --no-ops) and appends its table;
+ *   8. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
  *      prints the markdown.
  */
 import { type PeerResult, renderRatioTable } from "./bench_report.ts";
@@ -103,6 +106,7 @@ const SUITES = [
   { name: "Query", flag: "--no-query", script: "bench/query/main.ts", config: `${PEERS_DIR}/deno.json` },
   { name: "Wire", flag: "--no-wire", script: "bench/wire/main.ts" },
   { name: "HTTP", flag: "--no-http", script: "bench/http/main.ts" },
+  { name: "Operations", flag: "--no-ops", script: "bench/ops/main.ts" },
 ] as const;
 
 /** Runs one suite and returns its markdown (or a line saying why there is none). */

@@ -17,6 +17,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   limit_exceeded: 413,
+  resume_point_lost: 410,
   not_leader: 421,
   locked: 423,
   corruption: 500,

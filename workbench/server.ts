@@ -123,6 +123,7 @@ async function handle(wb: Workbench, request: Request, remote: string): Promise<
   try {
     const asset = path.startsWith("/assets/") ? assetResponse(path) : null;
     if (asset !== null) return asset;
+    if (path === "/favicon.ico") return new Response(null, { status: 204 });
     if (path === "/login") return await loginRoute(wb, request, remote);
     const who = await authenticate(wb.parts, wb.sessions, request, remote);
     if (who === null) {

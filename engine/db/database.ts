@@ -12,7 +12,8 @@
  *
  * Flush: when the active memtable passes `memtableBytes` it is frozen (a new one takes writes, the
  * WAL rotates) and written to the tiers in the background; the tiers' commit records the checkpoint
- * LSN, then WAL segments wholly below it are removed (or archived). At most FROZEN_MEMTABLES_MAX
+ * LSN; WAL segments wholly below it are then kept for change streams within the retention window
+ * (engine/changes/retention.ts) and removed (or archived) past it. At most FROZEN_MEMTABLES_MAX
  * wait for their flush; past that, writers wait for the flush (backpressure).
  *
  * Layout of a data directory: LOCK, wal/<sequence>.wal, vlog/<sequence>.vlog, index.btree
@@ -40,6 +41,8 @@ import { type ReadView, WriteSet } from "./write_set.ts";
 import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } from "./options.ts";
 import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
+import { ChangeLog } from "../changes/change_log.ts";
+import { resolveRetention, type Retention, segmentsToRemove } from "../changes/retention.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./options.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
@@ -99,6 +102,10 @@ export class Database implements ReadView {
   readonly #walCheckpointBytes: number;
   #flushError: unknown = null;
   #closed = false;
+  readonly #changes: ChangeLog;
+  readonly #retention: Retention;
+  /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
+  #reclaimableBefore = 0;
 
   /** @internal Use openDatabase. */
   constructor(
@@ -113,6 +120,7 @@ export class Database implements ReadView {
     this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
     this.#options = options;
     this.#walCheckpointBytes = options.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES_DEFAULT;
+    this.#retention = resolveRetention(options.changesRetention);
     this.#tiers = new Tiers(dir, {
       docCacheBytes: options.docCacheBytes,
       pageCacheBytes: options.pageCacheBytes,
@@ -139,6 +147,15 @@ export class Database implements ReadView {
       activeBytes: recovered.activeBytes,
       lastLsn: recovered.lastLsn,
     });
+    const wal = this.#wal;
+    this.#changes = new ChangeLog({
+      segments: () => wal.segments(),
+      durableLsn: () => wal.durableLsn,
+      lastLsn: () => wal.lastLsn,
+      waitDurable: (lsn) => wal.waitDurable(lsn),
+    });
+    this.#reclaimableBefore = reclaimableBefore(this.#wal.segments(), this.#tiers.checkpoint.lsn);
+    this.#pruneWal();
     for (const def of this.#indexes.list()) {
       if (def.state === "building" && !this.#backfills.has(def.id)) this.#startBackfill(def);
     }
@@ -369,6 +386,7 @@ export class Database implements ReadView {
       memtableBytes: this.#active.bytes,
       frozenMemtables: this.#frozen.length,
       walSegments: this.#wal.segments().length,
+      changesOldestLsn: this.#changes.oldestLsn,
       stores: this.#catalog.list().length,
       flushes: this.#flushes,
       tiers: this.#tiers.stats(),
@@ -388,6 +406,21 @@ export class Database implements ReadView {
   /** Segments of the WAL, oldest first (change streams read them). */
   walSegments(): readonly { sequence: number; firstLsn: number; path: string }[] {
     return this.#wal.segments();
+  }
+
+  /** The change log (engine/changes/): committed groups for change streams. */
+  get changes(): ChangeLog {
+    return this.#changes;
+  }
+
+  /** The retention window of WAL segments for change streams. */
+  get changesRetention(): Retention {
+    return { ...this.#retention };
+  }
+
+  /** Resolves when every write up to `lsn` is durable. */
+  waitDurable(lsn: number): Promise<void> {
+    return this.#wal.waitDurable(lsn);
   }
 
   /** Makes every write so far durable. */
@@ -424,6 +457,7 @@ export class Database implements ReadView {
       await this.#tiers.idle();
     } finally {
       this.#closed = true;
+      this.#changes.close();
       await Promise.allSettled([...this.#backfills.values()]);
       try {
         await this.#wal.close();
@@ -459,7 +493,8 @@ export class Database implements ReadView {
         await this.#tiers.flush(input);
         this.#flushes++;
         this.#frozen.splice(this.#frozen.indexOf(memtable), 1);
-        this.#removeWalBefore(keepFrom);
+        this.#reclaimableBefore = Math.max(this.#reclaimableBefore, keepFrom);
+        this.#pruneWal();
         const ratio = this.#options.gcDeadRatio ?? GC_DEAD_RATIO_DEFAULT;
         if (ratio > 0) await this.#tiers.gc({ ratio });
       } catch (error) {
@@ -468,8 +503,17 @@ export class Database implements ReadView {
     });
   }
 
-  #removeWalBefore(sequence: number): void {
-    for (const segment of this.#wal.dropSegmentsBefore(sequence)) {
+  /** Removes (or archives) the oldest segments recovery no longer needs that are past the retention window. */
+  #pruneWal(): void {
+    const segments = this.#wal.segments();
+    const stats = segments.map((segment) => {
+      const info = Deno.statSync(segment.path);
+      return { sequence: segment.sequence, bytes: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+    });
+    const count = segmentsToRemove(stats, this.#reclaimableBefore, this.#retention, Date.now());
+    if (count === 0) return;
+    assert(count < segments.length, "the active segment is never removed");
+    for (const segment of this.#wal.dropSegmentsBefore(segments[count].sequence)) {
       const archive = this.#options.walArchiveDir;
       if (archive !== undefined) {
         Deno.mkdirSync(archive, { recursive: true });
@@ -504,6 +548,7 @@ export class Database implements ReadView {
     this.#markInserts(frames);
     const { firstLsn, lastLsn } = this.#wal.append(frames);
     this.#applyGroup(frames, firstLsn);
+    this.#changes.recordFrames(frames, firstLsn, lastLsn);
     // The WAL bound (recovery time) freezes only when no flush is waiting: under a write burst the
     // memtable size alone paces flushes, so writers are never held back to shorten recovery.
     const walBytes = this.#wal.appendedBytes - this.#walBytesAtFreeze;
@@ -516,16 +561,18 @@ export class Database implements ReadView {
   }
 
   /**
-   * In stores with indexes, looks up each put's live previous version (apply needs it for the index
-   * deltas) and writes a put without one as `insert`, so replay skips that lookup — on a freshly
-   * opened store each is a cold B+tree page read. Same turn as the append: nothing interleaves.
+   * Looks up each put's and delete's live previous version and writes a put without one as
+   * `insert`: change streams tell an insert from an update by the frame kind (engine/changes/), the
+   * index deltas need the previous version, and replay of an insert skips that lookup. A write the
+   * write set marked fresh (a generated key) is an insert already and needs no lookup. Same turn as
+   * the append: nothing interleaves.
    */
   #markInserts(frames: FrameInput[]): void {
     for (const frame of frames) {
-      if (frame.kind !== FrameKind.put || !this.#indexes.hasAny(frame.storeId)) continue;
+      if (frame.kind !== FrameKind.put && frame.kind !== FrameKind.delete) continue;
       const before = this.read(frame.storeId, hexKeyOf(frame));
-      if (before === undefined) frame.kind = FrameKind.insert;
-      else frame.before = before;
+      if (before !== undefined) frame.before = before;
+      else if (frame.kind === FrameKind.put) frame.kind = FrameKind.insert;
     }
   }
 
@@ -594,4 +641,17 @@ const EMPTY = new Uint8Array(0);
 
 function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {
   return frame.hexKey ?? keyFromBytes(frame.key!);
+}
+
+/**
+ * The sequence of the first segment recovery still needs: a segment is wholly below the checkpoint
+ * when the next one starts at or before checkpointLsn + 1.
+ */
+function reclaimableBefore(
+  segments: readonly { sequence: number; firstLsn: number }[],
+  checkpointLsn: number,
+): number {
+  let at = 0;
+  while (at + 1 < segments.length && segments[at + 1].firstLsn - 1 <= checkpointLsn) at++;
+  return segments.length === 0 ? 0 : segments[at].sequence;
 }

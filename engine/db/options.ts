@@ -33,6 +33,11 @@ export interface DatabaseOptions {
   walPreallocateBytes?: number;
   /** Where fdatasync runs: "inline" (default, lowest latency) or "async" (thread pool). */
   syncMethod?: SyncMethod;
+  /**
+   * How long WAL segments stay after the checkpoint so change streams can resume from older LSNs
+   * (`changes.retention`; engine/changes/retention.ts). Defaults: 256 MiB and 24 h.
+   */
+  changesRetention?: { bytes?: number; ageMs?: number };
   /** File access for the WAL (tests inject faults). */
   fs?: FileSystem;
 }
@@ -53,6 +58,8 @@ export interface DatabaseStats {
   memtableBytes: number;
   frozenMemtables: number;
   walSegments: number;
+  /** The oldest LSN change streams can still resume from (minus one): engine/changes/. */
+  changesOldestLsn: number;
   stores: number;
   flushes: number;
   tiers: Record<string, number>;

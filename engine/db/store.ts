@@ -9,6 +9,9 @@ import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { WriteSet } from "./write_set.ts";
 import { checkUnique } from "../indexes/unique.ts";
+import type { ChangeEvent } from "../changes/record.ts";
+import { type WatchOptions, watchStore } from "../changes/watch.ts";
+import { type FilterEvent, watchFilter } from "../changes/filter_watch.ts";
 
 /** A write inside a batch. */
 export type WriteOp =
@@ -57,7 +60,7 @@ function stageOne(
           field: "key",
         });
       }
-      writes.put(store.id, key, value);
+      writes.put(store.id, key, value, op.key === undefined); // a generated key is fresh
       return key;
     }
     case "put": {
@@ -177,6 +180,38 @@ export class Store {
     const from = options.from === undefined ? undefined : parseKey(options.from, "from");
     const to = options.to === undefined ? undefined : parseKey(options.to, "to");
     return [...this.#db.scan(this.#db.storeInfo(this.name).id, { ...options, from, to, limit })];
+  }
+
+  /**
+   * The change events of this store (all of it, one `key`, or a `from`/`to` range) after `since`
+   * (an LSN, or "now": the default) as an async iterator; docs/changes.md.
+   * @example
+   * ```ts
+   * import { openDatabase, Store } from "../mod.ts";
+   * const dir = await Deno.makeTempDir();
+   * const db = await openDatabase(dir);
+   * await db.createStore("orders");
+   * const orders = new Store(db, "orders");
+   * const events = orders.watch();
+   * const key = await orders.insert({ status: "open" });
+   * const { value } = await events.next();
+   * console.assert(value.op === "insert" && value.key === key);
+   * await db.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   * @throws PlanckError `invalid_argument` (options); the iterator throws `resume_point_lost`
+   */
+  watch(options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+    return watchStore(this.#db, this.name, options);
+  }
+
+  /**
+   * The documents matching `filter` (a query filter, docs/query.md) from now on, as `enter`,
+   * `update` and `leave` events (engine/changes/filter_watch.ts).
+   * @throws PlanckError `invalid_argument` (filter)
+   */
+  watchFilter(filter: unknown): AsyncIterableIterator<FilterEvent> {
+    return watchFilter(this.#db, this.name, filter);
   }
 
   async #one(op: WriteOp): Promise<Key | null> {

@@ -16,6 +16,8 @@ export interface PendingWrite {
   storeId: number;
   key: Key;
   value: Uint8Array | null;
+  /** True when the key had no committed version (a server-generated key): written as an `insert` frame. */
+  fresh?: boolean;
 }
 
 /** Buffered writes with read-your-writes. */
@@ -43,9 +45,9 @@ export class WriteSet {
     return this.#view.read(storeId, key);
   }
 
-  /** Buffers a new version of `key`. */
-  put(storeId: number, key: Key, value: Uint8Array): void {
-    this.#set({ storeId, key, value });
+  /** Buffers a new version of `key`; `fresh` when the key is known to have no committed version. */
+  put(storeId: number, key: Key, value: Uint8Array, fresh = false): void {
+    this.#set({ storeId, key, value, fresh });
   }
 
   #set(write: PendingWrite): void {
@@ -55,8 +57,10 @@ export class WriteSet {
       this.#index.set(write.storeId, keys);
     }
     const at = keys.get(write.key);
-    if (at !== undefined) this.#order[at] = write;
-    else {
+    if (at !== undefined) {
+      if (this.#order[at].fresh === true) write.fresh = true; // still nothing committed under the key
+      this.#order[at] = write;
+    } else {
       keys.set(write.key, this.#order.length);
       this.#order.push(write);
     }
@@ -88,14 +92,21 @@ export class WriteSet {
     return this.#index.has(storeId) ? this.#order.filter((w) => w.storeId === storeId) : [];
   }
 
-  /** One WAL frame per written key. */
+  /**
+   * One WAL frame per written key: `insert` for a fresh key, else `put` (the database then looks up
+   * the committed version and turns a put without one into an insert: engine/db/database.ts).
+   */
   toFrames(): FrameInput[] {
     const frames: FrameInput[] = [];
     for (const write of this.#order) {
+      if (write.value === null && write.fresh === true) continue; // created and deleted in this set
       frames.push(
-        write.value === null
-          ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key }
-          : { kind: FrameKind.put, storeId: write.storeId, value: write.value, hexKey: write.key },
+        write.value === null ? { kind: FrameKind.delete, storeId: write.storeId, hexKey: write.key } : {
+          kind: write.fresh === true ? FrameKind.insert : FrameKind.put,
+          storeId: write.storeId,
+          value: write.value,
+          hexKey: write.key,
+        },
       );
     }
     return frames;

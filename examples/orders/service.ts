@@ -67,7 +67,7 @@ app.get("/", async (c) =>
         <meta charset="utf-8">
         <title>Orders</title>
         <link rel="stylesheet" href="/static/app.css">
-        <script src="https://unpkg.com/htmx.org@2.0.4"></script>
+        <script src="/_planck/assets/htmx.min.js"></script>
       </head>
       <body><h1>Orders</h1>
     <form hx-post="/orders" hx-target="#orders" hx-swap="afterbegin" hx-on::after-request="this.reset()">

@@ -16,9 +16,13 @@ import {
 } from "../wasm/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
+import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
+import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
 import { ServiceRouter } from "./router.ts";
 
 let requestCounter = 0;
+/** A signal that never aborts (handleAppRequest outside serveApp). */
+const NEVER = new AbortController().signal;
 const PROCESS_TAG = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
 
 /** A new request id: process tag plus a counter (unique per process run). */
@@ -75,9 +79,12 @@ export async function handleAppRequest(
   router: ServiceRouter,
   request: Request,
   admin?: { ctx: AdminContext; remote: () => string },
+  closing: AbortSignal = NEVER,
 ): Promise<Response> {
   const id = nextRequestId();
   const url = new URL(request.url);
+  if (url.pathname.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, url.pathname, id);
+  if (url.pathname === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
   if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
@@ -105,8 +112,12 @@ export function serveApp(
 ): Deno.HttpServer {
   const router = new ServiceRouter();
   const ctx = options.admin === undefined ? undefined : { ...options.admin, registry };
+  // Streams (the dev events) end when shutdown begins: Deno's graceful shutdown waits for every open
+  // response, so an open browser tab would otherwise hold the stop forever.
+  const closing = new AbortController();
+  let server: Deno.HttpServer;
   try {
-    return Deno.serve(
+    server = Deno.serve(
       { hostname: options.hostname, port: options.port, onListen: () => {} },
       (request, info) =>
         handleAppRequest(
@@ -115,6 +126,7 @@ export function serveApp(
           request,
           // The peer address is read only for a host path (the login lockout counts by it).
           ctx && { ctx, remote: () => (info.remoteAddr as Deno.NetAddr).hostname },
+          closing.signal,
         ),
     );
   } catch (error) {
@@ -125,4 +137,10 @@ export function serveApp(
       { cause: error },
     );
   }
+  const shutdown = server.shutdown.bind(server);
+  server.shutdown = () => {
+    closing.abort();
+    return shutdown();
+  };
+  return server;
 }

@@ -67,6 +67,9 @@ Deno.test("cli: import then export through --data gives the same lines; bad line
 
     const usage = await planck(["export", "things", "--data", data, "--format", "csv"]);
     assertEquals(usage.code, 2);
+    const missing = await planck(["import", "things", `${dir}/nope.jsonl`, "--data", data]);
+    assertEquals(missing.code, 1);
+    assert(missing.stderr.includes("no such file (not_found)"), missing.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

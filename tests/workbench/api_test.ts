@@ -99,6 +99,8 @@ Deno.test("workbench API: status, stores, documents as Extended JSON, PQL, confi
     assertEquals([bind.value, bind.source], ["127.0.0.1", "default"]);
     const logs = await call(base, "GET", "/api/logs?level=info&q=ready&limit=5", admin);
     assert(logs.body.entries.some((e: { message: string }) => e.message.includes("ready")));
+    const all = await call(base, "GET", "/api/logs", admin);
+    assert(!JSON.stringify(all.body).includes(adminKey), "the admin key is never in the log");
     assertEquals((await call(base, "GET", "/api/nothing", admin)).status, 404);
     assertEquals(
       (await call(base, "GET", "/api/stores/missing/documents/00", admin)).body.error,

@@ -91,6 +91,7 @@ Deno.test({
           assert(await main.isVisible(), `${path}: main is visible`);
           assert(((await main.innerText()) ?? "").trim().length > 20, `${path}: main is not empty`);
           await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+          assertEquals(errors, [], `${path}: no console errors`);
         }
         await page.setViewportSize({ width: 420, height: 800 });
         await page.goto(`${base}/`);
@@ -153,7 +154,6 @@ Deno.test({
         await page.click("#pql-form button[type=submit]");
         await page.click("#pql-confirm");
         await page.waitForSelector("#pql-value");
-        errors.length = 0; // the error above was a 200 fragment; nothing should have been logged
         await page.screenshot({ path: `${SHOTS}pql-result.png`, fullPage: true });
 
         // 6. deploy examples/orders by upload, see its routes, undeploy
@@ -163,6 +163,7 @@ Deno.test({
         await page.waitForSelector('section[data-service="orders"]');
         assert((await page.locator('section[data-service="orders"] tbody tr').count()) > 0);
         await page.screenshot({ path: `${SHOTS}services-deployed.png`, fullPage: true });
+        assertEquals(errors, [], "no console errors through stores, PQL and deploy");
         await page.click('button[data-action="undeploy"]');
         await page.waitForSelector("#no-services");
 

@@ -45,7 +45,7 @@ export function layout(title: string, who: Principal | null, current: string, ma
     <title>${title} · Planck</title>
     ${who?.session === undefined ? html`` : html`<meta name="csrf-token" content="${who.session.csrf}">`}
     <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false}'>
-    <link rel="stylesheet" href="/assets/style.css">
+    <link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/style.css">
     <script src="/assets/htmx.min.js" defer></script><script src="/assets/sse.js" defer></script>
     <script src="/assets/app.js" defer></script></head>
       <body>

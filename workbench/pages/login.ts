@@ -10,6 +10,7 @@ export function loginPage(error: string | null, user = "admin"): Html {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Log in · Planck</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/assets/style.css">
       </head>
       <body>

@@ -26,7 +26,7 @@ export function pqlMain(): Html {
     </form>
     <section aria-label="Result" id="pql-result"></section>
     <h2>History</h2>
-    <ul id="pql-history" class="row" style="list-style:none;padding:0"></ul>
+    <ul id="pql-history" class="row plain"></ul>
   `;
 }
 

@@ -58,7 +58,7 @@ export function servicesMain(list: Record<string, unknown>[], who: Principal): H
   });
   return html`<form class="drop" data-action="deploy" id="deploy-form">
     <p><strong>Deploy a service</strong>: drop a <code>.wasm</code> built by <code>planck build</code> here, or choose it.</p>
-    <p class="row" style="justify-content:center"><input type="file" name="wasm" accept=".wasm,application/wasm" aria-label="Service .wasm file">
+    <p class="row center"><input type="file" name="wasm" accept=".wasm,application/wasm" aria-label="Service .wasm file">
     <span class="chosen muted"></span><button type="submit">Deploy</button></p>
     ${
     admin
