@@ -115,7 +115,15 @@ const ROUTES: [string, string, Handler][] = [
   [
     "POST",
     "/api/users/:name/key",
-    ({ parts, who, params }) => callOp(parts, who, "rotateKey", { user: params.name }),
+    async ({ parts, who, params }) => {
+      const result = await callOp(parts, who, "rotateKey", { user: params.name });
+      const self = parts.users.get(params.name);
+      // Rotating one's own key keeps this browser session signed in (as the wire op keeps its connection).
+      if (who.session !== undefined && params.name === who.user.name && self !== undefined) {
+        who.session.keyRotatedMs = self.keyRotatedAt.getTime();
+      }
+      return result;
+    },
   ],
   [
     "DELETE",

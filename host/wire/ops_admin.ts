@@ -59,7 +59,10 @@ export function opPing({ request }: OpCall): unknown {
 export function opStats({ ctx, request }: OpCall): unknown {
   expectFields(request, []);
   const db = ctx.db.stats();
-  return { database: { ...db, durability: ctx.db.durability.mode }, server: ctx.server.stats() };
+  return {
+    database: { ...db, durability: ctx.db.durability.mode, changesRetention: ctx.db.changesRetention },
+    server: ctx.server.stats(),
+  };
 }
 
 /** `shutdown` → `{stopping: true}`; the server then drains and stops. */

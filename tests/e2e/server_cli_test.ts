@@ -27,6 +27,11 @@ Deno.test("planck start, then pql with the saved credentials, status, users and 
     const status = await runPlanck(["status", "--connect", admin]);
     assertEquals(status.code, 0, status.stderr);
     assert(JSON.parse(status.stdout).database.lastLsn > 0);
+    const database = JSON.parse(status.stdout).database;
+    assert(
+      database.changesRetention.bytes > 0 && database.changesOldestLsn >= 1,
+      "status shows the change-stream retention",
+    );
 
     const added = await runPlanck(["users", "add", "reader", "--role", "read_only", "--connect", admin]);
     assertEquals(added.code, 0, added.stderr);

@@ -154,3 +154,36 @@ Deno.test("workbench overview stream: SSE events carry the live cards", async ()
     await reader.cancel();
   });
 });
+
+Deno.test("workbench session: login cookie, CSRF required, own key rotation keeps the session, logout", async () => {
+  await withWorkbench(async ({ base, adminKey }) => {
+    const login = await fetch(`${base}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ user: "admin", key: adminKey }),
+      redirect: "manual",
+    });
+    await login.body?.cancel();
+    assertEquals(login.status, 303);
+    const setCookie = login.headers.get("set-cookie")!;
+    assert(/HttpOnly/.test(setCookie) && /SameSite=Strict/.test(setCookie) && /Max-Age=\d+/.test(setCookie));
+    const cookie = setCookie.split(";")[0];
+    const html = await (await fetch(`${base}/pql`, { headers: { cookie } })).text();
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(html)![1];
+    const noToken = await fetch(`${base}/api/users/admin/key`, { method: "POST", headers: { cookie } });
+    assertEquals([noToken.status, (await noToken.json()).error], [403, "forbidden"]);
+    const rotated = await fetch(`${base}/api/users/admin/key`, {
+      method: "POST",
+      headers: { cookie, "x-csrf-token": csrf },
+    });
+    assertEquals(rotated.status, 200);
+    await rotated.body?.cancel();
+    const me = await fetch(`${base}/api/me`, { headers: { cookie } });
+    assertEquals((await me.json()).user, "admin");
+    const out = await fetch(`${base}/logout`, { method: "POST", headers: { cookie, "x-csrf-token": csrf } });
+    await out.body?.cancel();
+    assertEquals(out.status, 200);
+    const gone = await fetch(`${base}/api/me`, { headers: { cookie } });
+    await gone.body?.cancel();
+    assertEquals(gone.status, 401);
+  });
+});
