@@ -9,6 +9,11 @@ const MiB = 1024 * KiB;
 
 /** Largest BSON document accepted, in bytes (MongoDB's limit: big enough for any sane document). */
 export const DOC_BYTES_MAX = 16 * MiB;
+/**
+ * Deepest nesting of embedded documents and arrays inside a stored document (MongoDB's bound):
+ * decoding, sorting and indexing recurse once per level, so this keeps them far from the stack's end.
+ */
+export const DOC_DEPTH_MAX = 100;
 /** Largest atomic write group (batch, transaction) in bytes of WAL frames: one group fits one segment. */
 export const GROUP_BYTES_MAX = 48 * MiB;
 /** Most operations in one atomic write group. */

@@ -23,7 +23,7 @@ import { assert } from "../assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "../errors.ts";
-import { type Key, keyFromBytes, KeyGenerator } from "../key.ts";
+import { type Key, KeyGenerator } from "../key.ts";
 import {
   GC_DEAD_RATIO_DEFAULT,
   MEMTABLE_BYTES_DEFAULT,
@@ -33,20 +33,20 @@ import {
 } from "../limits.ts";
 import { Memtable } from "../memtable/memtable.ts";
 import { mergeNewest, type Version } from "./merge.ts";
-import { recoverWal, type RecoveryReport } from "./recovery.ts";
+import { reclaimableBefore, recoverWal, type RecoveryReport } from "./recovery.ts";
 import { type Durability, parseDurability, Wal } from "../wal/wal.ts";
 import { type FrameInput, FrameKind } from "../wal/format.ts";
-import type { Group } from "../wal/reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } from "./options.ts";
 import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
+import { applyGroup, type ApplyTarget, EMPTY, type GroupFrames, hexKeyOf } from "./apply_group.ts";
 import { ChangeLog } from "../changes/change_log.ts";
 import { resolveRetention, type Retention, segmentsToRemove } from "../changes/retention.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./options.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
-import { decodeIndexDef, encodeIndexDef, type IndexDef, Indexes } from "../indexes/indexes.ts";
+import { encodeIndexDef, type IndexDef, Indexes } from "../indexes/indexes.ts";
 import { backfillIndex, validateIndexSpec } from "../indexes/backfill.ts";
 import * as indexReads from "../indexes/reads.ts";
 import type { IndexRange } from "../indexes/reads.ts";
@@ -60,13 +60,8 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
   const durability = parseDurability(options.durability ?? "sync");
   const segmentBytes = options.walSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT;
   if (!Number.isInteger(segmentBytes) || segmentBytes < WAL_SEGMENT_BYTES_MIN) {
-    throw new PlanckError(
-      "invalid_argument",
-      `Invalid walSegmentBytes ${segmentBytes}: at least ${WAL_SEGMENT_BYTES_MIN}`,
-      {
-        field: "walSegmentBytes",
-      },
-    );
+    const message = `Invalid walSegmentBytes ${segmentBytes}: at least ${WAL_SEGMENT_BYTES_MIN}`;
+    throw new PlanckError("invalid_argument", message, { field: "walSegmentBytes" });
   }
   await Deno.mkdir(`${dir}/wal`, { recursive: true });
   const lock = lockDir(dir);
@@ -96,6 +91,15 @@ export class Database implements ReadView {
   readonly #frozen: Memtable[] = [];
   /** Stores dropped since the last freeze: the next flush deletes their tree ranges. */
   readonly #dropped = new Set<number>();
+  /** What applyGroup changes: the live memtable (it changes at each freeze) and the shared state. */
+  readonly #applyTarget: ApplyTarget = {
+    indexes: this.#indexes,
+    catalog: this.#catalog,
+    dropped: this.#dropped,
+    active: () => this.#active,
+    read: (storeId, key) => this.read(storeId, key),
+    startBackfill: (def) => this.#startBackfill(def),
+  };
   #flushing: Promise<void> = Promise.resolve();
   #flushes = 0;
   #walBytesAtFreeze = 0;
@@ -577,81 +581,9 @@ export class Database implements ReadView {
   }
 
   /** Applies a group's frames (live or replayed) to the memtable and catalog. */
-  #applyGroup(frames: readonly (FrameInput & { lsn?: number })[] | Group["frames"], firstLsn: number): void {
-    let lsn = firstLsn;
-    for (const frame of frames) {
-      assert(frame.lsn === undefined || frame.lsn === lsn, "group frames have consecutive LSNs");
-      switch (frame.kind) {
-        case FrameKind.put:
-        case FrameKind.insert:
-        case FrameKind.delete: {
-          const key = hexKeyOf(frame);
-          const value = frame.kind === FrameKind.delete ? null : frame.value!;
-          if (this.#indexes.hasAny(frame.storeId)) {
-            const before = frame.kind === FrameKind.insert
-              ? undefined
-              : (frame as FrameInput).before ?? this.read(frame.storeId, key);
-            this.#applyIndexDeltas(frame.storeId, key, value, lsn, before);
-          }
-          this.#active.apply(frame.storeId, key, lsn, value);
-          break;
-        }
-        case FrameKind.createIndex: {
-          const def = decodeIndexDef(frame.value!);
-          this.#indexes.add(def);
-          this.#catalog.reserve(def.id + 1);
-          this.#startBackfill(def);
-          break;
-        }
-        case FrameKind.dropIndex:
-          if (this.#indexes.remove(frame.storeId) !== undefined) this.#dropped.add(frame.storeId);
-          break;
-        case FrameKind.createStore:
-          this.#catalog.add({ id: frame.storeId, name: new TextDecoder().decode(frame.value) });
-          break;
-        case FrameKind.dropStore:
-          this.#catalog.remove(frame.storeId);
-          this.#dropped.add(frame.storeId);
-          this.#active.dropStore(frame.storeId);
-          for (const def of this.#indexes.forStore(frame.storeId)) {
-            this.#indexes.remove(def.id);
-            this.#dropped.add(def.id);
-          }
-          break;
-      }
-      lsn++;
-    }
+
+  /** Applies one committed group to the memtable, indexes and catalog (commit and recovery). */
+  #applyGroup(frames: GroupFrames, firstLsn: number): void {
+    applyGroup(this.#applyTarget, frames, firstLsn);
   }
-
-  /** Index entry changes of one document write, applied before the document itself. */
-  #applyIndexDeltas(
-    storeId: number,
-    key: Key,
-    value: Uint8Array | null,
-    lsn: number,
-    before: Uint8Array | undefined,
-  ): void {
-    for (const delta of this.#indexes.deltas(storeId, key, before, value ?? undefined)) {
-      this.#active.apply(delta.indexId, delta.entry, lsn, delta.present ? EMPTY : null);
-    }
-  }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function hexKeyOf(frame: { key?: Uint8Array; hexKey?: string }): Key {
-  return frame.hexKey ?? keyFromBytes(frame.key!);
-}
-
-/**
- * The sequence of the first segment recovery still needs: a segment is wholly below the checkpoint
- * when the next one starts at or before checkpointLsn + 1.
- */
-function reclaimableBefore(
-  segments: readonly { sequence: number; firstLsn: number }[],
-  checkpointLsn: number,
-): number {
-  let at = 0;
-  while (at + 1 < segments.length && segments[at + 1].firstLsn - 1 <= checkpointLsn) at++;
-  return segments.length === 0 ? 0 : segments[at].sequence;
 }

@@ -10,7 +10,10 @@
  *   3. every point read still sees the same version: the same bytes object, or bytes equal to it
  *      (a flush moves a document to the tiers and a tier read returns a new array; equal bytes are
  *      the same document, so the read is still current);
- *   4. every scanned range holds no key the transaction neither read nor wrote itself (a phantom).
+ *   4. every scanned range holds no key the transaction neither read nor wrote itself (a phantom);
+ *   5. every unique-index range a unique check consulted holds no entry it did not see, other than
+ *      entries of documents the transaction wrote itself: another writer committed the same unique
+ *      value meanwhile (or an index was dropped: then there is nothing left to enforce).
  *
  * Invariants: at most TX_READ_KEYS_MAX entries (points + ranges) are held; past that the set turns
  * coarse and drops them, and validation fails if anything at all committed since the transaction
@@ -18,7 +21,7 @@
  */
 import type { Database } from "./database.ts";
 import { PlanckError } from "../errors.ts";
-import type { Key } from "../key.ts";
+import { type Key, keyFromLatin1 } from "../key.ts";
 import type { WriteSet } from "./write_set.ts";
 
 /** Most reads (documents + ranges) a transaction tracks one by one; past it, validation is coarse. */
@@ -28,6 +31,13 @@ interface PointRead {
   storeId: number;
   key: Key;
   version: Uint8Array | undefined;
+}
+
+interface IndexRangeRead {
+  indexId: number;
+  from: string;
+  to: string;
+  seen: Set<string>;
 }
 
 interface RangeRead {
@@ -54,6 +64,7 @@ export class ReadSet {
   readonly #startLsn: number;
   readonly #points = new Map<string, PointRead>();
   readonly #ranges: RangeRead[] = [];
+  readonly #indexRanges: IndexRangeRead[] = [];
   readonly #stores = new Set<number>();
   #coarse = false;
 
@@ -64,10 +75,11 @@ export class ReadSet {
 
   #full(): boolean {
     if (this.#coarse) return true;
-    if (this.#points.size + this.#ranges.length < TX_READ_KEYS_MAX) return false;
+    if (this.#points.size + this.#ranges.length + this.#indexRanges.length < TX_READ_KEYS_MAX) return false;
     this.#coarse = true;
     this.#points.clear();
     this.#ranges.length = 0;
+    this.#indexRanges.length = 0;
     return true;
   }
 
@@ -84,6 +96,11 @@ export class ReadSet {
     this.#stores.add(storeId);
     if (from !== undefined && to !== undefined && from >= to) return;
     if (!this.#full()) this.#ranges.push({ storeId, from, to });
+  }
+
+  /** Records the committed entries [from, to) of unique index `indexId` a unique check saw. */
+  recordIndexRange(indexId: number, from: string, to: string, seen: readonly string[]): void {
+    if (!this.#full()) this.#indexRanges.push({ indexId, from, to, seen: new Set(seen) });
   }
 
   /**
@@ -108,9 +125,21 @@ export class ReadSet {
         throw conflict(`document "${read.key}" changed after the transaction read it`);
       }
     }
-    if (this.#ranges.length === 0) return;
+    if (this.#ranges.length === 0 && this.#indexRanges.length === 0) return;
     const written = new Set<string>();
     for (const write of own.writes()) written.add(write.storeId + ":" + write.key);
+    for (const range of this.#indexRanges) {
+      const def = db.indexes.byId(range.indexId);
+      if (def === undefined) continue;
+      for (const entry of db.indexScan(range.indexId, { from: range.from, to: range.to })) {
+        if (range.seen.has(entry)) continue;
+        const holder = keyFromLatin1(entry, entry.length - 16);
+        if (written.has(def.storeId + ":" + holder)) continue;
+        throw conflict(
+          `document "${holder}" took a value of unique index "${def.name}" that the transaction also wrote`,
+        );
+      }
+    }
     for (const range of this.#ranges) {
       for (const [key] of db.scan(range.storeId, { from: range.from, to: range.to })) {
         const id = range.storeId + ":" + key;

@@ -218,3 +218,16 @@ function salvage(
     movedTo: lostDir,
   };
 }
+
+/**
+ * The sequence of the first segment recovery still needs: a segment is wholly below the checkpoint
+ * when the next one starts at or before checkpointLsn + 1.
+ */
+export function reclaimableBefore(
+  segments: readonly { sequence: number; firstLsn: number }[],
+  checkpointLsn: number,
+): number {
+  let at = 0;
+  while (at + 1 < segments.length && segments[at + 1].firstLsn - 1 <= checkpointLsn) at++;
+  return segments.length === 0 ? 0 : segments[at].sequence;
+}

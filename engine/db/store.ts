@@ -3,110 +3,21 @@
  * through Database.commit; reads are synchronous.
  */
 import type { Database, ScanOptions } from "./database.ts";
-import { decodeDocument, type Document, encodeDocument } from "../document.ts";
+import { decodeDocument, type Document } from "../document.ts";
 import { PlanckError } from "../errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
-import type { WriteSet } from "./write_set.ts";
-import { checkUnique } from "../indexes/unique.ts";
+import { stageWrite, type WriteOp } from "./stage_write.ts";
 import type { ChangeEvent } from "../changes/record.ts";
 import { type WatchOptions, watchStore } from "../changes/watch.ts";
 import { type FilterEvent, watchFilter } from "../changes/filter_watch.ts";
 
-/** A write inside a batch. */
-export type WriteOp =
-  | { op: "insert"; store: string; doc: Document | Uint8Array; key?: KeyInput }
-  | { op: "put"; store: string; key: KeyInput; doc: Document | Uint8Array }
-  | { op: "replace"; store: string; key: KeyInput; doc: Document | Uint8Array }
-  | { op: "update"; store: string; key: KeyInput; set: Document }
-  | { op: "delete"; store: string; key: KeyInput };
+export { stageWrite, type WriteOp };
 
 /** What a batch did: for each op, the key it wrote (delete of a missing key: null). */
 export interface BatchResult {
   keys: (Key | null)[];
   lsn: number;
-}
-
-/**
- * Resolves one write op into `writes`. Returns the affected key, or null for a delete that found
- * nothing.
- * @throws PlanckError `conflict` (insert of an existing key), `not_found` (replace/update of a missing key)
- */
-export function stageWrite(db: Database, writes: WriteSet, op: WriteOp): Key | null {
-  const store = db.storeInfo(op.store);
-  if (op.op !== "delete" && db.indexes.hasAny(store.id)) return stageIndexed(db, writes, op, store.id);
-  return stageOne(db, writes, op, store);
-}
-
-/** Stages a write to a store with indexes: unique indexes are checked against the new version. */
-function stageIndexed(db: Database, writes: WriteSet, op: WriteOp, storeId: number): Key | null {
-  const key = stageOne(db, writes, op, db.storeInfo(op.store));
-  if (key !== null) checkUnique(db, writes, storeId, key, writes.read(storeId, key)!);
-  return key;
-}
-
-function stageOne(
-  db: Database,
-  writes: WriteSet,
-  op: WriteOp,
-  store: { id: number; name: string },
-): Key | null {
-  switch (op.op) {
-    case "insert": {
-      const key = op.key === undefined ? db.newKey() : parseKey(op.key);
-      const value = encodeDocument(op.doc);
-      if (op.key !== undefined && writes.read(store.id, key) !== undefined) {
-        throw new PlanckError("conflict", `Key "${key}" already exists in store "${store.name}"`, {
-          field: "key",
-        });
-      }
-      writes.put(store.id, key, value, op.key === undefined); // a generated key is fresh
-      return key;
-    }
-    case "put": {
-      const key = parseKey(op.key);
-      writes.put(store.id, key, encodeDocument(op.doc));
-      return key;
-    }
-    case "replace": {
-      const key = parseKey(op.key);
-      const value = encodeDocument(op.doc);
-      requireExisting(writes, store, key);
-      writes.put(store.id, key, value);
-      return key;
-    }
-    case "update": {
-      const key = parseKey(op.key);
-      const current = decodeDocument(requireExisting(writes, store, key));
-      if (op.set === null || typeof op.set !== "object" || Array.isArray(op.set)) {
-        throw new PlanckError("invalid_argument", "Invalid update: expected an object of fields to set", {
-          field: "set",
-        });
-      }
-      writes.put(store.id, key, encodeDocument({ ...current, ...op.set }));
-      return key;
-    }
-    case "delete": {
-      const key = parseKey(op.key);
-      if (writes.read(store.id, key) === undefined) return null;
-      writes.delete(store.id, key);
-      return key;
-    }
-    default:
-      throw new PlanckError("invalid_argument", `Unknown write op "${(op as { op: string }).op}"`, {
-        field: "op",
-      });
-  }
-}
-
-function requireExisting(writes: WriteSet, store: { id: number; name: string }, key: Key): Uint8Array {
-  const current = writes.read(store.id, key);
-  if (current === undefined) {
-    throw new PlanckError("not_found", `No document with key "${key}" in store "${store.name}"`, {
-      field: "key",
-    });
-  }
-  return current;
 }
 
 /** Runs `ops` as one atomic group. */

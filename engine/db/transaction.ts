@@ -21,7 +21,7 @@ import { runFindRows, runStaged } from "../query/executor.ts";
 import type { QueryDocument } from "../query/query_document.ts";
 import { validateQuery } from "../query/validate.ts";
 import { ReadSet } from "./read_set.ts";
-import { stageWrite, type WriteOp } from "./store.ts";
+import { stageWrite, type WriteOp } from "./stage_write.ts";
 import { TransactionView } from "./transaction_view.ts";
 import { WriteSet } from "./write_set.ts";
 
@@ -153,7 +153,11 @@ export class Transaction {
     this.#beforeRead();
     const query = validateQuery(input);
     if (query.op !== "find" || query.select !== undefined || query.exclude !== undefined) return undefined;
-    return runFindRows({ db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view) }, query);
+    return runFindRows({
+      db: this.db,
+      view: this.#view,
+      newWriteSet: () => new WriteSet(this.#view, this.#view.writes),
+    }, query);
   }
 
   /**
@@ -164,10 +168,11 @@ export class Transaction {
     this.#beforeRead();
     const query = validateQuery(input);
     const staged = runStaged(
-      { db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view) },
+      { db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view, this.#view.writes) },
       query,
     );
     if (staged.writes !== undefined) {
+      // Each write was staged (checked) by db/stage_write.ts into a set sharing this one's claims.
       for (const write of staged.writes.writes()) {
         if (write.value === null) this.#view.writes.delete(write.storeId, write.key);
         else this.#view.writes.put(write.storeId, write.key, write.value);

@@ -44,7 +44,13 @@ export class TransactionView implements QueryView {
         readSet.recordPoint(storeId, key, version);
         return version;
       },
+      recordIndexRange: (indexId, from, to, seen) => readSet.recordIndexRange(indexId, from, to, seen),
     });
+  }
+
+  /** A unique check's index read (a query's write set inside the transaction reads through here). */
+  recordIndexRange(indexId: number, from: string, to: string, seen: readonly string[]): void {
+    this.#readSet.recordIndexRange(indexId, from, to, seen);
   }
 
   /** The live bytes of `key` as the transaction sees them. */

@@ -9,6 +9,11 @@ import type { Key } from "../key.ts";
 /** Reads committed state: a document's bytes, or undefined when the key has no live version. */
 export interface ReadView {
   read(storeId: number, key: Key): Uint8Array | undefined;
+  /**
+   * Notes that a unique check consulted committed index entries [from, to) of `indexId` and saw
+   * `seen` (a transaction's view adds it to its read set; other views need not implement it).
+   */
+  recordIndexRange?(indexId: number, from: string, to: string, seen: readonly string[]): void;
 }
 
 /** One buffered write: the key's final version in this set (null = delete). */
@@ -27,10 +32,15 @@ export class WriteSet {
   readonly #index = new Map<number, Map<Key, number>>();
   /** The writes in the order their keys were first written; a rewrite replaces its slot. */
   readonly #order: PendingWrite[] = [];
-  readonly #claims = new Map<string, Key>();
+  readonly #claims: Map<string, Key>;
 
-  constructor(view: ReadView) {
+  /**
+   * @param shareClaimsOf a write set whose unique-value claims this one shares (a query's writes
+   * staged inside a transaction: a duplicate of a value the transaction already staged is caught)
+   */
+  constructor(view: ReadView, shareClaimsOf?: WriteSet) {
     this.#view = view;
+    this.#claims = shareClaimsOf === undefined ? new Map() : shareClaimsOf.#claims;
   }
 
   /** Number of distinct keys written. */
@@ -75,6 +85,16 @@ export class WriteSet {
     if (holder !== undefined) return holder;
     this.#claims.set(value, key);
     return key;
+  }
+
+  /** Hands the claim on `value` to `key` (its holder no longer has the value). */
+  reclaim(value: string, key: Key): void {
+    this.#claims.set(value, key);
+  }
+
+  /** Passes a unique check's index read on to the view (see ReadView.recordIndexRange). */
+  recordIndexRange(indexId: number, from: string, to: string, seen: readonly string[]): void {
+    this.#view.recordIndexRange?.(indexId, from, to, seen);
   }
 
   /** Buffers a delete of `key`. */

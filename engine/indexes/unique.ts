@@ -1,7 +1,13 @@
 /**
  * Unique index enforcement: before a write is staged, each entry the new document would add to a
  * unique index must not have the same values as an entry of another live document (as the write
- * set sees it), nor as another document staged in the same write set.
+ * set sees it), nor as another document staged in the same write set. Called only from
+ * db/stage_write.ts (and the backfill of a new index).
+ *
+ * Concurrency: the committed index range a check consults is reported to the write set's view
+ * (`WriteSet.recordIndexRange`); a transaction's view adds it to its read set, which fails the
+ * commit with `conflict` if another writer committed an entry in that range meanwhile. Outside a
+ * transaction, staging and the WAL append run in one synchronous turn, so nothing interleaves.
  */
 import type { Database } from "../db/database.ts";
 import { decodeDocument } from "../document.ts";
@@ -26,7 +32,10 @@ export function checkUniqueEntries(
 ): void {
   for (const entry of entries) {
     const values = Indexes.valuePart(entry);
-    for (const other of db.indexScan(def.id, { from: values + LOW_KEY, to: values + HIGH_KEY })) {
+    const range = { from: values + LOW_KEY, to: values + HIGH_KEY };
+    const seen: string[] = [];
+    for (const other of db.indexScan(def.id, range)) {
+      seen.push(other);
       const otherKey = keyFromLatin1(other, other.length - 16);
       if (otherKey === key) continue;
       // The other document may be changed or deleted by this same write set.
@@ -36,10 +45,18 @@ export function checkUniqueEntries(
       throw violation(def, current, otherKey);
     }
     if (writes !== null) {
-      const claimed = writes.claim(`${def.id}:${values}`, key);
+      writes.recordIndexRange(def.id, range.from, range.to, seen);
+      const claim = `${def.id}:${values}`;
+      const claimed = writes.claim(claim, key);
       if (claimed !== key) {
+        // The claimer may since have changed or dropped the value: then the claim passes to `key`.
         const current = writes.read(def.storeId, claimed);
-        if (current !== undefined) throw violation(def, current, claimed);
+        const held = current !== undefined &&
+          db.indexes.entries(def.id, decodeDocument(current), claimed).some((e) =>
+            Indexes.valuePart(e) === values
+          );
+        if (held) throw violation(def, current, claimed);
+        writes.reclaim(claim, key);
       }
     }
   }

@@ -90,7 +90,7 @@ function stageWrites(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
   switch (query.op) {
     case "update":
       return {
-        result: stageUpdate(view, plan(ctx, query), query, writes, stats()),
+        result: stageUpdate(db, view, plan(ctx, query), query, writes, stats()),
         writes,
       };
     case "delete":
@@ -101,7 +101,7 @@ function stageWrites(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
     case "insert":
       return { result: stageInsert(db, db.storeInfo(query.store), query, writes), writes };
     case "replace":
-      return { result: stageReplace(db.storeInfo(query.store), query, writes), writes };
+      return { result: stageReplace(db, db.storeInfo(query.store), query, writes), writes };
     default:
       throw new PlanckError("internal", `Query op "${query.op}" does not write`);
   }

@@ -48,7 +48,7 @@ export function explainQuery(db: Database, view: QueryView, query: ExplainQuery[
       runAggregate(view, plan, query, stats);
       break;
     case "update":
-      stageUpdate(view, plan, query, undefined, stats);
+      stageUpdate(db, view, plan, query, undefined, stats);
       break;
     case "delete":
       stageDelete(view, plan, query, undefined, stats);

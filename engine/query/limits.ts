@@ -7,7 +7,7 @@
  * at least one maximal result page.
  */
 import { assert } from "../assert.ts";
-import { SCAN_ROWS_MAX } from "../limits.ts";
+import { DOC_DEPTH_MAX, SCAN_ROWS_MAX } from "../limits.ts";
 
 const MiB = 1024 * 1024;
 
@@ -19,8 +19,12 @@ export const FILTER_DEPTH_MAX = 32;
 export const FILTER_NODES_MAX = 1024;
 /** Most values in one `in` / `nin` list. */
 export const FILTER_IN_VALUES_MAX = 10_000;
-/** Deepest nesting of arrays and objects inside one value of a query document. */
-export const VALUE_DEPTH_MAX = 64;
+/**
+ * Deepest nesting of arrays and objects inside one value of a query document, counting a top-level
+ * field of an inserted document as depth 1: one more than DOC_DEPTH_MAX, so a query document can
+ * carry exactly the documents every other write path stores (db/stage_write.ts).
+ */
+export const VALUE_DEPTH_MAX = DOC_DEPTH_MAX + 1;
 /** Longest field path, in UTF-16 code units. */
 export const PATH_LENGTH_MAX = 1024;
 /** Most segments in one dotted field path. */

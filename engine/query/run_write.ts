@@ -8,14 +8,14 @@
  * - The scan reads the view, not the write set being filled, so a document is visited once and an
  *   update never sees its own output.
  * - A document whose encoded bytes do not change is matched but not modified and not written.
- * - At most GROUP_OPS_MAX documents are staged (the WAL's bound on one atomic group).
+ * - Every write is staged through db/stage_write.ts (validation, GROUP_OPS_MAX, unique indexes).
  */
 import type { StoreInfo } from "../db/catalog.ts";
 import type { Database } from "../db/database.ts";
 import { encodeDocument } from "../document.ts";
+import { stageDelete as stageDeleteOf, stagePut } from "../db/stage_write.ts";
 import { PlanckError } from "../errors.ts";
 import type { Key } from "../key.ts";
-import { GROUP_OPS_MAX } from "../limits.ts";
 import type { WriteSet } from "../db/write_set.ts";
 import type { Plan } from "./planner.ts";
 import type { DeleteQuery, Document, InsertQuery, ReplaceQuery, UpdateQuery } from "./query_document.ts";
@@ -28,16 +28,6 @@ export interface UpdateResult {
   modified: number;
 }
 
-function checkGroupSize(writes: WriteSet): void {
-  if (writes.size >= GROUP_OPS_MAX) {
-    throw new PlanckError(
-      "limit_exceeded",
-      `Too many documents in one atomic write: more than GROUP_OPS_MAX (${GROUP_OPS_MAX})`,
-      { limit: "GROUP_OPS_MAX" },
-    );
-  }
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
@@ -48,6 +38,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Stages an update of every match of the plan (`writes` undefined: only count, for explain). */
 export function stageUpdate(
+  db: Database,
   view: QueryView,
   plan: Plan,
   query: UpdateQuery,
@@ -60,8 +51,7 @@ export function stageUpdate(
     if (writes === undefined) continue;
     const bytes = encodeDocument(applyChanges(match.doc, query, match.key));
     if (sameBytes(bytes, match.bytes)) continue;
-    checkGroupSize(writes);
-    writes.put(plan.store.id, match.key, bytes);
+    stagePut(db, writes, plan.store, match.key, bytes);
     result.modified++;
   }
   return result;
@@ -77,10 +67,7 @@ export function stageDelete(
 ): { deleted: number } {
   let deleted = 0;
   for (const match of matches(view, plan, compileQueryFilter(query.filter), stats, false)) {
-    if (writes !== undefined) {
-      checkGroupSize(writes);
-      writes.delete(plan.store.id, match.key);
-    }
+    if (writes !== undefined) stageDeleteOf(writes, plan.store, match.key);
     deleted++;
   }
   return { deleted };
@@ -107,26 +94,29 @@ export function stageInsert(
   const inserted: Key[] = [];
   query.documents.forEach((doc, i) => {
     const supplied = typeof doc.key === "string" ? doc.key : undefined;
-    const bytes = encodeDocument(withoutKey(doc), `documents.${i}`);
     if (supplied !== undefined && writes.read(store.id, supplied) !== undefined) {
       throw new PlanckError("conflict", `Key "${supplied}" already exists in store "${store.name}"`, {
         field: `documents.${i}.key`,
       });
     }
     const key = supplied ?? db.newKey();
-    checkGroupSize(writes);
-    writes.put(store.id, key, bytes);
+    stagePut(db, writes, store, key, withoutKey(doc), `documents.${i}`);
     inserted.push(key);
   });
   return { inserted };
 }
 
 /** Stages a replace of the document under `query.key`; a missing document matches nothing. */
-export function stageReplace(store: StoreInfo, query: ReplaceQuery, writes: WriteSet): UpdateResult {
+export function stageReplace(
+  db: Database,
+  store: StoreInfo,
+  query: ReplaceQuery,
+  writes: WriteSet,
+): UpdateResult {
   const current = writes.read(store.id, query.key);
   if (current === undefined) return { matched: 0, modified: 0 };
   const bytes = encodeDocument(withoutKey(query.document), "document");
   if (sameBytes(bytes, current)) return { matched: 1, modified: 0 };
-  writes.put(store.id, query.key, bytes);
+  stagePut(db, writes, store, query.key, bytes, "document");
   return { matched: 1, modified: 1 };
 }

@@ -266,7 +266,8 @@ class Reader {
     while (this.at < last) {
       const type = this.bytes[this.at++];
       const name = this.name();
-      if (name === "__proto__") throw FALLBACK;
+      // npm bson turns a nested {$ref, $id} into a DBRef: leave such documents to it.
+      if (name === "__proto__" || (name === "$ref" && depth > 0)) throw FALLBACK;
       const value = depth === 0 && type === TYPE_STRING && name === "body" && this.options.utf8Body
         ? this.utf8()
         : this.value(type, depth);

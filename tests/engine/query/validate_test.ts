@@ -2,6 +2,7 @@ import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { PlanckError } from "../../../engine/errors.ts";
 import type { QueryDocument } from "../../../engine/query/query_document.ts";
+import { VALUE_DEPTH_MAX } from "../../../engine/query/limits.ts";
 
 const K = "01926f3c7d2a4b6e8f00112233445566";
 const S = "orders";
@@ -141,9 +142,9 @@ const INVALID: [unknown, string, string][] = [
   [filter({ field: "a", op: "eq", value: new Map() }), "invalid_argument", "filter.value"],
   [filter({ field: "a", op: "eq", value: new Date(NaN) }), "invalid_argument", "filter.value"],
   [
-    filter({ field: "a", op: "eq", value: deepValue(65) }),
+    filter({ field: "a", op: "eq", value: deepValue(VALUE_DEPTH_MAX + 1) }),
     "limit_exceeded",
-    "filter.value" + ".0".repeat(64),
+    "filter.value" + ".0".repeat(VALUE_DEPTH_MAX),
   ],
   [filter({ field: "a", op: "in", values: 1 }), "invalid_argument", "filter.values"],
   [filter({ field: "a", op: "in", values: [1, undefined] }), "invalid_argument", "filter.values.1"],

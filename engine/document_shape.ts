@@ -1,0 +1,146 @@
+/**
+ * The shape rules every stored document obeys, checked on its BSON bytes (one walk, no decode, no
+ * recursion): embedded documents and arrays nest at most DOC_DEPTH_MAX deep; every field name is
+ * valid UTF-8 (BSON names are UTF-8 C strings) and not `__proto__` (a JS decode would turn it into
+ * a prototype, and checkPath refuses it in field paths). An empty name is valid BSON and is kept
+ * (export/import round-trips it). Array element names are not checked (BSON writes "0", "1", …).
+ *
+ * Invariants: the walk never reads past the bytes; a malformed element answers `invalid_argument`.
+ */
+import { PlanckError } from "./errors.ts";
+import { DOC_DEPTH_MAX } from "./limits.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Fixed value sizes of BSON element types (bytes after the name), or -1 for variable-size types. */
+function fixedSize(type: number): number {
+  switch (type) {
+    case 0x01: // double
+    case 0x09: // UTC datetime
+    case 0x11: // timestamp
+    case 0x12: // int64
+      return 8;
+    case 0x06: // undefined (deprecated)
+    case 0x0a: // null
+    case 0x7f: // max key
+    case 0xff: // min key
+      return 0;
+    case 0x07: // ObjectId
+      return 12;
+    case 0x08: // boolean
+      return 1;
+    case 0x10: // int32
+      return 4;
+    case 0x13: // decimal128
+      return 16;
+    default:
+      return -1;
+  }
+}
+
+function malformed(field: string, at: number): PlanckError {
+  return new PlanckError("invalid_argument", `Invalid ${field}: malformed BSON at byte ${at}`, { field });
+}
+
+/**
+ * Checks the shape of encoded document `bytes` (a well-formed length prefix is assumed checked).
+ * @throws PlanckError `limit_exceeded` (DOC_DEPTH_MAX), `invalid_argument` (field name, malformed BSON)
+ */
+export function checkDocumentShape(bytes: Uint8Array, field = "document"): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const int32 = (at: number) => {
+    if (at + 4 > bytes.length) throw malformed(field, at);
+    return view.getInt32(at, true);
+  };
+  // ends[i]: the offset one past the document or array open at depth i; arrays[i]: is it an array.
+  const ends: number[] = [bytes.length];
+  const arrays: boolean[] = [false];
+  let at = 4;
+  while (ends.length > 0) {
+    if (at >= bytes.length) throw malformed(field, at);
+    const type = bytes[at++];
+    if (type === 0) {
+      if (at !== ends.pop()) throw malformed(field, at);
+      arrays.pop();
+      continue;
+    }
+    const nameStart = at;
+    let ascii = true;
+    while (at < bytes.length && bytes[at] !== 0) {
+      if (bytes[at] >= 0x80) ascii = false;
+      at++;
+    }
+    if (at >= bytes.length) throw malformed(field, at);
+    if (!arrays[arrays.length - 1]) checkName(bytes, nameStart, at, ascii, field);
+    at++; // the name's NUL
+    const size = fixedSize(type);
+    if (size >= 0) {
+      at += size;
+      continue;
+    }
+    switch (type) {
+      case 0x02: // string
+      case 0x0d: // JavaScript code
+      case 0x0e: // symbol
+        at += 4 + int32(at);
+        break;
+      case 0x05: // binary: length, subtype, bytes
+        at += 5 + int32(at);
+        break;
+      case 0x0c: // DBPointer: string, then 12 bytes
+        at += 4 + int32(at) + 12;
+        break;
+      case 0x0f: // code with scope: total length covers it all
+        at += int32(at);
+        break;
+      case 0x0b: { // regex: two C strings
+        for (let n = 0; n < 2; n++) {
+          while (at < bytes.length && bytes[at] !== 0) at++;
+          at++;
+        }
+        break;
+      }
+      case 0x03: // embedded document
+      case 0x04: { // array
+        const length = int32(at);
+        if (length < 5 || at + length > ends[ends.length - 1]) throw malformed(field, at);
+        if (ends.length > DOC_DEPTH_MAX) {
+          throw new PlanckError(
+            "limit_exceeded",
+            `Invalid ${field}: nested deeper than DOC_DEPTH_MAX (${DOC_DEPTH_MAX}) documents and arrays`,
+            { field, limit: "DOC_DEPTH_MAX" },
+          );
+        }
+        ends.push(at + length);
+        arrays.push(type === 0x04);
+        at += 4;
+        break;
+      }
+      default:
+        throw malformed(field, at - 1);
+    }
+    if (at > ends[ends.length - 1]) throw malformed(field, at);
+  }
+  if (at !== bytes.length) throw malformed(field, at);
+}
+
+function checkName(bytes: Uint8Array, from: number, to: number, ascii: boolean, field: string): void {
+  let name: string;
+  if (ascii) {
+    if (to - from !== 9) return; // only "__proto__" (9 bytes) is reserved among ASCII names
+    name = String.fromCharCode(...bytes.subarray(from, to));
+  } else {
+    try {
+      name = utf8.decode(bytes.subarray(from, to));
+    } catch {
+      throw new PlanckError("invalid_argument", `Invalid ${field}: a field name is not valid UTF-8`, {
+        field,
+      });
+    }
+  }
+  if (name === "__proto__") {
+    throw new PlanckError("invalid_argument", `Invalid ${field}: the field name "__proto__" is reserved`, {
+      field,
+    });
+  }
+}
