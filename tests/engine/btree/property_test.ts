@@ -7,21 +7,10 @@
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { BTree, type BTreeWriter } from "../../../engine/btree/btree.ts";
-import { testSeeds, usingDefaultSeeds } from "../../_util/random.ts";
+import { seededRandom, testSeeds, usingDefaultSeeds } from "../../_util/random.ts";
 import { BTREE_KEY_BYTES_MAX, BTREE_VALUE_BYTES_MAX, PAGE_BYTES } from "../../../engine/btree/format.ts";
 
 const OPS_PER_WORKLOAD = 8_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** Hex order equals unsigned byte order, shorter prefixes first: the model can sort strings. */
@@ -256,7 +245,7 @@ Deno.test("BTree matches a sorted-map model under random writes, commits, aborts
     for (const seed of seeds) {
       try {
         for (const [index, workload] of WORKLOADS.entries()) {
-          const run = new Run(`${dir}/${seed}_${index}.btree`, workload, mulberry32(seed + index));
+          const run = new Run(`${dir}/${seed}_${index}.btree`, workload, seededRandom(seed + index));
           try {
             for (let step = 1; step <= OPS_PER_WORKLOAD; step++) await run.step(step);
             await run.commit();

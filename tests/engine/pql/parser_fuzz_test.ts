@@ -1,22 +1,10 @@
 import { deepStrictEqual, fail, ok } from "node:assert/strict";
 import { PlanckError } from "../../../engine/errors.ts";
 import { parsePql, parsePqlScript } from "../../../engine/pql/mod.ts";
-import { testSeed } from "../../_util/random.ts";
+import { seededRandom, testSeed } from "../../_util/random.ts";
 
 /** Mutated statements per run. */
 const FUZZ_CASES = Number(Deno.env.get("PLANCK_FUZZ_CASES") ?? 6_000);
-
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CORPUS = [
   'orders.filter(status = "open" and amount >= 10).orderBy(created desc).limit(20)',
@@ -146,7 +134,7 @@ function statement(random: () => number): string {
 
 Deno.test("parsePql and parsePqlScript throw only PlanckErrors on random and mutated statements", () => {
   const seed = testSeed();
-  const random = prng(seed);
+  const random = seededRandom(seed);
   let parsed = 0;
   for (let i = 0; i < FUZZ_CASES; i++) {
     const text = statement(random);
