@@ -24,6 +24,7 @@ import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
 import { ServiceRegistry } from "./wasm/registry.ts";
+import { EventHub } from "./live/hub.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
@@ -105,7 +106,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
     running.logs = logs;
-    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, services);
+    const events = config.sse.enabled ? new EventHub(db, services, log) : undefined;
+    if (events !== undefined) services.metricSources.set("sse", () => events.stats());
+    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, {
+      services,
+      events,
+    });
     const workbench = options.workbench?.({
       config,
       configSources: configSources(config),
@@ -252,7 +258,7 @@ function listen(
   listeners: Listeners,
   tls: TlsFiles | undefined,
   ctx: OpContext,
-  services: ServiceRegistry,
+  app: { services: ServiceRegistry; events?: EventHub },
 ): void {
   listeners.wire = WireServer.listen(ctx, {
     hostname: config.bind,
@@ -263,10 +269,11 @@ function listen(
     inFlightPerConnection: config.limits.inFlightPerConnection,
     unauthenticatedPerAddress: config.limits.unauthenticatedPerAddress,
   });
-  listeners.http = serveApp(services, {
+  listeners.http = serveApp(app.services, {
     hostname: config.bind,
     port: config.ports.http,
     admin: { users: ctx.users, lockout: ctx.lockout },
+    events: app.events,
   });
 }
 

@@ -65,6 +65,8 @@ export class ServiceRegistry {
   readonly #log: (line: string) => void;
   readonly #active = new Map<string, ServiceVersion>();
   readonly #metrics = new ServiceMetrics();
+  /** More sections of `metrics()` (the SSE hub, service subscriptions), by name. */
+  readonly metricSources = new Map<string, () => unknown>();
   #generation = 0;
   #switching: Promise<unknown> = Promise.resolve();
 
@@ -158,7 +160,9 @@ export class ServiceRegistry {
       tier: v.manifest.tier,
       pool: v.pool.stats(),
     }));
-    return { services, routes: this.#metrics.snapshot() };
+    const out: Record<string, unknown> = { services, routes: this.#metrics.snapshot() };
+    for (const [name, source] of this.metricSources) out[name] = source();
+    return out;
   }
 
   /** Runs `request` on the current version of `name`; `route` labels its metrics. */
