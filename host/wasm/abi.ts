@@ -84,10 +84,10 @@ export interface ServiceManifest {
   tier: ServiceTier;
   /** The path prefix every route and asset of the service lies under ("" for none). */
   prefix: string;
-  /** Live topics (JS tier only; [] for none). */
-  topics: ManifestTopic[];
-  /** Change subscriptions (JS tier only; [] for none). */
-  subscriptions: ManifestSubscription[];
+  /** Live topics (JS tier only; parseManifest gives [] for none). */
+  topics?: ManifestTopic[];
+  /** Change subscriptions (JS tier only; parseManifest gives [] for none). */
+  subscriptions?: ManifestSubscription[];
 }
 
 /** How a service runs. */

@@ -46,7 +46,7 @@ Deno.test("GET /events: orders topic, JSON errors, resume by Last-Event-ID acros
   const dataDir = await Deno.makeTempDir({ prefix: "planck_sse_" });
   try {
     const built = await buildService(ORDERS_DIR);
-    assertEquals(built.manifest.topics.map((t) => [t.name, t.format, t.render]), [["orders", "htmx", true]]);
+    assertEquals(built.manifest.topics!.map((t) => [t.name, t.format, t.render]), [["orders", "htmx", true]]);
     let resumeFrom = "";
     let keys: string[] = [];
     await withPlanck(dataDir, async (base, admin) => {
