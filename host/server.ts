@@ -30,6 +30,7 @@ import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts"
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
+import { Scheduler } from "./schedule/scheduler.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -113,7 +114,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const subscriptions = await SubscriptionManager.start(db, services, log);
     services.metricSources.set("subscriptions", () => subscriptions.stats());
     running.subscriptions = subscriptions;
-    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, {
+    const scheduler = await Scheduler.open(db, { dataDir: config.dataDir, log });
+    await scheduler.start();
+    running.scheduler = scheduler;
+    listen(config, listeners, tls, { db, users, lockout, server: running.control, services, scheduler }, {
       services,
       events,
     });
@@ -185,6 +189,8 @@ class RunningServer implements PlanckServer {
   adminConnection: string | null = null;
   /** Deployed services (closed after the listeners stop). */
   services: ServiceRegistry | undefined;
+  /** The scheduler (closed, waiting for running tasks, before the database). */
+  scheduler: Scheduler | undefined;
   /** Service subscriptions (stopped before the services close). */
   subscriptions: SubscriptionManager | undefined;
   /** The server log (closed last). */
@@ -244,6 +250,7 @@ class RunningServer implements PlanckServer {
       this.closeWorkbench?.();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
       this.subscriptions?.close();
+      await this.scheduler?.close();
       await this.services?.close();
       await this.#db.sync();
     } finally {

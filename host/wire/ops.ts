@@ -24,6 +24,7 @@ import {
 } from "./ops_admin.ts";
 import { opBackupBegin, opBackupEnd, opBackupRead } from "./ops_backup.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
+import { opSchedule } from "./ops_schedule.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
 import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
@@ -78,6 +79,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
   backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
   backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
+  schedule: { access: "admin", minimumRole: "admin", run: opSchedule },
 };
 
 /** Ops reserved for streaming (watch, replication) and their control; not served yet. */

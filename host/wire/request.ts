@@ -9,6 +9,7 @@ import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";
+import type { Scheduler } from "../schedule/scheduler.ts";
 
 /**
  * The wire protocol version (docs/wire-protocol.md, "Versions"). New ops and new optional fields
@@ -46,6 +47,8 @@ export interface OpContext {
   server: ServerControl;
   /** Absent where the server hosts no services. */
   services?: ServiceControl;
+  /** The scheduler (host/schedule/scheduler.ts); absent where none runs. */
+  scheduler?: Scheduler;
 }
 
 /** The per-connection state an op sees. */
