@@ -35,7 +35,8 @@ export interface ChangeEvent {
   lsn: number;
   /** The LSN of the commit marker of the group the write belongs to (one per transaction/batch). */
   commitLsn: number;
-  op: "insert" | "update" | "delete";
+  /** "snapshot": a document as of the snapshot's LSN (watch option `snapshot: true`), before any change. */
+  op: "insert" | "update" | "delete" | "snapshot";
   store: string;
   key: Key;
   /** The document after the write (insert, update). */
@@ -44,7 +45,7 @@ export interface ChangeEvent {
   before?: Document;
 }
 
-const OPS: Partial<Record<FrameKind, ChangeEvent["op"]>> = {
+const OPS: Partial<Record<FrameKind, "insert" | "update" | "delete">> = {
   [FrameKind.insert]: "insert",
   [FrameKind.put]: "update",
   [FrameKind.delete]: "delete",

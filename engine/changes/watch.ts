@@ -1,6 +1,7 @@
 /**
  * `store.watch()`: an async iterator of the change events of one store — the whole store, one key,
- * or a key range — starting after an LSN (`since`) or at the current end of the log ("now").
+ * or a key range — starting after an LSN (`since`) or at the current end of the log ("now"), or
+ * with `snapshot: true` first the documents as of one LSN (snapshot.ts), then the changes after it.
  *
  * The iterator ends when the database closes or the store is dropped. It throws PlanckError
  * `resume_point_lost` (naming the oldest LSN kept) when `since` is older than the WAL retained.
@@ -12,6 +13,7 @@ import { PlanckError } from "../errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { FrameKind } from "../wal/format.ts";
 import { type ChangeEvent, eventOf } from "./record.ts";
+import { readSnapshot, snapshotEvents } from "./snapshot.ts";
 
 /** What to watch and from where. `from` is inclusive, `to` exclusive; `key` excludes both. */
 export interface WatchOptions {
@@ -20,11 +22,24 @@ export interface WatchOptions {
   to?: KeyInput;
   /** Events after this LSN (a previous event's `lsn`), or "now" (the default): only later writes. */
   since?: number | "now";
+  /**
+   * First the documents as of one LSN (events with op "snapshot" carrying that LSN), then the
+   * changes after it. Only with `since` "now" (or absent).
+   */
+  snapshot?: boolean;
+}
+
+/** The keys a watch covers, parsed: one key, or a range (either end open). */
+export interface KeyRange {
+  key?: Key;
+  from?: Key;
+  to?: Key;
 }
 
 /**
- * Starts a watch of store `name`. `since` is fixed at this call (not at the first `next()`).
- * @throws PlanckError `not_found` (store), `invalid_argument` (options)
+ * Starts a watch of store `name`. `since` (and the snapshot) are fixed at this call, not at the
+ * first `next()`.
+ * @throws PlanckError `not_found` (store), `invalid_argument` (options), `limit_exceeded` (snapshot)
  */
 export function watchStore(
   db: Database,
@@ -32,12 +47,38 @@ export function watchStore(
   options: WatchOptions = {},
 ): AsyncIterableIterator<ChangeEvent> {
   const storeId = db.storeInfo(name).id;
-  const since = resolveSince(db, options.since);
-  const match = keyFilter(options);
-  return follow(db, storeId, name, since, match);
+  const range = parseRange(options);
+  const match = rangeMatch(range);
+  if (snapshotRequested(options)) {
+    const snapshot = readSnapshot(db, storeId, name, range);
+    return chain(
+      snapshotEvents(db, snapshot, name),
+      () => followStore(db, storeId, name, snapshot.lsn, match),
+    );
+  }
+  return followStore(db, storeId, name, resolveSince(db, options.since), match);
 }
 
-function resolveSince(db: Database, since: WatchOptions["since"]): number {
+/** True when `snapshot: true`; checks that it comes without an LSN to resume from. */
+export function snapshotRequested(options: { since?: number | "now"; snapshot?: boolean }): boolean {
+  if (options.snapshot !== undefined && typeof options.snapshot !== "boolean") {
+    throw new PlanckError("invalid_argument", "Invalid snapshot: expected true or false", {
+      field: "snapshot",
+    });
+  }
+  if (options.snapshot !== true) return false;
+  if (options.since !== undefined && options.since !== "now") {
+    throw new PlanckError(
+      "invalid_argument",
+      'Invalid watch: snapshot starts "now"; resume with since and no snapshot',
+      { field: "snapshot" },
+    );
+  }
+  return true;
+}
+
+/** The LSN a watch starts after. @throws PlanckError `invalid_argument` (field "since") */
+export function resolveSince(db: Database, since: WatchOptions["since"]): number {
   if (since === undefined || since === "now") return db.lastLsn;
   if (!Number.isSafeInteger(since) || since < 0 || since > db.lastLsn) {
     throw new PlanckError(
@@ -49,22 +90,40 @@ function resolveSince(db: Database, since: WatchOptions["since"]): number {
   return since;
 }
 
-function keyFilter(options: WatchOptions): (key: Key) => boolean {
+/** Parses `key` or `from`/`to`. @throws PlanckError `invalid_argument` naming the field */
+export function parseRange(options: { key?: KeyInput; from?: KeyInput; to?: KeyInput }): KeyRange {
   if (options.key !== undefined) {
     if (options.from !== undefined || options.to !== undefined) {
       throw new PlanckError("invalid_argument", "Invalid watch: give either key or from/to, not both", {
         field: "key",
       });
     }
-    const key = parseKey(options.key, "key");
-    return (k) => k === key;
+    return { key: parseKey(options.key, "key") };
   }
-  const from = options.from === undefined ? undefined : parseKey(options.from, "from");
-  const to = options.to === undefined ? undefined : parseKey(options.to, "to");
+  return {
+    from: options.from === undefined ? undefined : parseKey(options.from, "from"),
+    to: options.to === undefined ? undefined : parseKey(options.to, "to"),
+  };
+}
+
+/** The key test of a range. */
+export function rangeMatch(range: KeyRange): (key: Key) => boolean {
+  const { key, from, to } = range;
+  if (key !== undefined) return (k) => k === key;
   return (k) => (from === undefined || k >= from) && (to === undefined || k < to);
 }
 
-async function* follow(
+/** Yields everything `first` yields, then everything the iterator `then()` returns yields. */
+export async function* chain<A, B>(
+  first: AsyncIterable<A>,
+  then: () => AsyncIterable<B>,
+): AsyncGenerator<A | B> {
+  yield* first;
+  yield* then();
+}
+
+/** The events of store `storeId` after `since` whose key passes `match`; ends when the store is dropped. */
+export async function* followStore(
   db: Database,
   storeId: number,
   name: string,

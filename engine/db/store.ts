@@ -10,7 +10,7 @@ import { SCAN_ROWS_MAX } from "../limits.ts";
 import { stageWrite, type WriteOp } from "./stage_write.ts";
 import type { ChangeEvent } from "../changes/record.ts";
 import { type WatchOptions, watchStore } from "../changes/watch.ts";
-import { type FilterEvent, watchFilter } from "../changes/filter_watch.ts";
+import { type FilterEvent, type FilterWatchOptions, watchFilter } from "../changes/filter_watch.ts";
 
 export { stageWrite, type WriteOp };
 
@@ -118,11 +118,12 @@ export class Store {
 
   /**
    * The documents matching `filter` (a query filter, docs/query.md) from now on, as `enter`,
-   * `update` and `leave` events (engine/changes/filter_watch.ts).
-   * @throws PlanckError `invalid_argument` (filter)
+   * `update` and `leave` events (engine/changes/filter_watch.ts); `snapshot: true` yields the
+   * matching documents first; `since` with `matching` resumes.
+   * @throws PlanckError `invalid_argument` (filter, options)
    */
-  watchFilter(filter: unknown): AsyncIterableIterator<FilterEvent> {
-    return watchFilter(this.#db, this.name, filter);
+  watchFilter(filter: unknown, options: FilterWatchOptions = {}): AsyncIterableIterator<FilterEvent> {
+    return watchFilter(this.#db, this.name, filter, options);
   }
 
   async #one(op: WriteOp): Promise<Key | null> {
