@@ -33,7 +33,7 @@ export { Transaction, transaction, TransactionStore } from "./db/transaction.ts"
 export { executeQuery } from "./query/executor.ts";
 export { type IndexDef, Indexes } from "./indexes/indexes.ts";
 export type { ChangeEvent } from "./changes/record.ts";
-export { type WatchOptions, watchStore } from "./changes/watch.ts";
+export { type WatchIterator, type WatchOptions, watchStore } from "./changes/watch.ts";
 export type { Retention } from "./changes/retention.ts";
 export { type FilterEvent, type FilterWatchOptions, watchFilter } from "./changes/filter_watch.ts";
 export { watchAll, type WatchAllOptions } from "./changes/watch_all.ts";

@@ -29,6 +29,8 @@ import {
   rangeMatch,
   resolveSince,
   snapshotRequested,
+  started,
+  type WatchIterator,
   type WatchOptions,
 } from "./watch.ts";
 
@@ -59,7 +61,7 @@ export function watchFilter(
   name: string,
   filter: unknown,
   options: FilterWatchOptions = {},
-): AsyncIterableIterator<FilterEvent> {
+): WatchIterator<FilterEvent> {
   const compiled = compileFilter(validateFilter(filter));
   const predicate = (doc: Document, key: Key) => compiled(doc as QueryDocument, key);
   const storeId = db.storeInfo(name).id;
@@ -80,13 +82,14 @@ export function watchFilter(
     const since = resolveSince(db, options.since);
     const matching = parseMatching(options.matching!);
     const events = followStore(db, storeId, name, since, inRange);
-    return follow(events, predicate, matching);
+    return started(follow(events, predicate, matching), since);
   }
   const start = readSnapshot(db, storeId, name, range, predicate);
   const matching = new Set(start.entries.map((entry) => entry.key));
   const events = followStore(db, storeId, name, start.lsn, inRange); // same turn as the read: same LSN
-  if (!snapshot) return follow(events, predicate, matching);
-  return chain(snapshotEvents(db, start, name), () => follow(events, predicate, matching));
+  if (!snapshot) return started(follow(events, predicate, matching), start.lsn);
+  const all = chain(snapshotEvents(db, start, name), () => follow(events, predicate, matching));
+  return started(all, start.lsn, start.entries.length);
 }
 
 function parseMatching(matching: Iterable<KeyInput>): Set<Key> {

@@ -29,6 +29,23 @@ export interface WatchOptions {
   snapshot?: boolean;
 }
 
+/** A watch's events, with where it starts: after `startLsn`, first `snapshotSize` snapshot events. */
+export type WatchIterator<E> = AsyncIterableIterator<E> & {
+  /** The LSN the watch starts after (its `since`, or the snapshot's LSN). */
+  readonly startLsn: number;
+  /** How many "snapshot" events come first (0 without a snapshot). */
+  readonly snapshotSize: number;
+};
+
+/** Marks an iterator with where its watch starts. */
+export function started<E>(
+  events: AsyncIterableIterator<E>,
+  startLsn: number,
+  snapshotSize = 0,
+): WatchIterator<E> {
+  return Object.assign(events, { startLsn, snapshotSize });
+}
+
 /** The keys a watch covers, parsed: one key, or a range (either end open). */
 export interface KeyRange {
   key?: Key;
@@ -45,18 +62,17 @@ export function watchStore(
   db: Database,
   name: string,
   options: WatchOptions = {},
-): AsyncIterableIterator<ChangeEvent> {
+): WatchIterator<ChangeEvent> {
   const storeId = db.storeInfo(name).id;
   const range = parseRange(options);
   const match = rangeMatch(range);
   if (snapshotRequested(options)) {
     const snapshot = readSnapshot(db, storeId, name, range);
-    return chain(
-      snapshotEvents(db, snapshot, name),
-      () => followStore(db, storeId, name, snapshot.lsn, match),
-    );
+    const then = () => followStore(db, storeId, name, snapshot.lsn, match);
+    return started(chain(snapshotEvents(db, snapshot, name), then), snapshot.lsn, snapshot.entries.length);
   }
-  return followStore(db, storeId, name, resolveSince(db, options.since), match);
+  const since = resolveSince(db, options.since);
+  return started(followStore(db, storeId, name, since, match), since);
 }
 
 /** True when `snapshot: true`; checks that it comes without an LSN to resume from. */

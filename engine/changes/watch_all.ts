@@ -12,7 +12,7 @@ import type { Database } from "../db/database.ts";
 import { PlanckError } from "../errors.ts";
 import { FrameKind } from "../wal/format.ts";
 import { type ChangeEvent, eventOf } from "./record.ts";
-import { resolveSince } from "./watch.ts";
+import { resolveSince, started, type WatchIterator } from "./watch.ts";
 
 /** Options of an instance-wide watch. */
 export interface WatchAllOptions {
@@ -26,7 +26,7 @@ const decoder = new TextDecoder();
  * Starts an instance-wide watch; `since` is fixed at this call.
  * @throws PlanckError `invalid_argument` (since)
  */
-export function watchAll(db: Database, options: WatchAllOptions = {}): AsyncIterableIterator<ChangeEvent> {
+export function watchAll(db: Database, options: WatchAllOptions = {}): WatchIterator<ChangeEvent> {
   for (const field of Object.keys(options)) {
     if (field !== "since") {
       throw new PlanckError(
@@ -40,7 +40,7 @@ export function watchAll(db: Database, options: WatchAllOptions = {}): AsyncIter
   }
   const since = resolveSince(db, options.since);
   const names = new Map<number, string>(db.listStores().map((info) => [info.id, info.name]));
-  return follow(db, since, names);
+  return started(follow(db, since, names), since);
 }
 
 async function* follow(db: Database, since: number, names: Map<number, string>): AsyncGenerator<ChangeEvent> {

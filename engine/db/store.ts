@@ -9,7 +9,7 @@ import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { stageWrite, type WriteOp } from "./stage_write.ts";
 import type { ChangeEvent } from "../changes/record.ts";
-import { type WatchOptions, watchStore } from "../changes/watch.ts";
+import { type WatchIterator, type WatchOptions, watchStore } from "../changes/watch.ts";
 import { type FilterEvent, type FilterWatchOptions, watchFilter } from "../changes/filter_watch.ts";
 
 export { stageWrite, type WriteOp };
@@ -112,7 +112,7 @@ export class Store {
    * ```
    * @throws PlanckError `invalid_argument` (options); the iterator throws `resume_point_lost`
    */
-  watch(options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+  watch(options: WatchOptions = {}): WatchIterator<ChangeEvent> {
     return watchStore(this.#db, this.name, options);
   }
 
@@ -122,7 +122,7 @@ export class Store {
    * matching documents first; `since` with `matching` resumes.
    * @throws PlanckError `invalid_argument` (filter, options)
    */
-  watchFilter(filter: unknown, options: FilterWatchOptions = {}): AsyncIterableIterator<FilterEvent> {
+  watchFilter(filter: unknown, options: FilterWatchOptions = {}): WatchIterator<FilterEvent> {
     return watchFilter(this.#db, this.name, filter, options);
   }
 
