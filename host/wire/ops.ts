@@ -22,6 +22,7 @@ import {
   opShutdown,
   opStats,
 } from "./ops_admin.ts";
+import { opBackupBegin, opBackupEnd, opBackupRead } from "./ops_backup.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
@@ -75,16 +76,35 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
+<<<<<<< HEAD
   watch: { access: null, minimumRole: "read_only", run: opWatch },
   credit: { access: "read", minimumRole: "read_only", run: opCredit },
   cancel: { access: "read", minimumRole: "read_only", run: opCancel },
+=======
+  backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
+  backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
+  backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
+>>>>>>> main
 };
 
 /** Ops reserved for streaming (replication); not served yet. */
 export const RESERVED_OPS: readonly string[] = ["replicate"];
 
 /** Ops that may not appear inside a `batch`. */
+<<<<<<< HEAD
 const NOT_IN_BATCH = ["authenticate", "batch", "shutdown", "deploy", "undeploy", "watch", "credit", "cancel"];
+=======
+const NOT_IN_BATCH = [
+  "authenticate",
+  "batch",
+  "shutdown",
+  "deploy",
+  "undeploy",
+  "backupBegin",
+  "backupRead",
+  "backupEnd",
+];
+>>>>>>> main
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {
   if (OPS[op] === undefined) throw new Error(`Query shortcut "${op}" has no entry in OPS`);
