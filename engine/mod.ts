@@ -32,7 +32,7 @@ export * as limits from "./limits.ts";
 export { Transaction, transaction, TransactionStore } from "./db/transaction.ts";
 export { executeQuery } from "./query/executor.ts";
 export { type IndexDef, Indexes } from "./indexes/indexes.ts";
-export type { ChangeEvent } from "./changes/record.ts";
+export type { ChangeEvent, SnapshotEvent } from "./changes/record.ts";
 export { type WatchIterator, type WatchOptions, watchStore } from "./changes/watch.ts";
 export type { Retention } from "./changes/retention.ts";
 export { type FilterEvent, type FilterWatchOptions, watchFilter } from "./changes/filter_watch.ts";

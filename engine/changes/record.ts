@@ -35,8 +35,7 @@ export interface ChangeEvent {
   lsn: number;
   /** The LSN of the commit marker of the group the write belongs to (one per transaction/batch). */
   commitLsn: number;
-  /** "snapshot": a document as of the snapshot's LSN (watch option `snapshot: true`), before any change. */
-  op: "insert" | "update" | "delete" | "snapshot";
+  op: "insert" | "update" | "delete";
   store: string;
   key: Key;
   /** The document after the write (insert, update). */
@@ -45,7 +44,13 @@ export interface ChangeEvent {
   before?: Document;
 }
 
-const OPS: Partial<Record<FrameKind, "insert" | "update" | "delete">> = {
+/** A document as of a snapshot's LSN (watch option `snapshot: true`), yielded before any change. */
+export interface SnapshotEvent extends Omit<ChangeEvent, "op" | "before"> {
+  op: "snapshot";
+  doc: Document;
+}
+
+const OPS: Partial<Record<FrameKind, ChangeEvent["op"]>> = {
   [FrameKind.insert]: "insert",
   [FrameKind.put]: "update",
   [FrameKind.delete]: "delete",

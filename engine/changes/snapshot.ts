@@ -12,6 +12,7 @@ import { decodeDocument, type Document } from "../document.ts";
 import { PlanckError } from "../errors.ts";
 import type { Key } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
+import type { SnapshotEvent } from "./record.ts";
 import type { KeyRange } from "./watch.ts";
 
 /** One document of a snapshot, decoded. */
@@ -67,9 +68,7 @@ export async function* snapshotEvents(
   db: Database,
   snapshot: Snapshot,
   store: string,
-): AsyncGenerator<
-  { lsn: number; commitLsn: number; op: "snapshot"; store: string; key: Key; doc: Document }
-> {
+): AsyncGenerator<SnapshotEvent> {
   await db.waitDurable(snapshot.lsn);
   for (const { key, doc } of snapshot.entries) {
     yield { lsn: snapshot.lsn, commitLsn: snapshot.lsn, op: "snapshot", store, key, doc };

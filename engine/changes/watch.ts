@@ -12,7 +12,7 @@ import type { Database } from "../db/database.ts";
 import { PlanckError } from "../errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { FrameKind } from "../wal/format.ts";
-import { type ChangeEvent, eventOf } from "./record.ts";
+import { type ChangeEvent, eventOf, type SnapshotEvent } from "./record.ts";
 import { readSnapshot, snapshotEvents } from "./snapshot.ts";
 
 /** What to watch and from where. `from` is inclusive, `to` exclusive; `key` excludes both. */
@@ -61,8 +61,18 @@ export interface KeyRange {
 export function watchStore(
   db: Database,
   name: string,
+  options?: WatchOptions & { snapshot?: false },
+): WatchIterator<ChangeEvent>;
+export function watchStore(
+  db: Database,
+  name: string,
+  options: WatchOptions,
+): WatchIterator<ChangeEvent | SnapshotEvent>;
+export function watchStore(
+  db: Database,
+  name: string,
   options: WatchOptions = {},
-): WatchIterator<ChangeEvent> {
+): WatchIterator<ChangeEvent | SnapshotEvent> {
   const storeId = db.storeInfo(name).id;
   const range = parseRange(options);
   const match = rangeMatch(range);

@@ -8,7 +8,7 @@ import { PlanckError } from "../errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { stageWrite, type WriteOp } from "./stage_write.ts";
-import type { ChangeEvent } from "../changes/record.ts";
+import type { ChangeEvent, SnapshotEvent } from "../changes/record.ts";
 import { type WatchIterator, type WatchOptions, watchStore } from "../changes/watch.ts";
 import { type FilterEvent, type FilterWatchOptions, watchFilter } from "../changes/filter_watch.ts";
 
@@ -112,7 +112,9 @@ export class Store {
    * ```
    * @throws PlanckError `invalid_argument` (options); the iterator throws `resume_point_lost`
    */
-  watch(options: WatchOptions = {}): WatchIterator<ChangeEvent> {
+  watch(options?: WatchOptions & { snapshot?: false }): WatchIterator<ChangeEvent>;
+  watch(options: WatchOptions): WatchIterator<ChangeEvent | SnapshotEvent>;
+  watch(options: WatchOptions = {}): WatchIterator<ChangeEvent | SnapshotEvent> {
     return watchStore(this.#db, this.name, options);
   }
 

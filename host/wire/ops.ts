@@ -76,24 +76,18 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
-<<<<<<< HEAD
   watch: { access: null, minimumRole: "read_only", run: opWatch },
   credit: { access: "read", minimumRole: "read_only", run: opCredit },
   cancel: { access: "read", minimumRole: "read_only", run: opCancel },
-=======
   backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
   backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
   backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
->>>>>>> main
 };
 
 /** Ops reserved for streaming (replication); not served yet. */
 export const RESERVED_OPS: readonly string[] = ["replicate"];
 
 /** Ops that may not appear inside a `batch`. */
-<<<<<<< HEAD
-const NOT_IN_BATCH = ["authenticate", "batch", "shutdown", "deploy", "undeploy", "watch", "credit", "cancel"];
-=======
 const NOT_IN_BATCH = [
   "authenticate",
   "batch",
@@ -103,8 +97,10 @@ const NOT_IN_BATCH = [
   "backupBegin",
   "backupRead",
   "backupEnd",
+  "watch",
+  "credit",
+  "cancel",
 ];
->>>>>>> main
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {
   if (OPS[op] === undefined) throw new Error(`Query shortcut "${op}" has no entry in OPS`);
