@@ -1,5 +1,5 @@
 /** Urlencoded forms decode as the URL standard's form parsing does for these cases. */
-import { assert, assertEquals } from "../_util/assert.ts";
+import { assertEquals } from "../_util/assert.ts";
 import { parseForm } from "../../framework/context.ts";
 
 Deno.test("parseForm decodes + as space and %XX escapes, the last repeated name wins", () => {
