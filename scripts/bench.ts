@@ -7,6 +7,7 @@
  *   deno task bench --no-query --no-wire    skip the query / wire benchmarks
  *   deno task bench --no-http               skip the HTTP benchmark
  *   deno task bench --no-ops                skip the operations benchmark (export, import, backup)
+ *   deno task bench --no-watch              skip the change-stream benchmark (bench/watch/main.ts)
  *   (also passed through to bench/peers/main.ts: --keep, --timeout=SEC, --data=DIR)
  *
  * Steps:
@@ -107,6 +108,7 @@ const SUITES = [
   { name: "Wire", flag: "--no-wire", script: "bench/wire/main.ts" },
   { name: "HTTP", flag: "--no-http", script: "bench/http/main.ts" },
   { name: "Operations", flag: "--no-ops", script: "bench/ops/main.ts" },
+  { name: "Watch", flag: "--no-watch", script: "bench/watch/main.ts" },
 ] as const;
 
 /** Runs one suite and returns its markdown (or a line saying why there is none). */
