@@ -57,6 +57,23 @@ export const SCAN_ROWS_DEFAULT = 1_000;
 /** Most rows one `scan` returns (larger reads page with `from`). */
 export const SCAN_ROWS_MAX = 100_000;
 
+/** Watch subscriptions open at once on one connection (each holds a buffer); the next is `limit_exceeded`. */
+export const WATCH_SUBSCRIPTIONS_PER_CONNECTION_MAX = 256;
+/**
+ * Change events one watch subscription buffers for a client that has no credit left; one more
+ * ends the subscription with `slow_consumer` (the LSN to resume from). Snapshot events never
+ * overflow: they are read only as the buffer drains.
+ */
+export const WATCH_BUFFER_EVENTS_MAX = 4_096;
+/** Bytes of encoded events one watch subscription buffers (a single larger event is still taken). */
+export const WATCH_BUFFER_BYTES_MAX = 16 * MiB;
+/** Credit (events the server may send before the client grants more) when a `watch` request sets none. */
+export const WATCH_CREDIT_DEFAULT = 256;
+/** Most credit a subscription may hold: bounds the events in flight on the socket. */
+export const WATCH_CREDIT_MAX = 65_536;
+/** Keys of `matching` in a `watch` request (a filter watch resumed from an LSN). */
+export const WATCH_MATCHING_KEYS_MAX = 100_000;
+
 /** Time a new connection has to authenticate before it is closed, in milliseconds. */
 export const AUTH_DEADLINE_MS = 10_000;
 /** Failed authentications on one connection before the server closes it. */

@@ -29,6 +29,7 @@ import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
+import { releaseBackups } from "./wire/ops_backup.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -246,6 +247,7 @@ class RunningServer implements PlanckServer {
       await this.services?.close();
       await this.#db.sync();
     } finally {
+      await releaseBackups(this.#db);
       await this.#db.close();
       this.#log("planck: stopped");
       this.logs?.close();

@@ -84,13 +84,15 @@ outer: while (performance.now() < deadline) {
     if (performance.now() >= deadline) break outer;
     if (findings.filter((f) => f.target === target.name).length >= FINDINGS_PER_TARGET_MAX) continue;
     const seed = Math.floor(Math.random() * 2 ** 32);
+    const count = counts.get(target.name)!;
+    // Case numbers continue across rounds: targets that map cases to offsets cover new ones.
     const run = await runFuzz(target, {
       seed,
+      first: count.cases,
       cases: ROUND_CASES,
       deadline,
       maxFindings: FINDINGS_PER_TARGET_MAX,
     });
-    const count = counts.get(target.name)!;
     count.cases += run.cases;
     count.rounds++;
     for (const f of run.findings) {
