@@ -26,6 +26,7 @@ import { opBackupBegin, opBackupEnd, opBackupRead } from "./ops_backup.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
+import { opCancel, opCredit, opWatch } from "./ops_watch.ts";
 import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
 
 /** One op: the access the table checks (null: checked by the handler from the op's content) and its handler. */
@@ -75,13 +76,16 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
+  watch: { access: null, minimumRole: "read_only", run: opWatch },
+  credit: { access: "read", minimumRole: "read_only", run: opCredit },
+  cancel: { access: "read", minimumRole: "read_only", run: opCancel },
   backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
   backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
   backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
 };
 
-/** Ops reserved for streaming (watch, replication) and their control; not served yet. */
-export const RESERVED_OPS: readonly string[] = ["watch", "replicate", "cancel"];
+/** Ops reserved for streaming (replication); not served yet. */
+export const RESERVED_OPS: readonly string[] = ["replicate"];
 
 /** Ops that may not appear inside a `batch`. */
 const NOT_IN_BATCH = [
@@ -93,6 +97,9 @@ const NOT_IN_BATCH = [
   "backupBegin",
   "backupRead",
   "backupEnd",
+  "watch",
+  "credit",
+  "cancel",
 ];
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {

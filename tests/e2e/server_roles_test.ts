@@ -54,6 +54,9 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
     { op: "deploy", fields: { wasm: new Uint8Array([0, 97, 115, 109]) }, needs: "admin" },
     { op: "undeploy", fields: { name: "no_such_service" }, needs: "admin" },
     { op: "services", fields: {}, needs: "admin" },
+    { op: "watch", fields: { store: "data" }, needs: "read_only" },
+    { op: "credit", fields: { target: 999_999, credit: 1 }, needs: "read_only" },
+    { op: "cancel", fields: { target: 999_999 }, needs: "read_only" },
     { op: "backupBegin", fields: {}, needs: "admin" },
     {
       op: "backupRead",
