@@ -61,6 +61,8 @@ export interface Config {
   services: { deadlineMs: number; memoryBytes: number };
   /** WAL kept for change streams after the checkpoint (engine/changes/retention.ts). */
   changes: { retention: { bytes: number; ageMs: number } };
+  /** Replication (host/replication/): the primary's connection string on a replica, else null. */
+  replication: { replicaOf: string | null };
 }
 
 /** Largest configurable change-stream retention, in bytes (1 TiB) and milliseconds (365 days). */
@@ -112,6 +114,12 @@ function bytes(min: number, max: number): (value: unknown) => number {
 
 function text(value: unknown): string {
   if (typeof value !== "string" || value.length === 0) throw new KeyError("a non-empty string");
+  return value;
+}
+
+function optionalText(value: unknown): string | null {
+  if (value === null || value === "") return null;
+  if (typeof value !== "string") throw new KeyError("a string or null");
   return value;
 }
 
@@ -276,6 +284,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: integer(0, RETENTION_AGE_MS_CONFIG_MAX, " (ms)"),
     assign: (c, v) => c.changes.retention.ageMs = v as number,
   },
+  {
+    key: "replication.replica_of",
+    default: null,
+    check: optionalText,
+    assign: (c, v) => c.replication.replicaOf = v as string | null,
+  },
 ];
 
 /** The spec of `key`, or undefined. */
@@ -303,6 +317,7 @@ export function defaultConfig(): Config {
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },
     changes: { retention: { bytes: 0, ageMs: 0 } },
+    replication: { replicaOf: null },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
   return config;

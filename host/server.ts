@@ -27,6 +27,9 @@ import { ServiceRegistry } from "./wasm/registry.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
+import { Replication } from "./replication/mod.ts";
+import { USERS_STORE } from "./auth.ts";
+import { SERVICES_STORE } from "./wasm/registry.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -81,6 +84,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const listeners: Listeners = {};
   let adminKey: string | null = null;
+  let replication: Replication | undefined;
   let announced = false;
   try {
     if (options.noLogFile !== true) logs.attachFile(`${config.dataDir}/${LOG_FILE}`);
@@ -94,18 +98,44 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log(
       `planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`,
     );
+    const hooks: { users?: Users; services?: ServiceRegistry } = {};
+    replication = Replication.open(db, {
+      dataDir: config.dataDir,
+      replicaOf: config.replication.replicaOf,
+      log,
+      onApplied: (storeIds) => {
+        if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
+        if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {
+          void hooks.services?.reload();
+        }
+      },
+    });
+    if (replication.role === "replica" && !(db.hasStore(USERS_STORE) && db.hasStore(SERVICES_STORE))) {
+      log(`planck: replica: waiting for the first copy of the primary's data (${db.leader})`);
+      await replication.caughtUp();
+    }
     const users = await Users.open(db);
-    adminKey = await users.bootstrap();
+    if (replication.role === "primary") adminKey = await users.bootstrap();
     const lockout = newLockout(config);
     const services = await ServiceRegistry.open(db, {
       log,
       deadlineMs: config.services.deadlineMs,
       memoryBytes: config.services.memoryBytes,
     });
+    hooks.users = users;
+    hooks.services = services;
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
     running.logs = logs;
-    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, services);
+    running.replication = replication;
+    listen(
+      config,
+      listeners,
+      tls,
+      { db, users, lockout, server: running.control, services, replication },
+      services,
+    );
+    if (replication.role === "replica") log(`planck: ${db.leader}: serving reads, writes answer not_leader`);
     const workbench = options.workbench?.({
       config,
       configSources: configSources(config),
@@ -159,6 +189,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await announce(config, address, adminKey, { log, print }).catch(() => {});
     }
     await closeListeners(listeners, 0).catch(() => {});
+    await replication?.stop();
     await db.close();
     logs.close();
     throw error;
@@ -176,6 +207,8 @@ class RunningServer implements PlanckServer {
   services: ServiceRegistry | undefined;
   /** The server log (closed last). */
   logs: LogRing | undefined;
+  /** Replication (stopped before the database closes). */
+  replication: Replication | undefined;
   /** Stops the workbench's background work (SSE streams, samplers). */
   closeWorkbench: (() => void) | undefined;
   readonly startedMs = Date.now();
@@ -208,6 +241,7 @@ class RunningServer implements PlanckServer {
         lockouts: lockout.size,
         wire: this.#listeners.wire?.stats(),
         services: this.services?.metrics(),
+        replication: this.replication?.status(),
       }),
       requestShutdown: () => void setTimeout(() => void this.stop("shutdown op"), 0),
     };
@@ -229,6 +263,7 @@ class RunningServer implements PlanckServer {
     if (this.#signals) { for (const signal of SIGNALS) Deno.removeSignalListener(signal, this.#onSignal); }
     try {
       this.closeWorkbench?.();
+      await this.replication?.stop();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
       await this.services?.close();
       await this.#db.sync();
@@ -266,7 +301,7 @@ function listen(
   listeners.http = serveApp(services, {
     hostname: config.bind,
     port: config.ports.http,
-    admin: { users: ctx.users, lockout: ctx.lockout },
+    admin: { users: ctx.users, lockout: ctx.lockout, replication: () => ctx.replication?.status() },
   });
 }
 

@@ -25,13 +25,14 @@ import {
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
+import { opPromote, opReplicate, opReplicationStatus } from "./ops_replication.ts";
 import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
 
 /** One op: the access the table checks (null: checked by the handler from the op's content) and its handler. */
 export interface OpSpec {
   access: Access | null;
   /** The weakest role that can ever run the op (documentation and tests). */
-  minimumRole: "none" | "read_only" | "read_write" | "admin";
+  minimumRole: "none" | "read_only" | "read_write" | "admin" | "replication";
   run(call: OpCall): unknown;
 }
 
@@ -74,13 +75,16 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
+  replicate: { access: "replicate", minimumRole: "replication", run: opReplicate },
+  promote: { access: "admin", minimumRole: "admin", run: opPromote },
+  replicationStatus: { access: "read", minimumRole: "read_only", run: opReplicationStatus },
 };
 
 /** Ops reserved for streaming (watch, replication) and their control; not served yet. */
-export const RESERVED_OPS: readonly string[] = ["watch", "replicate", "cancel"];
+export const RESERVED_OPS: readonly string[] = ["watch", "cancel"];
 
 /** Ops that may not appear inside a `batch`. */
-const NOT_IN_BATCH = ["authenticate", "batch", "shutdown", "deploy", "undeploy"];
+const NOT_IN_BATCH = ["authenticate", "batch", "shutdown", "deploy", "undeploy", "replicate", "promote"];
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {
   if (OPS[op] === undefined) throw new Error(`Query shortcut "${op}" has no entry in OPS`);
