@@ -18,7 +18,6 @@
  *
  * Data directory: LOCK, wal/<sequence>.wal, vlog/<sequence>.vlog, index.btree (docs/storage-format.md).
  */
-import { assert } from "../assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "../errors.ts";
