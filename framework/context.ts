@@ -19,6 +19,7 @@ import {
   parseMultipartForm,
 } from "./multipart.ts";
 import { type Schema, validate } from "./schema.ts";
+import type { InternalCall } from "./topics.ts";
 import { decodeUtf8, encodeUtf8 } from "./tagged_json.ts";
 
 /** A reply: what the host sends back (see docs/wasm-abi.md). */
@@ -38,6 +39,8 @@ export interface RequestData {
   body: Uint8Array | null;
   /** The body decoded as UTF-8, when the host passed it (decoding in the guest is slow). */
   bodyText?: string;
+  /** Set on the host's internal requests (topics, subscriptions; framework/topics.ts). */
+  planck?: InternalCall;
 }
 
 /** Thrown to answer with a status (4xx) instead of failing the request. */
@@ -61,10 +64,22 @@ export interface CookieOptions {
   sameSite?: "Strict" | "Lax" | "None";
 }
 
-/** `text` with "+" as space and %XX escapes decoded; plain text is returned as it is (cheaper in QuickJS). */
+/**
+ * `text` with "+" as space and %XX escapes decoded; plain text is returned as it is (cheaper in QuickJS).
+ * Malformed escapes (`%zz`, a cut `%e2%82`) leave the text raw, as the router does with path segments:
+ * a bad query string or form never throws out of the handler.
+ */
 function decodeFormComponent(text: string): string {
   const spaced = text.indexOf("+") < 0 ? text : text.replace(/\+/g, " ");
-  return spaced.indexOf("%") < 0 ? spaced : decodeURIComponent(spaced);
+  return spaced.indexOf("%") < 0 ? spaced : decodeLenient(spaced);
+}
+
+function decodeLenient(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // URIError
+  }
 }
 
 /** `a=1&b=x+y` → { a: "1", b: "x y" } (the last value of a repeated name wins). */
@@ -123,7 +138,7 @@ export class RequestView {
       this.#cookies = {};
       for (const part of (this.header("cookie") ?? "").split(";")) {
         const eq = part.indexOf("=");
-        if (eq > 0) this.#cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+        if (eq > 0) this.#cookies[part.slice(0, eq).trim()] = decodeLenient(part.slice(eq + 1).trim());
       }
     }
     return this.#cookies[name];

@@ -63,6 +63,8 @@ export interface Config {
   changes: { retention: { bytes: number; ageMs: number } };
   /** Replication (host/replication/): the primary's connection string on a replica, else null. */
   replication: { replicaOf: string | null };
+  /** Server-Sent Events on the app port (`GET /events`, host/live/). */
+  sse: { enabled: boolean };
 }
 
 /** Largest configurable change-stream retention, in bytes (1 TiB) and milliseconds (365 days). */
@@ -110,6 +112,12 @@ function bytes(min: number, max: number): (value: unknown) => number {
     if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new KeyError(expected);
     return n;
   };
+}
+
+function flag(value: unknown): boolean {
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new KeyError("true or false");
 }
 
 function text(value: unknown): string {
@@ -290,6 +298,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: optionalText,
     assign: (c, v) => c.replication.replicaOf = v as string | null,
   },
+  {
+    key: "sse.enabled",
+    default: true,
+    check: flag,
+    assign: (c, v) => c.sse.enabled = v as boolean,
+  },
 ];
 
 /** The spec of `key`, or undefined. */
@@ -318,6 +332,7 @@ export function defaultConfig(): Config {
     services: { deadlineMs: 0, memoryBytes: 0 },
     changes: { retention: { bytes: 0, ageMs: 0 } },
     replication: { replicaOf: null },
+    sse: { enabled: false },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
   return config;

@@ -57,6 +57,23 @@ export const SCAN_ROWS_DEFAULT = 1_000;
 /** Most rows one `scan` returns (larger reads page with `from`). */
 export const SCAN_ROWS_MAX = 100_000;
 
+/** Watch subscriptions open at once on one connection (each holds a buffer); the next is `limit_exceeded`. */
+export const WATCH_SUBSCRIPTIONS_PER_CONNECTION_MAX = 256;
+/**
+ * Change events one watch subscription buffers for a client that has no credit left; one more
+ * ends the subscription with `slow_consumer` (the LSN to resume from). Snapshot events never
+ * overflow: they are read only as the buffer drains.
+ */
+export const WATCH_BUFFER_EVENTS_MAX = 4_096;
+/** Bytes of encoded events one watch subscription buffers (a single larger event is still taken). */
+export const WATCH_BUFFER_BYTES_MAX = 16 * MiB;
+/** Credit (events the server may send before the client grants more) when a `watch` request sets none. */
+export const WATCH_CREDIT_DEFAULT = 256;
+/** Most credit a subscription may hold: bounds the events in flight on the socket. */
+export const WATCH_CREDIT_MAX = 65_536;
+/** Keys of `matching` in a `watch` request (a filter watch resumed from an LSN). */
+export const WATCH_MATCHING_KEYS_MAX = 100_000;
+
 /** Time a new connection has to authenticate before it is closed, in milliseconds. */
 export const AUTH_DEADLINE_MS = 10_000;
 /** Failed authentications on one connection before the server closes it. */
@@ -130,3 +147,22 @@ export const REPLICATE_WAIT_MS_MAX = 30_000;
 export const REPLICA_RETRY_MS_MAX = 2_000;
 /** Most replicas a primary lists (older entries are forgotten first). */
 export const REPLICAS_LISTED_MAX = 64;
+
+/** Change events waiting to be written to one SSE subscriber; past it the stream is closed (slow consumer). */
+export const SSE_QUEUE_EVENTS_MAX = 1_024;
+/** Interval of SSE heartbeats (a comment line, plus the current `id:` for live subscribers), in milliseconds. */
+export const SSE_HEARTBEAT_MS = 15_000;
+/** Reconnect delay an SSE stream asks EventSource for (`retry:`), in milliseconds. */
+export const SSE_RETRY_MS = 1_000;
+/** Open SSE streams at most on the app port; the next one gets 503. */
+export const SSE_SUBSCRIBERS_MAX = 20_000;
+/** `topic` parameters on one SSE connection. */
+export const SSE_TOPICS_PER_CONNECTION_MAX = 16;
+/** Rendered events each live topic keeps for subscribers that reconnect (older ones are re-read from the WAL). */
+export const SSE_TOPIC_RING_EVENTS_MAX = 512;
+/** First retry delay of a failed subscription handler, in milliseconds (doubled per failure). */
+export const SUBSCRIPTION_RETRY_MS_MIN = 100;
+/** Longest retry delay of a failed subscription handler, in milliseconds. */
+export const SUBSCRIPTION_RETRY_MS_MAX = 30_000;
+assert(SSE_TOPIC_RING_EVENTS_MAX <= SSE_QUEUE_EVENTS_MAX, "a ring replay fits in a subscriber's queue");
+assert(SUBSCRIPTION_RETRY_MS_MIN < SUBSCRIPTION_RETRY_MS_MAX, "the first retry delay is below the longest");

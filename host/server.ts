@@ -24,12 +24,15 @@ import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
 import { ServiceRegistry } from "./wasm/registry.ts";
+import { EventHub } from "./live/hub.ts";
+import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
 import { Replication } from "./replication/mod.ts";
 import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./wasm/registry.ts";
+import { releaseBackups } from "./wire/ops_backup.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -98,11 +101,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log(
       `planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`,
     );
-    const hooks: { users?: Users; services?: ServiceRegistry } = {};
+    const hooks: { users?: Users; services?: ServiceRegistry; promoted?: () => Promise<void> } = {};
     replication = Replication.open(db, {
       dataDir: config.dataDir,
       replicaOf: config.replication.replicaOf,
       log,
+      onPromoted: () => hooks.promoted?.(),
       onApplied: (storeIds) => {
         if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
         if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {
@@ -127,14 +131,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
     running.logs = logs;
-    running.replication = replication;
-    listen(
-      config,
-      listeners,
-      tls,
-      { db, users, lockout, server: running.control, services, replication },
+    const events = config.sse.enabled ? new EventHub(db, services, log) : undefined;
+    if (events !== undefined) services.metricSources.set("sse", () => events.stats());
+    // Subscription handlers write, so they run on a primary only (a promoted replica starts them).
+    const startSubscriptions = async () => {
+      const subscriptions = await SubscriptionManager.start(db, services, log);
+      services.metricSources.set("subscriptions", () => subscriptions.stats());
+      running.subscriptions = subscriptions;
+    };
+    if (replication.role === "primary") await startSubscriptions();
+    else hooks.promoted = startSubscriptions;
+    listen(config, listeners, tls, { db, users, lockout, server: running.control, services, replication }, {
       services,
-    );
+      events,
+    });
+    running.replication = replication;
+    services.metricSources.set("replication", () => replication!.status());
     if (replication.role === "replica") log(`planck: ${db.leader}: serving reads, writes answer not_leader`);
     const workbench = options.workbench?.({
       config,
@@ -205,6 +217,8 @@ class RunningServer implements PlanckServer {
   adminConnection: string | null = null;
   /** Deployed services (closed after the listeners stop). */
   services: ServiceRegistry | undefined;
+  /** Service subscriptions (stopped before the services close). */
+  subscriptions: SubscriptionManager | undefined;
   /** The server log (closed last). */
   logs: LogRing | undefined;
   /** Replication (stopped before the database closes). */
@@ -265,9 +279,11 @@ class RunningServer implements PlanckServer {
       this.closeWorkbench?.();
       await this.replication?.stop();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
+      this.subscriptions?.close();
       await this.services?.close();
       await this.#db.sync();
     } finally {
+      await releaseBackups(this.#db);
       await this.#db.close();
       this.#log("planck: stopped");
       this.logs?.close();
@@ -287,7 +303,7 @@ function listen(
   listeners: Listeners,
   tls: TlsFiles | undefined,
   ctx: OpContext,
-  services: ServiceRegistry,
+  app: { services: ServiceRegistry; events?: EventHub },
 ): void {
   listeners.wire = WireServer.listen(ctx, {
     hostname: config.bind,
@@ -298,10 +314,11 @@ function listen(
     inFlightPerConnection: config.limits.inFlightPerConnection,
     unauthenticatedPerAddress: config.limits.unauthenticatedPerAddress,
   });
-  listeners.http = serveApp(services, {
+  listeners.http = serveApp(app.services, {
     hostname: config.bind,
     port: config.ports.http,
-    admin: { users: ctx.users, lockout: ctx.lockout, replication: () => ctx.replication?.status() },
+    admin: { users: ctx.users, lockout: ctx.lockout },
+    events: app.events,
   });
 }
 

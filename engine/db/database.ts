@@ -37,6 +37,7 @@ import { type FrameInput, FrameKind } from "../wal/format.ts";
 import { copyTo } from "./archive_copy.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } from "./options.ts";
+import { type FilePin, FilePins } from "./file_pin.ts";
 import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
 import { applyGroup, type ApplyTarget, EMPTY, type GroupFrames, hexKeyOf } from "./apply_group.ts";
@@ -111,10 +112,8 @@ export class Database implements ReadView {
   readonly #retention: Retention;
   /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
   #reclaimableBefore = 0;
-  /** Where segments go before they are removed (the WAL archive), or undefined. */
-  readonly #segmentSink: SegmentSink | undefined;
-  /** Non-null on a replica: local writes are refused with `not_leader` naming it. */
-  #leader: string | null = null;
+  readonly #segmentSink: SegmentSink | undefined; // receives segments before removal (the WAL archive)
+  readonly #pins = new FilePins();
 
   /** @internal Use openDatabase. */
   constructor(
@@ -172,12 +171,7 @@ export class Database implements ReadView {
   }
 
   /** Non-null while this database follows a primary (local writes fail with `not_leader` naming it). */
-  get leader(): string | null {
-    return this.#leader;
-  }
-  set leader(leader: string | null) {
-    this.#leader = leader;
-  }
+  leader: string | null = null;
   /** Receives each group appended to the WAL, as written (replication ships the bytes). */
   set onAppend(listener: AppendListener | undefined) {
     this.#wal.onAppend = listener;
@@ -468,6 +462,12 @@ export class Database implements ReadView {
     this.#throwFlushError();
   }
 
+  /** Holds flushes, GC and WAL removal for an online backup (engine/db/file_pin.ts); writes go on. */
+  pinFiles(): Promise<FilePin> {
+    this.#checkOpen();
+    return this.#pins.pin(this.#wal, this.#tiers, () => this.#closed || this.#pruneWal());
+  }
+
   /** Collects value-log segments at or above the dead ratio (default 0.5) or the given ones. */
   gc(options: { ratio?: number; segments?: number[] } = {}): Promise<GcResult> {
     this.#checkOpen();
@@ -533,6 +533,7 @@ export class Database implements ReadView {
 
   /** Removes (after archiving) the oldest segments recovery no longer needs that are past the retention window. */
   #pruneWal(): void {
+    if (this.#pins.held) return; // an online backup is copying them
     pruneWal(this.#wal, this.#reclaimableBefore, this.#retention, this.#segmentSink);
   }
 
@@ -555,7 +556,7 @@ export class Database implements ReadView {
   }
 
   async #commitFrames(frames: FrameInput[]): Promise<number> {
-    if (this.#leader !== null) throw notLeader(this.#leader);
+    if (this.leader !== null) throw notLeader(this.leader);
     this.#markInserts(frames);
     const lastLsn = this.#appendGroup(frames);
     if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);

@@ -16,8 +16,6 @@ export interface AdminContext {
   users: Users;
   lockout: Lockout;
   registry: ServiceRegistry;
-  /** Replication status (role, epoch, lag, replicas) for the metrics. */
-  replication?: () => unknown;
 }
 
 function json(status: number, body: unknown, id: string, extra: Record<string, string> = {}): Response {
@@ -79,12 +77,7 @@ export async function handleAdminRequest(
     return json(403, { error: { code: "forbidden", message: `User "${user.name}" is not an admin` } }, id);
   }
   if (url.pathname === "/_planck/metrics" && (request.method === "GET" || request.method === "HEAD")) {
-    const replication = ctx.replication?.();
-    return json(
-      200,
-      replication === undefined ? ctx.registry.metrics() : { ...ctx.registry.metrics(), replication },
-      id,
-    );
+    return json(200, ctx.registry.metrics(), id);
   }
   return json(404, { error: { code: "not_found", message: `No host endpoint ${url.pathname}` } }, id);
 }

@@ -19,6 +19,8 @@ import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
 import { ServiceRouter } from "./router.ts";
+import type { EventHub } from "../live/hub.ts";
+import { EVENTS_PATH, serveEvents } from "../live/events_endpoint.ts";
 
 let requestCounter = 0;
 /** A signal that never aborts (handleAppRequest outside serveApp). */
@@ -37,12 +39,40 @@ function text(status: number, body: string, id: string): Response {
   });
 }
 
-async function readBody(request: Request): Promise<Uint8Array | null | "too_large"> {
+/**
+ * Reads a request body of at most REQUEST_BODY_BYTES_MAX, chunk by chunk: a body that grows past the
+ * limit (a chunked upload declares no length) is refused as soon as it does, never buffered whole;
+ * a body the client cut off (it closed mid-body, or sent fewer bytes than it declared) is "incomplete".
+ */
+async function readBody(request: Request): Promise<Uint8Array | null | "too_large" | "incomplete"> {
   if (request.body === null) return null;
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > REQUEST_BODY_BYTES_MAX) return "too_large";
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  return bytes.length > REQUEST_BODY_BYTES_MAX ? "too_large" : bytes;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > REQUEST_BODY_BYTES_MAX) {
+        await reader.cancel().catch(() => {});
+        return "too_large";
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return "incomplete";
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }
 
 function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
@@ -80,11 +110,15 @@ export async function handleAppRequest(
   request: Request,
   admin?: { ctx: AdminContext; remote: () => string },
   closing: AbortSignal = NEVER,
+  events?: EventHub,
 ): Promise<Response> {
   const id = nextRequestId();
   const url = new URL(request.url);
   if (url.pathname.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, url.pathname, id);
   if (url.pathname === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
+  if (events !== undefined && url.pathname === EVENTS_PATH) {
+    return await serveEvents(events, request, url, id);
+  }
   if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
@@ -93,6 +127,7 @@ export async function handleAppRequest(
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
   const body = request.body === null ? null : await readBody(request);
   if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
+  if (body === "incomplete") return text(400, `400 incomplete request body (request ${id})\n`, id);
   const guest: GuestRequest = {
     id,
     method: request.method,
@@ -108,7 +143,13 @@ export async function handleAppRequest(
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */
 export function serveApp(
   registry: ServiceRegistry,
-  options: { hostname: string; port: number; admin?: Omit<AdminContext, "registry"> },
+  options: {
+    hostname: string;
+    port: number;
+    admin?: Omit<AdminContext, "registry">;
+    /** The SSE hub answering `GET /events` (absent when `sse.enabled` is false). */
+    events?: EventHub;
+  },
 ): Deno.HttpServer {
   const router = new ServiceRouter();
   const ctx = options.admin === undefined ? undefined : { ...options.admin, registry };
@@ -127,6 +168,7 @@ export function serveApp(
           // The peer address is read only for a host path (the login lockout counts by it).
           ctx && { ctx, remote: () => (info.remoteAddr as Deno.NetAddr).hostname },
           closing.signal,
+          options.events,
         ),
     );
   } catch (error) {
@@ -140,6 +182,7 @@ export function serveApp(
   const shutdown = server.shutdown.bind(server);
   server.shutdown = () => {
     closing.abort();
+    options.events?.close();
     return shutdown();
   };
   return server;

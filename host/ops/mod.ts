@@ -1,4 +1,4 @@
-/** Operations: export and import of a store as JSON lines (docs/operations.md). */
+/** Operations: export and import, backups (online and offline, directory or tar), verify, restore (docs/operations.md). */
 export { type DecodedRecord, decodeRecord, EJSON_OPTIONS, encodeRecord, RecordError } from "./ejson.ts";
 export {
   databaseRows,
@@ -7,6 +7,7 @@ export {
   parseExportFilter,
   type Row,
   type RowSource,
+  type StreamFormat,
 } from "./export.ts";
 export {
   type BadRecord,
@@ -14,11 +15,30 @@ export {
   databaseSink,
   importLines,
   type ImportOp,
+  type ImportOptions,
+  importRecords,
   type ImportResult,
+  jsonlRecords,
   type KeyMode,
+  type SourceRecord,
   validateLines,
+  validateRecords,
 } from "./import.ts";
 export { Progress } from "./progress.ts";
 export { backupDirectory, inventory } from "./backup.ts";
 export { listFiles, type Manifest, MANIFEST_FILE, readManifest } from "./manifest.ts";
 export { restoreBackup, verifyBackup, verifyChecksums, type VerifyResult } from "./verify.ts";
+export {
+  BACKUP_READ_BYTES_MAX,
+  type BackupSource,
+  databaseSource,
+  type SourceFile,
+} from "./backup_source.ts";
+export { backupSource, finishBackup } from "./online_backup.ts";
+export { remoteSource } from "./remote_source.ts";
+export { extractTar, isTarPath, writeTar } from "./tar.ts";
+export { withBackupDir } from "./verify.ts";
+export { bsonRecords, decodeBsonRecord, encodeBsonRecord } from "./bson_format.ts";
+export { exportCsv } from "./csv_export.ts";
+export { csvRecords, parseRow } from "./csv_import.ts";
+export { checkCsvManifest, type CsvManifest } from "./csv_manifest.ts";

@@ -37,6 +37,8 @@ export interface ReplicationOptions {
   /** The primary's connection string (a user with the `replication` role), or null on a primary. */
   replicaOf: string | null;
   log: (line: string) => void;
+  /** Called once this replica was promoted and accepts writes. */
+  onPromoted?: () => Promise<void> | void;
   /** Called on a replica after groups that wrote these stores were applied. */
   onApplied?: (storeIds: Set<number>) => void;
 }
@@ -138,6 +140,7 @@ export class Replication {
     this.#follower = null;
     this.#role = "primary";
     this.#db.leader = null;
+    await this.#options.onPromoted?.();
     this.#options.log(
       `planck: promoted to primary: epoch ${next.epoch} starts at LSN ${next.startLsn} (was a replica of ${follower.primary})`,
     );

@@ -9,6 +9,7 @@ import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";
+import type { Streams } from "./streams.ts";
 
 /**
  * The wire protocol version (docs/wire-protocol.md, "Versions"). New ops and new optional fields
@@ -66,6 +67,8 @@ export interface SessionState {
   user: UserInfo | null;
   /** Remote address (for lockout and logs). */
   remote: string;
+  /** The session's open streams (streaming ops: watch); absent outside a wire session. */
+  streams?: Streams;
 }
 
 /** One op invocation: the server context, the session and the request. */

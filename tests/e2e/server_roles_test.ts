@@ -57,6 +57,16 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
     { op: "replicationStatus", fields: {}, needs: "read_only" },
     { op: "promote", fields: {}, needs: "admin" },
     { op: "replicate", fields: { since: 0, epoch: 1, waitMs: 0 }, needs: "admin" }, // or the replication role
+    { op: "watch", fields: { store: "data" }, needs: "read_only" },
+    { op: "credit", fields: { target: 999_999, credit: 1 }, needs: "read_only" },
+    { op: "cancel", fields: { target: 999_999 }, needs: "read_only" },
+    { op: "backupBegin", fields: {}, needs: "admin" },
+    {
+      op: "backupRead",
+      fields: { backup: "none", path: "index.btree", offset: 0, length: 1 },
+      needs: "admin",
+    },
+    { op: "backupEnd", fields: { backup: "none" }, needs: "admin" },
   ];
 }
 
