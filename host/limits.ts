@@ -148,8 +148,13 @@ export const REPLICA_RETRY_MS_MAX = 2_000;
 /** Most replicas a primary lists (older entries are forgotten first). */
 export const REPLICAS_LISTED_MAX = 64;
 
-/** Change events waiting to be written to one SSE subscriber; past it the stream is closed (slow consumer). */
+/**
+ * Blocks waiting to be written to one SSE subscriber: a live stream above it for longer than
+ * SSE_SLOW_CONSUMER_MS, or above 4× it at any moment, is ended (slow consumer).
+ */
 export const SSE_QUEUE_EVENTS_MAX = 1_024;
+/** How long a live SSE stream may stay above SSE_QUEUE_EVENTS_MAX before it is ended, in milliseconds. */
+export const SSE_SLOW_CONSUMER_MS = 2_000;
 /** Interval of SSE heartbeats (a comment line, plus the current `id:` for live subscribers), in milliseconds. */
 export const SSE_HEARTBEAT_MS = 15_000;
 /** Reconnect delay an SSE stream asks EventSource for (`retry:`), in milliseconds. */
