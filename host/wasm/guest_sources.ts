@@ -27,6 +27,7 @@ import s19 from "../../framework/multipart.ts" with { type: "text" };
 import s20 from "../../framework/guest_json.ts" with { type: "text" };
 import s21 from "../../framework/topics.ts" with { type: "text" };
 import s22 from "../../framework/datastar.ts" with { type: "text" };
+import s23 from "../../builder/watch.ts" with { type: "text" };
 
 /** Source text by repository path ("builder/mod.ts" …). */
 export const GUEST_SOURCES: Readonly<Record<string, string>> = {
@@ -37,6 +38,7 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "builder/query_builder.ts": s4,
   "builder/shorthand.ts": s5,
   "builder/transport.ts": s6,
+  "builder/watch.ts": s23,
   "builder/where.ts": s7,
   "engine/query/query_document.ts": s8,
   "framework/app.ts": s9,

@@ -39,6 +39,16 @@ export interface ServiceControl {
   list(): Record<string, unknown>[];
 }
 
+/** Replication as the `replicate` and `promote` ops see it (host/replication/). */
+export interface ReplicationControl {
+  replicate(
+    request: { since: number; epoch: number; maxBytes: number; waitMs: number; name: string },
+    who: { user: string; remote: string },
+  ): Promise<unknown>;
+  promote(): Promise<unknown>;
+  status(): unknown;
+}
+
 /** Everything an op may use. */
 export interface OpContext {
   db: Database;
@@ -47,6 +57,8 @@ export interface OpContext {
   server: ServerControl;
   /** Absent where the server hosts no services. */
   services?: ServiceControl;
+  /** Absent where the server has no replication (embedded wire servers in tests). */
+  replication?: ReplicationControl;
 }
 
 /** The per-connection state an op sees. */
