@@ -151,6 +151,7 @@ export function watchOverWire(
           sub = await opening;
         }
         sub ??= await open();
+        if (stopped) return; // return() came while it was opening: finally cancels it
         const next = await sub.next();
         if ("event" in next) {
           const event = next.event;
@@ -168,7 +169,7 @@ export function watchOverWire(
           continue;
         }
         sub = null;
-        if ("done" in next) return; // the store was dropped
+        if ("done" in next || stopped) return; // the store was dropped, or return() was called
         const { error } = next;
         if (error.code !== "unavailable" && error.code !== "slow_consumer") throw error;
         if (snapshotLeft > 0) {
