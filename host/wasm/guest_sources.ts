@@ -25,6 +25,7 @@ import s17 from "../../framework/session.ts" with { type: "text" };
 import s18 from "../../framework/tagged_json.ts" with { type: "text" };
 import s19 from "../../framework/multipart.ts" with { type: "text" };
 import s20 from "../../framework/guest_json.ts" with { type: "text" };
+import s21 from "../../framework/model.ts" with { type: "text" };
 
 /** Source text by repository path ("builder/mod.ts" …). */
 export const GUEST_SOURCES: Readonly<Record<string, string>> = {
@@ -43,6 +44,7 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "framework/host.ts": s11,
   "framework/html.ts": s12,
   "framework/mod.ts": s13,
+  "framework/model.ts": s21,
   "framework/multipart.ts": s19,
   "framework/router.ts": s14,
   "framework/schema.ts": s15,
