@@ -16,6 +16,7 @@ import {
   UNDEPLOY_USAGE,
 } from "./cli/deploy.ts";
 import { DATA_DIR_DEFAULT } from "./cli/defaults.ts";
+import { DEV_USAGE, runDev } from "./cli/dev.ts";
 import { EXPORT_USAGE, runExport } from "./cli/export.ts";
 import { IMPORT_USAGE, runImport } from "./cli/import.ts";
 import { NEW_USAGE, runNew } from "./cli/new.ts";
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   stop: { summary: "Stop a running server gracefully", usage: STOP_USAGE, run: runStop },
   users: { summary: "Manage users: add, list, drop, role, rotate", usage: USERS_USAGE, run: runUsers },
   build: { summary: "Bundle a TypeScript service into one .wasm", usage: BUILD_USAGE, run: runBuild },
+  dev: { summary: "Build, deploy and redeploy a service on every save", usage: DEV_USAGE, run: runDev },
   test: { summary: "Type-check and test a project of planck new", usage: TEST_USAGE, run: runTest },
   deploy: { summary: "Deploy a service .wasm to a running server", usage: DEPLOY_USAGE, run: runDeploy },
   undeploy: { summary: "Remove a deployed service", usage: UNDEPLOY_USAGE, run: runUndeploy },
