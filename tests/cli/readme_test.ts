@@ -112,8 +112,9 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
           const output = await waitFor(child, "planck: dev: watching");
           const base = /planck: dev: open (\S+)\//.exec(output)![1];
           const page = await fetch(`${base}/`);
-          assertEquals(page.status, 200, `${where}: ${await page.text()}`);
-          await page.body?.cancel();
+          const text = await page.text();
+          assertEquals(page.status, 200, `${where}: ${text}`);
+          assert(text.includes("/_planck/assets/dev-reload.js"), `${where}: ${text}`);
           continue;
         }
         const stdin = /^planck pql$/.test(line) ? "help\n" : undefined;
