@@ -1,23 +1,29 @@
 /**
- * `planck backup`, `planck verify`, `planck restore` (host/ops/backup.ts, verify.ts): offline
- * backups of a stopped server's data directory, with a manifest of LSN, stores, counts and the
+ * `planck backup`, `planck verify`, `planck restore` (host/ops/backup.ts, online_backup.ts,
+ * verify.ts): online backups of a running server, offline backups of a stopped server's data
+ * directory, as a directory or a tar file, with a manifest of LSN, stores, counts and the
  * SHA-256 of every file. Each prints one JSON line on success; a damaged backup fails with exit 1
  * and names the file.
  */
-import { backupDirectory, restoreBackup, verifyBackup } from "../host/ops/mod.ts";
+import { lockDir } from "../engine/db/dir_lock.ts";
+import { PlanckError } from "../engine/errors.ts";
+import { backupDirectory, backupSource, remoteSource, restoreBackup, verifyBackup } from "../host/ops/mod.ts";
+import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { DATA_DIR_DEFAULT } from "./defaults.ts";
 
-export const BACKUP_USAGE = `planck backup --to DIR [--data DIR] [--quiet]
+export const BACKUP_USAGE = `planck backup --to DIR|FILE.tar [--connect STR | --data DIR] [--quiet]
 
-  Copies a stopped server's data directory (default ./data) into the empty or missing DIR as of
-  one LSN, with DIR/manifest.json (LSN, time, stores and document counts, size and SHA-256 of
-  every file). Online backup (--connect) is not built yet. Example:
-    planck backup --data data --to backups/today`;
+  A consistent copy as of one LSN, with a manifest (LSN, time, stores and document counts, size
+  and SHA-256 of every file): into the empty or missing DIR, or one new ustar FILE.tar. With a
+  server running (--connect, $PLANCK_CONNECT, or --data DIR whose server holds it: its
+  admin.credentials are used) the backup is online: writes go on while the files are copied to
+  this machine. Otherwise the stopped directory (default ./data) is copied offline. Example:
+    planck backup --to backups/today.tar`;
 
 export const VERIFY_USAGE = `planck verify BACKUP [--quiet]
 
-  Checks every file of BACKUP against its manifest (size, SHA-256), then restores it into a
+  BACKUP is a backup directory or .tar file. Checks every file of BACKUP against its manifest (size, SHA-256), then restores it into a
   scratch directory, opens it and compares the LSN and per-store counts; names a damaged file.`;
 
 export const RESTORE_USAGE = `planck restore --from BACKUP --data NEWDIR [--force] [--quiet]
@@ -27,20 +33,31 @@ export const RESTORE_USAGE = `planck restore --from BACKUP --data NEWDIR [--forc
 
 /** Runs `planck backup`. */
 export async function runBackup(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { flags: ["--to", "--data", "--connect"], switches: ["--quiet"] });
+  const parsed = parseArgs(args, { flags: ["--to", ...TARGET_FLAGS], switches: ["--quiet"] });
   if (parsed.positionals.length > 0) throw new UsageError("backup takes no positional arguments");
-  if (parsed.flags.has("--connect")) {
-    throw new UsageError("online backup (--connect) is not built yet: stop the server and use --data");
-  }
   const to = parsed.flags.get("--to");
-  if (to === undefined) throw new UsageError("--to DIR is required");
-  const manifest = await backupDirectory(parsed.flags.get("--data") ?? DATA_DIR_DEFAULT, to, {
-    quiet: parsed.switches.has("--quiet"),
-  });
+  if (to === undefined) throw new UsageError("--to DIR or --to FILE.tar is required");
+  const quiet = parsed.switches.has("--quiet");
+  const data = parsed.flags.get("--data");
+  const online = parsed.flags.has("--connect") || (data === undefined && Deno.env.has("PLANCK_CONNECT")) ||
+    isServed(data ?? DATA_DIR_DEFAULT);
+  let manifest;
+  if (online) {
+    const target = await openTarget(parsed, { local: false });
+    try {
+      if (target.kind !== "remote") throw new UsageError("online backup needs a server");
+      manifest = await backupSource(await remoteSource(target.client), to, { quiet, label: "online" });
+    } finally {
+      await closeTarget(target);
+    }
+  } else {
+    manifest = await backupDirectory(data ?? DATA_DIR_DEFAULT, to, { quiet });
+  }
   const bytes = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
   console.log(
     JSON.stringify({
       backup: to,
+      online,
       lsn: manifest.lsn,
       files: manifest.files.length,
       bytes,
@@ -48,6 +65,22 @@ export async function runBackup(args: string[]): Promise<number> {
     }),
   );
   return EXIT.ok;
+}
+
+/** True when a server holds `dir`'s lock (then its admin.credentials reach it). */
+function isServed(dir: string): boolean {
+  try {
+    Deno.statSync(`${dir}/wal`);
+  } catch {
+    return false;
+  }
+  try {
+    lockDir(dir).release();
+    return false;
+  } catch (error) {
+    if (error instanceof PlanckError && error.code === "locked") return true;
+    throw error;
+  }
 }
 
 /** Runs `planck verify`. */

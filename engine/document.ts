@@ -49,9 +49,21 @@ export function encodeDocument(doc: unknown, field = "document"): Uint8Array {
   return bytes;
 }
 
-/** Decodes stored BSON. */
+/** The same, keeping regular expressions as BSONRegExp (pattern and options as stored). */
+const DECODE_OPTIONS_BSON_REGEXP = { ...DECODE_OPTIONS, bsonRegExp: true } as const;
+
+/**
+ * Decodes stored BSON. A regular expression comes back as a JS RegExp, or as a BSONRegExp when its
+ * pattern is valid BSON but not a valid JS pattern (e.g. "(" or PCRE-only syntax): a stored document is
+ * always readable.
+ */
 export function decodeDocument(bytes: Uint8Array): Document {
-  return BSON.deserialize(bytes, DECODE_OPTIONS) as Document;
+  try {
+    return BSON.deserialize(bytes, DECODE_OPTIONS) as Document;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return BSON.deserialize(bytes, DECODE_OPTIONS_BSON_REGEXP) as Document;
+  }
 }
 
 function checkBsonFrame(bytes: Uint8Array, field: string): void {

@@ -10,6 +10,17 @@
 import { Context, errorReply, HttpError, type Reply, type RequestData } from "./context.ts";
 import { ValidationError } from "./model.ts";
 import { Router } from "./router.ts";
+import { encodeTagged } from "./tagged_json.ts";
+import { Html } from "./html.ts";
+import {
+  type EventHandler,
+  type InternalCall,
+  LiveDeclarations,
+  type OnSource,
+  type SubscriptionDeclaration,
+  type TopicDeclaration,
+  type TopicOptions,
+} from "./topics.ts";
 
 /** A handler: returns a reply (or a promise of one). */
 export type Handler = (c: Context) => Reply | Promise<Reply>;
@@ -37,6 +48,7 @@ export class App {
   readonly #middleware: Middleware[] = [];
   readonly #indexes: IndexDeclaration[] = [];
   readonly #assets = new Map<string, Asset>();
+  readonly #live = new LiveDeclarations();
   #prefix = "";
 
   /** Adds middleware that runs around every route. */
@@ -45,9 +57,27 @@ export class App {
     return this;
   }
 
-  /** Adds a route for `method` ("ALL" matches any). */
-  on(method: string, path: string, handler: Handler): this {
-    this.#router.add(method, path, handler);
+  /**
+   * `on(method, path, handler)` adds a route for `method` ("ALL" matches any);
+   * `on(store | {store, filter, name}, handler)` subscribes to the changes of a store: the host
+   * runs `handler(event, c)` once per event (at least once), each in its own transaction, in LSN
+   * order, retrying with backoff while it throws (docs/services.md, "Subscriptions").
+   */
+  on(method: string, path: string, handler: Handler): this;
+  on(source: OnSource, handler: EventHandler): this;
+  on(first: string | OnSource, second: string | EventHandler, third?: Handler): this {
+    if (typeof second === "function") this.#live.on(first, second);
+    else this.#router.add(first as string, second, third!);
+    return this;
+  }
+
+  /**
+   * Declares a live topic served by the host at `GET /events?topic=name` (Server-Sent Events,
+   * docs/changes.md): the changes of a store, key range or filter, rendered by `render` as htmx or
+   * Datastar fragments, or sent as JSON.
+   */
+  topic(name: string, options: TopicOptions): this {
+    this.#live.topic(name, options);
     return this;
   }
   get(path: string, handler: Handler): this {
@@ -103,6 +133,8 @@ export class App {
     routes: { method: string; path: string }[];
     indexes: IndexDeclaration[];
     assets: Record<string, string>;
+    topics: TopicDeclaration[];
+    subscriptions: SubscriptionDeclaration[];
   } {
     const assets: Record<string, string> = {};
     const full = (path: string) =>
@@ -112,6 +144,8 @@ export class App {
       routes: this.#router.routes.map((r) => ({ method: r.method, path: full(r.pattern.path) })),
       indexes: this.#indexes,
       assets,
+      topics: [...this.#live.topics.values()].map((t) => t.declaration),
+      subscriptions: [...this.#live.subscriptions.values()].map((s) => s.declaration),
     };
   }
 
@@ -124,6 +158,7 @@ export class App {
 
   /** Answers one request. */
   async fetch(data: RequestData): Promise<Reply> {
+    if (data.planck !== undefined) return await this.#internal(data, data.planck);
     const path = this.#local(data.path);
     const asset = data.method === "GET" || data.method === "HEAD" ? this.#assets.get(path) : undefined;
     if (asset !== undefined) return serveAsset(asset, data);
@@ -139,6 +174,11 @@ export class App {
         headers: [["allow", match.allow.join(", ")]],
       });
     } else endpoint = (c) => c.notFound();
+    return await this.#run(c, endpoint);
+  }
+
+  /** Runs the middleware chain around `endpoint`; an HttpError becomes its reply. */
+  async #run(c: Context, endpoint: Handler): Promise<Reply> {
     const chain = (i: number): Promise<Reply> => {
       if (i === this.#middleware.length) return Promise.resolve(endpoint(c));
       return Promise.resolve(this.#middleware[i](c, () => chain(i + 1)));
@@ -150,6 +190,33 @@ export class App {
       if (error instanceof ValidationError) return errorReply(400, error.message, error.issues);
       throw error;
     }
+  }
+
+  /** Answers a host's internal request: authorize a topic subscriber, render an event, run a handler. */
+  async #internal(data: RequestData, call: InternalCall): Promise<Reply> {
+    const done: Reply = { status: 204, headers: [], body: null };
+    if (call.kind === "on") {
+      const subscription = this.#live.subscriptions.get(call.name);
+      if (subscription === undefined) {
+        return { status: 404, headers: [], body: `No subscription "${call.name}"` };
+      }
+      await subscription.handler(call.event, new Context(data));
+      return done;
+    }
+    const topic = this.#live.topics.get(call.topic);
+    if (topic === undefined) return { status: 404, headers: [], body: `No topic "${call.topic}"` };
+    if (call.kind === "authorize") {
+      const authorize = topic.options.authorize;
+      return await this.#run(new Context(data), async (c) => {
+        if (authorize !== undefined && !(await authorize(c))) return c.text("Forbidden", 403);
+        return done;
+      });
+    }
+    const rendered = await topic.options.render!(call.event);
+    const result = rendered instanceof Html ? rendered.value : rendered;
+    const elements = (result as { elements?: unknown } | null)?.elements;
+    const value = elements instanceof Html ? { ...(result as object), elements: elements.value } : result;
+    return { status: 200, headers: [], body: encodeTagged({ result: value ?? null }) };
   }
 }
 

@@ -19,6 +19,7 @@ import {
   parseMultipartForm,
 } from "./multipart.ts";
 import { type Schema, validate } from "./schema.ts";
+import type { InternalCall } from "./topics.ts";
 import { decodeUtf8, encodeUtf8 } from "./tagged_json.ts";
 
 /** A reply: what the host sends back (see docs/wasm-abi.md). */
@@ -38,6 +39,8 @@ export interface RequestData {
   body: Uint8Array | null;
   /** The body decoded as UTF-8, when the host passed it (decoding in the guest is slow). */
   bodyText?: string;
+  /** Set on the host's internal requests (topics, subscriptions; framework/topics.ts). */
+  planck?: InternalCall;
 }
 
 /** Thrown to answer with a status (4xx) instead of failing the request. */

@@ -32,3 +32,27 @@ export { type Model, model, type QueryRunner, ValidationError } from "./model.ts
 export { Session, type SessionOptions, sessions } from "./session.ts";
 export { serve } from "./serve.ts";
 export { decodeTagged, encodeTagged } from "./tagged_json.ts";
+export {
+  type ElementsPatch,
+  type EventHandler,
+  type OnSource,
+  type RenderResult,
+  type TopicEvent,
+  type TopicFormat,
+  type TopicOptions,
+} from "./topics.ts";
+export {
+  datastar,
+  DATASTAR_PATCH_ELEMENTS,
+  DATASTAR_PATCH_SIGNALS,
+  executeScript,
+  type ExecuteScriptOptions,
+  patchElements,
+  type PatchElementsOptions,
+  type PatchMode,
+  patchSignals,
+  type PatchSignalsOptions,
+  readSignals,
+  removeElements,
+  removeSignals,
+} from "./datastar.ts";

@@ -61,6 +61,8 @@ export interface Config {
   services: { deadlineMs: number; memoryBytes: number };
   /** WAL kept for change streams after the checkpoint (engine/changes/retention.ts). */
   changes: { retention: { bytes: number; ageMs: number } };
+  /** Server-Sent Events on the app port (`GET /events`, host/live/). */
+  sse: { enabled: boolean };
 }
 
 /** Largest configurable change-stream retention, in bytes (1 TiB) and milliseconds (365 days). */
@@ -108,6 +110,12 @@ function bytes(min: number, max: number): (value: unknown) => number {
     if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) throw new KeyError(expected);
     return n;
   };
+}
+
+function flag(value: unknown): boolean {
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new KeyError("true or false");
 }
 
 function text(value: unknown): string {
@@ -276,6 +284,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     check: integer(0, RETENTION_AGE_MS_CONFIG_MAX, " (ms)"),
     assign: (c, v) => c.changes.retention.ageMs = v as number,
   },
+  {
+    key: "sse.enabled",
+    default: true,
+    check: flag,
+    assign: (c, v) => c.sse.enabled = v as boolean,
+  },
 ];
 
 /** The spec of `key`, or undefined. */
@@ -303,6 +317,7 @@ export function defaultConfig(): Config {
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },
     changes: { retention: { bytes: 0, ageMs: 0 } },
+    sse: { enabled: false },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);
   return config;

@@ -118,3 +118,22 @@ export const LOG_RING_ENTRIES_MAX = 10_000;
 export const LOG_MESSAGE_CHARS_MAX = 4_000;
 /** Size of `<data>/planck.log` past which it is rotated to `planck.log.1`, in bytes. */
 export const LOG_FILE_BYTES_MAX = 64 * MiB;
+
+/** Change events waiting to be written to one SSE subscriber; past it the stream is closed (slow consumer). */
+export const SSE_QUEUE_EVENTS_MAX = 1_024;
+/** Interval of SSE heartbeats (a comment line, plus the current `id:` for live subscribers), in milliseconds. */
+export const SSE_HEARTBEAT_MS = 15_000;
+/** Reconnect delay an SSE stream asks EventSource for (`retry:`), in milliseconds. */
+export const SSE_RETRY_MS = 1_000;
+/** Open SSE streams at most on the app port; the next one gets 503. */
+export const SSE_SUBSCRIBERS_MAX = 20_000;
+/** `topic` parameters on one SSE connection. */
+export const SSE_TOPICS_PER_CONNECTION_MAX = 16;
+/** Rendered events each live topic keeps for subscribers that reconnect (older ones are re-read from the WAL). */
+export const SSE_TOPIC_RING_EVENTS_MAX = 512;
+/** First retry delay of a failed subscription handler, in milliseconds (doubled per failure). */
+export const SUBSCRIPTION_RETRY_MS_MIN = 100;
+/** Longest retry delay of a failed subscription handler, in milliseconds. */
+export const SUBSCRIPTION_RETRY_MS_MAX = 30_000;
+assert(SSE_TOPIC_RING_EVENTS_MAX <= SSE_QUEUE_EVENTS_MAX, "a ring replay fits in a subscriber's queue");
+assert(SUBSCRIPTION_RETRY_MS_MIN < SUBSCRIPTION_RETRY_MS_MAX, "the first retry delay is below the longest");

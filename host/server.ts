@@ -24,9 +24,12 @@ import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
 import { ServiceRegistry } from "./wasm/registry.ts";
+import { EventHub } from "./live/hub.ts";
+import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
+import { releaseBackups } from "./wire/ops_backup.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -105,7 +108,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
     running.logs = logs;
-    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, services);
+    const events = config.sse.enabled ? new EventHub(db, services, log) : undefined;
+    if (events !== undefined) services.metricSources.set("sse", () => events.stats());
+    const subscriptions = await SubscriptionManager.start(db, services, log);
+    services.metricSources.set("subscriptions", () => subscriptions.stats());
+    running.subscriptions = subscriptions;
+    listen(config, listeners, tls, { db, users, lockout, server: running.control, services }, {
+      services,
+      events,
+    });
     const workbench = options.workbench?.({
       config,
       configSources: configSources(config),
@@ -174,6 +185,8 @@ class RunningServer implements PlanckServer {
   adminConnection: string | null = null;
   /** Deployed services (closed after the listeners stop). */
   services: ServiceRegistry | undefined;
+  /** Service subscriptions (stopped before the services close). */
+  subscriptions: SubscriptionManager | undefined;
   /** The server log (closed last). */
   logs: LogRing | undefined;
   /** Stops the workbench's background work (SSE streams, samplers). */
@@ -231,9 +244,11 @@ class RunningServer implements PlanckServer {
     try {
       this.closeWorkbench?.();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
+      this.subscriptions?.close();
       await this.services?.close();
       await this.#db.sync();
     } finally {
+      await releaseBackups(this.#db);
       await this.#db.close();
       this.#log("planck: stopped");
       this.logs?.close();
@@ -253,7 +268,7 @@ function listen(
   listeners: Listeners,
   tls: TlsFiles | undefined,
   ctx: OpContext,
-  services: ServiceRegistry,
+  app: { services: ServiceRegistry; events?: EventHub },
 ): void {
   listeners.wire = WireServer.listen(ctx, {
     hostname: config.bind,
@@ -264,10 +279,11 @@ function listen(
     inFlightPerConnection: config.limits.inFlightPerConnection,
     unauthenticatedPerAddress: config.limits.unauthenticatedPerAddress,
   });
-  listeners.http = serveApp(services, {
+  listeners.http = serveApp(app.services, {
     hostname: config.bind,
     port: config.ports.http,
     admin: { users: ctx.users, lockout: ctx.lockout },
+    events: app.events,
   });
 }
 

@@ -38,6 +38,7 @@ import { type Durability, parseDurability, Wal } from "../wal/wal.ts";
 import { type FrameInput, FrameKind } from "../wal/format.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } from "./options.ts";
+import { type FilePin, FilePins } from "./file_pin.ts";
 import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
 import { applyGroup, type ApplyTarget, EMPTY, type GroupFrames, hexKeyOf } from "./apply_group.ts";
@@ -110,6 +111,7 @@ export class Database implements ReadView {
   readonly #retention: Retention;
   /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
   #reclaimableBefore = 0;
+  readonly #pins = new FilePins();
 
   /** @internal Use openDatabase. */
   constructor(
@@ -444,6 +446,12 @@ export class Database implements ReadView {
     this.#throwFlushError();
   }
 
+  /** Holds flushes, GC and WAL removal for an online backup (engine/db/file_pin.ts); writes go on. */
+  pinFiles(): Promise<FilePin> {
+    this.#checkOpen();
+    return this.#pins.pin(this.#wal, this.#tiers, () => this.#closed || this.#pruneWal());
+  }
+
   /** Collects value-log segments at or above the dead ratio (default 0.5) or the given ones. */
   gc(options: { ratio?: number; segments?: number[] } = {}): Promise<GcResult> {
     this.#checkOpen();
@@ -509,6 +517,7 @@ export class Database implements ReadView {
 
   /** Removes (or archives) the oldest segments recovery no longer needs that are past the retention window. */
   #pruneWal(): void {
+    if (this.#pins.held) return; // an online backup is copying them
     const segments = this.#wal.segments();
     const stats = segments.map((segment) => {
       const info = Deno.statSync(segment.path);
@@ -579,8 +588,6 @@ export class Database implements ReadView {
       else if (frame.kind === FrameKind.put) frame.kind = FrameKind.insert;
     }
   }
-
-  /** Applies a group's frames (live or replayed) to the memtable and catalog. */
 
   /** Applies one committed group to the memtable, indexes and catalog (commit and recovery). */
   #applyGroup(frames: GroupFrames, firstLsn: number): void {

@@ -54,7 +54,7 @@ function checkGroupSize(writes: WriteSet): void {
  */
 export function encodeStored(doc: Document | Uint8Array, field = "document"): Uint8Array {
   const bytes = encodeDocument(doc, field);
-  checkDocumentShape(bytes, field);
+  checkDocumentShape(bytes, field, doc instanceof Uint8Array);
   return bytes;
 }
 

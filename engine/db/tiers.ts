@@ -373,6 +373,23 @@ export class Tiers {
     return result;
   }
 
+  /**
+   * Holds every later flush and GC until the returned release is called; resolves once the running
+   * one has ended, so the tree and value-log files stay as they are (an online backup copies them).
+   */
+  async pin(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => started = resolve);
+    void this.#serial(() => {
+      started();
+      return released;
+    });
+    await running;
+    return release;
+  }
+
   /** Waits for running flushes and GC. */
   async idle(): Promise<void> {
     await this.#queue;

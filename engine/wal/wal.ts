@@ -151,6 +151,10 @@ export class Wal {
   get appendedBytes(): number {
     return this.#appendedBytes;
   }
+  /** Bytes of the active (last) segment written so far, header included: a group ends there. */
+  get activeBytes(): number {
+    return this.#offset;
+  }
   /** The sync failure that stopped this WAL, or null. */
   get failure(): Error | null {
     return this.#commit.failure;

@@ -1,8 +1,10 @@
 /**
  * The orders example: an HTMX app (list, create, change status — each action answers with an
- * HTML fragment) and a JSON API over the same store. Build with `planck build examples/orders`.
+ * HTML fragment), a live list (the topic "orders": every window sees orders appear and change
+ * status over Server-Sent Events, without polling) and a JSON API over the same store. Build with
+ * `planck build examples/orders`.
  */
-import { createApp, type Html, html, HttpError, type Row, schema, store, where } from "../../mod.ts";
+import { createApp, type Html, html, HttpError, raw, type Row, schema, store, where } from "../../mod.ts";
 
 /** One order as stored. */
 export interface Order {
@@ -24,18 +26,36 @@ const statusChange = schema.object({ status: schema.oneOf(STATUSES) });
 const app = createApp();
 app.index("orders_by_status", "orders", ["status"]);
 
-function orderItem(order: Row<Order>): Html {
+/** One order as a list item; `oob` marks it as an out-of-band swap replacing the item of that id. */
+function orderItem(order: Row<Order>, oob = false): Html {
   const next = STATUSES[(STATUSES.indexOf(order.status) + 1) % STATUSES.length];
-  return html`<li id="order-${order.key}">
-  <span>${order.title}</span> <span>${order.amount.toFixed(2)}</span>
-  <span class="status">${order.status}</span>
-  <button hx-post="/orders/${order.key}/status" hx-vals='{"status":"${next}"}'
-    hx-target="#order-${order.key}" hx-swap="outerHTML">mark ${next}</button>
-</li>`;
+  return html`
+    <li id="order-${order.key}" ${oob ? raw('hx-swap-oob="true"') : ""}>
+      <span>${order.title}</span> <span>${order.amount.toFixed(2)}</span>
+      <span class="status">${order.status}</span>
+      <button hx-post="/orders/${order.key}/status" hx-vals='{"status":"${next}"}'
+        hx-target="#order-${order.key}" hx-swap="outerHTML">mark ${next}</button>
+    </li>
+  `;
 }
 
+// --- Live list (SSE topic) ------------------------------------------------------------------
+
+/**
+ * The topic "orders" (`GET /events?topic=orders`): each write to the store becomes an htmx SSE
+ * event named "orders". A new order is the event's main content, prepended to the list by the
+ * `sse-swap` element; a changed one replaces its `<li>` out of band; a deleted one is removed.
+ */
+app.topic("orders", {
+  store: "orders",
+  render: (event) => {
+    if (event.op === "delete") return html`<li id="order-${event.key}" hx-swap-oob="delete"></li>`;
+    return orderItem({ ...(event.doc as unknown as Order), key: event.key }, event.op !== "insert");
+  },
+});
+
 function orderList(orders: Row<Order>[]): Html {
-  return html`<ul id="orders">${orders.map(orderItem)}</ul>`;
+  return html`<ul id="orders">${orders.map((order) => orderItem(order))}</ul>`;
 }
 
 async function listOrders(status: string | undefined): Promise<Row<Order>[]> {
@@ -68,13 +88,19 @@ app.get("/", async (c) =>
         <title>Orders</title>
         <link rel="stylesheet" href="/static/app.css">
         <script src="/_planck/assets/htmx.min.js"></script>
+        <script src="/_planck/assets/htmx-ext-sse.min.js"></script>
       </head>
-      <body><h1>Orders</h1>
-    <form hx-post="/orders" hx-target="#orders" hx-swap="afterbegin" hx-on::after-request="this.reset()">
+      <body>
+        <h1>Orders</h1>
+        <form hx-post="/orders" hx-swap="none" hx-on::after-request="this.reset()">
       <input name="title" placeholder="What" required> <input name="amount" type="number" step="0.01" value="0">
       <button>Add</button>
-    </form>
-    ${orderList(await listOrders(c.req.query("status")))}
+        </form>
+        <div hx-ext="sse" sse-connect="/events?topic=orders">
+          <ul id="orders" sse-swap="orders" hx-swap="afterbegin">${(await listOrders(c.req.query("status")))
+            .map((order) => orderItem(order))}</ul>
+          <span hidden sse-swap="resume_point_lost" hx-swap="none" hx-on::sse-message="location.reload()"></span>
+        </div>
       </body>
     </html>
   `));

@@ -19,6 +19,8 @@ import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
 import { ServiceRouter } from "./router.ts";
+import type { EventHub } from "../live/hub.ts";
+import { EVENTS_PATH, serveEvents } from "../live/events_endpoint.ts";
 
 let requestCounter = 0;
 /** A signal that never aborts (handleAppRequest outside serveApp). */
@@ -80,11 +82,15 @@ export async function handleAppRequest(
   request: Request,
   admin?: { ctx: AdminContext; remote: () => string },
   closing: AbortSignal = NEVER,
+  events?: EventHub,
 ): Promise<Response> {
   const id = nextRequestId();
   const url = new URL(request.url);
   if (url.pathname.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, url.pathname, id);
   if (url.pathname === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
+  if (events !== undefined && url.pathname === EVENTS_PATH) {
+    return await serveEvents(events, request, url, id);
+  }
   if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
@@ -108,7 +114,13 @@ export async function handleAppRequest(
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */
 export function serveApp(
   registry: ServiceRegistry,
-  options: { hostname: string; port: number; admin?: Omit<AdminContext, "registry"> },
+  options: {
+    hostname: string;
+    port: number;
+    admin?: Omit<AdminContext, "registry">;
+    /** The SSE hub answering `GET /events` (absent when `sse.enabled` is false). */
+    events?: EventHub;
+  },
 ): Deno.HttpServer {
   const router = new ServiceRouter();
   const ctx = options.admin === undefined ? undefined : { ...options.admin, registry };
@@ -127,6 +139,7 @@ export function serveApp(
           // The peer address is read only for a host path (the login lockout counts by it).
           ctx && { ctx, remote: () => (info.remoteAddr as Deno.NetAddr).hostname },
           closing.signal,
+          options.events,
         ),
     );
   } catch (error) {
@@ -140,6 +153,7 @@ export function serveApp(
   const shutdown = server.shutdown.bind(server);
   server.shutdown = () => {
     closing.abort();
+    options.events?.close();
     return shutdown();
   };
   return server;

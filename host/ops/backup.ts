@@ -20,6 +20,7 @@ import {
   MANIFEST_VERSION,
 } from "./manifest.ts";
 import { Progress } from "./progress.ts";
+import { isTarPath, tarStaging, writeTar } from "./tar.ts";
 
 /** Counts documents store by store, and the last LSN, of a directory (opened, then closed). */
 export async function inventory(dir: string): Promise<{ lsn: number; stores: Manifest["stores"] }> {
@@ -49,11 +50,27 @@ export async function ensureEmptyDir(dir: string, what: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
 }
 
-/** Copies `source` (a data directory, no server on it) into the empty `target` with a manifest. */
+/** Copies `source` (a data directory, no server on it) into the empty `target` (or a new `.tar` file) with a manifest. */
 export async function backupDirectory(
   source: string,
   target: string,
   options: { quiet?: boolean } = {},
+): Promise<Manifest> {
+  if (!isTarPath(target)) return await backupToDirectory(source, target, options);
+  const staging = await tarStaging(target);
+  try {
+    const manifest = await backupToDirectory(source, staging, options);
+    await writeTar(target, staging, [MANIFEST_FILE, ...manifest.files.map((file) => file.path)]);
+    return manifest;
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
+}
+
+async function backupToDirectory(
+  source: string,
+  target: string,
+  options: { quiet?: boolean },
 ): Promise<Manifest> {
   await ensureEmptyDir(target, "Backup target");
   const { lsn, stores } = await inventory(source);

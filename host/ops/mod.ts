@@ -1,4 +1,4 @@
-/** Operations: export and import of a store as JSON lines (docs/operations.md). */
+/** Operations: export and import, backups (online and offline, directory or tar), verify, restore (docs/operations.md). */
 export { type DecodedRecord, decodeRecord, EJSON_OPTIONS, encodeRecord, RecordError } from "./ejson.ts";
 export {
   databaseRows,
@@ -22,3 +22,13 @@ export { Progress } from "./progress.ts";
 export { backupDirectory, inventory } from "./backup.ts";
 export { listFiles, type Manifest, MANIFEST_FILE, readManifest } from "./manifest.ts";
 export { restoreBackup, verifyBackup, verifyChecksums, type VerifyResult } from "./verify.ts";
+export {
+  BACKUP_READ_BYTES_MAX,
+  type BackupSource,
+  databaseSource,
+  type SourceFile,
+} from "./backup_source.ts";
+export { backupSource, finishBackup } from "./online_backup.ts";
+export { remoteSource } from "./remote_source.ts";
+export { extractTar, isTarPath, writeTar } from "./tar.ts";
+export { withBackupDir } from "./verify.ts";

@@ -13,6 +13,7 @@ import { CorruptionError, PlanckError } from "../../engine/errors.ts";
 import { ensureEmptyDir, inventory } from "./backup.ts";
 import { hashFile, listFiles, type Manifest, readManifest } from "./manifest.ts";
 import { Progress } from "./progress.ts";
+import { extractTar } from "./tar.ts";
 
 /** What verify or restore found. */
 export interface VerifyResult {
@@ -108,32 +109,55 @@ async function copyOut(backupDir: string, manifest: Manifest, target: string): P
   }
 }
 
-/** Verifies `backupDir`: checksums, then a scratch restore opened and counted. */
-export async function verifyBackup(
-  backupDir: string,
-  options: { quiet?: boolean } = {},
-): Promise<VerifyResult> {
-  const manifest = await verifyChecksums(backupDir, options);
-  const scratch = await Deno.makeTempDir({ prefix: "planck_verify_" });
-  try {
-    await copyOut(backupDir, manifest, scratch);
-  } finally {
-    await Deno.remove(scratch, { recursive: true });
-  }
-  return summary(manifest);
+/** Verifies `backup` (a directory or a tar file): checksums, then a scratch restore opened and counted. */
+export function verifyBackup(backup: string, options: { quiet?: boolean } = {}): Promise<VerifyResult> {
+  return withBackupDir(backup, async (backupDir) => {
+    const manifest = await verifyChecksums(backupDir, options);
+    const scratch = await Deno.makeTempDir({ prefix: "planck_verify_" });
+    try {
+      await copyOut(backupDir, manifest, scratch);
+    } finally {
+      await Deno.remove(scratch, { recursive: true });
+    }
+    return summary(manifest);
+  });
 }
 
-/** Restores `backupDir` into `target`. @throws PlanckError `conflict` for a non-empty target without force */
-export async function restoreBackup(
-  backupDir: string,
+/** Restores `backup` (a directory or a tar file) into `target`. @throws PlanckError `conflict` for a non-empty target without force */
+export function restoreBackup(
+  backup: string,
   target: string,
   options: { force?: boolean; quiet?: boolean } = {},
 ): Promise<VerifyResult> {
-  const manifest = await verifyChecksums(backupDir, options);
-  if (options.force) await clearDir(target);
-  else await ensureEmptyDir(target, "Restore target (pass --force to replace it)");
-  await copyOut(backupDir, manifest, target);
-  return summary(manifest);
+  return withBackupDir(backup, async (backupDir) => {
+    const manifest = await verifyChecksums(backupDir, options);
+    if (options.force) await clearDir(target);
+    else await ensureEmptyDir(target, "Restore target (pass --force to replace it)");
+    await copyOut(backupDir, manifest, target);
+    return summary(manifest);
+  });
+}
+
+/**
+ * Runs `fn` on the backup directory: `backup` itself, or a tar file extracted into a scratch
+ * directory (removed after). Checksum errors then name the file inside the archive.
+ */
+export async function withBackupDir<T>(backup: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(backup);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new PlanckError("not_found", `No backup at "${backup}"`, { file: backup });
+  }
+  if (info.isDirectory) return await fn(backup);
+  const scratch = await Deno.makeTempDir({ prefix: "planck_untar_" });
+  try {
+    await extractTar(backup, scratch);
+    return await fn(scratch);
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
 }
 
 /** Removes everything in `dir` (creating it if missing), refusing while a server holds it. */

@@ -45,6 +45,32 @@ export interface ManifestIndex {
   unique?: boolean;
 }
 
+/** A live topic a service declares (served at `GET /events?topic=name`, host/sse/). */
+export interface ManifestTopic {
+  name: string;
+  /** The service's store (unscoped). */
+  store: string;
+  key?: string;
+  from?: string;
+  to?: string;
+  /** A query filter document (docs/query.md). */
+  filter?: unknown;
+  format: "htmx" | "datastar" | "json";
+  /** The SSE event name of the htmx and json formats. */
+  event: string;
+  /** True when the guest renders each event. */
+  render: boolean;
+  /** True when the guest has an authorize function (the middleware runs for every subscriber anyway). */
+  authorize: boolean;
+}
+
+/** A change subscription a service declares (`app.on(store, handler)`, host/subscriptions/). */
+export interface ManifestSubscription {
+  name: string;
+  store: string;
+  filter?: unknown;
+}
+
 /** The `planck.manifest` section. */
 export interface ServiceManifest {
   name: string;
@@ -58,6 +84,10 @@ export interface ServiceManifest {
   tier: ServiceTier;
   /** The path prefix every route and asset of the service lies under ("" for none). */
   prefix: string;
+  /** Live topics (JS tier only; parseManifest gives [] for none). */
+  topics?: ManifestTopic[];
+  /** Change subscriptions (JS tier only; parseManifest gives [] for none). */
+  subscriptions?: ManifestSubscription[];
 }
 
 /** How a service runs. */
@@ -92,6 +122,8 @@ export interface GuestRequest {
   headers: [string, string][];
   /** The body bytes, or null when there is none. */
   body: Uint8Array | null;
+  /** An internal call of the host (topics, subscriptions: framework/topics.ts); JS tier only. */
+  planck?: Record<string, unknown>;
 }
 
 /** What `__planck_handle` returns (tagged JSON). */
@@ -168,5 +200,51 @@ export function parseManifest(text: string): ServiceManifest {
     if (!underPrefix(path, prefix)) fail(`path "${path}" is not under the prefix "${prefix}"`, "routes");
     if (underPrefix(path, HOST_PATH_PREFIX)) fail(`path "${path}" is reserved for the host`, "routes");
   }
-  return { name, version: raw.version as string, abi: ABI_VERSION, routes, indexes, assets, tier, prefix };
+  const topics = parseTopics(raw.topics);
+  const subscriptions = parseSubscriptions(raw.subscriptions);
+  return {
+    name,
+    version: raw.version as string,
+    abi: ABI_VERSION,
+    routes,
+    indexes,
+    assets,
+    tier,
+    prefix,
+    topics,
+    subscriptions,
+  };
+}
+
+const LIVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,63}$/;
+const TOPIC_FORMATS = ["htmx", "datastar", "json"];
+
+function parseTopics(raw: unknown): ManifestTopic[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) fail("topics must be a list", "topics");
+  const seen = new Set<string>();
+  for (const topic of raw as ManifestTopic[]) {
+    const ok = topic !== null && typeof topic === "object" && typeof topic.name === "string" &&
+      LIVE_NAME.test(topic.name) && typeof topic.store === "string" && TOPIC_FORMATS.includes(topic.format) &&
+      typeof topic.event === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(topic.event) &&
+      typeof topic.render === "boolean" && typeof topic.authorize === "boolean";
+    if (!ok || seen.has(topic.name)) fail(`bad topic ${JSON.stringify(topic).slice(0, 200)}`, "topics");
+    seen.add(topic.name);
+  }
+  return raw as ManifestTopic[];
+}
+
+function parseSubscriptions(raw: unknown): ManifestSubscription[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) fail("subscriptions must be a list", "subscriptions");
+  const seen = new Set<string>();
+  for (const sub of raw as ManifestSubscription[]) {
+    const ok = sub !== null && typeof sub === "object" && typeof sub.name === "string" &&
+      LIVE_NAME.test(sub.name) && typeof sub.store === "string";
+    if (!ok || seen.has(sub.name)) {
+      fail(`bad subscription ${JSON.stringify(sub).slice(0, 200)}`, "subscriptions");
+    }
+    seen.add(sub.name);
+  }
+  return raw as ManifestSubscription[];
 }

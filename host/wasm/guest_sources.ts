@@ -25,7 +25,9 @@ import s17 from "../../framework/session.ts" with { type: "text" };
 import s18 from "../../framework/tagged_json.ts" with { type: "text" };
 import s19 from "../../framework/multipart.ts" with { type: "text" };
 import s20 from "../../framework/guest_json.ts" with { type: "text" };
-import s21 from "../../framework/model.ts" with { type: "text" };
+import s21 from "../../framework/topics.ts" with { type: "text" };
+import s22 from "../../framework/datastar.ts" with { type: "text" };
+import s23 from "../../framework/model.ts" with { type: "text" };
 
 /** Source text by repository path ("builder/mod.ts" …). */
 export const GUEST_SOURCES: Readonly<Record<string, string>> = {
@@ -44,13 +46,15 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "framework/host.ts": s11,
   "framework/html.ts": s12,
   "framework/mod.ts": s13,
-  "framework/model.ts": s21,
+  "framework/model.ts": s23,
   "framework/multipart.ts": s19,
   "framework/router.ts": s14,
   "framework/schema.ts": s15,
   "framework/serve.ts": s16,
   "framework/session.ts": s17,
   "framework/tagged_json.ts": s18,
+  "framework/topics.ts": s21,
+  "framework/datastar.ts": s22,
 };
 
 /** The guest entry of the library: what a service gets for `import … from "planck"` (or Planck's mod.ts). */

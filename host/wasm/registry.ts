@@ -65,6 +65,10 @@ export class ServiceRegistry {
   readonly #log: (line: string) => void;
   readonly #active = new Map<string, ServiceVersion>();
   readonly #metrics = new ServiceMetrics();
+  /** Called after the set of current versions changed (deploy, undeploy, close). */
+  readonly onChange = new Set<() => void>();
+  /** More sections of `metrics()` (the SSE hub, service subscriptions), by name. */
+  readonly metricSources = new Map<string, () => unknown>();
   #generation = 0;
   #switching: Promise<unknown> = Promise.resolve();
 
@@ -118,6 +122,7 @@ export class ServiceRegistry {
       await transaction(this.#db, (tx) => tx.store(SERVICES_STORE).delete(key));
       this.#active.delete(name);
       this.#generation++;
+      this.#changed();
       this.#metrics.forget(name);
       this.#retire(version);
       this.#log(`planck: undeployed service "${name}"`);
@@ -158,7 +163,9 @@ export class ServiceRegistry {
       tier: v.manifest.tier,
       pool: v.pool.stats(),
     }));
-    return { services, routes: this.#metrics.snapshot() };
+    const out: Record<string, unknown> = { services, routes: this.#metrics.snapshot() };
+    for (const [name, source] of this.metricSources) out[name] = source();
+    return out;
   }
 
   /** Runs `request` on the current version of `name`; `route` labels its metrics. */
@@ -195,6 +202,11 @@ export class ServiceRegistry {
     for (const version of this.#active.values()) this.#retire(version);
     this.#active.clear();
     this.#generation++;
+    this.#changed();
+  }
+
+  #changed(): void {
+    for (const listener of this.onChange) listener();
   }
 
   async #activate(upload: ServiceUpload, deployedAt: Date): Promise<void> {
@@ -238,6 +250,7 @@ export class ServiceRegistry {
     this.#active.delete(version.manifest.name);
     this.#active.set(version.manifest.name, version);
     this.#generation++;
+    this.#changed();
     if (previous !== undefined) this.#retire(previous);
   }
 

@@ -22,6 +22,7 @@ import {
   opShutdown,
   opStats,
 } from "./ops_admin.ts";
+import { opBackupBegin, opBackupEnd, opBackupRead } from "./ops_backup.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
@@ -74,13 +75,25 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
+  backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
+  backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
+  backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
 };
 
 /** Ops reserved for streaming (watch, replication) and their control; not served yet. */
 export const RESERVED_OPS: readonly string[] = ["watch", "replicate", "cancel"];
 
 /** Ops that may not appear inside a `batch`. */
-const NOT_IN_BATCH = ["authenticate", "batch", "shutdown", "deploy", "undeploy"];
+const NOT_IN_BATCH = [
+  "authenticate",
+  "batch",
+  "shutdown",
+  "deploy",
+  "undeploy",
+  "backupBegin",
+  "backupRead",
+  "backupEnd",
+];
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {
   if (OPS[op] === undefined) throw new Error(`Query shortcut "${op}" has no entry in OPS`);

@@ -54,7 +54,7 @@ Deno.test("cli: backup, verify, restore; a damaged file is named; a full target 
     const damaged = await planck(["verify", `${dir}/bk`]);
     assertEquals(damaged.code, 1);
     assert(damaged.stderr.includes(`"${victim}" is damaged`), damaged.stderr);
-    assertEquals((await planck(["backup", "--connect", "x", "--to", `${dir}/b2`])).code, 2);
+    assertEquals((await planck(["backup", "--data", data, "--to", `${dir}/b2`, "--bogus"])).code, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -54,6 +54,13 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
     { op: "deploy", fields: { wasm: new Uint8Array([0, 97, 115, 109]) }, needs: "admin" },
     { op: "undeploy", fields: { name: "no_such_service" }, needs: "admin" },
     { op: "services", fields: {}, needs: "admin" },
+    { op: "backupBegin", fields: {}, needs: "admin" },
+    {
+      op: "backupRead",
+      fields: { backup: "none", path: "index.btree", offset: 0, length: 1 },
+      needs: "admin",
+    },
+    { op: "backupEnd", fields: { backup: "none" }, needs: "admin" },
   ];
 }
 

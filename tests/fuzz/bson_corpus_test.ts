@@ -4,12 +4,16 @@
  * index maintenance) and host/native/bson_fast.ts (the native tier's in-place decoder). Each may decline a
  * document (return null/undefined: the caller falls back to npm bson), but what it does return must equal
  * npm bson's decode of every `valid` case, and for every `decodeErrors` case it must decline or throw —
- * never hand back a value for bytes the specification says are not BSON.
+ * never hand back a value for bytes the specification says are not BSON. The engine's check of
+ * caller-supplied BSON (engine/document_shape.ts, through encodeStored) accepts every valid case as given
+ * and refuses every decode error.
  */
 import { BSON } from "bson";
 import { assert, assertEquals } from "../_util/assert.ts";
 import { decodeFields, fieldNames } from "../../engine/bson_fields.ts";
 import { decodeFast } from "../../host/native/bson_fast.ts";
+import { encodeStored } from "../../engine/db/stage_write.ts";
+import { PlanckError } from "../../engine/errors.ts";
 
 const CORPUS = new URL("../../../shared/conformance/bson-corpus/", import.meta.url);
 
@@ -84,7 +88,7 @@ Deno.test({
         }
         // decodeFields skips the fields it was not asked for without checking them, so it may return the
         // wanted fields of a document whose other bytes are invalid: stored documents are validated
-        // when they are written (the full decoder refuses them there), so this is counted, not failed.
+        // when they are written (the last test below), so this is counted, not failed.
         if (result !== null && reference(bytes, { useBigInt64: true, promoteValues: true }) === undefined) {
           acceptedInvalid++;
           continue;
@@ -136,5 +140,33 @@ Deno.test({
       `bson_fast: ${decoded} valid cases decoded, ${declined} declined, ${refused} decode errors refused`,
     );
     assert(decoded > 0, "some valid cases decode on the fast path");
+  },
+});
+
+Deno.test({
+  name:
+    "the engine's check of caller-supplied BSON accepts every valid corpus case and refuses every decode error",
+  ignore: FILES.length === 0,
+  fn() {
+    let accepted = 0, refused = 0;
+    for (const [file, corpus] of FILES) {
+      for (const c of corpus.valid ?? []) {
+        const bytes = hexBytes(c.canonical_bson);
+        assertEquals(encodeStored(bytes), bytes, `${file} "${c.description}": stored as given`);
+        accepted++;
+      }
+      for (const c of corpus.decodeErrors ?? []) {
+        const bytes = hexBytes(c.bson);
+        let code: string | undefined;
+        try {
+          encodeStored(bytes);
+        } catch (error) {
+          code = error instanceof PlanckError ? error.code : `not a PlanckError: ${error}`;
+        }
+        assertEquals(code, "invalid_argument", `${file} "${c.description}": refused`);
+        refused++;
+      }
+    }
+    console.log(`encodeStored: ${accepted} valid cases accepted, ${refused} decode errors refused`);
   },
 });

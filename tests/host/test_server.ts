@@ -137,7 +137,7 @@ const DENO = Deno.execPath();
 /** Starts `planck start --data dataDir` on free ports (or the given wire port) and waits for "ready". */
 export async function spawnServer(
   dataDir: string,
-  options: { wirePort?: number; args?: string[] } = {},
+  options: { wirePort?: number; httpPort?: number; args?: string[] } = {},
 ): Promise<
   ServerProcess
 > {
@@ -151,7 +151,7 @@ export async function spawnServer(
     "--wire-port",
     String(options.wirePort ?? 0),
     "--http-port",
-    "0",
+    String(options.httpPort ?? 0),
     "--workbench-port",
     "0",
     ...(options.args ?? []),

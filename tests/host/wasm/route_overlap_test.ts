@@ -13,6 +13,8 @@ function manifest(name: string, prefix: string, routes: [string, string][]): Ser
     routes: routes.map(([method, path]) => ({ method, path })),
     indexes: [],
     assets: {},
+    topics: [],
+    subscriptions: [],
   };
 }
 
