@@ -21,6 +21,7 @@ import { EXPORT_USAGE, runExport } from "./cli/export.ts";
 import { IMPORT_USAGE, runImport } from "./cli/import.ts";
 import { NEW_USAGE, runNew } from "./cli/new.ts";
 import { PQL_USAGE, runPql } from "./cli/pql.ts";
+import { PROMOTE_USAGE, runPromote } from "./cli/promote.ts";
 import { runStart, START_USAGE } from "./cli/start.ts";
 import { runStatus, runStop, STATUS_USAGE, STOP_USAGE } from "./cli/status.ts";
 import { runTest, TEST_USAGE } from "./cli/test.ts";
@@ -53,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
   backup: { summary: "Back up a stopped server's data directory", usage: BACKUP_USAGE, run: runBackup },
   verify: { summary: "Check a backup's checksums and open it", usage: VERIFY_USAGE, run: runVerify },
   restore: { summary: "Rebuild a data directory from a backup", usage: RESTORE_USAGE, run: runRestore },
+  promote: { summary: "Turn a running replica into a primary", usage: PROMOTE_USAGE, run: runPromote },
 };
 
 function help(): string {

@@ -27,5 +27,12 @@ export type {
   Transport,
   UpdateResult,
 } from "./transport.ts";
+export {
+  canWatch,
+  type WatchEvent,
+  type WatchRequestOptions,
+  type WatchSpec,
+  type WatchTransport,
+} from "./watch.ts";
 export type { FieldPath, NumericPath, Paths, PathValue } from "./paths.ts";
 export type * from "../engine/query/query_document.ts";

@@ -36,6 +36,7 @@ import type {
   Transport,
   UpdateResult,
 } from "./transport.ts";
+import { canWatch, type WatchEvent, type WatchRequestOptions, type WatchSpec } from "./watch.ts";
 
 /** Changes of an update: set fields (dotted paths allowed), unset fields, increment numbers. */
 export interface Changes<T> {
@@ -287,6 +288,32 @@ export class StoreQuery<T = Document, R = T> {
   /** Replaces the document with `key`. */
   async replace(key: string, document: T): Promise<UpdateResult> {
     return (await this.#run(this.build.replace(key, document))) as UpdateResult;
+  }
+
+  /**
+   * Watches the store (or, after filter(), the query) as an async iterator of change events:
+   * without a filter insert/update/delete, with one enter/update/leave (docs/changes.md). The
+   * query's range() applies unless `options` gives key or from/to; orderBy, limit and the other
+   * find options do not apply to a watch and are refused.
+   */
+  watch(options: WatchRequestOptions = {}): AsyncIterableIterator<WatchEvent<R>> {
+    const state = this.#state;
+    const transport = this.#transport;
+    if (!canWatch(transport)) {
+      throw new TypeError(`Cannot watch "${state.store}": this transport does not offer watch`);
+    }
+    for (const field of ["orderBy", "after", "skip", "limit", "select", "exclude", "groupBy"] as const) {
+      if (state[field] !== undefined) throw new TypeError(`Cannot watch a query with ${field}`);
+    }
+    const spec: WatchSpec = { store: state.store };
+    const ownKeys = options.key !== undefined || options.from !== undefined || options.to !== undefined;
+    if (!ownKeys && state.range?.from !== undefined) spec.from = state.range.from;
+    if (!ownKeys && state.range?.to !== undefined) spec.to = state.range.to;
+    for (const field of ["key", "from", "to", "since", "snapshot"] as const) {
+      if (options[field] !== undefined) (spec as unknown as Record<string, unknown>)[field] = options[field];
+    }
+    if (state.filter !== undefined) spec.filter = state.filter;
+    return transport.watch(spec) as AsyncIterableIterator<WatchEvent<R>>;
   }
 
   /** Explains the plan of `query` (default: this find) without running it. */

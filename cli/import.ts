@@ -10,23 +10,31 @@ import type { PlanckClient } from "../client/mod.ts";
 import {
   type BadRecord,
   type BatchSink,
+  bsonRecords,
+  checkCsvManifest,
+  type CsvManifest,
+  csvRecords,
   databaseSink,
-  importLines,
+  importRecords,
+  jsonlRecords,
   type KeyMode,
   Progress,
-  validateLines,
+  type SourceRecord,
+  validateRecords,
 } from "../host/ops/mod.ts";
 import { PlanckError } from "../engine/errors.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
-import { checkFormat } from "./export.ts";
+import { type FileFormat, formatOf } from "./export.ts";
 import { readLines } from "./pql.ts";
 import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 
 export const IMPORT_USAGE =
-  `planck import STORE PATH [--format jsonl] [--keys keep|new] [--skip-bad] [--connect STR | --data DIR]
+  `planck import STORE PATH [--format jsonl|bson|csv] [--manifest PATH] [--keys keep|new] [--skip-bad] [--connect STR | --data DIR]
 
-  Reads JSON lines {"key":"<32 hex>","doc":{…extended JSON…}} (what planck export writes) into
-  STORE, creating it if needed, in atomic batches. --keys keep (default) inserts under each
+  Reads what planck export writes — JSON lines {"key":"<32 hex>","doc":{…extended JSON…}}, BSON
+  records, or CSV with its manifest (--manifest, default PATH.manifest.json; without one every
+  cell is a string, dotted headers nest, a _key column is the key) — into STORE, creating it if
+  needed, in atomic batches. The format defaults from PATH's extension (.bson, .csv), else jsonl. --keys keep (default) inserts under each
   record's key (a key that exists is refused); new gives every document a new key. Every record is
   validated first: bad ones are reported by line and field and nothing is written, unless
   --skip-bad, which imports the rest and writes the rejects with reasons to PATH.rejects.jsonl.
@@ -39,25 +47,32 @@ const BAD_RECORDS_PRINTED_MAX = 20;
 /** Runs `planck import`. */
 export async function runImport(args: string[]): Promise<number> {
   const parsed = parseArgs(args, {
-    flags: [...TARGET_FLAGS, "--format", "--keys"],
+    flags: [...TARGET_FLAGS, "--format", "--keys", "--manifest"],
     switches: ["--skip-bad", "--quiet"],
   });
   if (parsed.positionals.length !== 2) throw new UsageError("give STORE and PATH");
-  checkFormat(parsed.flags.get("--format"));
   const keys = parsed.flags.get("--keys") ?? "keep";
   if (keys !== "keep" && keys !== "new") throw new UsageError('--keys takes "keep" or "new"');
   const [store, path] = parsed.positionals;
+  const format = formatOf(parsed.flags.get("--format"), path);
   await requireFile(path);
+  const manifest = format === "csv" ? await readCsvManifest(path, parsed.flags.get("--manifest")) : undefined;
+  if (format !== "csv" && parsed.flags.has("--manifest")) {
+    throw new UsageError("--manifest is for --format csv");
+  }
+  const records = () => fileRecords(path, format, manifest);
   const skipBad = parsed.switches.has("--skip-bad");
   const quiet = parsed.switches.has("--quiet");
   if (!skipBad) {
-    const { bad, badCount, lines } = await validateLines(fileLines(path));
+    const { bad, badCount, lines } = await validateRecords(records());
     if (badCount > 0) {
       for (const record of bad.slice(0, BAD_RECORDS_PRINTED_MAX)) {
-        console.error(`planck: ${describe(path, record)}`);
+        console.error(`planck: ${describe(path, record, format)}`);
       }
       console.error(
-        `planck: ${badCount} bad record(s) in ${lines} line(s) of "${path}"; nothing imported (--skip-bad imports the rest)`,
+        `planck: ${badCount} bad record(s) in ${lines} ${
+          unit(format)
+        }(s) of "${path}"; nothing imported (--skip-bad imports the rest)`,
       );
       return EXIT.failed;
     }
@@ -70,11 +85,11 @@ export async function runImport(args: string[]): Promise<number> {
     const sink = target.kind === "local" ? databaseSink(target.local.db) : serverSink(target.client);
     const encoder = new TextEncoder();
     const onReject = rejects === undefined ? undefined : async (bad: BadRecord) => {
-      if (!quiet) console.error(`planck: ${describe(path, bad)}`);
+      if (!quiet) console.error(`planck: ${describe(path, bad, format)}`);
       await rejects.write(encoder.encode(JSON.stringify(bad) + "\n"));
     };
     const progress = new Progress(`import ${store}`, { totalBytes: (await Deno.stat(path)).size, quiet });
-    const result = await importLines(fileLines(path), sink, {
+    const result = await importRecords(records(), sink, {
       store,
       keys: keys as KeyMode,
       onReject,
@@ -103,13 +118,61 @@ async function requireFile(path: string): Promise<void> {
   throw new PlanckError("not_found", `Cannot import "${path}": no such file`, { file: path });
 }
 
-function describe(path: string, bad: BadRecord): string {
-  return `${path}:${bad.line}: ${bad.field === undefined ? "" : `field "${bad.field}": `}${bad.reason}`;
+function describe(path: string, bad: BadRecord, format: FileFormat): string {
+  const where = format === "bson" ? `document ${bad.line}` : String(bad.line);
+  return `${path}:${where}: ${bad.field === undefined ? "" : `field "${bad.field}": `}${bad.reason}`;
 }
 
-async function* fileLines(path: string): AsyncGenerator<string> {
+function unit(format: FileFormat): string {
+  return format === "bson" ? "document" : "line";
+}
+
+async function* fileRecords(
+  path: string,
+  format: FileFormat,
+  manifest: CsvManifest | undefined,
+): AsyncGenerator<SourceRecord> {
   const file = await Deno.open(path);
-  yield* readLines(file.readable);
+  if (format === "bson") yield* bsonRecords(file.readable);
+  else if (format === "csv") yield* csvRecords(readLines(file.readable), manifest);
+  else yield* jsonlRecords(readLines(file.readable));
+}
+
+/** The CSV manifest: `--manifest`, else PATH.manifest.json when present, else none. */
+async function readCsvManifest(path: string, flag: string | undefined): Promise<CsvManifest | undefined> {
+  const manifestPath = flag ?? `${path}.manifest.json`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(manifestPath);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound && flag === undefined) return undefined;
+    throw new PlanckError(
+      "not_found",
+      `Cannot read CSV manifest "${manifestPath}": ${(error as Error).message}`,
+      {
+        file: manifestPath,
+      },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new PlanckError(
+      "invalid_argument",
+      `CSV manifest "${manifestPath}" is not JSON: ${(error as Error).message}`,
+      {
+        file: manifestPath,
+      },
+    );
+  }
+  const problem = checkCsvManifest(value);
+  if (problem !== undefined) {
+    throw new PlanckError("invalid_argument", `CSV manifest "${manifestPath}": ${problem}`, {
+      file: manifestPath,
+    });
+  }
+  return value as CsvManifest;
 }
 
 /** Batches through the server's `transaction` op; documents keep their exact BSON types. */

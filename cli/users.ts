@@ -12,7 +12,7 @@ import { closeTarget, connectionFor, localUsers, openTarget, type Target, TARGET
 
 export const USERS_USAGE = `planck users <action> [--connect STR | --data DIR] [--timeout MS]
 
-  add NAME [--role read_write|read_only|admin]   create a user (default read_write); prints its
+  add NAME [--role read_write|read_only|admin|replication]   create a user (default read_write); prints its
                                                  connection string (the key is shown only now)
   list                                           one JSON line per user
   drop NAME                                      delete a user (not the last admin)

@@ -6,10 +6,11 @@
  * Invariants: every method is one request (or one per call of `request`); errors are ClientErrors
  * with the server's stable codes.
  */
-import { from, type StoreQuery } from "../builder/mod.ts";
+import { from, type StoreQuery, type WatchEvent } from "../builder/mod.ts";
 import type { Document, QueryDocument } from "../engine/query/query_document.ts";
 import { parseConnectionString } from "./connection_string.ts";
 import { WireTransport, type WireTransportOptions } from "./wire_transport.ts";
+import { watchOverWire } from "./watch_stream.ts";
 
 /** A write inside `batch` (one atomic group): keys are 32 hex digits. */
 export type ClientWriteOp =
@@ -28,7 +29,7 @@ export interface ClientBatchResult {
 /** A user as the server lists it. */
 export interface ClientUser {
   name: string;
-  role: "admin" | "read_write" | "read_only";
+  role: "admin" | "read_write" | "read_only" | "replication";
   createdAt: Date;
   keyRotatedAt: Date;
 }
@@ -109,6 +110,16 @@ export class PlanckClient {
     return (await this.#transport.request("stats")) as Record<string, unknown>;
   }
 
+  /** Replication: the server's role, epoch and lag (docs/replication.md). */
+  async replicationStatus(): Promise<Record<string, unknown>> {
+    return (await this.#transport.request("replicationStatus")) as Record<string, unknown>;
+  }
+
+  /** Turns a replica into a primary with a new epoch (admin). */
+  async promote(): Promise<{ epoch: number; startLsn: number; primary: string }> {
+    return (await this.#transport.request("promote")) as { epoch: number; startLsn: number; primary: string };
+  }
+
   /** User management (admin; `rotate` of one's own key needs no admin). */
   readonly users = {
     create: async (user: string, role: ClientUser["role"]): Promise<string> =>
@@ -120,6 +131,15 @@ export class PlanckClient {
       ((await this.#transport.request("rotateKey", { user })) as { key: string }).key,
     list: async (): Promise<ClientUser[]> => (await this.#transport.request("listUsers")) as ClientUser[],
   };
+
+  /**
+   * Watches every store (admin): an async iterator of change events that reconnects and resumes
+   * by itself (docs/changes.md). `client.store(name).watch()` and `.filter(...).watch()` watch one
+   * store or query.
+   */
+  watch(options: { since?: number | "now" } = {}): AsyncIterableIterator<WatchEvent> {
+    return watchOverWire(this.#transport, { all: true, ...options });
+  }
 
   /** Asks the server to stop gracefully (admin). */
   async shutdown(): Promise<void> {

@@ -5,17 +5,32 @@
  *
  * Invariants: every query goes through executeQuery (validated, same results as over the wire).
  */
-import { from, type StoreQuery, type Transport } from "../builder/mod.ts";
+import { from, type StoreQuery, type Transport, type WatchEvent, type WatchSpec } from "../builder/mod.ts";
+import { watchFilter } from "../engine/changes/filter_watch.ts";
+import { watchStore } from "../engine/changes/watch.ts";
 import type { Database } from "../engine/db/database.ts";
 import type { Transaction } from "../engine/db/transaction.ts";
 import { executeQuery } from "../engine/query/executor.ts";
 import type { Document, QueryDocument } from "../engine/query/query_document.ts";
 
-/** A builder Transport that runs queries on `db` in this process (inside `options.tx` if given). */
+/**
+ * A builder Transport that runs queries on `db` in this process (inside `options.tx` if given).
+ * Outside a transaction it also watches (`store.watch()`, `store.filter(...).watch()`), with the
+ * engine's change streams (engine/changes/).
+ */
 export function localTransport(db: Database, options: { tx?: Transaction } = {}): Transport {
-  return {
-    run: (query: QueryDocument): Promise<unknown> => executeQuery(db, query, options),
-  };
+  const run = (query: QueryDocument): Promise<unknown> => executeQuery(db, query, options);
+  if (options.tx !== undefined) return { run };
+  return { run, watch: (spec: WatchSpec) => localWatch(db, spec) } as Transport;
+}
+
+/** Runs a builder watch on the engine: a filter watch when the spec has a filter, else a store watch. */
+export function localWatch(db: Database, spec: WatchSpec): AsyncIterableIterator<WatchEvent> {
+  const { store, filter, ...options } = spec;
+  const events = filter === undefined
+    ? watchStore(db, store, options)
+    : watchFilter(db, store, filter, options);
+  return events as AsyncIterableIterator<WatchEvent>;
 }
 
 /** Typed builders bound to one database. */

@@ -9,7 +9,9 @@
  * with exponential backoff until `connectTimeoutMs` passes; an authentication failure is never
  * retried.
  */
+import type { WatchEvent, WatchSpec } from "../builder/watch.ts";
 import type { QueryDocument } from "../engine/query/query_document.ts";
+import { watchOverWire } from "./watch_stream.ts";
 import type { ConnectionInfo } from "./connection_string.ts";
 import { ClientError, fromWireError } from "./errors.ts";
 import { encodeRequest, ResponseReader, WrongPortError } from "./frame.ts";
@@ -42,6 +44,14 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** Receives the frames of one open stream (docs/wire-protocol.md, "Streaming"). */
+export interface StreamHandler {
+  /** A frame after the first response: `more` (an event), `done`, or an error. */
+  frame(doc: Record<string, unknown>): void;
+  /** The connection was lost: no more frames will come. */
+  lost(error: ClientError): void;
+}
+
 interface Link {
   conn: Deno.Conn;
   outgoing: Uint8Array[];
@@ -59,6 +69,7 @@ export class WireTransport {
   #connectedOnce = false;
   readonly #frameBytes: number;
   readonly #pending = new Map<number, Pending>();
+  readonly #streams = new Map<number, { link: Link; handler: StreamHandler }>();
   #link: Link | null = null;
   #connecting: Promise<Link> | null = null;
   #nextId = 1;
@@ -90,6 +101,11 @@ export class WireTransport {
     return this.request("query", { query });
   }
 
+  /** Runs a builder watch (`store.watch()`, `store.filter(...).watch()`) over the `watch` op (watch_stream.ts). */
+  watch(spec: WatchSpec): AsyncIterableIterator<WatchEvent> {
+    return watchOverWire(this, spec);
+  }
+
   /** Sends one op and resolves with its result. @throws ClientError */
   async request(
     op: string,
@@ -101,6 +117,26 @@ export class WireTransport {
     return await this.#send(link, op, fields, options.timeoutMs ?? this.#timeoutMs);
   }
 
+  /**
+   * Sends a streaming op: resolves with its id and first result; the frames after it go to
+   * `handler` until one with `done` or an error, or until the connection is lost.
+   * @throws ClientError (the op's error, `unavailable`)
+   */
+  async openStream(
+    op: string,
+    fields: Record<string, unknown>,
+    handler: StreamHandler,
+  ): Promise<{ id: number; result: unknown }> {
+    if (this.#closed) throw new ClientError("unavailable", "The client is closed");
+    const link = this.#link !== null && !this.#link.closed ? this.#link : await this.#ensureLink();
+    let id = 0;
+    const result = await this.#send(link, op, fields, this.#timeoutMs, (chosen) => {
+      id = chosen;
+      this.#streams.set(chosen, { link, handler });
+    });
+    return { id, result };
+  }
+
   /** Closes the connection; requests in flight fail with `unavailable`. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -108,13 +144,22 @@ export class WireTransport {
     if (this.#link !== null) this.#drop(this.#link, new ClientError("unavailable", "The client was closed"));
   }
 
-  #send(link: Link, op: string, fields: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
-    const id = this.#nextId;
+  #send(
+    link: Link,
+    op: string,
+    fields: Record<string, unknown>,
+    timeoutMs: number,
+    onId?: (id: number) => void,
+  ): Promise<unknown> {
+    let id = this.#nextId;
+    while (this.#streams.has(id) || this.#pending.has(id)) id = id >= REQUEST_ID_MAX ? 1 : id + 1;
     this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
     const frame = encodeRequest({ ...fields, id, op }, this.#frameBytes);
+    onId?.(id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
+        this.#streams.delete(id);
         reject(new ClientError("timeout", `Request "${op}" timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
@@ -237,11 +282,19 @@ export class WireTransport {
   #settle(doc: Record<string, unknown>): void {
     const id = doc.id as number;
     const pending = this.#pending.get(id);
-    if (pending === undefined) return; // timed out earlier
+    const stream = this.#streams.get(id);
+    if (pending === undefined) {
+      if (stream === undefined) return; // timed out earlier
+      if (doc.ok !== true || doc.done === true) this.#streams.delete(id);
+      return stream.handler.frame(doc);
+    }
     this.#pending.delete(id);
     clearTimeout(pending.timer);
     if (doc.ok === true) pending.resolve(doc.result);
-    else pending.reject(fromWireError(doc.error));
+    else {
+      this.#streams.delete(id);
+      pending.reject(fromWireError(doc.error));
+    }
   }
 
   /** Closes a link and fails every request still pending on it. */
@@ -264,6 +317,11 @@ export class WireTransport {
       clearTimeout(pending.timer);
       this.#pending.delete(id);
       pending.reject(lost);
+    }
+    for (const [id, stream] of this.#streams) {
+      if (stream.link !== link) continue;
+      this.#streams.delete(id);
+      stream.handler.lost(error);
     }
   }
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | "disk_full"
   | "locked"
   | "resume_point_lost"
+  | "slow_consumer"
   | "internal";
 
 /** Where a fault was found. All optional; set the ones that locate it. */

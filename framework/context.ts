@@ -91,10 +91,22 @@ export interface CookieOptions {
   sameSite?: "Strict" | "Lax" | "None";
 }
 
-/** `text` with "+" as space and %XX escapes decoded; plain text is returned as it is (cheaper in QuickJS). */
+/**
+ * `text` with "+" as space and %XX escapes decoded; plain text is returned as it is (cheaper in QuickJS).
+ * Malformed escapes (`%zz`, a cut `%e2%82`) leave the text raw, as the router does with path segments:
+ * a bad query string or form never throws out of the handler.
+ */
 function decodeFormComponent(text: string): string {
   const spaced = text.indexOf("+") < 0 ? text : text.replace(/\+/g, " ");
-  return spaced.indexOf("%") < 0 ? spaced : decodeURIComponent(spaced);
+  return spaced.indexOf("%") < 0 ? spaced : decodeLenient(spaced);
+}
+
+function decodeLenient(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // URIError
+  }
 }
 
 /** `a=1&b=x+y` → { a: "1", b: "x y" } (the last value of a repeated name wins). */
@@ -153,7 +165,7 @@ export class RequestView {
       this.#cookies = {};
       for (const part of (this.header("cookie") ?? "").split(";")) {
         const eq = part.indexOf("=");
-        if (eq > 0) this.#cookies[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+        if (eq > 0) this.#cookies[part.slice(0, eq).trim()] = decodeLenient(part.slice(eq + 1).trim());
       }
     }
     return this.#cookies[name];

@@ -57,6 +57,23 @@ export const SCAN_ROWS_DEFAULT = 1_000;
 /** Most rows one `scan` returns (larger reads page with `from`). */
 export const SCAN_ROWS_MAX = 100_000;
 
+/** Watch subscriptions open at once on one connection (each holds a buffer); the next is `limit_exceeded`. */
+export const WATCH_SUBSCRIPTIONS_PER_CONNECTION_MAX = 256;
+/**
+ * Change events one watch subscription buffers for a client that has no credit left; one more
+ * ends the subscription with `slow_consumer` (the LSN to resume from). Snapshot events never
+ * overflow: they are read only as the buffer drains.
+ */
+export const WATCH_BUFFER_EVENTS_MAX = 4_096;
+/** Bytes of encoded events one watch subscription buffers (a single larger event is still taken). */
+export const WATCH_BUFFER_BYTES_MAX = 16 * MiB;
+/** Credit (events the server may send before the client grants more) when a `watch` request sets none. */
+export const WATCH_CREDIT_DEFAULT = 256;
+/** Most credit a subscription may hold: bounds the events in flight on the socket. */
+export const WATCH_CREDIT_MAX = 65_536;
+/** Keys of `matching` in a `watch` request (a filter watch resumed from an LSN). */
+export const WATCH_MATCHING_KEYS_MAX = 100_000;
+
 /** Time a new connection has to authenticate before it is closed, in milliseconds. */
 export const AUTH_DEADLINE_MS = 10_000;
 /** Failed authentications on one connection before the server closes it. */
@@ -118,9 +135,26 @@ export const LOG_RING_ENTRIES_MAX = 10_000;
 export const LOG_MESSAGE_CHARS_MAX = 4_000;
 /** Size of `<data>/planck.log` past which it is rotated to `planck.log.1`, in bytes. */
 export const LOG_FILE_BYTES_MAX = 64 * MiB;
+/** Bytes of WAL frames one `replicate` response carries at most (one larger group still goes alone). */
+export const REPLICATE_BYTES_DEFAULT = 4 * MiB;
+/** Largest `maxBytes` a replica may ask for in one `replicate` request. */
+export const REPLICATE_BYTES_MAX = 16 * MiB;
+/** How long a `replicate` request waits for a new group before it returns an empty run (a heartbeat). */
+export const REPLICATE_WAIT_MS_DEFAULT = 1_000;
+/** Longest wait a replica may ask for. */
+export const REPLICATE_WAIT_MS_MAX = 30_000;
+/** Longest pause between a replica's attempts to reach its primary (backoff doubles up to it). */
+export const REPLICA_RETRY_MS_MAX = 2_000;
+/** Most replicas a primary lists (older entries are forgotten first). */
+export const REPLICAS_LISTED_MAX = 64;
 
-/** Change events waiting to be written to one SSE subscriber; past it the stream is closed (slow consumer). */
+/**
+ * Blocks waiting to be written to one SSE subscriber: a live stream above it for longer than
+ * SSE_SLOW_CONSUMER_MS, or above 4× it at any moment, is ended (slow consumer).
+ */
 export const SSE_QUEUE_EVENTS_MAX = 1_024;
+/** How long a live SSE stream may stay above SSE_QUEUE_EVENTS_MAX before it is ended, in milliseconds. */
+export const SSE_SLOW_CONSUMER_MS = 2_000;
 /** Interval of SSE heartbeats (a comment line, plus the current `id:` for live subscribers), in milliseconds. */
 export const SSE_HEARTBEAT_MS = 15_000;
 /** Reconnect delay an SSE stream asks EventSource for (`retry:`), in milliseconds. */

@@ -18,6 +18,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   conflict: 409,
   limit_exceeded: 413,
   resume_point_lost: 410,
+  slow_consumer: 429,
   not_leader: 421,
   locked: 423,
   corruption: 500,

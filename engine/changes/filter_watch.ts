@@ -3,56 +3,107 @@
  * evaluated by the query layer's own evaluator), as `enter` (a document starts matching: inserted
  * matching, or updated into the filter), `update` (it matched before and still does), `leave` (it
  * matched and no longer does: updated out of the filter, or deleted). A write that moves a document
- * out of the filter is a `leave`, never silence.
+ * out of the filter is a `leave`, never silence. `key` or `from`/`to` narrow it to keys as well.
  *
- * Which keys match when the watch starts is read synchronously in `watchFilter` (the state at the
- * LSN the watch starts from), so a filter watch starts "now" only: resuming one from an older LSN
- * would need the matching set as of that LSN, which the engine does not keep (docs/changes.md).
+ * Where it starts: "now" (which keys match is read synchronously in `watchFilter`, the state at
+ * the LSN the watch starts from); with `snapshot: true` the matching documents are yielded first
+ * (op "snapshot", at that LSN); or from an older `since` when the caller passes `matching`, the
+ * keys that matched at that LSN (a consumer that kept its view: the keys of its snapshot and
+ * enters minus its leaves). The engine does not keep old versions, so without `matching` it
+ * cannot know which documents matched at an older LSN: `since` alone is `invalid_argument`.
  */
 import type { Database } from "../db/database.ts";
-import { decodeDocument, type Document } from "../document.ts";
+import type { Document } from "../document.ts";
 import { PlanckError } from "../errors.ts";
-import type { Key } from "../key.ts";
+import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { compileFilter } from "../query/filter.ts";
 import type { Document as QueryDocument } from "../query/query_document.ts";
 import { validateFilter } from "../query/validate_filter.ts";
 import type { ChangeEvent } from "./record.ts";
-import { watchStore } from "./watch.ts";
+import { readSnapshot, snapshotEvents } from "./snapshot.ts";
+import {
+  chain,
+  followStore,
+  parseRange,
+  rangeMatch,
+  resolveSince,
+  snapshotRequested,
+  started,
+  type WatchIterator,
+  type WatchOptions,
+} from "./watch.ts";
 
 /** One event of a filter watch. */
 export interface FilterEvent {
   lsn: number;
   commitLsn: number;
-  op: "enter" | "update" | "leave";
+  op: "enter" | "update" | "leave" | "snapshot";
   store: string;
   key: Key;
-  /** The document now (enter, update; absent on leave). */
+  /** The document now (snapshot, enter, update; absent on leave). */
   doc?: Document;
 }
 
+/** Options of a filter watch: those of a store watch, plus the matching keys to resume with. */
+export interface FilterWatchOptions extends WatchOptions {
+  /** With a numeric `since`: the keys that matched the filter at that LSN. */
+  matching?: Iterable<KeyInput>;
+}
+
 /**
- * Starts a filter watch of store `name` from now. `filter` is a query filter (docs/query.md).
- * @throws PlanckError `not_found` (store), `invalid_argument` (filter), `limit_exceeded` when more
- * than SCAN_ROWS_MAX documents of the store are read to find the matching set
+ * Starts a filter watch of store `name`. `filter` is a query filter (docs/query.md).
+ * @throws PlanckError `not_found` (store), `invalid_argument` (filter, options), `limit_exceeded`
+ * when more than SCAN_ROWS_MAX documents of the store are read to find the matching set
  */
-export function watchFilter(db: Database, name: string, filter: unknown): AsyncIterableIterator<FilterEvent> {
-  const predicate = compileFilter(validateFilter(filter));
+export function watchFilter(
+  db: Database,
+  name: string,
+  filter: unknown,
+  options: FilterWatchOptions = {},
+): WatchIterator<FilterEvent> {
+  const compiled = compileFilter(validateFilter(filter));
+  const predicate = (doc: Document, key: Key) => compiled(doc as QueryDocument, key);
   const storeId = db.storeInfo(name).id;
-  const matching = new Set<Key>();
-  let rows = 0;
-  for (const [key, bytes] of db.scan(storeId)) {
-    if (++rows > SCAN_ROWS_MAX) {
-      throw new PlanckError(
-        "limit_exceeded",
-        `A filter watch reads at most ${SCAN_ROWS_MAX} documents of "${name}" to start (the limit SCAN_ROWS_MAX)`,
-        { limit: "SCAN_ROWS_MAX" },
-      );
-    }
-    if (predicate(decodeDocument(bytes) as QueryDocument, key)) matching.add(key);
+  const range = parseRange(options);
+  const inRange = rangeMatch(range);
+  const snapshot = snapshotRequested(options);
+  const resuming = options.since !== undefined && options.since !== "now";
+  if (resuming !== (options.matching !== undefined)) {
+    throw new PlanckError(
+      "invalid_argument",
+      resuming
+        ? "Invalid filter watch: resuming from an LSN needs matching, the keys that matched at that LSN"
+        : "Invalid filter watch: matching goes with a numeric since",
+      { field: resuming ? "since" : "matching" },
+    );
   }
-  const events = watchStore(db, name, { since: "now" }); // same turn as the scan: same LSN
-  return follow(events, (doc, key) => predicate(doc as QueryDocument, key), matching);
+  if (resuming) {
+    const since = resolveSince(db, options.since);
+    const matching = parseMatching(options.matching!);
+    const events = followStore(db, storeId, name, since, inRange);
+    return started(follow(events, predicate, matching), since);
+  }
+  const start = readSnapshot(db, storeId, name, range, predicate);
+  const matching = new Set(start.entries.map((entry) => entry.key));
+  const events = followStore(db, storeId, name, start.lsn, inRange); // same turn as the read: same LSN
+  if (!snapshot) return started(follow(events, predicate, matching), start.lsn);
+  const all = chain(snapshotEvents(db, start, name), () => follow(events, predicate, matching));
+  return started(all, start.lsn, start.entries.length);
+}
+
+function parseMatching(matching: Iterable<KeyInput>): Set<Key> {
+  const keys = new Set<Key>();
+  let i = 0;
+  for (const key of matching) {
+    if (i >= SCAN_ROWS_MAX) {
+      throw new PlanckError("limit_exceeded", `At most ${SCAN_ROWS_MAX} matching keys (SCAN_ROWS_MAX)`, {
+        limit: "SCAN_ROWS_MAX",
+      });
+    }
+    keys.add(parseKey(key, `matching.${i++}`));
+  }
+  return keys;
 }
 
 async function* follow(

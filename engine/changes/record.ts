@@ -44,6 +44,12 @@ export interface ChangeEvent {
   before?: Document;
 }
 
+/** A document as of a snapshot's LSN (watch option `snapshot: true`), yielded before any change. */
+export interface SnapshotEvent extends Omit<ChangeEvent, "op" | "before"> {
+  op: "snapshot";
+  doc: Document;
+}
+
 const OPS: Partial<Record<FrameKind, ChangeEvent["op"]>> = {
   [FrameKind.insert]: "insert",
   [FrameKind.put]: "update",

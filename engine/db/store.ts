@@ -8,9 +8,9 @@ import { PlanckError } from "../errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { stageWrite, type WriteOp } from "./stage_write.ts";
-import type { ChangeEvent } from "../changes/record.ts";
-import { type WatchOptions, watchStore } from "../changes/watch.ts";
-import { type FilterEvent, watchFilter } from "../changes/filter_watch.ts";
+import type { ChangeEvent, SnapshotEvent } from "../changes/record.ts";
+import { type WatchIterator, type WatchOptions, watchStore } from "../changes/watch.ts";
+import { type FilterEvent, type FilterWatchOptions, watchFilter } from "../changes/filter_watch.ts";
 
 export { stageWrite, type WriteOp };
 
@@ -112,17 +112,20 @@ export class Store {
    * ```
    * @throws PlanckError `invalid_argument` (options); the iterator throws `resume_point_lost`
    */
-  watch(options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+  watch(options?: WatchOptions & { snapshot?: false }): WatchIterator<ChangeEvent>;
+  watch(options: WatchOptions): WatchIterator<ChangeEvent | SnapshotEvent>;
+  watch(options: WatchOptions = {}): WatchIterator<ChangeEvent | SnapshotEvent> {
     return watchStore(this.#db, this.name, options);
   }
 
   /**
    * The documents matching `filter` (a query filter, docs/query.md) from now on, as `enter`,
-   * `update` and `leave` events (engine/changes/filter_watch.ts).
-   * @throws PlanckError `invalid_argument` (filter)
+   * `update` and `leave` events (engine/changes/filter_watch.ts); `snapshot: true` yields the
+   * matching documents first; `since` with `matching` resumes.
+   * @throws PlanckError `invalid_argument` (filter, options)
    */
-  watchFilter(filter: unknown): AsyncIterableIterator<FilterEvent> {
-    return watchFilter(this.#db, this.name, filter);
+  watchFilter(filter: unknown, options: FilterWatchOptions = {}): WatchIterator<FilterEvent> {
+    return watchFilter(this.#db, this.name, filter, options);
   }
 
   async #one(op: WriteOp): Promise<Key | null> {

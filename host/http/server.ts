@@ -39,12 +39,40 @@ function text(status: number, body: string, id: string): Response {
   });
 }
 
-async function readBody(request: Request): Promise<Uint8Array | null | "too_large"> {
+/**
+ * Reads a request body of at most REQUEST_BODY_BYTES_MAX, chunk by chunk: a body that grows past the
+ * limit (a chunked upload declares no length) is refused as soon as it does, never buffered whole;
+ * a body the client cut off (it closed mid-body, or sent fewer bytes than it declared) is "incomplete".
+ */
+async function readBody(request: Request): Promise<Uint8Array | null | "too_large" | "incomplete"> {
   if (request.body === null) return null;
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > REQUEST_BODY_BYTES_MAX) return "too_large";
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  return bytes.length > REQUEST_BODY_BYTES_MAX ? "too_large" : bytes;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > REQUEST_BODY_BYTES_MAX) {
+        await reader.cancel().catch(() => {});
+        return "too_large";
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return "incomplete";
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }
 
 function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
@@ -99,6 +127,7 @@ export async function handleAppRequest(
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
   const body = request.body === null ? null : await readBody(request);
   if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
+  if (body === "incomplete") return text(400, `400 incomplete request body (request ${id})\n`, id);
   const guest: GuestRequest = {
     id,
     method: request.method,

@@ -12,6 +12,7 @@ import type { Key } from "../../engine/key.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { compileFilter, type Predicate } from "../../engine/query/filter.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
+import { encodeBsonRecord } from "./bson_format.ts";
 import { encodeRecord } from "./ejson.ts";
 import type { Progress } from "./progress.ts";
 
@@ -53,26 +54,47 @@ export function parseExportFilter(text: string): Predicate {
   return compileFilter(query.filter, "filter");
 }
 
-/** Writes the records of `rows` to `output`. */
+/** Formats `exportRows` streams; CSV (two passes and a manifest) is csv_export.ts. */
+export type StreamFormat = "jsonl" | "bson";
+
+/** Writes the records of `rows` to `output`, as JSON lines (default) or BSON records (bson_format.ts). */
 export async function exportRows(
   rows: RowSource,
   output: WritableStreamDefaultWriter<Uint8Array>,
-  options: { filter?: Predicate; progress?: Progress } = {},
+  options: { filter?: Predicate; progress?: Progress; format?: StreamFormat } = {},
 ): Promise<ExportResult> {
   const encoder = new TextEncoder();
   const result: ExportResult = { records: 0, bytes: 0 };
+  const bson = options.format === "bson";
   let chunk = "";
+  let parts: Uint8Array[] = [];
+  let partBytes = 0;
   const flush = async () => {
-    const bytes = encoder.encode(chunk);
-    chunk = "";
+    let bytes: Uint8Array;
+    if (bson) {
+      bytes = new Uint8Array(partBytes);
+      let at = 0;
+      for (const part of parts) at += (bytes.set(part, at), part.length);
+      parts = [];
+      partBytes = 0;
+    } else {
+      bytes = encoder.encode(chunk);
+      chunk = "";
+    }
     result.bytes += bytes.length;
     await output.write(bytes);
   };
   for await (const row of rows) {
     if (options.filter !== undefined && !options.filter(decodeDocument(row.bytes), row.key)) continue;
-    chunk += encodeRecord(row.key, row.bytes) + "\n";
+    if (bson) {
+      const record = encodeBsonRecord(row.key, row.bytes);
+      parts.push(record);
+      partBytes += record.length;
+    } else {
+      chunk += encodeRecord(row.key, row.bytes) + "\n";
+    }
     result.records++;
-    if (chunk.length >= EXPORT_CHUNK_CHARS) {
+    if (chunk.length >= EXPORT_CHUNK_CHARS || partBytes >= EXPORT_CHUNK_CHARS) {
       await flush();
       options.progress?.update(result.records, result.bytes);
     }

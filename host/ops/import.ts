@@ -14,7 +14,7 @@ import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { batch } from "../../engine/db/store.ts";
 import { createMissingStores } from "../wire/ops_kv.ts";
-import { decodeRecord, RecordError } from "./ejson.ts";
+import { type DecodedRecord, decodeRecord, RecordError } from "./ejson.ts";
 import type { Progress } from "./progress.ts";
 
 /** Records per atomic batch. */
@@ -63,31 +63,56 @@ export function databaseSink(db: Database): BatchSink {
   };
 }
 
+/**
+ * One record of an input file, whatever its format: where it starts (line for JSON lines and CSV,
+ * document number for BSON), its text for the rejects file, and its decoder. A blank line is a
+ * record with `decode` undefined (counted, skipped).
+ */
+export interface SourceRecord {
+  line: number;
+  text: string;
+  /** Input bytes up to the end of this record (progress). */
+  end: number;
+  decode?: () => DecodedRecord;
+}
+
+/** The records of JSON lines. */
+export async function* jsonlRecords(lines: AsyncIterable<string>): AsyncGenerator<SourceRecord> {
+  let line = 0;
+  let end = 0;
+  for await (const text of lines) {
+    line++;
+    end += text.length + 1;
+    yield text.trim() === "" ? { line, text, end } : { line, text, end, decode: () => decodeRecord(text) };
+  }
+}
+
 /** Reads every line and returns the bad records (at most BAD_RECORDS_KEPT_MAX) and the count. */
-export async function validateLines(
+export function validateLines(
   lines: AsyncIterable<string>,
+): Promise<{ bad: BadRecord[]; badCount: number; lines: number }> {
+  return validateRecords(jsonlRecords(lines));
+}
+
+/** Decodes every record and returns the bad ones (at most BAD_RECORDS_KEPT_MAX), their count and the last line. */
+export async function validateRecords(
+  records: AsyncIterable<SourceRecord>,
 ): Promise<{ bad: BadRecord[]; badCount: number; lines: number }> {
   const bad: BadRecord[] = [];
   let badCount = 0;
   let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === "") continue;
-    const failure = check(text, line);
-    if (failure === undefined) continue;
-    badCount++;
-    if (bad.length < BAD_RECORDS_KEPT_MAX) bad.push(failure);
+  for await (const record of records) {
+    line = record.line;
+    if (record.decode === undefined) continue;
+    try {
+      record.decode();
+      continue;
+    } catch (error) {
+      badCount++;
+      if (bad.length < BAD_RECORDS_KEPT_MAX) bad.push(badRecord(error, record.text, record.line));
+    }
   }
   return { bad, badCount, lines: line };
-}
-
-function check(text: string, line: number): BadRecord | undefined {
-  try {
-    decodeRecord(text);
-    return undefined;
-  } catch (error) {
-    return badRecord(error, text, line);
-  }
 }
 
 function badRecord(error: unknown, text: string, line: number): BadRecord {
@@ -101,16 +126,28 @@ function badRecord(error: unknown, text: string, line: number): BadRecord {
   };
 }
 
-/** Imports `lines` into `store`. Bad records go to `onReject` when given, else they throw. */
-export async function importLines(
+/** Options of an import. */
+export interface ImportOptions {
+  store: string;
+  keys: KeyMode;
+  onReject?: (bad: BadRecord) => Promise<void>;
+  progress?: Progress;
+}
+
+/** Imports JSON `lines` into `store` (importRecords over jsonlRecords). */
+export function importLines(
   lines: AsyncIterable<string>,
   sink: BatchSink,
-  options: {
-    store: string;
-    keys: KeyMode;
-    onReject?: (bad: BadRecord) => Promise<void>;
-    progress?: Progress;
-  },
+  options: ImportOptions,
+): Promise<ImportResult> {
+  return importRecords(jsonlRecords(lines), sink, options);
+}
+
+/** Imports `records` into `store`. Bad records go to `onReject` when given, else they throw. */
+export async function importRecords(
+  records: AsyncIterable<SourceRecord>,
+  sink: BatchSink,
+  options: ImportOptions,
 ): Promise<ImportResult> {
   const result: ImportResult = { lines: 0, imported: 0, rejected: 0 };
   let pending: { op: ImportOp; line: number; text: string }[] = [];
@@ -159,24 +196,24 @@ export async function importLines(
       }
     }
   };
-  for await (const text of lines) {
-    result.lines++;
-    bytesRead += text.length + 1;
-    if (text.trim() === "") continue;
+  for await (const source of records) {
+    result.lines = source.line;
+    bytesRead = source.end;
+    if (source.decode === undefined) continue;
     let op: ImportOp;
     try {
-      const record = decodeRecord(text);
+      const record = source.decode();
       op = options.keys === "keep" && record.key !== undefined
         ? { bytes: record.bytes, key: record.key }
         : { bytes: record.bytes };
     } catch (error) {
-      await reject(badRecord(error, text, result.lines));
+      await reject(badRecord(error, source.text, source.line));
       continue;
     }
     if (pending.length >= IMPORT_BATCH_RECORDS || pendingBytes + op.bytes.length > IMPORT_BATCH_BYTES_MAX) {
       await commit();
     }
-    pending.push({ op, line: result.lines, text });
+    pending.push({ op, line: source.line, text: source.text });
     pendingBytes += op.bytes.length;
   }
   await commit();

@@ -7,6 +7,7 @@ export {
   parseExportFilter,
   type Row,
   type RowSource,
+  type StreamFormat,
 } from "./export.ts";
 export {
   type BadRecord,
@@ -14,9 +15,14 @@ export {
   databaseSink,
   importLines,
   type ImportOp,
+  type ImportOptions,
+  importRecords,
   type ImportResult,
+  jsonlRecords,
   type KeyMode,
+  type SourceRecord,
   validateLines,
+  validateRecords,
 } from "./import.ts";
 export { Progress } from "./progress.ts";
 export { backupDirectory, inventory } from "./backup.ts";
@@ -32,3 +38,7 @@ export { backupSource, finishBackup } from "./online_backup.ts";
 export { remoteSource } from "./remote_source.ts";
 export { extractTar, isTarPath, writeTar } from "./tar.ts";
 export { withBackupDir } from "./verify.ts";
+export { bsonRecords, decodeBsonRecord, encodeBsonRecord } from "./bson_format.ts";
+export { exportCsv } from "./csv_export.ts";
+export { csvRecords, parseRow } from "./csv_import.ts";
+export { checkCsvManifest, type CsvManifest } from "./csv_manifest.ts";

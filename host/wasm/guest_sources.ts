@@ -27,7 +27,8 @@ import s19 from "../../framework/multipart.ts" with { type: "text" };
 import s20 from "../../framework/guest_json.ts" with { type: "text" };
 import s21 from "../../framework/topics.ts" with { type: "text" };
 import s22 from "../../framework/datastar.ts" with { type: "text" };
-import s23 from "../../framework/model.ts" with { type: "text" };
+import s23 from "../../builder/watch.ts" with { type: "text" };
+import s24 from "../../framework/model.ts" with { type: "text" };
 
 /** Source text by repository path ("builder/mod.ts" …). */
 export const GUEST_SOURCES: Readonly<Record<string, string>> = {
@@ -38,6 +39,7 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "builder/query_builder.ts": s4,
   "builder/shorthand.ts": s5,
   "builder/transport.ts": s6,
+  "builder/watch.ts": s23,
   "builder/where.ts": s7,
   "engine/query/query_document.ts": s8,
   "framework/app.ts": s9,
@@ -46,7 +48,7 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "framework/host.ts": s11,
   "framework/html.ts": s12,
   "framework/mod.ts": s13,
-  "framework/model.ts": s23,
+  "framework/model.ts": s24,
   "framework/multipart.ts": s19,
   "framework/router.ts": s14,
   "framework/schema.ts": s15,

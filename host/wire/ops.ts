@@ -26,13 +26,15 @@ import { opBackupBegin, opBackupEnd, opBackupRead } from "./ops_backup.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
+import { opPromote, opReplicate, opReplicationStatus } from "./ops_replication.ts";
+import { opCancel, opCredit, opWatch } from "./ops_watch.ts";
 import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
 
 /** One op: the access the table checks (null: checked by the handler from the op's content) and its handler. */
 export interface OpSpec {
   access: Access | null;
   /** The weakest role that can ever run the op (documentation and tests). */
-  minimumRole: "none" | "read_only" | "read_write" | "admin";
+  minimumRole: "none" | "read_only" | "read_write" | "admin" | "replication";
   run(call: OpCall): unknown;
 }
 
@@ -75,13 +77,19 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
+  replicate: { access: "replicate", minimumRole: "replication", run: opReplicate },
+  promote: { access: "admin", minimumRole: "admin", run: opPromote },
+  replicationStatus: { access: "read", minimumRole: "read_only", run: opReplicationStatus },
+  watch: { access: null, minimumRole: "read_only", run: opWatch },
+  credit: { access: "read", minimumRole: "read_only", run: opCredit },
+  cancel: { access: "read", minimumRole: "read_only", run: opCancel },
   backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
   backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
   backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
 };
 
-/** Ops reserved for streaming (watch, replication) and their control; not served yet. */
-export const RESERVED_OPS: readonly string[] = ["watch", "replicate", "cancel"];
+/** Ops reserved for later streaming; none at the moment. */
+export const RESERVED_OPS: readonly string[] = [];
 
 /** Ops that may not appear inside a `batch`. */
 const NOT_IN_BATCH = [
@@ -93,6 +101,11 @@ const NOT_IN_BATCH = [
   "backupBegin",
   "backupRead",
   "backupEnd",
+  "watch",
+  "credit",
+  "cancel",
+  "replicate",
+  "promote",
 ];
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {

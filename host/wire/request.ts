@@ -9,6 +9,7 @@ import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";
+import type { Streams } from "./streams.ts";
 
 /**
  * The wire protocol version (docs/wire-protocol.md, "Versions"). New ops and new optional fields
@@ -38,6 +39,16 @@ export interface ServiceControl {
   list(): Record<string, unknown>[];
 }
 
+/** Replication as the `replicate` and `promote` ops see it (host/replication/). */
+export interface ReplicationControl {
+  replicate(
+    request: { since: number; epoch: number; maxBytes: number; waitMs: number; name: string },
+    who: { user: string; remote: string },
+  ): Promise<unknown>;
+  promote(): Promise<unknown>;
+  status(): unknown;
+}
+
 /** Everything an op may use. */
 export interface OpContext {
   db: Database;
@@ -46,6 +57,8 @@ export interface OpContext {
   server: ServerControl;
   /** Absent where the server hosts no services. */
   services?: ServiceControl;
+  /** Absent where the server has no replication (embedded wire servers in tests). */
+  replication?: ReplicationControl;
 }
 
 /** The per-connection state an op sees. */
@@ -54,6 +67,8 @@ export interface SessionState {
   user: UserInfo | null;
   /** Remote address (for lockout and logs). */
   remote: string;
+  /** The session's open streams (streaming ops: watch); absent outside a wire session. */
+  streams?: Streams;
 }
 
 /** One op invocation: the server context, the session and the request. */

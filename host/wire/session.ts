@@ -20,6 +20,7 @@ import { toWireError } from "./errors.ts";
 import { decodeFrame, encodeFrame, FrameReader } from "./frame.ts";
 import { runOp } from "./ops.ts";
 import type { OpContext, Request, SessionState } from "./request.ts";
+import { Streams } from "./streams.ts";
 
 /** Limits and hooks of a session. */
 export interface SessionOptions {
@@ -65,7 +66,8 @@ export class Session {
       : new FrameReader(PRE_AUTH_FRAME_BYTES, "PRE_AUTH_FRAME_BYTES");
     this.#usersGeneration = ctx.users.generation;
     const addr = conn.remoteAddr as Deno.NetAddr;
-    this.state = { user: null, remote: addr.hostname ?? "unknown" };
+    const streams = new Streams({ send: (frame) => void this.#send(frame), frameBytes: options.frameBytes });
+    this.state = { user: null, remote: addr.hostname ?? "unknown", streams };
   }
 
   /** Serves the connection until it closes. Never throws. */
@@ -109,6 +111,7 @@ export class Session {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.state.streams?.closeAll();
     try {
       this.#conn.close();
     } catch {
@@ -165,7 +168,11 @@ export class Session {
     this.#options.onRequest();
     const request = doc as Request;
     if (request.op === "authenticate") this.#authenticating = true;
-    this.#run(request).then((frame) => this.#send(frame)).finally(() => {
+    this.#run(request).then((frame) => {
+      const written = this.#send(frame);
+      this.state.streams?.started(request.id); // a stream's events follow its first response
+      return written;
+    }).finally(() => {
       if (request.op === "authenticate") this.#authenticating = false;
       this.#inFlight--;
       this.#wake();
@@ -189,7 +196,9 @@ export class Session {
         this.#reader.setLimit(this.#options.frameBytes, "frame_bytes");
         this.#options.onAuthenticated?.(this);
       }
-      response = { id: request.id, ok: true, result: result ?? null };
+      response = this.state.streams?.opening(request.id)
+        ? { id: request.id, ok: true, more: true, result: result ?? null } // a stream: more responses follow
+        : { id: request.id, ok: true, result: result ?? null };
     } catch (error) {
       response = { id: request.id, ok: false, error: toWireError(error) };
       this.#countAuthFailure((response.error as { code: string }).code);

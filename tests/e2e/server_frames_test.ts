@@ -101,7 +101,7 @@ Deno.test("wire server keeps the connection for a well-formed request with a bad
         [{ id: 3, op: 42 }, "invalid_argument"],
         [{ id: 4, op: "get", store: "orders" }, "invalid_argument"],
         [{ id: 5, op: "ping", extra: true }, "invalid_argument"],
-        [{ id: 6, op: "watch" }, "invalid_argument"],
+        [{ id: 6, op: "watch", store: "orders", since: "yesterday" }, "invalid_argument"],
         [{ id: 7, op: "get", store: "nope", key: "0".repeat(32) }, "not_found"],
         [{ id: 8, op: "authenticate", user: "admin", key: "x" }, "conflict"],
       ];

@@ -1,5 +1,5 @@
 /** Urlencoded forms decode as the URL standard's form parsing does for these cases. */
-import { assert, assertEquals } from "../_util/assert.ts";
+import { assertEquals } from "../_util/assert.ts";
 import { parseForm } from "../../framework/context.ts";
 
 Deno.test("parseForm decodes + as space and %XX escapes, the last repeated name wins", () => {
@@ -13,16 +13,11 @@ Deno.test("parseForm decodes + as space and %XX escapes, the last repeated name 
     }],
     ["a=1&a=2&b%20c=%3D", { a: "2", "b c": "=" }],
     ["plain=text-without_escapes", { plain: "text-without_escapes" }],
+    // Malformed escapes stay raw, as URLSearchParams leaves them (they never throw out of a handler).
+    ["a=%zz&b=%2", { a: "%zz", b: "%2" }],
   ];
   for (const [text, want] of cases) {
     assertEquals(parseForm(text), want, text);
     assertEquals(parseForm(text), Object.fromEntries(new URLSearchParams(text)), text);
   }
-  let thrown: unknown;
-  try {
-    parseForm("a=%zz");
-  } catch (error) {
-    thrown = error;
-  }
-  assert(thrown instanceof URIError, "a malformed escape throws URIError");
 });

@@ -6,6 +6,7 @@ import { BSON } from "bson";
 import { assert, assertEquals } from "../_util/assert.ts";
 import { withTempDatabase } from "../_util/temp_db.ts";
 import { Store } from "../../engine/db/store.ts";
+import { httpTarget } from "./targets/http.ts";
 
 Deno.test("finding write_api 0x5eed0001/117: a BSON regex that is no JS pattern is stored and read back", async () => {
   await withTempDatabase(async (db) => {
@@ -50,4 +51,67 @@ Deno.test("finding write_api 1232695194/179 and 4035715753/143: raw frames with 
     const good = stringFrame([0x61, 0xc3, 0xa9], 4);
     assertEquals(docs.get(await docs.insert(good)), { s: "aé" });
   });
+});
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}
+
+/** Sends raw bytes to the app port and returns the response head (status line and headers). */
+async function rawHttp(port: number, raw: string, halfClose = true): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(raw));
+    if (halfClose) await conn.closeWrite();
+    const chunks: string[] = [];
+    const buffer = new Uint8Array(16 * 1024);
+    const decoder = new TextDecoder();
+    while (true) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      chunks.push(decoder.decode(buffer.subarray(0, n), { stream: true }));
+      if (chunks.join("").includes("\r\n\r\n")) break;
+    }
+    return chunks.join("");
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("finding http (host 500 'Cannot read body'): a cut body is 400, a chunked body over the limit 413", async () => {
+  const ctx = await httpTarget.setup();
+  try {
+    const cut = await rawHttp(
+      ctx.port,
+      'POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ti',
+    );
+    assert(cut.startsWith("HTTP/1.1 400"), cut);
+    assert(/x-request-id:/i.test(cut), cut);
+    // 5 MiB in chunks with no Content-Length: refused once past REQUEST_BODY_BYTES_MAX, not buffered whole.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: ctx.port });
+    const enc = new TextEncoder();
+    await conn.write(
+      enc.encode("POST /api/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    );
+    const chunk = "x".repeat(64 * 1024);
+    let written = 0;
+    try {
+      for (; written < 5 * 1024 * 1024; written += chunk.length) {
+        await writeAll(conn, enc.encode(`${chunk.length.toString(16)}\r\n${chunk}\r\n`));
+      }
+      await writeAll(conn, enc.encode("0\r\n\r\n"));
+    } catch {
+      // the server answered and closed before the end: fine
+    }
+    const buffer = new Uint8Array(4096);
+    const n = await conn.read(buffer).catch(() => null);
+    conn.close();
+    const head = n === null ? "" : new TextDecoder().decode(buffer.subarray(0, n));
+    assert(head.startsWith("HTTP/1.1 413"), head);
+    const alive = await fetch(`http://127.0.0.1:${ctx.port}/api/orders?status=%zz`);
+    assertEquals(alive.status, 200, "a malformed escape in the query string no longer throws in the guest");
+    await alive.body?.cancel();
+  } finally {
+    await httpTarget.teardown(ctx);
+  }
 });

@@ -4,6 +4,13 @@ import { pqlTarget } from "./pql.ts";
 import { writeApiTarget } from "./write_api.ts";
 import { diskBytesTarget } from "./disk_bytes.ts";
 import { wireTarget } from "./wire.ts";
+import { httpTarget } from "./http.ts";
 
 // deno-lint-ignore no-explicit-any
-export const FUZZ_TARGETS: FuzzTarget<any>[] = [pqlTarget, writeApiTarget, diskBytesTarget, wireTarget];
+export const FUZZ_TARGETS: FuzzTarget<any>[] = [
+  pqlTarget,
+  writeApiTarget,
+  diskBytesTarget,
+  wireTarget,
+  httpTarget,
+];
