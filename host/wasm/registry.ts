@@ -252,6 +252,7 @@ export class ServiceRegistry {
   async #prepare(upload: ServiceUpload, deployedAt: Date): Promise<ServiceVersion> {
     const { manifest } = upload;
     checkRouteCollisions(manifest, [...this.#active.values()].map((v) => v.manifest));
+    checkTopicCollisions(manifest, [...this.#active.values()].map((v) => v.manifest));
     const pool = new InstancePool(instanceFactory(upload, { memoryBytes: this.#memoryBytes }));
     try {
       await pool.warm();
@@ -292,6 +293,24 @@ export class ServiceRegistry {
   #retire(version: ServiceVersion): void {
     version.retired = true;
     if (version.inFlight === 0) void version.pool.close();
+  }
+}
+
+/**
+ * Refuses a topic name another deployed service declares (`GET /events?topic=NAME` names one topic
+ * per instance). @throws PlanckError `conflict`
+ */
+function checkTopicCollisions(manifest: ServiceManifest, others: ServiceManifest[]): void {
+  for (const other of others) {
+    if (other.name === manifest.name) continue;
+    for (const topic of manifest.topics ?? []) {
+      if (!(other.topics ?? []).some((t) => t.name === topic.name)) continue;
+      throw new PlanckError(
+        "conflict",
+        `Topic "${topic.name}" of service "${manifest.name}" is already declared by service "${other.name}"`,
+        { field: "topics" },
+      );
+    }
   }
 }
 

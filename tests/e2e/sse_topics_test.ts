@@ -6,7 +6,7 @@
  * does not read is cut off while another keeps receiving, and resuming from its Last-Event-ID
  * loses nothing.
  */
-import { assert, assertEquals } from "../_util/assert.ts";
+import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
 import { connect, parseConnectionString } from "../../client/mod.ts";
 import { SSE_QUEUE_EVENTS_MAX } from "../../host/limits.ts";
 import { buildService } from "../../host/wasm/build.ts";
@@ -15,7 +15,9 @@ import { type SseBlock, SseReader } from "./_sse_reader.ts";
 
 const SERVICE_DIR = new URL("../fixtures/topics_service/", import.meta.url).pathname;
 
-async function deployed(fn: (base: string, admin: string) => Promise<void>): Promise<void> {
+async function deployed(
+  fn: (base: string, admin: string) => Promise<void>,
+): Promise<void> {
   const built = await buildService(SERVICE_DIR);
   await withServer(async ({ server, admin }) => {
     const client = await connect(admin);
@@ -183,4 +185,28 @@ Deno.test({
       await fast.close();
     });
   },
+});
+
+Deno.test("deploy refuses a topic name another service declares", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "planck_topic_clash_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/planck.json`,
+      JSON.stringify({ name: "clash", version: "1", prefix: "/clash" }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/service.ts`,
+      `import { createApp } from "planck";\nconst app = createApp();\napp.topic("all", { store: "x" });\n` +
+        `app.get("/", (c) => c.text("x"));\nexport default app;\n`,
+    );
+    const clash = await buildService(dir);
+    await deployed(async (_base, admin) => {
+      const client = await connect(admin);
+      const error = await assertRejectsCode(() => client.request("deploy", { wasm: clash.wasm }), "conflict");
+      assert(error.message.includes('"all"') && error.message.includes('"topics"'), error.message);
+      client.close();
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
