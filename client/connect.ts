@@ -29,7 +29,7 @@ export interface ClientBatchResult {
 /** A user as the server lists it. */
 export interface ClientUser {
   name: string;
-  role: "admin" | "read_write" | "read_only";
+  role: "admin" | "read_write" | "read_only" | "replication";
   createdAt: Date;
   keyRotatedAt: Date;
 }
@@ -108,6 +108,16 @@ export class PlanckClient {
   /** Database and server counters. */
   async stats(): Promise<Record<string, unknown>> {
     return (await this.#transport.request("stats")) as Record<string, unknown>;
+  }
+
+  /** Replication: the server's role, epoch and lag (docs/replication.md). */
+  async replicationStatus(): Promise<Record<string, unknown>> {
+    return (await this.#transport.request("replicationStatus")) as Record<string, unknown>;
+  }
+
+  /** Turns a replica into a primary with a new epoch (admin). */
+  async promote(): Promise<{ epoch: number; startLsn: number; primary: string }> {
+    return (await this.#transport.request("promote")) as { epoch: number; startLsn: number; primary: string };
   }
 
   /** User management (admin; `rotate` of one's own key needs no admin). */

@@ -21,10 +21,15 @@ export const USERS_STORE = "sysusers";
 /** The user created on first start. */
 export const ADMIN_USER = "admin";
 
-/** Roles, weakest first. */
-export const ROLES = ["read_only", "read_write", "admin"] as const;
-/** A user's role: read_only reads, read_write also writes, admin also manages users and the system. */
+/** Roles: the ladder weakest first, then `replication`, which stands outside it. */
+export const ROLES = ["read_only", "read_write", "admin", "replication"] as const;
+/**
+ * A user's role: read_only reads, read_write also writes, admin also manages users and the system;
+ * replication may only stream the WAL to a replica (the `replicate` op) and nothing else.
+ */
 export type Role = typeof ROLES[number];
+/** The roles that form a ladder (each grants what the ones before it grant). */
+const LADDER: readonly Role[] = ["read_only", "read_write", "admin"];
 
 /** What callers may see of a user. */
 export interface UserInfo {
@@ -42,7 +47,9 @@ const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/;
 
 /** True when `role` grants at least `needed`. */
 export function roleAtLeast(role: Role, needed: Role): boolean {
-  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+  if (needed === "replication") return role === "replication" || role === "admin";
+  if (role === "replication") return false;
+  return LADDER.indexOf(role) >= LADDER.indexOf(needed);
 }
 
 /** Checks a role name. @throws PlanckError `invalid_argument` */
@@ -186,6 +193,12 @@ export class Users {
     if (current === undefined || current.hash !== record.hash) return null;
     this.#verified.set(name, digest);
     return publicInfo(current);
+  }
+
+  /** Forgets verified keys and bumps the generation: users changed underneath (a replica applied them). */
+  invalidate(): void {
+    this.#verified.clear();
+    this.#generation++;
   }
 
   /** Bumped by every change to any user: sessions re-read their user when it moves. */

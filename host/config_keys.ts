@@ -61,6 +61,8 @@ export interface Config {
   services: { deadlineMs: number; memoryBytes: number };
   /** WAL kept for change streams after the checkpoint (engine/changes/retention.ts). */
   changes: { retention: { bytes: number; ageMs: number } };
+  /** Replication (host/replication/): the primary's connection string on a replica, else null. */
+  replication: { replicaOf: string | null };
   /** Server-Sent Events on the app port (`GET /events`, host/live/). */
   sse: { enabled: boolean };
 }
@@ -120,6 +122,12 @@ function flag(value: unknown): boolean {
 
 function text(value: unknown): string {
   if (typeof value !== "string" || value.length === 0) throw new KeyError("a non-empty string");
+  return value;
+}
+
+function optionalText(value: unknown): string | null {
+  if (value === null || value === "") return null;
+  if (typeof value !== "string") throw new KeyError("a string or null");
   return value;
 }
 
@@ -285,6 +293,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     assign: (c, v) => c.changes.retention.ageMs = v as number,
   },
   {
+    key: "replication.replica_of",
+    default: null,
+    check: optionalText,
+    assign: (c, v) => c.replication.replicaOf = v as string | null,
+  },
+  {
     key: "sse.enabled",
     default: true,
     check: flag,
@@ -317,6 +331,7 @@ export function defaultConfig(): Config {
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },
     changes: { retention: { bytes: 0, ageMs: 0 } },
+    replication: { replicaOf: null },
     sse: { enabled: false },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);

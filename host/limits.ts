@@ -135,9 +135,26 @@ export const LOG_RING_ENTRIES_MAX = 10_000;
 export const LOG_MESSAGE_CHARS_MAX = 4_000;
 /** Size of `<data>/planck.log` past which it is rotated to `planck.log.1`, in bytes. */
 export const LOG_FILE_BYTES_MAX = 64 * MiB;
+/** Bytes of WAL frames one `replicate` response carries at most (one larger group still goes alone). */
+export const REPLICATE_BYTES_DEFAULT = 4 * MiB;
+/** Largest `maxBytes` a replica may ask for in one `replicate` request. */
+export const REPLICATE_BYTES_MAX = 16 * MiB;
+/** How long a `replicate` request waits for a new group before it returns an empty run (a heartbeat). */
+export const REPLICATE_WAIT_MS_DEFAULT = 1_000;
+/** Longest wait a replica may ask for. */
+export const REPLICATE_WAIT_MS_MAX = 30_000;
+/** Longest pause between a replica's attempts to reach its primary (backoff doubles up to it). */
+export const REPLICA_RETRY_MS_MAX = 500;
+/** Most replicas a primary lists (older entries are forgotten first). */
+export const REPLICAS_LISTED_MAX = 64;
 
-/** Change events waiting to be written to one SSE subscriber; past it the stream is closed (slow consumer). */
+/**
+ * Blocks waiting to be written to one SSE subscriber: a live stream above it for longer than
+ * SSE_SLOW_CONSUMER_MS, or above 4× it at any moment, is ended (slow consumer).
+ */
 export const SSE_QUEUE_EVENTS_MAX = 1_024;
+/** How long a live SSE stream may stay above SSE_QUEUE_EVENTS_MAX before it is ended, in milliseconds. */
+export const SSE_SLOW_CONSUMER_MS = 2_000;
 /** Interval of SSE heartbeats (a comment line, plus the current `id:` for live subscribers), in milliseconds. */
 export const SSE_HEARTBEAT_MS = 15_000;
 /** Reconnect delay an SSE stream asks EventSource for (`retry:`), in milliseconds. */

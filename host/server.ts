@@ -29,6 +29,9 @@ import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
+import { Replication } from "./replication/mod.ts";
+import { USERS_STORE } from "./auth.ts";
+import { SERVICES_STORE } from "./wasm/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 
@@ -85,6 +88,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const listeners: Listeners = {};
   let adminKey: string | null = null;
+  let replication: Replication | undefined;
   let announced = false;
   try {
     if (options.noLogFile !== true) logs.attachFile(`${config.dataDir}/${LOG_FILE}`);
@@ -98,29 +102,76 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log(
       `planck: data directory "${config.dataDir}" open (recovered ${r.groups} groups up to LSN ${r.lastLsn})`,
     );
+    const hooks: { users?: Users; services?: ServiceRegistry; promoted?: () => Promise<void> } = {};
+    replication = Replication.open(db, {
+      dataDir: config.dataDir,
+      replicaOf: config.replication.replicaOf,
+      log,
+      onPromoted: () => hooks.promoted?.(),
+      onApplied: (storeIds) => {
+        if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
+        if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {
+          void hooks.services?.reload();
+        }
+      },
+    });
+    if (replication.role === "replica" && !(db.hasStore(USERS_STORE) && db.hasStore(SERVICES_STORE))) {
+      log(`planck: replica: waiting for the first copy of the primary's data (${db.leader})`);
+      await replication.caughtUp();
+    }
     const users = await Users.open(db);
-    adminKey = await users.bootstrap();
+    if (replication.role === "primary") adminKey = await users.bootstrap();
     const lockout = newLockout(config);
     const services = await ServiceRegistry.open(db, {
       log,
       deadlineMs: config.services.deadlineMs,
       memoryBytes: config.services.memoryBytes,
     });
+    hooks.users = users;
+    hooks.services = services;
     const running = new RunningServer(config, { db, listeners, lockout, log }, options.signals !== false);
     running.services = services;
     running.logs = logs;
     const events = config.sse.enabled ? new EventHub(db, services, log) : undefined;
     if (events !== undefined) services.metricSources.set("sse", () => events.stats());
-    const subscriptions = await SubscriptionManager.start(db, services, log);
-    services.metricSources.set("subscriptions", () => subscriptions.stats());
-    running.subscriptions = subscriptions;
-    const scheduler = await Scheduler.open(db, { dataDir: config.dataDir, log });
-    await scheduler.start();
-    running.scheduler = scheduler;
-    listen(config, listeners, tls, { db, users, lockout, server: running.control, services, scheduler }, {
+    // Subscription handlers write, so they run on a primary only (a promoted replica starts them).
+    const startSubscriptions = async () => {
+      const subscriptions = await SubscriptionManager.start(db, services, log);
+      services.metricSources.set("subscriptions", () => subscriptions.stats());
+      running.subscriptions = subscriptions;
+    };
+    // The scheduler writes its stores and runs chores: on a primary only too (docs/operations.md).
+    const startScheduler = async () => {
+      const started = await Scheduler.open(db, { dataDir: config.dataDir, log });
+      await started.start();
+      running.scheduler = started;
+    };
+    if (replication.role === "primary") {
+      await startSubscriptions();
+      await startScheduler();
+    } else {
+      hooks.promoted = async () => {
+        await startSubscriptions();
+        await startScheduler();
+      };
+    }
+    listen(config, listeners, tls, {
+      db,
+      users,
+      lockout,
+      server: running.control,
+      services,
+      replication,
+      get scheduler() {
+        return running.scheduler;
+      },
+    }, {
       services,
       events,
     });
+    running.replication = replication;
+    services.metricSources.set("replication", () => replication!.status());
+    if (replication.role === "replica") log(`planck: ${db.leader}: serving reads, writes answer not_leader`);
     const workbench = options.workbench?.({
       config,
       configSources: configSources(config),
@@ -174,6 +225,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await announce(config, address, adminKey, { log, print }).catch(() => {});
     }
     await closeListeners(listeners, 0).catch(() => {});
+    await replication?.stop();
     await db.close();
     logs.close();
     throw error;
@@ -195,6 +247,8 @@ class RunningServer implements PlanckServer {
   subscriptions: SubscriptionManager | undefined;
   /** The server log (closed last). */
   logs: LogRing | undefined;
+  /** Replication (stopped before the database closes). */
+  replication: Replication | undefined;
   /** Stops the workbench's background work (SSE streams, samplers). */
   closeWorkbench: (() => void) | undefined;
   readonly startedMs = Date.now();
@@ -225,8 +279,10 @@ class RunningServer implements PlanckServer {
       stats: () => ({
         uptimeMs: Date.now() - this.startedMs,
         lockouts: lockout.size,
+        ports: this.ports,
         wire: this.#listeners.wire?.stats(),
         services: this.services?.metrics(),
+        replication: this.replication?.status(),
       }),
       requestShutdown: () => void setTimeout(() => void this.stop("shutdown op"), 0),
     };
@@ -248,6 +304,7 @@ class RunningServer implements PlanckServer {
     if (this.#signals) { for (const signal of SIGNALS) Deno.removeSignalListener(signal, this.#onSignal); }
     try {
       this.closeWorkbench?.();
+      await this.replication?.stop();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
       this.subscriptions?.close();
       await this.scheduler?.close();

@@ -7,6 +7,9 @@
  *   deno task bench --no-query --no-wire    skip the query / wire benchmarks
  *   deno task bench --no-http               skip the HTTP benchmark
  *   deno task bench --no-ops                skip the operations benchmark (export, import, backup)
+ *   deno task bench --no-sse                skip the SSE fan-out benchmark
+ *   deno task bench --no-watch              skip the wire change-stream benchmark (bench/watch/main.ts)
+ *   deno task bench --no-replication        skip the replication benchmark (bench/replication/main.ts)
  *   (also passed through to bench/peers/main.ts: --keep, --timeout=SEC, --data=DIR)
  *
  * Steps:
@@ -22,7 +25,9 @@
  *      wrk; skip with --no-http) and appends its table;
  *   7. runs the operations benchmark (bench/ops/main.ts: export/import docs/s beside node:sqlite,
  *      backup and verify MB/s; skip with --no-ops) and appends its table;
- *   8. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
+ *   8. runs the SSE fan-out benchmark (bench/sse/main.ts: commit → event delivered with 1, 1,000 and
+ *      10,000 subscribers, memory per subscriber; skip with --no-sse) and appends its table;
+ *   9. writes bench/results/latest.md and latest.json (quick.md / quick.json with --quick) and
  *      prints the markdown.
  */
 import { type PeerResult, renderRatioTable } from "./bench_report.ts";
@@ -107,6 +112,9 @@ const SUITES = [
   { name: "Wire", flag: "--no-wire", script: "bench/wire/main.ts" },
   { name: "HTTP", flag: "--no-http", script: "bench/http/main.ts" },
   { name: "Operations", flag: "--no-ops", script: "bench/ops/main.ts" },
+  { name: "SSE", flag: "--no-sse", script: "bench/sse/main.ts" },
+  { name: "Watch", flag: "--no-watch", script: "bench/watch/main.ts" },
+  { name: "Replication", flag: "--no-replication", script: "bench/replication/main.ts" },
 ] as const;
 
 /** Runs one suite and returns its markdown (or a line saying why there is none). */

@@ -16,10 +16,8 @@
  * (engine/changes/retention.ts) and removed (or archived) past it. At most FROZEN_MEMTABLES_MAX
  * wait for their flush; past that, writers wait for the flush (backpressure).
  *
- * Layout of a data directory: LOCK, wal/<sequence>.wal, vlog/<sequence>.vlog, index.btree
- * (docs/storage-format.md).
+ * Data directory: LOCK, wal/<sequence>.wal, vlog/<sequence>.vlog, index.btree (docs/storage-format.md).
  */
-import { assert } from "../assert.ts";
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
 import { PlanckError } from "../errors.ts";
@@ -34,8 +32,9 @@ import {
 import { Memtable } from "../memtable/memtable.ts";
 import { mergeNewest, type Version } from "./merge.ts";
 import { reclaimableBefore, recoverWal, type RecoveryReport } from "./recovery.ts";
-import { type Durability, parseDurability, Wal } from "../wal/wal.ts";
+import { type AppendListener, type Durability, parseDurability, Wal } from "../wal/wal.ts";
 import { type FrameInput, FrameKind } from "../wal/format.ts";
+import { copyTo } from "./archive_copy.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 import { type DatabaseOptions, type DatabaseStats, envOr, type ScanOptions } from "./options.ts";
 import { type FilePin, FilePins } from "./file_pin.ts";
@@ -43,7 +42,9 @@ import { type Transaction, transaction } from "./transaction.ts";
 import { limitIterator, versions } from "./iterators.ts";
 import { applyGroup, type ApplyTarget, EMPTY, type GroupFrames, hexKeyOf } from "./apply_group.ts";
 import { ChangeLog } from "../changes/change_log.ts";
-import { resolveRetention, type Retention, segmentsToRemove } from "../changes/retention.ts";
+import { resolveRetention, type Retention } from "../changes/retention.ts";
+import { pruneWal, type SegmentSink } from "./wal_prune.ts";
+import { notLeader } from "./not_leader.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./options.ts";
 import { type GcResult, Tiers } from "./tiers.ts";
@@ -111,6 +112,7 @@ export class Database implements ReadView {
   readonly #retention: Retention;
   /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
   #reclaimableBefore = 0;
+  readonly #segmentSink: SegmentSink | undefined; // receives segments before removal (the WAL archive)
   readonly #pins = new FilePins();
 
   /** @internal Use openDatabase. */
@@ -127,6 +129,7 @@ export class Database implements ReadView {
     this.#options = options;
     this.#walCheckpointBytes = options.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES_DEFAULT;
     this.#retention = resolveRetention(options.changesRetention);
+    this.#segmentSink = options.segmentSink ?? copyTo(options.walArchiveDir);
     this.#tiers = new Tiers(dir, {
       docCacheBytes: options.docCacheBytes,
       pageCacheBytes: options.pageCacheBytes,
@@ -165,6 +168,19 @@ export class Database implements ReadView {
     for (const def of this.#indexes.list()) {
       if (def.state === "building" && !this.#backfills.has(def.id)) this.#startBackfill(def);
     }
+  }
+
+  /** Non-null while this database follows a primary (local writes fail with `not_leader` naming it). */
+  leader: string | null = null;
+  /** Receives each group appended to the WAL, as written (replication ships the bytes). */
+  set onAppend(listener: AppendListener | undefined) {
+    this.#wal.onAppend = listener;
+  }
+
+  /** @internal Appends and applies a group at the next LSNs without the leader check (engine/db/replicated.ts). */
+  _appendReplicated(frames: FrameInput[]): number {
+    this.#checkOpen();
+    return this.#appendGroup(frames);
   }
 
   /** Durability mode in effect. */
@@ -515,28 +531,10 @@ export class Database implements ReadView {
     });
   }
 
-  /** Removes (or archives) the oldest segments recovery no longer needs that are past the retention window. */
+  /** Removes (after archiving) the oldest segments recovery no longer needs that are past the retention window. */
   #pruneWal(): void {
     if (this.#pins.held) return; // an online backup is copying them
-    const segments = this.#wal.segments();
-    const stats = segments.map((segment) => {
-      const info = Deno.statSync(segment.path);
-      return { sequence: segment.sequence, bytes: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
-    });
-    const count = segmentsToRemove(stats, this.#reclaimableBefore, this.#retention, Date.now());
-    if (count === 0) return;
-    assert(count < segments.length, "the active segment is never removed");
-    for (const segment of this.#wal.dropSegmentsBefore(segments[count].sequence)) {
-      const archive = this.#options.walArchiveDir;
-      if (archive !== undefined) {
-        Deno.mkdirSync(archive, { recursive: true });
-        Deno.copyFileSync(
-          segment.path,
-          `${archive}/${segment.path.slice(segment.path.lastIndexOf("/") + 1)}`,
-        );
-      }
-      Deno.removeSync(segment.path);
-    }
+    pruneWal(this.#wal, this.#reclaimableBefore, this.#retention, this.#segmentSink);
   }
 
   #throwFlushError(): void {
@@ -558,7 +556,17 @@ export class Database implements ReadView {
   }
 
   async #commitFrames(frames: FrameInput[]): Promise<number> {
+    if (this.leader !== null) throw notLeader(this.leader);
     this.#markInserts(frames);
+    const lastLsn = this.#appendGroup(frames);
+    if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);
+    // Backpressure: too many memtables wait for their flush, so this writer waits too.
+    while (this.#frozen.length > FROZEN_MEMTABLES_MAX && this.#flushError === null) await this.#flushing;
+    return lastLsn;
+  }
+
+  /** Steps 2–3 of the write path: append one group, apply it, record it for change streams. */
+  #appendGroup(frames: FrameInput[]): number {
     const { firstLsn, lastLsn } = this.#wal.append(frames);
     this.#applyGroup(frames, firstLsn);
     this.#changes.recordFrames(frames, firstLsn, lastLsn);
@@ -567,18 +575,12 @@ export class Database implements ReadView {
     const walBytes = this.#wal.appendedBytes - this.#walBytesAtFreeze;
     const walFull = walBytes >= this.#walCheckpointBytes && this.#frozen.length === 0;
     if (this.#active.bytes >= this.#memtableBytes || walFull) this.#freeze();
-    if (this.#wal.durability.mode === "sync") await this.#wal.waitDurable(lastLsn);
-    // Backpressure: too many memtables wait for their flush, so this writer waits too.
-    while (this.#frozen.length > FROZEN_MEMTABLES_MAX && this.#flushError === null) await this.#flushing;
     return lastLsn;
   }
 
   /**
-   * Looks up each put's and delete's live previous version and writes a put without one as
-   * `insert`: change streams tell an insert from an update by the frame kind (engine/changes/), the
-   * index deltas need the previous version, and replay of an insert skips that lookup. A write the
-   * write set marked fresh (a generated key) is an insert already and needs no lookup. Same turn as
-   * the append: nothing interleaves.
+   * Writes a put whose key has no live version as `insert` (change streams read insert versus update
+   * from the kind; replay then skips the lookup) and keeps the previous version for index deltas.
    */
   #markInserts(frames: FrameInput[]): void {
     for (const frame of frames) {
@@ -589,7 +591,7 @@ export class Database implements ReadView {
     }
   }
 
-  /** Applies one committed group to the memtable, indexes and catalog (commit and recovery). */
+  /** Applies one committed group to the memtable, indexes and catalog (commit, recovery, replication). */
   #applyGroup(frames: GroupFrames, firstLsn: number): void {
     applyGroup(this.#applyTarget, frames, firstLsn);
   }

@@ -23,6 +23,8 @@ export interface DatabaseOptions {
   pageCacheBytes?: number;
   /** Copy WAL segments here before removing them after a checkpoint (replication, point-in-time). */
   walArchiveDir?: string;
+  /** Receives each WAL segment before it is removed (the WAL archive); wins over walArchiveDir. */
+  segmentSink?: (segment: { sequence: number; firstLsn: number; path: string }) => void;
   /** Dead-bytes ratio that triggers value-log GC after a flush (default 0.5; 0 disables). */
   gcDeadRatio?: number;
   /** Sleep between flush/GC chunks, in ms (crash tests widen the windows). Default PLANCK_SLOW_TIERS_MS or 0. */

@@ -81,6 +81,9 @@ export interface AppendResult {
   lastLsn: number;
 }
 
+/** Receives each group appended: its frames and commit marker exactly as written, and its LSN range. */
+export type AppendListener = (bytes: Uint8Array, firstLsn: number, lastLsn: number) => void;
+
 /** Zeros written ahead of the append offset, reused (a fresh 1 MiB array per preallocation costs). */
 const ZEROS = new Uint8Array(256 * 1024);
 
@@ -105,6 +108,7 @@ export class Wal {
   #closed = false;
   #appendedBytes = 0;
   #onRotate: ((segment: SegmentInfo) => void) | undefined;
+  #onAppend: AppendListener | undefined;
 
   constructor(options: WalOptions) {
     this.#dir = options.dir;
@@ -168,6 +172,11 @@ export class Wal {
     this.#onRotate = callback;
   }
 
+  /** Called after each append with the group's bytes as written (replication ships them). */
+  set onAppend(callback: AppendListener | undefined) {
+    this.#onAppend = callback;
+  }
+
   /**
    * Appends `frames` plus a commit marker as one atomic group, synchronously (into the page cache).
    * Durability comes from `waitDurable(result.lastLsn)`.
@@ -203,6 +212,7 @@ export class Wal {
     this.#write(bytes);
     this.#lastLsn = lsn;
     this.#commit.written(lsn);
+    this.#onAppend?.(bytes, firstLsn, lsn);
     if (this.#durability.mode === "interval") this.#armTimer();
     return { firstLsn, lastLsn: lsn };
   }

@@ -77,7 +77,8 @@ export async function serveEvents(hub: EventHub, request: Request, url: URL, id:
       id,
       method: "GET",
       path: url.pathname,
-      query: url.search.slice(1),
+      // The middleware sees one topic per call: GET /events?topic=NAME with the client's headers.
+      query: new URLSearchParams({ topic: topic.declaration.name }).toString(),
       headers: [...request.headers],
       body: null,
     });

@@ -23,6 +23,9 @@ import {
 } from "../../engine/changes/record.ts";
 import { decodeTagged } from "../../framework/tagged_json.ts";
 import { SSE_HEARTBEAT_MS, SSE_RETRY_MS } from "../limits.ts";
+
+/** How often the hub sweeps its streams for slow consumers (and sends heartbeats when due), in milliseconds. */
+const SWEEP_MS = 250;
 import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import type { LiveOp } from "./match.ts";
@@ -55,6 +58,8 @@ export class EventHub {
   readonly #subscribers = new Set<Subscriber>();
   readonly #heartbeat: ReturnType<typeof setInterval>;
   #closed = false;
+  /** Set when a delivery left a live queue over half full: the loop yields a macrotask. */
+  #pressed = false;
   #opened = 0;
   #slowConsumers = 0;
   #resumeLost = 0;
@@ -64,7 +69,14 @@ export class EventHub {
     this.#registry = registry;
     this.#log = log;
     this.#position = this.#horizon = db.lastLsn;
-    this.#heartbeat = setInterval(() => this.#beat(), SSE_HEARTBEAT_MS);
+    let lastBeatMs = Date.now();
+    this.#heartbeat = setInterval(() => {
+      const now = Date.now();
+      for (const subscriber of this.#subscribers) subscriber.sweep(now);
+      if (now - lastBeatMs < SSE_HEARTBEAT_MS) return;
+      lastBeatMs = now;
+      this.#beat();
+    }, SWEEP_MS);
     Deno.unrefTimer(Number(this.#heartbeat));
     void this.#run();
   }
@@ -182,7 +194,12 @@ export class EventHub {
       while (!this.#closed) {
         const groups = await this.#db.changes.next(this.#position);
         if (groups === null) return;
-        for (const group of groups) await this.#process(group);
+        for (const group of groups) {
+          await this.#process(group);
+          // Responses are written by the event loop: a burst of groups from memory must let it run.
+          if (this.#pressed) await new Promise((resolve) => setTimeout(resolve, 0));
+          this.#pressed = false;
+        }
       }
     } catch (error) {
       if (!this.#closed) this.#log(`planck: sse: the event loop stopped: ${(error as Error).message}`);
@@ -275,6 +292,7 @@ export class EventHub {
         const later = matched.length > 1 && matched.slice(i + 1).some(([t]) => t.subscribers.has(subscriber));
         subscriber.push(later ? block.bare : block.withId);
         if (!later) subscriber.cursor = lsn;
+        if (subscriber.pressed) this.#pressed = true;
       }
     }
   }

@@ -98,6 +98,41 @@ export class ServiceRegistry {
     return registry;
   }
 
+  /**
+   * Brings the running services in line with the stored ones (a replica applied a deploy or undeploy
+   * from its primary): loads new or redeployed services, retires removed ones; persists nothing.
+   */
+  reload(): Promise<void> {
+    const run = this.#switching.then(async () => {
+      const stored = new Map<string, Record<string, unknown> & { deployedAt: Date }>();
+      for (const [, bytes] of this.#db.scan(this.#db.storeInfo(SERVICES_STORE).id)) {
+        const doc = decodeDocument(bytes) as Record<string, unknown> & { deployedAt: Date };
+        if (typeof doc.name === "string") stored.set(doc.name, doc);
+      }
+      for (const [name, version] of [...this.#active]) {
+        if (stored.has(name)) continue;
+        this.#active.delete(name);
+        this.#generation++;
+        this.#metrics.forget(name);
+        this.#retire(version);
+        this.#log(`planck: service "${name}" removed (replicated undeploy)`);
+      }
+      for (const [name, doc] of stored) {
+        const current = this.#active.get(name);
+        if (current !== undefined && current.deployedAt.getTime() === doc.deployedAt.getTime()) continue;
+        try {
+          const upload = await restoreUpload(doc);
+          await this.#activate(upload, doc.deployedAt);
+          this.#log(`planck: service "${name}" ${upload.manifest.version} loaded (replicated deploy)`);
+        } catch (error) {
+          this.#log(`planck: a replicated service failed to load: ${(error as Error).message}`);
+        }
+      }
+    });
+    this.#switching = run.catch(() => {});
+    return run;
+  }
+
   /** Validates, warms and switches to `wasm`; persists it. @throws PlanckError */
   deploy(wasm: Uint8Array): Promise<ServiceManifest> {
     const run = this.#switching.then(async () => {
@@ -217,6 +252,7 @@ export class ServiceRegistry {
   async #prepare(upload: ServiceUpload, deployedAt: Date): Promise<ServiceVersion> {
     const { manifest } = upload;
     checkRouteCollisions(manifest, [...this.#active.values()].map((v) => v.manifest));
+    checkTopicCollisions(manifest, [...this.#active.values()].map((v) => v.manifest));
     const pool = new InstancePool(instanceFactory(upload, { memoryBytes: this.#memoryBytes }));
     try {
       await pool.warm();
@@ -257,6 +293,24 @@ export class ServiceRegistry {
   #retire(version: ServiceVersion): void {
     version.retired = true;
     if (version.inFlight === 0) void version.pool.close();
+  }
+}
+
+/**
+ * Refuses a topic name another deployed service declares (`GET /events?topic=NAME` names one topic
+ * per instance). @throws PlanckError `conflict`
+ */
+function checkTopicCollisions(manifest: ServiceManifest, others: ServiceManifest[]): void {
+  for (const other of others) {
+    if (other.name === manifest.name) continue;
+    for (const topic of manifest.topics ?? []) {
+      if (!(other.topics ?? []).some((t) => t.name === topic.name)) continue;
+      throw new PlanckError(
+        "conflict",
+        `Topic "${topic.name}" of service "${manifest.name}" is already declared by service "${other.name}"`,
+        { field: "topics" },
+      );
+    }
   }
 }
 

@@ -12,10 +12,15 @@ import type { QueryDocument } from "../../engine/query/query_document.ts";
 import { type Role, roleAtLeast, type UserInfo } from "../auth.ts";
 
 /** What an op needs. */
-export type Access = "read" | "write" | "admin";
+export type Access = "read" | "write" | "admin" | "replicate";
 
 /** The weakest role that grants each access. */
-export const ACCESS_ROLE: Record<Access, Role> = { read: "read_only", write: "read_write", admin: "admin" };
+export const ACCESS_ROLE: Record<Access, Role> = {
+  read: "read_only",
+  write: "read_write",
+  admin: "admin",
+  replicate: "replication",
+};
 
 /** True for names reserved for the system. */
 export function isSystemStore(store: string): boolean {

@@ -27,6 +27,7 @@ import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
 import { opSchedule } from "./ops_schedule.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
+import { opPromote, opReplicate, opReplicationStatus } from "./ops_replication.ts";
 import { opCancel, opCredit, opWatch } from "./ops_watch.ts";
 import { arrayField, expectFields, type OpCall, type Request } from "./request.ts";
 
@@ -34,7 +35,7 @@ import { arrayField, expectFields, type OpCall, type Request } from "./request.t
 export interface OpSpec {
   access: Access | null;
   /** The weakest role that can ever run the op (documentation and tests). */
-  minimumRole: "none" | "read_only" | "read_write" | "admin";
+  minimumRole: "none" | "read_only" | "read_write" | "admin" | "replication";
   run(call: OpCall): unknown;
 }
 
@@ -77,6 +78,9 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   deploy: { access: "admin", minimumRole: "admin", run: opDeploy },
   undeploy: { access: "admin", minimumRole: "admin", run: opUndeploy },
   services: { access: "admin", minimumRole: "admin", run: opServices },
+  replicate: { access: "replicate", minimumRole: "replication", run: opReplicate },
+  promote: { access: "admin", minimumRole: "admin", run: opPromote },
+  replicationStatus: { access: "read", minimumRole: "read_only", run: opReplicationStatus },
   watch: { access: null, minimumRole: "read_only", run: opWatch },
   credit: { access: "read", minimumRole: "read_only", run: opCredit },
   cancel: { access: "read", minimumRole: "read_only", run: opCancel },
@@ -86,8 +90,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   schedule: { access: "admin", minimumRole: "admin", run: opSchedule },
 };
 
-/** Ops reserved for streaming (replication); not served yet. */
-export const RESERVED_OPS: readonly string[] = ["replicate"];
+/** Ops reserved for later streaming; none at the moment. */
+export const RESERVED_OPS: readonly string[] = [];
 
 /** Ops that may not appear inside a `batch`. */
 const NOT_IN_BATCH = [
@@ -102,6 +106,8 @@ const NOT_IN_BATCH = [
   "watch",
   "credit",
   "cancel",
+  "replicate",
+  "promote",
 ];
 
 for (const op of Object.keys(QUERY_SHORTCUTS)) {

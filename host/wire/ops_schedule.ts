@@ -20,7 +20,12 @@ import {
 /** `schedule {action, …}`. */
 export async function opSchedule({ ctx, request }: OpCall): Promise<unknown> {
   const scheduler = ctx.scheduler;
-  if (scheduler === undefined) throw new PlanckError("unavailable", "This server runs no scheduler");
+  if (scheduler === undefined) {
+    throw new PlanckError(
+      "unavailable",
+      "This server runs no scheduler (a replica: schedules run on the primary)",
+    );
+  }
   const action = stringField(request, "action");
   switch (action) {
     case "list":

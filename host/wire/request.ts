@@ -40,6 +40,16 @@ export interface ServiceControl {
   list(): Record<string, unknown>[];
 }
 
+/** Replication as the `replicate` and `promote` ops see it (host/replication/). */
+export interface ReplicationControl {
+  replicate(
+    request: { since: number; epoch: number; maxBytes: number; waitMs: number; name: string },
+    who: { user: string; remote: string },
+  ): Promise<unknown>;
+  promote(): Promise<unknown>;
+  status(): unknown;
+}
+
 /** Everything an op may use. */
 export interface OpContext {
   db: Database;
@@ -50,6 +60,8 @@ export interface OpContext {
   services?: ServiceControl;
   /** The scheduler (host/schedule/scheduler.ts); absent where none runs. */
   scheduler?: Scheduler;
+  /** Absent where the server has no replication (embedded wire servers in tests). */
+  replication?: ReplicationControl;
 }
 
 /** The per-connection state an op sees. */

@@ -54,6 +54,9 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
     { op: "deploy", fields: { wasm: new Uint8Array([0, 97, 115, 109]) }, needs: "admin" },
     { op: "undeploy", fields: { name: "no_such_service" }, needs: "admin" },
     { op: "services", fields: {}, needs: "admin" },
+    { op: "replicationStatus", fields: {}, needs: "read_only" },
+    { op: "promote", fields: {}, needs: "admin" },
+    { op: "replicate", fields: { since: 0, epoch: 1, waitMs: 0 }, needs: "admin" }, // or the replication role
     { op: "watch", fields: { store: "data" }, needs: "read_only" },
     { op: "credit", fields: { target: 999_999, credit: 1 }, needs: "read_only" },
     { op: "cancel", fields: { target: 999_999 }, needs: "read_only" },
@@ -109,6 +112,30 @@ Deno.test("every op is refused with forbidden exactly when the session's role is
     } finally {
       root.close();
       for (const db of Object.values(sessions)) db?.close();
+    }
+  });
+});
+
+Deno.test("the replication role may replicate and nothing else", async () => {
+  await withServer(async ({ admin }) => {
+    const root = await connect(admin);
+    try {
+      const key = await root.users.create("replicator", "replication");
+      const replicator = await connect(
+        admin.replace("uid=admin", "uid=replicator").replace(/key=[^;]+/, `key=${key}`),
+      );
+      try {
+        assertEquals(await outcome(replicator, "replicate", { since: 0, epoch: 1, waitMs: 0 }), "ok");
+        for (const sample of samples("read_only")) {
+          if (sample.op === "replicate" || sample.op === "rotateKey") continue;
+          const expected = sample.op === "batch" ? "batch item failed" : "forbidden"; // batch runs, its ping is refused
+          assertEquals(await outcome(replicator, sample.op, sample.fields), expected, sample.op);
+        }
+      } finally {
+        replicator.close();
+      }
+    } finally {
+      root.close();
     }
   });
 });

@@ -12,11 +12,10 @@
  */
 import { defaultConfig } from "../../../host/config.ts";
 import { type PlanckServer, startServer } from "../../../host/server.ts";
-import { buildService } from "../../../host/wasm/build.ts";
+import { builtExample } from "./built.ts";
 import { connect } from "../../../client/mod.ts";
 import { bytes, type FuzzTarget, int, pick } from "../harness.ts";
 
-const ORDERS_DIR = new URL("../../../examples/orders/", import.meta.url).pathname;
 /** How long one request may take to be answered. */
 const RESPONSE_WAIT_MS = 5_000;
 /** PLANCK_FUZZ_GUEST_500=1: a guest's own 500 (the example service throwing on bad input) is a finding too. */
@@ -241,7 +240,7 @@ export const httpTarget: FuzzTarget<Ctx> = {
     const admin = server.adminConnection!;
     const client = await connect(admin);
     try {
-      await client.request("deploy", { wasm: (await buildService(ORDERS_DIR)).wasm });
+      await client.request("deploy", { wasm: await builtExample("orders") });
     } finally {
       client.close();
     }

@@ -5,6 +5,7 @@ import { writeApiTarget } from "./write_api.ts";
 import { diskBytesTarget } from "./disk_bytes.ts";
 import { wireTarget } from "./wire.ts";
 import { httpTarget } from "./http.ts";
+import { wasmUploadTarget } from "./wasm_upload.ts";
 
 // deno-lint-ignore no-explicit-any
 export const FUZZ_TARGETS: FuzzTarget<any>[] = [
@@ -13,4 +14,5 @@ export const FUZZ_TARGETS: FuzzTarget<any>[] = [
   diskBytesTarget,
   wireTarget,
   httpTarget,
+  wasmUploadTarget,
 ];
