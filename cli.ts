@@ -16,12 +16,15 @@ import {
   UNDEPLOY_USAGE,
 } from "./cli/deploy.ts";
 import { DATA_DIR_DEFAULT } from "./cli/defaults.ts";
+import { DEV_USAGE, runDev } from "./cli/dev.ts";
 import { EXPORT_USAGE, runExport } from "./cli/export.ts";
 import { IMPORT_USAGE, runImport } from "./cli/import.ts";
+import { NEW_USAGE, runNew } from "./cli/new.ts";
 import { PQL_USAGE, runPql } from "./cli/pql.ts";
 import { PROMOTE_USAGE, runPromote } from "./cli/promote.ts";
 import { runStart, START_USAGE } from "./cli/start.ts";
 import { runStatus, runStop, STATUS_USAGE, STOP_USAGE } from "./cli/status.ts";
+import { runTest, TEST_USAGE } from "./cli/test.ts";
 import { reportError } from "./cli/target.ts";
 import { runUsers, USERS_USAGE } from "./cli/users.ts";
 
@@ -35,11 +38,14 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   start: { summary: "Start Planck on a data directory", usage: START_USAGE, run: runStart },
+  new: { summary: "Write a new project (monolith, scs or api style)", usage: NEW_USAGE, run: runNew },
   pql: { summary: "Run PQL statements (argument, REPL or stdin)", usage: PQL_USAGE, run: runPql },
   status: { summary: "Print a running server's stats", usage: STATUS_USAGE, run: runStatus },
   stop: { summary: "Stop a running server gracefully", usage: STOP_USAGE, run: runStop },
   users: { summary: "Manage users: add, list, drop, role, rotate", usage: USERS_USAGE, run: runUsers },
   build: { summary: "Bundle a TypeScript service into one .wasm", usage: BUILD_USAGE, run: runBuild },
+  dev: { summary: "Build, deploy and redeploy a service on every save", usage: DEV_USAGE, run: runDev },
+  test: { summary: "Type-check and test a project of planck new", usage: TEST_USAGE, run: runTest },
   deploy: { summary: "Deploy a service .wasm to a running server", usage: DEPLOY_USAGE, run: runDeploy },
   undeploy: { summary: "Remove a deployed service", usage: UNDEPLOY_USAGE, run: runUndeploy },
   services: { summary: "List deployed services", usage: SERVICES_USAGE, run: runServices },

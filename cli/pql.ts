@@ -12,14 +12,16 @@ import process from "node:process";
 import { parsePql } from "../engine/pql/mod.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { printResult } from "./output.ts";
+import { isHelp, PQL_HELP, pqlHint } from "./pql_hints.ts";
 import { closeTarget, openTarget, reportError, type Target, TARGET_FLAGS } from "./target.ts";
 
-export const PQL_USAGE = `planck pql [--connect STR | --data DIR] [--timeout MS] ["<statement>"]
+export const PQL_USAGE = `planck pql [--connect STR | --data DIR [--create]] [--timeout MS] ["<statement>"]
 
   Runs one PQL statement, or reads statements from stdin (a REPL on a terminal; one statement
   per line when piped) and prints each result as JSON lines. Without --connect or --data it uses
   $PLANCK_CONNECT, then data/admin.credentials. --data opens the directory in-process (the server
-  must be stopped). Example:
+  must be stopped); a directory that does not exist is refused unless --create. "help" lists the
+  statements. Example:
     planck pql --connect "$(cat data/admin.credentials)" 'orders.insert({"a": 1})'`;
 
 /** History lines kept. */
@@ -31,14 +33,27 @@ type Run = (text: string) => Promise<unknown>;
 
 /** Runs `planck pql`. */
 export async function runPql(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { flags: TARGET_FLAGS });
+  const parsed = parseArgs(args, { flags: TARGET_FLAGS, switches: ["--create"] });
   if (parsed.positionals.length > 1) {
     throw new UsageError("give one statement (quote it), or none to read stdin");
+  }
+  const dataDir = parsed.flags.get("--data");
+  if (parsed.switches.has("--create") && dataDir === undefined) {
+    throw new UsageError("--create goes with --data");
+  }
+  if (dataDir !== undefined && !parsed.switches.has("--create") && !(await isDirectory(dataDir))) {
+    throw new UsageError(
+      `no data directory "${dataDir}": check the path, or pass --create to make a new database there`,
+    );
   }
   const target = await openTarget(parsed, { local: true });
   try {
     const run = runner(target);
     const statement = parsed.positionals[0];
+    if (statement !== undefined && isHelp(statement)) {
+      console.log(PQL_HELP);
+      return EXIT.ok;
+    }
     if (statement !== undefined) {
       printResult(await run(statement));
       return EXIT.ok;
@@ -49,8 +64,27 @@ export async function runPql(args: string[]): Promise<number> {
   }
 }
 
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(dir)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 function runner(target: Target): Run {
-  return target.kind === "remote" ? (text) => target.client.pql(text) : (text) => target.local.pql(text);
+  const run: Run = target.kind === "remote"
+    ? (text) => target.client.pql(text)
+    : (text) => target.local.pql(text);
+  return async (text) => {
+    try {
+      return await run(text);
+    } catch (error) {
+      const hint = (error as { code?: string }).code === "invalid_argument" ? pqlHint(text) : "";
+      if (hint !== "" && error instanceof Error) error.message += `\n  hint: ${hint}`;
+      throw error;
+    }
+  };
 }
 
 /** One statement per line from a pipe. */
@@ -58,6 +92,10 @@ async function piped(run: Run): Promise<number> {
   let code: number = EXIT.ok;
   for await (const line of readLines(Deno.stdin.readable)) {
     if (line.trim() === "") continue;
+    if (isHelp(line)) {
+      console.log(PQL_HELP);
+      continue;
+    }
     try {
       printResult(await run(line));
     } catch (error) {
@@ -106,7 +144,9 @@ async function repl(run: Run): Promise<number> {
       historySize: HISTORY_LINES_MAX,
     } as Parameters<typeof createInterface>[0],
   );
-  console.log('Planck PQL. End a statement with a line break (";" to put two on a line); ".exit" quits.');
+  console.log(
+    'Planck PQL. End a statement with a line break (";" to put two on a line); "help" lists the statements; ".exit" quits.',
+  );
   let buffer = "";
   rl.setPrompt("planck> ");
   rl.on("SIGINT", () => {
@@ -119,6 +159,11 @@ async function repl(run: Run): Promise<number> {
   rl.prompt();
   for await (const line of rl) {
     if (buffer === "" && /^\s*\.?(exit|quit)\s*$/.test(line)) break;
+    if (buffer === "" && isHelp(line)) {
+      console.log(PQL_HELP);
+      rl.prompt();
+      continue;
+    }
     buffer += (buffer === "" ? "" : "\n") + line;
     if (buffer.trim() === "" || (isIncomplete(buffer) && buffer.length < REPL_STATEMENT_CHARS_MAX)) {
       if (buffer.trim() === "") buffer = "";

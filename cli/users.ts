@@ -4,6 +4,8 @@
  * the admin key: `planck users rotate admin --data DIR`).
  */
 import { parseRole, parseUserName, type Role } from "../host/auth.ts";
+import { readCredentials, writeCredentials } from "../host/credentials.ts";
+import { DATA_DIR_DEFAULT } from "./defaults.ts";
 import { EXIT, parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import { jsonLine } from "./output.ts";
 import { closeTarget, connectionFor, localUsers, openTarget, type Target, TARGET_FLAGS } from "./target.ts";
@@ -59,14 +61,30 @@ const ACTIONS: Record<string, Action> = {
   },
   rotate: {
     arity: 1,
-    async run(target, [name]) {
+    async run(target, [name], parsed) {
       const key = target.kind === "remote"
         ? await target.client.users.rotate(name)
         : await localUsers(target).rotate(name);
       console.log(await connectionFor(target, name, key));
+      await updateSavedKey(parsed, name, key);
     },
   },
 };
+
+/**
+ * After a rotation: the data directory's admin.credentials (the one of --data, or ./data when the
+ * command found its server there) is rewritten with the new key when it holds that user's key —
+ * else the next command would fail to log in with the old one.
+ */
+async function updateSavedKey(parsed: ParsedArgs, name: string, key: string): Promise<void> {
+  const implicit = !parsed.flags.has("--connect") && Deno.env.get("PLANCK_CONNECT") === undefined;
+  const dataDir = parsed.flags.get("--data") ?? (implicit ? DATA_DIR_DEFAULT : undefined);
+  if (dataDir === undefined) return;
+  const saved = await readCredentials(dataDir);
+  if (saved === undefined || saved.user !== name) return;
+  const file = await writeCredentials(dataDir, { ...saved, key });
+  console.error(`planck: updated "${file}" with the new key`);
+}
 
 /** Runs `planck users …`. */
 export async function runUsers(args: string[]): Promise<number> {

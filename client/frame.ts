@@ -42,6 +42,29 @@ export function encodeRequest(doc: Record<string, unknown>, frameBytesMax: numbe
   return frame;
 }
 
+/** The address answers, but not with the wire protocol (an HTTP or TLS port): retrying cannot help. */
+export class WrongPortError extends ClientError {
+  constructor(message: string) {
+    super("unavailable", message);
+  }
+}
+
+/** The wire port a server listens on unless configured otherwise. */
+const WIRE_PORT_DEFAULT = 23469;
+
+/** What a newcomer most likely did when the first bytes are not a frame: "" when nothing fits. */
+export function hintFor(head: Uint8Array): string {
+  const text = String.fromCharCode(...head.subarray(0, 4));
+  if (text === "HTTP") {
+    return `: this looks like an HTTP port (the app or workbench port), not the wire port; the wire port is ` +
+      `${WIRE_PORT_DEFAULT} unless configured (see "planck: wire listening on …" at start, or data/admin.credentials)`;
+  }
+  if (head[0] === 0x15 && head[1] === 0x03) {
+    return `: the server answered with a TLS alert, so this port speaks TLS: add ";tls=true" to the connection string`;
+  }
+  return "";
+}
+
 /** Splits received bytes into decoded documents. */
 export class ResponseReader {
   readonly #frameBytesMax: number;
@@ -65,6 +88,8 @@ export class ResponseReader {
     const head = this.#peek(PREFIX_BYTES);
     const length = new DataView(head.buffer, head.byteOffset).getUint32(0, true);
     if (length > this.#frameBytesMax || length < BSON_DOCUMENT_BYTES_MIN) {
+      const hint = hintFor(head);
+      if (hint !== "") throw new WrongPortError(`The server did not answer with the wire protocol${hint}`);
       throw new ClientError("invalid_argument", `Malformed response frame: length ${length}`);
     }
     if (this.#bytes < PREFIX_BYTES + length) return null;
@@ -74,6 +99,11 @@ export class ResponseReader {
     } catch (error) {
       throw new ClientError("invalid_argument", `Malformed response frame: ${(error as Error).message}`);
     }
+  }
+
+  /** A hint about unparsed bytes left when the connection ended ("" when none applies). */
+  leftoverHint(): string {
+    return this.#bytes < 2 ? "" : hintFor(this.#peek(Math.min(PREFIX_BYTES, this.#bytes)));
   }
 
   /** The first `n` buffered bytes, without consuming them. */

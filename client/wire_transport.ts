@@ -14,7 +14,7 @@ import type { QueryDocument } from "../engine/query/query_document.ts";
 import { watchOverWire } from "./watch_stream.ts";
 import type { ConnectionInfo } from "./connection_string.ts";
 import { ClientError, fromWireError } from "./errors.ts";
-import { encodeRequest, ResponseReader } from "./frame.ts";
+import { encodeRequest, ResponseReader, WrongPortError } from "./frame.ts";
 
 /** Options of a wire transport. */
 export interface WireTransportOptions {
@@ -65,6 +65,8 @@ export class WireTransport {
   readonly #timeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #reconnect: boolean;
+  /** Whether a link was ever up: a refused first connect fails at once (nothing to wait for). */
+  #connectedOnce = false;
   readonly #frameBytes: number;
   readonly #pending = new Map<number, Pending>();
   readonly #streams = new Map<number, { link: Link; handler: StreamHandler }>();
@@ -196,7 +198,9 @@ export class WireTransport {
       try {
         return await this.#connectOnce();
       } catch (error) {
-        const retryable = error instanceof ClientError && error.code === "unavailable";
+        const retryable = error instanceof ClientError && error.code === "unavailable" &&
+          !(error instanceof WrongPortError) &&
+          !(!this.#connectedOnce && error.cause instanceof Deno.errors.ConnectionRefused);
         if (!retryable || !this.#reconnect || this.#closed || Date.now() + delayMs > deadline) throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -212,9 +216,12 @@ export class WireTransport {
         ? await Deno.connectTls({ hostname, port, caCerts: await this.#caCerts() })
         : await Deno.connect({ hostname, port });
     } catch (error) {
+      const hint = error instanceof Deno.errors.ConnectionRefused
+        ? ` — nothing listens there: is Planck running ("planck start" prints "wire listening on …"; the wire port is 23469 unless configured)?`
+        : "";
       throw new ClientError(
         "unavailable",
-        `Cannot connect to ${hostname}:${port}: ${(error as Error).message}`,
+        `Cannot connect to ${hostname}:${port}: ${(error as Error).message}${hint}`,
         {},
         {
           cause: error,
@@ -240,6 +247,7 @@ export class WireTransport {
       throw new ClientError("unavailable", "The client was closed");
     }
     this.#link = link;
+    this.#connectedOnce = true;
     return link;
   }
 
@@ -266,6 +274,8 @@ export class WireTransport {
       if (error instanceof ClientError) failure = error;
       else failure = new ClientError("unavailable", `Connection lost: ${(error as Error).message}`);
     }
+    const hint = failure instanceof WrongPortError ? "" : reader.leftoverHint();
+    if (hint !== "") failure = new WrongPortError(`${failure.message}${hint}`);
     this.#drop(link, failure);
   }
 
@@ -297,7 +307,7 @@ export class WireTransport {
     } catch {
       // already closed
     }
-    const lost = error.code === "unavailable" && this.#pending.size > 0
+    const lost = error.code === "unavailable" && this.#pending.size > 0 && !(error instanceof WrongPortError)
       ? new ClientError(
         "unavailable",
         `${error.message}; requests in flight may or may not have been applied`,

@@ -7,7 +7,8 @@
  * becomes its reply; any other exception propagates to the host (which rolls the request back
  * and answers 5xx); unknown paths get 404 and known paths with another method 405 with Allow.
  */
-import { Context, HttpError, type Reply, type RequestData } from "./context.ts";
+import { Context, errorReply, HttpError, type Reply, type RequestData } from "./context.ts";
+import { ValidationError } from "./model.ts";
 import { Router } from "./router.ts";
 import { encodeTagged } from "./tagged_json.ts";
 import { Html } from "./html.ts";
@@ -186,6 +187,7 @@ export class App {
       return await chain(0);
     } catch (error) {
       if (error instanceof HttpError) return error.reply;
+      if (error instanceof ValidationError) return errorReply(400, error.message, error.issues);
       throw error;
     }
   }

@@ -51,8 +51,35 @@ export class HttpError extends Error {
     super(message);
     this.name = "HttpError";
     this.status = status;
-    this.reply = reply ?? { status, headers: [["content-type", "text/plain; charset=utf-8"]], body: message };
+    this.reply = reply ?? errorReply(status, message);
   }
+}
+
+/** The error code of an HTTP status (docs/errors.md's table, read backwards). */
+const STATUS_CODES: Record<number, string> = {
+  400: "invalid_argument",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "limit_exceeded",
+  422: "invalid_argument",
+  429: "limit_exceeded",
+};
+
+/** The one error document of a service's API: `{error, message, issues?}` as JSON. */
+export function errorReply(
+  status: number,
+  message: string,
+  issues?: { field: string; message: string }[],
+): Reply {
+  const error = STATUS_CODES[status] ?? (status >= 500 ? "internal" : "invalid_argument");
+  return {
+    status,
+    headers: [["content-type", "application/json"]],
+    body: JSON.stringify(issues === undefined ? { error, message } : { error, message, issues }),
+  };
 }
 
 /** Options of a Set-Cookie. */
@@ -232,16 +259,11 @@ export class Context {
     const result = validate(schema, input);
     if (result.ok) return result.value;
     const fields = result.issues.map((i) => `${i.field} ${i.message}`).join("; ");
-    const body = JSON.stringify({
-      error: "invalid_argument",
-      message: `Invalid input: ${fields}`,
-      issues: result.issues,
-    });
-    throw new HttpError(400, `Invalid input: ${fields}`, {
-      status: 400,
-      headers: [["content-type", "application/json"]],
-      body,
-    });
+    throw new HttpError(
+      400,
+      `Invalid input: ${fields}`,
+      errorReply(400, `Invalid input: ${fields}`, result.issues),
+    );
   }
 
   /** Sets the default status of the reply. */

@@ -28,6 +28,7 @@ export { type FormFile, type MultipartForm } from "./multipart.ts";
 export { currentLsn, HostError, hostTransport, log, querySync, randomHex, store } from "./host.ts";
 export { compilePattern, matchPattern, type Pattern, Router } from "./router.ts";
 export { type Infer, type Issue, type Schema, schema, validate } from "./schema.ts";
+export { type Model, model, type QueryRunner, ValidationError } from "./model.ts";
 export { Session, type SessionOptions, sessions } from "./session.ts";
 export { serve } from "./serve.ts";
 export { decodeTagged, encodeTagged } from "./tagged_json.ts";

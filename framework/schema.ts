@@ -3,7 +3,8 @@
  * schema.number({ min: 0 }) })`. `validate` returns the typed value or every violation, each
  * naming its field (dotted path), so a 400 tells the caller exactly what to fix.
  *
- * Numbers and booleans are coerced from strings (form bodies and query strings carry text).
+ * Numbers, booleans and dates are coerced from strings (form bodies and query strings carry text).
+ * `.default(v)` fills a missing field; `.optional()` lets it stay missing.
  */
 
 /** One violation. */
@@ -18,6 +19,8 @@ export interface Schema<T> {
   check(value: unknown, field: string): { ok: true; value: T } | { ok: false; issues: Issue[] };
   /** The same schema, also accepting a missing value (undefined or ""). */
   optional(): Schema<T | undefined>;
+  /** The same schema, with `value` (or what `value()` returns) standing in for a missing one. */
+  default(value: T | (() => T)): Schema<T>;
 }
 
 /** The type a schema validates. */
@@ -29,6 +32,12 @@ function make<T>(check: Schema<T>["check"]): Schema<T> {
     optional: () =>
       make<T | undefined>((value, field) =>
         value === undefined || value === "" ? { ok: true, value: undefined } : check(value, field)
+      ),
+    default: (fallback) =>
+      make<T>((value, field) =>
+        value === undefined || value === ""
+          ? { ok: true, value: typeof fallback === "function" ? (fallback as () => T)() : fallback }
+          : check(value, field)
       ),
   };
   return schema;
@@ -79,6 +88,14 @@ function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
   );
 }
 
+function date(): Schema<Date> {
+  return make((value, field) => {
+    const d = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
+    if (d === undefined || Number.isNaN(d.getTime())) return bad(field, "must be a date");
+    return { ok: true, value: d };
+  });
+}
+
 function array<T>(item: Schema<T>): Schema<T[]> {
   return make((value, field) => {
     if (!Array.isArray(value)) return bad(field, "must be an array");
@@ -93,9 +110,14 @@ function array<T>(item: Schema<T>): Schema<T[]> {
   });
 }
 
+/** The object type of a shape: fields whose schema allows undefined (`.optional()`) are optional keys. */
+export type ObjectOf<S extends Record<string, Schema<unknown>>> =
+  & { [K in keyof S as undefined extends Infer<S[K]> ? never : K]: Infer<S[K]> }
+  & { [K in keyof S as undefined extends Infer<S[K]> ? K : never]?: Infer<S[K]> };
+
 function object<S extends Record<string, Schema<unknown>>>(
   shape: S,
-): Schema<{ [K in keyof S]: Infer<S[K]> }> {
+): Schema<ObjectOf<S>> {
   return make((value, field) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       return bad(field === "" ? "(body)" : field, "must be an object");
@@ -108,14 +130,12 @@ function object<S extends Record<string, Schema<unknown>>>(
         if (r.value !== undefined) out[key] = r.value;
       } else issues.push(...r.issues);
     }
-    return issues.length > 0
-      ? { ok: false, issues }
-      : { ok: true, value: out as { [K in keyof S]: Infer<S[K]> } };
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, value: out as ObjectOf<S> };
   });
 }
 
 /** Schema constructors. */
-export const schema = { string, number, boolean, oneOf, array, object };
+export const schema = { string, number, boolean, date, oneOf, enum: oneOf, array, object };
 
 /** Validates `value`: the typed value or the list of issues. */
 export function validate<T>(

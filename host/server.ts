@@ -253,6 +253,7 @@ class RunningServer implements PlanckServer {
       stats: () => ({
         uptimeMs: Date.now() - this.startedMs,
         lockouts: lockout.size,
+        ports: this.ports,
         wire: this.#listeners.wire?.stats(),
         services: this.services?.metrics(),
         replication: this.replication?.status(),

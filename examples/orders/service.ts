@@ -161,7 +161,8 @@ app.patch("/api/orders/:key", async (c) => {
 
 app.delete("/api/orders/:key", async (c) => {
   const { deleted } = await store<Order>("orders").delete(c.req.param("key"));
-  return deleted === 0 ? c.json({ error: "not_found" }, 404) : c.body(new Uint8Array(), "text/plain", 204);
+  if (deleted === 0) throw new HttpError(404, `No order "${c.req.param("key")}"`);
+  return c.body(new Uint8Array(), "text/plain", 204);
 });
 
 export default app;

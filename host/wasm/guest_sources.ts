@@ -28,6 +28,7 @@ import s20 from "../../framework/guest_json.ts" with { type: "text" };
 import s21 from "../../framework/topics.ts" with { type: "text" };
 import s22 from "../../framework/datastar.ts" with { type: "text" };
 import s23 from "../../builder/watch.ts" with { type: "text" };
+import s24 from "../../framework/model.ts" with { type: "text" };
 
 /** Source text by repository path ("builder/mod.ts" …). */
 export const GUEST_SOURCES: Readonly<Record<string, string>> = {
@@ -47,6 +48,7 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "framework/host.ts": s11,
   "framework/html.ts": s12,
   "framework/mod.ts": s13,
+  "framework/model.ts": s24,
   "framework/multipart.ts": s19,
   "framework/router.ts": s14,
   "framework/schema.ts": s15,

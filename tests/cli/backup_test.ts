@@ -20,7 +20,7 @@ Deno.test("cli: backup, verify, restore; a damaged file is named; a full target 
   try {
     const data = `${dir}/data`;
     for (const n of [1, 2, 3]) {
-      assertEquals((await planck(["pql", "--data", data, `orders.insert({"n": ${n}})`])).code, 0);
+      assertEquals((await planck(["pql", "--data", data, "--create", `orders.insert({"n": ${n}})`])).code, 0);
     }
     const backup = await planck(["backup", "--data", data, "--to", `${dir}/bk`]);
     assertEquals(backup.code, 0, backup.stderr);

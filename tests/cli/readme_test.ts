@@ -1,8 +1,8 @@
 /**
  * Every shell line of README.md (and the `sh` blocks of docs/, examples/ and sdk/ READMEs), run
  * as written in a fresh clone with a scratch HOME and no Deno on PATH: `npx -y deno@2.9.6 task
- * install` puts `planck` in ~/.local/bin, `export PATH=…` puts it on PATH, `planck start` runs in
- * the background, and every other line must exit 0.
+ * install` puts `planck` in ~/.local/bin, `export PATH=…` puts it on PATH, `planck start` and
+ * `planck dev` run in the background (dev's page must answer), and every other line must exit 0.
  *
  * What the test changes, and why: `npx -y deno@2.9.6` becomes the Deno running this test (the same
  * version; npx would download Deno into the scratch HOME), and the default ports 3000, 23469 and 2369
@@ -71,6 +71,7 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
   const ports: Ports = { http: freePort(), wire: freePort(), workbench: freePort() };
   let server: Deno.ChildProcess | undefined;
   let serverOutput = "";
+  const devs: Deno.ChildProcess[] = [];
   const prelude: string[] = [];
   try {
     for (const file of await docsWithShell()) {
@@ -98,6 +99,24 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
           assert(serverOutput.includes("key="), `${where}: the first start prints the admin key`);
           continue;
         }
+        if (/^planck dev\b/.test(line)) {
+          const child = new Deno.Command("bash", {
+            args: ["-c", [...prelude, `exec ${line}`].join("\n")],
+            cwd: clone.repo,
+            env: clone.env,
+            clearEnv: true,
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+          devs.push(child);
+          const output = await waitFor(child, "planck: dev: watching");
+          const base = /planck: dev: open (\S+)\//.exec(output)![1];
+          const page = await fetch(`${base}/`);
+          const text = await page.text();
+          assertEquals(page.status, 200, `${where}: ${text}`);
+          assert(text.includes("/_planck/assets/dev-reload.js"), `${where}: ${text}`);
+          continue;
+        }
         const stdin = /^planck pql$/.test(line) ? "help\n" : undefined;
         if (Deno.env.get("PLANCK_TEST_VERBOSE")) console.log(where);
         const result = await sh([...prelude, line].join("\n"), { cwd: clone.repo, env: clone.env, stdin });
@@ -108,6 +127,10 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
     const installed = path.join(clone.home, ".local", "bin", "planck");
     assert((await Deno.stat(installed)).isFile, "the launcher is in ~/.local/bin");
   } finally {
+    for (const dev of devs) {
+      dev.kill("SIGINT");
+      assertEquals((await dev.status).code, 0, "planck dev exits 0 on SIGINT");
+    }
     if (server !== undefined) {
       server.kill("SIGTERM");
       const status = await server.status;

@@ -58,8 +58,24 @@ Deno.test("orders example: build, deploy, HTMX fragments and JSON API, restart, 
         body: JSON.stringify({ amount: "x" }),
       });
       assertEquals(bad.status, 400);
-      const issues = (await bad.json()).issues as { field: string }[];
-      assertEquals(issues.map((i) => i.field), ["title", "amount"]);
+      assertEquals(await bad.json(), {
+        error: "invalid_argument",
+        message: "Invalid input: title must be a string; amount must be a number",
+        issues: [{ field: "title", message: "must be a string" }, {
+          field: "amount",
+          message: "must be a number",
+        }],
+      });
+      const notJson = await fetch(`${base}/api/orders`, { method: "POST", body: "{oops" });
+      assertEquals([notJson.status, await notJson.json()], [400, {
+        error: "invalid_argument",
+        message: "The request body is not valid JSON",
+      }]);
+      const gone = await fetch(`${base}/api/orders/${"0".repeat(32)}`, { method: "DELETE" });
+      assertEquals([gone.status, await gone.json()], [404, {
+        error: "not_found",
+        message: `No order "${"0".repeat(32)}"`,
+      }]);
       const api = await fetch(`${base}/api/orders`, {
         method: "POST",
         body: JSON.stringify({ title: "Milk", amount: 2 }),
