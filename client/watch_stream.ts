@@ -84,6 +84,7 @@ class Subscription implements StreamHandler {
   cancel(): void {
     if (this.#final !== null) return;
     this.#final = { done: "cancelled" };
+    this.#notify(); // a next() waiting for an event returns at once
     this.#transport.request("cancel", { target: this.id }).catch(() => {});
   }
 }
@@ -95,7 +96,7 @@ class Subscription implements StreamHandler {
 export function watchOverWire(
   transport: WireTransport,
   spec: WireWatchSpec,
-): AsyncGenerator<WatchEvent> {
+): AsyncIterableIterator<WatchEvent> {
   const all = "all" in spec;
   const filter = !all && spec.filter !== undefined;
   const userSnapshot = !all && spec.snapshot === true;
@@ -117,7 +118,29 @@ export function watchOverWire(
   };
   let first: Promise<Subscription> | null = open();
   first.catch(() => {}); // the iterator's first next() receives the failure
-  return follow();
+  let stopped = false;
+  const generator = follow();
+  // return() must not wait for the next event (an async generator's would): cancel first.
+  const stop = (): void => {
+    stopped = true;
+    if (first !== null) void first.then((opened) => opened.cancel(), () => {});
+    sub?.cancel();
+  };
+  const iterator: AsyncIterableIterator<WatchEvent> = {
+    next: () => generator.next(),
+    return: (value?: unknown) => {
+      stop();
+      return generator.return(value);
+    },
+    throw: (error?: unknown) => {
+      stop();
+      return generator.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 
   async function* follow(): AsyncGenerator<WatchEvent> {
     try {
@@ -128,6 +151,7 @@ export function watchOverWire(
           sub = await opening;
         }
         sub ??= await open();
+        if (stopped) return; // return() came while it was opening: finally cancels it
         const next = await sub.next();
         if ("event" in next) {
           const event = next.event;
@@ -145,7 +169,7 @@ export function watchOverWire(
           continue;
         }
         sub = null;
-        if ("done" in next) return; // the store was dropped
+        if ("done" in next || stopped) return; // the store was dropped, or return() was called
         const { error } = next;
         if (error.code !== "unavailable" && error.code !== "slow_consumer") throw error;
         if (snapshotLeft > 0) {

@@ -144,7 +144,7 @@ export const REPLICATE_WAIT_MS_DEFAULT = 1_000;
 /** Longest wait a replica may ask for. */
 export const REPLICATE_WAIT_MS_MAX = 30_000;
 /** Longest pause between a replica's attempts to reach its primary (backoff doubles up to it). */
-export const REPLICA_RETRY_MS_MAX = 2_000;
+export const REPLICA_RETRY_MS_MAX = 500;
 /** Most replicas a primary lists (older entries are forgotten first). */
 export const REPLICAS_LISTED_MAX = 64;
 

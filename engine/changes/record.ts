@@ -82,8 +82,22 @@ function recordFromFrame(frame: Frame): ChangeRecord {
   };
 }
 
-/** The event of a document record (undefined for store records). */
+/** Events already built, per record: every watcher of a store shares one (decoded once). */
+const EVENTS = new WeakMap<ChangeRecord, ChangeEvent>();
+
+/**
+ * The event of a document record (undefined for store records). Watchers of the same record get
+ * the same object, so the document is decoded once however many watch: do not mutate events.
+ */
 export function eventOf(record: ChangeRecord, commitLsn: number, store: string): ChangeEvent | undefined {
+  const cached = EVENTS.get(record);
+  if (cached !== undefined && cached.store === store && cached.commitLsn === commitLsn) return cached;
+  const event = buildEvent(record, commitLsn, store);
+  if (event !== undefined) EVENTS.set(record, event);
+  return event;
+}
+
+function buildEvent(record: ChangeRecord, commitLsn: number, store: string): ChangeEvent | undefined {
   const op = OPS[record.kind];
   if (op === undefined) return undefined;
   const event: ChangeEvent = { lsn: record.lsn, commitLsn, op, store, key: record.key };

@@ -15,6 +15,8 @@
  * `done` or error frame (none when the connection closes); every event is re-authorized when the
  * users changed, so a dropped, re-keyed or demoted user stops receiving at once.
  */
+import { BSON } from "bson";
+import { assert } from "../../engine/assert.ts";
 import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import { WATCH_BUFFER_BYTES_MAX, WATCH_BUFFER_EVENTS_MAX, WATCH_CREDIT_MAX } from "../limits.ts";
@@ -28,6 +30,48 @@ export interface WatchedEvent {
   op: string;
   before?: unknown;
   [field: string]: unknown;
+}
+
+/** Encoded events, per event object: watchers sharing an event (engine eventOf) encode it once. */
+const ENCODED = new WeakMap<object, Uint8Array>();
+const ENVELOPE_BYTES = 4 + 8 + 5 + 7 + 8 + 1; // length, "id" int32, "ok" true, "more" true, "result" head, end
+const textEncoder = new TextEncoder();
+
+/**
+ * `{id, ok: true, more: true, result: event}` as a frame, assembled around the event's BSON encoded
+ * once per event object; undefined when it would not fit in `frameBytes` (the caller falls back).
+ */
+function eventFrame(id: number, event: WatchedEvent, frameBytes: number): Uint8Array | undefined {
+  let result = ENCODED.get(event);
+  if (result === undefined) {
+    result = BSON.serialize(event);
+    ENCODED.set(event, result);
+  }
+  const size = ENVELOPE_BYTES + result.length;
+  if (size > frameBytes) return undefined;
+  const frame = new Uint8Array(4 + size);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, size, true);
+  view.setInt32(4, size, true);
+  let at = 8;
+  const element = (type: number, name: string) => {
+    frame[at++] = type;
+    at += textEncoder.encodeInto(name, frame.subarray(at)).written;
+    frame[at++] = 0;
+  };
+  element(0x10, "id");
+  view.setInt32(at, id, true);
+  at += 4;
+  element(0x08, "ok");
+  frame[at++] = 1;
+  element(0x08, "more");
+  frame[at++] = 1;
+  element(0x03, "result");
+  frame.set(result, at);
+  at += result.length;
+  frame[at++] = 0;
+  assert(at === frame.length, "event frame layout");
+  return frame;
 }
 
 /** What a subscription needs. */
@@ -141,6 +185,8 @@ export class WatchSubscription implements Stream {
   /** The event frame; without `before` if too large; undefined (and the stream ended) if still too large. */
   #encode(event: WatchedEvent): Uint8Array | undefined {
     const limit = this.#o.streams.output.frameBytes;
+    const shared = eventFrame(this.#o.id, event, limit);
+    if (shared !== undefined) return shared;
     const doc = { id: this.#o.id, ok: true, more: true, result: event };
     try {
       return encodeFrame(doc, limit);

@@ -55,12 +55,18 @@ export function assemble(
   parts: Section[],
   sizeOf: (s: Section, i: number) => number = (s) => s.payload.length,
 ): Uint8Array {
-  const chunks: number[] = [...WASM_HEADER];
+  const heads = parts.map((s, i) => new Uint8Array([s.id, ...uleb(sizeOf(s, i))]));
+  const total = WASM_HEADER.length + parts.reduce((n, s, i) => n + heads[i].length + s.payload.length, 0);
+  const out = new Uint8Array(total);
+  out.set(WASM_HEADER);
+  let at = WASM_HEADER.length;
   parts.forEach((s, i) => {
-    chunks.push(s.id, ...uleb(sizeOf(s, i)));
-    for (const b of s.payload) chunks.push(b);
+    out.set(heads[i], at);
+    at += heads[i].length;
+    out.set(s.payload, at);
+    at += s.payload.length;
   });
-  return new Uint8Array(chunks);
+  return out;
 }
 
 /** A custom section (id 0) named `label` carrying `body`. */
