@@ -104,6 +104,7 @@ const NOT_IN_BATCH = [
   "backupBegin",
   "backupRead",
   "backupEnd",
+  "schedule",
   "watch",
   "credit",
   "cancel",
