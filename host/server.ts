@@ -15,7 +15,7 @@
  */
 import { type Database, openDatabase } from "../engine/db/database.ts";
 import { PlanckError } from "../engine/errors.ts";
-import { formatConnectionString } from "../client/mod.ts";
+import { formatConnectionString, parseConnectionString } from "../client/mod.ts";
 import { ADMIN_USER, Users } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { connectHost, refreshCredentials, writeCredentials } from "./credentials.ts";
@@ -30,6 +30,7 @@ import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts"
 import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
 import { Replication } from "./replication/mod.ts";
+import { bootstrapFromPrimary, isEmptyDir } from "./replication/bootstrap.ts";
 import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./wasm/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
@@ -78,6 +79,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     print(line);
   };
   const tls = await readTls(config);
+  if (config.replication.replicaOf !== null && await isEmptyDir(config.dataDir)) {
+    log(`planck: replica: empty data directory: copying a consistent snapshot of the primary`);
+    const lsn = await bootstrapFromPrimary(
+      parseConnectionString(config.replication.replicaOf),
+      config.dataDir,
+    );
+    log(`planck: replica: copied the primary as of LSN ${lsn}; streaming from there`);
+  }
   const db = await openDatabase(config.dataDir, {
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,

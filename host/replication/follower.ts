@@ -137,7 +137,13 @@ export class Follower {
         const message = (error as Error).message;
         this.#status.error = message;
         this.#status.connected = false;
-        if (message !== lastError) this.#options.log(`planck: replica: ${message}`);
+        if (message !== lastError) {
+          const code = (error as { code?: string }).code;
+          const hint = code === "resume_point_lost"
+            ? " (stop this replica, empty its data directory and start it again: it then bootstraps from a snapshot)"
+            : "";
+          this.#options.log(`planck: replica: ${message}${hint}`);
+        }
         lastError = message;
         if ((error as { code?: string }).code === "unavailable") {
           this.#transport?.close();

@@ -83,9 +83,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   watch: { access: null, minimumRole: "read_only", run: opWatch },
   credit: { access: "read", minimumRole: "read_only", run: opCredit },
   cancel: { access: "read", minimumRole: "read_only", run: opCancel },
-  backupBegin: { access: "admin", minimumRole: "admin", run: opBackupBegin },
-  backupRead: { access: "admin", minimumRole: "admin", run: opBackupRead },
-  backupEnd: { access: "admin", minimumRole: "admin", run: opBackupEnd },
+  // "replicate" access: admins, and replicas bootstrapping from a pinned copy (docs/replication.md).
+  backupBegin: { access: "replicate", minimumRole: "admin", run: opBackupBegin },
+  backupRead: { access: "replicate", minimumRole: "admin", run: opBackupRead },
+  backupEnd: { access: "replicate", minimumRole: "admin", run: opBackupEnd },
 };
 
 /** Ops reserved for later streaming; none at the moment. */

@@ -219,3 +219,67 @@ Deno.test("a dropped store ends the stream; cancel sends done first; break cance
     }
   });
 });
+
+Deno.test("the client's iterator resumes by itself after slow_consumer: every event, in order, once", async () => {
+  await withServer(async ({ admin }) => {
+    const db = await connect(admin);
+    try {
+      await db.request("createStore", { store: "burst" });
+      const events = db.store("burst").watch();
+      const total = WATCH_BUFFER_EVENTS_MAX + 1_000; // more than the client's credit plus the server's buffer
+      const ops = Array.from(
+        { length: total },
+        (_, n) => ({ op: "insert" as const, store: "burst", doc: { n } }),
+      );
+      await db.batch(ops); // the iterator is not being read: the server cuts the subscription off
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const got = await take(events, total);
+      assertEquals(got.map((e) => (e.doc as { n: number }).n), Array.from({ length: total }, (_, n) => n));
+      await events.return?.();
+    } finally {
+      db.close();
+    }
+  });
+});
+
+Deno.test("a snapshot over the wire under concurrent writes: snapshot + changes = final contents", async () => {
+  await withServer(async ({ admin }) => {
+    const db = await connect(admin);
+    const writer = await connect(admin);
+    try {
+      const key = (i: number) => (i % 30 + 1).toString(16).padStart(32, "0");
+      for (let i = 0; i < 30; i++) await writer.put("snap", key(i), { v: i });
+      let stop = false;
+      const writing = (async () => {
+        for (let i = 0; !stop || i < 60; i++) {
+          if (i % 5 === 4) await writer.delete("snap", key(i * 7));
+          else await writer.put("snap", key(i * 7), { v: 100 + i });
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const events = db.store("snap").watch({ snapshot: true });
+      stop = true;
+      await writing;
+      const sentinel = await writer.put("snap", "f".repeat(32), { end: true });
+      const view = new Map<string, unknown>();
+      let snapshotLsn = -1;
+      let last = -1;
+      for await (const event of events) {
+        if (event.op === "snapshot") {
+          assert(!view.has(event.key), `snapshot key ${event.key} twice`);
+          snapshotLsn = event.lsn;
+        } else assert(event.lsn > Math.max(last, snapshotLsn), "changes come after the snapshot, in order");
+        if (event.op !== "snapshot") last = event.lsn;
+        if (event.op === "delete") view.delete(event.key);
+        else view.set(event.key, event.doc);
+        if (event.key === sentinel) break;
+      }
+      assert(snapshotLsn > 0, "a snapshot came first");
+      const rows = await db.scan<Record<string, unknown>>("snap", { limit: 1_000 });
+      assertEquals(view, new Map(rows.map(({ key, ...doc }) => [key, doc])));
+    } finally {
+      writer.close();
+      db.close();
+    }
+  });
+});

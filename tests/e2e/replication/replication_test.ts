@@ -5,17 +5,22 @@
  */
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { ClientError, connect } from "../../../client/mod.ts";
-import { defaultConfig } from "../../../host/config.ts";
+import { type Config, defaultConfig } from "../../../host/config.ts";
 import { type PlanckServer, startServer } from "../../../host/server.ts";
 import { readEpochs } from "../../../host/replication/mod.ts";
-import { eventually, replicationUser } from "./_cluster.ts";
+import { eventually, replicationStatus, replicationUser } from "./_cluster.ts";
 
-async function start(dataDir: string, replicaOf: string | null = null): Promise<PlanckServer> {
+async function start(
+  dataDir: string,
+  replicaOf: string | null = null,
+  configure: (config: Config) => void = () => {},
+): Promise<PlanckServer> {
   const config = defaultConfig();
   config.dataDir = dataDir;
   config.ports = { wire: 0, http: 0, workbench: 0 };
   config.shutdown.drainTimeoutMs = 1_000;
   config.replication.replicaOf = replicaOf;
+  configure(config);
   return await startServer(config, { log: () => {}, signals: false, noLogFile: true });
 }
 
@@ -139,6 +144,56 @@ Deno.test("promote starts a new epoch; the old primary is fenced and a replica o
     const status = await writer.replicationStatus() as { role: string; fencedBy: number };
     assertEquals([status.role, status.fencedBy], ["fenced", 2]);
     assertEquals(await lsnOf(via(admin, back)), newTarget);
+    writer.close();
+  } finally {
+    for (const server of servers.reverse()) await server.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a replica on an empty directory bootstraps from a snapshot when the WAL it needs is gone", async () => {
+  const root = await Deno.makeTempDir({ prefix: "planck_bootstrap_" });
+  const servers: PlanckServer[] = [];
+  const small = (config: Config) => {
+    config.changes.retention = { bytes: 0, ageMs: 0 }; // keep only what recovery needs
+    config.memtableBytes = 64 * 1024;
+    config.walSegmentBytes = 64 * 1024;
+  };
+  try {
+    const primary = await start(`${root}/p`, null, small);
+    servers.push(primary);
+    const admin = primary.adminConnection!;
+    const writer = await connect(admin);
+    const replicator = await replicationUser(admin);
+    // A replica that falls behind while the primary drops its WAL.
+    const stale = await start(`${root}/stale`, replicator);
+    await stale.stop();
+    for (let n = 0; n < 3000; n++) await writer.insert("items", { n, body: "x".repeat(100) });
+    const oldest = Number(
+      (await writer.stats() as { database: { changesOldestLsn: number } }).database.changesOldestLsn,
+    );
+    assert(oldest > 100, `the primary removed old WAL (oldest LSN ${oldest})`);
+    const staleAgain = await start(`${root}/stale`, replicator);
+    servers.push(staleAgain);
+    await eventually("the stale replica reports resume_point_lost", async () => {
+      const status = await replicationStatus(via(admin, staleAgain));
+      return String((status.replica as { error: string | null }).error).includes("Cannot resume");
+    });
+    // A replica on an empty directory copies a snapshot (writes continue meanwhile), then streams.
+    const writing = (async () => {
+      for (let n = 3000; n < 3200; n++) await writer.insert("items", { n });
+    })();
+    const fresh = await start(`${root}/fresh`, replicator);
+    servers.push(fresh);
+    await writing;
+    const target = await lsnOf(admin);
+    await eventually(
+      "the bootstrapped replica catches up",
+      async () => (await lsnOf(via(admin, fresh))) >= target,
+    );
+    const reader = await connect(via(admin, fresh));
+    assertEquals(await reader.store("items").count(), 3200);
+    reader.close();
     writer.close();
   } finally {
     for (const server of servers.reverse()) await server.stop();
