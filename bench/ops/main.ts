@@ -1,6 +1,7 @@
 /**
- * Operations benchmark: `planck export` / `planck import` rates (docs/s) and offline backup and
- * verify (MB/s), beside node:sqlite doing the same work in the same run (a table dumped to JSON
+ * Operations benchmark: `planck export` / `planck import` rates (docs/s), offline backup and
+ * verify (MB/s), online backup to .tar (MB/s) and the W6-style durable write rate alone and while
+ * online backups run back to back, beside node:sqlite doing the same work in the same run (a table dumped to JSON
  * lines, and read back in batched transactions). Numbers from a loaded machine are noisy.
  *
  *   deno run -A bench/ops/main.ts [--quick] [--docs=N]
@@ -15,8 +16,10 @@ import { openDatabase } from "../../engine/db/database.ts";
 import { batch } from "../../engine/db/store.ts";
 import {
   backupDirectory,
+  backupSource,
   databaseRows,
   databaseSink,
+  databaseSource,
   exportRows,
   importLines,
   verifyBackup,
@@ -47,6 +50,9 @@ async function* fileLines(path: string): AsyncGenerator<string> {
     at = end < 0 ? text.length : end + 1;
   }
 }
+
+/** Concurrent durable writers of the W6-style load during the online backup. */
+const W6_WRITERS = 8;
 
 async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
   const started = performance.now();
@@ -83,13 +89,67 @@ async function planck(docs: number): Promise<Record<string, number>> {
     bytes = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
   });
   const verifySec = await timed(() => verifyBackup(`${DATA_DIR}/backup`, { quiet: true }));
+  const online = await onlineBackup(dir);
   return {
+    ...online,
     exportDocsPerSec: docs / exportSec,
     importDocsPerSec: docs / importSec,
     backupMBps: bytes / 1e6 / backupSec,
     verifyMBps: bytes / 1e6 / verifySec,
     backupBytes: bytes,
   };
+}
+
+/** W6-style writers (8 concurrent durable single-document puts) for `ms`; writes/s. */
+async function writers(
+  db: Awaited<ReturnType<typeof openDatabase>>,
+  ms: number,
+  base: number,
+): Promise<number> {
+  const deadline = performance.now() + ms;
+  let done = 0;
+  await Promise.all(Array.from({ length: W6_WRITERS }, async (_, w) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      await batch(db, [{
+        op: "put",
+        store: "w6",
+        key: (base + w * 1e7 + i).toString(16).padStart(32, "0"),
+        doc: BSON.serialize(doc(i)),
+      }]);
+      done++;
+    }
+  }));
+  return done / (ms / 1000);
+}
+
+/** Online backup MB/s, and W6 writes/s without and while backups run back to back. */
+async function onlineBackup(dir: string): Promise<Record<string, number>> {
+  const db = await openDatabase(dir, { walPreallocateBytes: 0 });
+  try {
+    await db.createStore("w6");
+    const ms = Deno.args.includes("--quick") ? 2_000 : 5_000;
+    const alone = await writers(db, ms, 1);
+    let bytes = 0;
+    let seconds = 0;
+    let running = true;
+    let n = 0;
+    const backups = (async () => {
+      while (running) {
+        const target = `${DATA_DIR}/online_${n++}.tar`;
+        const start = performance.now();
+        const manifest = await backupSource(await databaseSource(db), target, { quiet: true });
+        seconds += (performance.now() - start) / 1000;
+        bytes += manifest.files.reduce((sum, file) => sum + file.bytes, 0);
+        await Deno.remove(target);
+      }
+    })();
+    const during = await writers(db, ms, 2e9);
+    running = false;
+    await backups;
+    return { onlineMBps: bytes / 1e6 / seconds, onlineBackups: n, w6Alone: alone, w6During: during };
+  } finally {
+    await db.close();
+  }
 }
 
 async function sqlite(docs: number): Promise<Record<string, number>> {
@@ -162,6 +222,12 @@ async function main(): Promise<void> {
       } | ${(p.importDocsPerSec / s.importDocsPerSec).toFixed(2)} |`,
       `| offline backup (open, flush, count, copy, SHA-256), MB/s | ${p.backupMBps.toFixed(1)} | — | — |`,
       `| verify (SHA-256, scratch restore, open, count), MB/s | ${p.verifyMBps.toFixed(1)} | — | — |`,
+      `| online backup to .tar while W6 writes (pin, copy, recover, count, SHA-256, tar), MB/s | ${
+        p.onlineMBps.toFixed(1)
+      } | — | — |`,
+      `| W6 durable writes/s (${W6_WRITERS} writers): alone / during online backups | ${f(p.w6Alone)} / ${
+        f(p.w6During)
+      } (${(100 * (1 - p.w6During / p.w6Alone)).toFixed(0)}% slower, ${p.onlineBackups} backups) | — | — |`,
       "",
       `Backup size ${
         (p.backupBytes / 1e6).toFixed(1)
