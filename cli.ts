@@ -21,6 +21,7 @@ import { EXPORT_USAGE, runExport } from "./cli/export.ts";
 import { IMPORT_USAGE, runImport } from "./cli/import.ts";
 import { NEW_USAGE, runNew } from "./cli/new.ts";
 import { PQL_USAGE, runPql } from "./cli/pql.ts";
+import { runSchedule, SCHEDULE_USAGE } from "./cli/schedule.ts";
 import { PROMOTE_USAGE, runPromote } from "./cli/promote.ts";
 import { runStart, START_USAGE } from "./cli/start.ts";
 import { runStatus, runStop, STATUS_USAGE, STOP_USAGE } from "./cli/status.ts";
@@ -72,9 +73,14 @@ const COMMANDS: Record<string, Command> = {
   profile: { summary: "Save credentials for --remote", usage: PROFILE_USAGE, run: runProfile },
   export: { summary: "Export a store as JSON lines", usage: EXPORT_USAGE, run: runExport },
   import: { summary: "Import JSON lines into a store", usage: IMPORT_USAGE, run: runImport },
-  backup: { summary: "Back up a stopped server's data directory", usage: BACKUP_USAGE, run: runBackup },
+  backup: { summary: "Back up a data directory, online or stopped", usage: BACKUP_USAGE, run: runBackup },
   verify: { summary: "Check a backup's checksums and open it", usage: VERIFY_USAGE, run: runVerify },
   restore: { summary: "Rebuild a data directory from a backup", usage: RESTORE_USAGE, run: runRestore },
+  schedule: {
+    summary: "Scheduled tasks: add, list, run, enable, disable, rm, history",
+    usage: SCHEDULE_USAGE,
+    run: runSchedule,
+  },
   promote: { summary: "Turn a running replica into a primary", usage: PROMOTE_USAGE, run: runPromote },
 };
 
