@@ -21,14 +21,30 @@ import { EXPORT_USAGE, runExport } from "./cli/export.ts";
 import { IMPORT_USAGE, runImport } from "./cli/import.ts";
 import { NEW_USAGE, runNew } from "./cli/new.ts";
 import { PQL_USAGE, runPql } from "./cli/pql.ts";
+import { runSchedule, SCHEDULE_USAGE } from "./cli/schedule.ts";
 import { PROMOTE_USAGE, runPromote } from "./cli/promote.ts";
 import { runStart, START_USAGE } from "./cli/start.ts";
 import { runStatus, runStop, STATUS_USAGE, STOP_USAGE } from "./cli/status.ts";
 import { runTest, TEST_USAGE } from "./cli/test.ts";
+import { PROFILE_USAGE, runProfile, runRemote } from "./cli/remote.ts";
 import { reportError } from "./cli/target.ts";
 import { runUsers, USERS_USAGE } from "./cli/users.ts";
 
 export { DATA_DIR_DEFAULT, EXIT };
+
+const LOGS_USAGE = `planck logs --remote URL [--profile NAME | --user U --key K] [--service NAME]
+                   [--level debug|info|warn|error] [--q TEXT] [--limit N]
+
+  Prints the server's log (or one service's) as JSON lines, oldest first, via the workbench API.`;
+
+/** Commands that also run against a workbench with --remote URL (cli/remote.ts). */
+const REMOTE_COMMANDS = new Set(["deploy", "undeploy", "services", "status"]);
+
+/** Appended to the usage of the commands of REMOTE_COMMANDS. */
+const REMOTE_USAGE = `
+
+  --remote URL [--profile NAME | --user U --key K]: through the workbench's HTTP API at URL instead
+  (credentials from ~/.config/planck/profiles, mode 0600, see "planck profile").`;
 
 interface Command {
   summary: string;
@@ -49,11 +65,22 @@ const COMMANDS: Record<string, Command> = {
   deploy: { summary: "Deploy a service .wasm to a running server", usage: DEPLOY_USAGE, run: runDeploy },
   undeploy: { summary: "Remove a deployed service", usage: UNDEPLOY_USAGE, run: runUndeploy },
   services: { summary: "List deployed services", usage: SERVICES_USAGE, run: runServices },
+  logs: {
+    summary: "Read a server's log (--remote URL)",
+    usage: LOGS_USAGE,
+    run: (args) => runRemote("logs", args),
+  },
+  profile: { summary: "Save credentials for --remote", usage: PROFILE_USAGE, run: runProfile },
   export: { summary: "Export a store as JSON lines", usage: EXPORT_USAGE, run: runExport },
   import: { summary: "Import JSON lines into a store", usage: IMPORT_USAGE, run: runImport },
-  backup: { summary: "Back up a stopped server's data directory", usage: BACKUP_USAGE, run: runBackup },
+  backup: { summary: "Back up a data directory, online or stopped", usage: BACKUP_USAGE, run: runBackup },
   verify: { summary: "Check a backup's checksums and open it", usage: VERIFY_USAGE, run: runVerify },
   restore: { summary: "Rebuild a data directory from a backup", usage: RESTORE_USAGE, run: runRestore },
+  schedule: {
+    summary: "Scheduled tasks: add, list, run, enable, disable, rm, history",
+    usage: SCHEDULE_USAGE,
+    run: runSchedule,
+  },
   promote: { summary: "Turn a running replica into a primary", usage: PROMOTE_USAGE, run: runPromote },
 };
 
@@ -79,11 +106,14 @@ export async function runCli(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(`${command.summary}\n\nUsage: ${command.usage}`);
+    console.log(
+      `${command.summary}\n\nUsage: ${command.usage}${REMOTE_COMMANDS.has(name) ? REMOTE_USAGE : ""}`,
+    );
     return EXIT.ok;
   }
+  const remote = REMOTE_COMMANDS.has(name) && args.some((a) => a === "--remote" || a.startsWith("--remote="));
   try {
-    return await command.run(args);
+    return remote ? await runRemote(name, args) : await command.run(args);
   } catch (error) {
     return reportError(error);
   }

@@ -68,7 +68,7 @@ export async function runBackup(args: string[]): Promise<number> {
 }
 
 /** True when a server holds `dir`'s lock (then its admin.credentials reach it). */
-function isServed(dir: string): boolean {
+export function isServed(dir: string): boolean {
   try {
     Deno.statSync(`${dir}/wal`);
   } catch {

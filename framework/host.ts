@@ -62,3 +62,12 @@ export function log(message: string, level: "info" | "warn" | "error" = "info"):
 export function randomHex(bytes = 16): string {
   return call({ op: "random", bytes }) as string;
 }
+
+/**
+ * The LSN of the last write committed when called. A page that reads its data after asking shows
+ * every write up to it: connect its EventSource with `/events?topic=…&lastEventId=<lsn>` and no
+ * write falls between the page and its stream (a write racing the read may arrive in both).
+ */
+export function currentLsn(): number {
+  return call({ op: "lsn" }) as number;
+}

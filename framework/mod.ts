@@ -25,7 +25,7 @@ export {
 } from "./context.ts";
 export { escapeHtml, Html, html, raw } from "./html.ts";
 export { type FormFile, type MultipartForm } from "./multipart.ts";
-export { HostError, hostTransport, log, querySync, randomHex, store } from "./host.ts";
+export { currentLsn, HostError, hostTransport, log, querySync, randomHex, store } from "./host.ts";
 export { compilePattern, matchPattern, type Pattern, Router } from "./router.ts";
 export { type Infer, type Issue, type Schema, schema, validate } from "./schema.ts";
 export { type Model, model, type QueryRunner, ValidationError } from "./model.ts";

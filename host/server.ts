@@ -35,6 +35,7 @@ import { WalArchive } from "../engine/wal/archive.ts";
 import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./wasm/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
+import { Scheduler } from "./schedule/scheduler.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -156,9 +157,32 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       services.metricSources.set("subscriptions", () => subscriptions.stats());
       running.subscriptions = subscriptions;
     };
-    if (replication.role === "primary") await startSubscriptions();
-    else hooks.promoted = startSubscriptions;
-    listen(config, listeners, tls, { db, users, lockout, server: running.control, services, replication }, {
+    // The scheduler writes its stores and runs chores: on a primary only too (docs/operations.md).
+    const startScheduler = async () => {
+      const started = await Scheduler.open(db, { dataDir: config.dataDir, log });
+      await started.start();
+      running.scheduler = started;
+    };
+    if (replication.role === "primary") {
+      await startSubscriptions();
+      await startScheduler();
+    } else {
+      hooks.promoted = async () => {
+        await startSubscriptions();
+        await startScheduler();
+      };
+    }
+    listen(config, listeners, tls, {
+      db,
+      users,
+      lockout,
+      server: running.control,
+      services,
+      replication,
+      get scheduler() {
+        return running.scheduler;
+      },
+    }, {
       services,
       events,
     });
@@ -236,6 +260,8 @@ class RunningServer implements PlanckServer {
   adminConnection: string | null = null;
   /** Deployed services (closed after the listeners stop). */
   services: ServiceRegistry | undefined;
+  /** The scheduler (closed, waiting for running tasks, before the database). */
+  scheduler: Scheduler | undefined;
   /** Service subscriptions (stopped before the services close). */
   subscriptions: SubscriptionManager | undefined;
   /** The server log (closed last). */
@@ -303,6 +329,7 @@ class RunningServer implements PlanckServer {
       await this.replication?.stop();
       await closeListeners(this.#listeners, this.config.shutdown.drainTimeoutMs);
       this.subscriptions?.close();
+      await this.scheduler?.close();
       await this.services?.close();
       await this.#db.sync();
     } finally {

@@ -4,7 +4,18 @@
  * status over Server-Sent Events, without polling) and a JSON API over the same store. Build with
  * `planck build examples/orders`.
  */
-import { createApp, type Html, html, HttpError, raw, type Row, schema, store, where } from "../../mod.ts";
+import {
+  createApp,
+  currentLsn,
+  type Html,
+  html,
+  HttpError,
+  raw,
+  type Row,
+  schema,
+  store,
+  where,
+} from "../../mod.ts";
 
 /** One order as stored. */
 export interface Order {
@@ -79,8 +90,11 @@ async function setStatus(order: Row<Order>, status: Order["status"]): Promise<vo
 
 // --- HTML (HTMX) ---------------------------------------------------------------------------
 
-app.get("/", async (c) =>
-  c.html(html`
+app.get("/", async (c) => {
+  // Asked before the list is read: the stream continues right after what the page shows.
+  const lsn = currentLsn();
+  const orders = await listOrders(c.req.query("status"));
+  return c.html(html`
     <!doctype html>
     <html>
       <head>
@@ -93,17 +107,20 @@ app.get("/", async (c) =>
       <body>
         <h1>Orders</h1>
         <form hx-post="/orders" hx-swap="none" hx-on::after-request="this.reset()">
-      <input name="title" placeholder="What" required> <input name="amount" type="number" step="0.01" value="0">
-      <button>Add</button>
+          <input name="title" placeholder="What" required>
+          <input name="amount" type="number" step="0.01" value="0">
+          <button>Add</button>
         </form>
-        <div hx-ext="sse" sse-connect="/events?topic=orders">
-          <ul id="orders" sse-swap="orders" hx-swap="afterbegin">${(await listOrders(c.req.query("status")))
-            .map((order) => orderItem(order))}</ul>
+        <div hx-ext="sse" sse-connect="/events?topic=orders&amp;lastEventId=${lsn}">
+          <ul id="orders" sse-swap="orders" hx-swap="afterbegin">${orders.map((order) =>
+            orderItem(order)
+          )}</ul>
           <span hidden sse-swap="resume_point_lost" hx-swap="none" hx-on::sse-message="location.reload()"></span>
         </div>
       </body>
     </html>
-  `));
+  `);
+});
 
 app.get("/orders", async (c) => c.html(orderList(await listOrders(c.req.query("status")))));
 

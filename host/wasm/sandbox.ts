@@ -5,7 +5,7 @@
  *
  * Calls (docs/wasm-abi.md): `{op:"query", query}` or a data query document itself → `{ok:true,
  * result}`; `{op:"log", level, message}` → `{ok:true}`; `{op:"random", bytes}` → `{ok:true, result:
- * hex}`; any failure → `{ok:false, error:{code, message, field?}}`. The tier encodes them (tagged
+ * hex}`; `{op:"lsn"}` → `{ok:true, result: the last LSN}`; any failure → `{ok:false, error:{code, message, field?}}`. The tier encodes them (tagged
  * JSON for QuickJS, BSON for native).
  *
  * Invariants: a guest store name contains no "__" and does not start with "sys"; only data ops run
@@ -85,6 +85,9 @@ export function answerHostCall(
       return { ok: true };
     }
     if (call.op === "random") return { ok: true, result: randomHex(call.bytes) };
+    // The position of the log when asked: a page that reads after it shows every write up to it,
+    // so `GET /events?lastEventId=<lsn>` continues with no gap (docs/changes.md, "Resume").
+    if (call.op === "lsn") return { ok: true, result: scope.tx.db.lastLsn };
     const query = scopeQuery(scope.service, call.op === "query" ? call.query : call);
     const store = storeOf(query);
     if (!scope.tx.db.hasStore(store)) {

@@ -24,6 +24,7 @@ import {
 } from "./ops_admin.ts";
 import { opBackupBegin, opBackupEnd, opBackupRead } from "./ops_backup.ts";
 import { opGet, opScan, opTransaction, opWrite } from "./ops_kv.ts";
+import { opSchedule } from "./ops_schedule.ts";
 import { opPql, opQuery, opShortcut, QUERY_SHORTCUTS } from "./ops_query.ts";
 import { opDeploy, opServices, opUndeploy } from "./ops_services.ts";
 import { opPromote, opReplicate, opReplicationStatus } from "./ops_replication.ts";
@@ -87,6 +88,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   backupBegin: { access: "replicate", minimumRole: "admin", run: opBackupBegin },
   backupRead: { access: "replicate", minimumRole: "admin", run: opBackupRead },
   backupEnd: { access: "replicate", minimumRole: "admin", run: opBackupEnd },
+  schedule: { access: "admin", minimumRole: "admin", run: opSchedule },
 };
 
 /** Ops reserved for later streaming; none at the moment. */
@@ -102,6 +104,7 @@ const NOT_IN_BATCH = [
   "backupBegin",
   "backupRead",
   "backupEnd",
+  "schedule",
   "watch",
   "credit",
   "cancel",

@@ -9,6 +9,7 @@ import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../engine/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";
+import type { Scheduler } from "../schedule/scheduler.ts";
 import type { Streams } from "./streams.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface OpContext {
   server: ServerControl;
   /** Absent where the server hosts no services. */
   services?: ServiceControl;
+  /** The scheduler (host/schedule/scheduler.ts); absent where none runs. */
+  scheduler?: Scheduler;
   /** Absent where the server has no replication (embedded wire servers in tests). */
   replication?: ReplicationControl;
 }

@@ -7,9 +7,10 @@
  * with the `credit` op. Change events are read as soon as they commit, whatever the credit, so a
  * client that grants too little fills the buffer; the change event that finds it full ends the
  * subscription with `slow_consumer` and `lsn` = the LSN of the last event sent (resume with
- * `since: lsn`: nothing is lost, the rest comes from the WAL). Snapshot events are read only while
- * the buffer has room (they never overflow), and no change event can cut a subscription off while
- * snapshot events are still unsent.
+ * `since: lsn`: nothing is lost, the rest comes from the WAL). Snapshot events, and events committed
+ * before the watch started (a resume from an older `since` catching up), are read only while the
+ * buffer has room (they never overflow); no change event can cut a subscription off while snapshot
+ * events are still unsent.
  *
  * Invariants: frames go out in event order, each at most once; the last frame is exactly one
  * `done` or error frame (none when the connection closes); every event is re-authorized when the
@@ -142,8 +143,11 @@ export class WatchSubscription implements Stream {
   async #pull(): Promise<void> {
     const { events } = this.#o;
     let snapshotLeft = true;
+    // Events committed before the watch started are history (in the WAL): read them as credit allows.
+    const catchUpTo = this.#o.db.lastLsn;
+    let pulled = this.#o.startLsn;
     while (!this.#ended) {
-      if (this.#full() && (snapshotLeft || this.#unsentSnapshot > 0)) {
+      if (this.#full() && (snapshotLeft || this.#unsentSnapshot > 0 || pulled < catchUpTo)) {
         await new Promise<void>((resolve) => this.#space = resolve);
         continue;
       }
@@ -159,9 +163,11 @@ export class WatchSubscription implements Stream {
       const event = step.value;
       const snapshot = event.op === "snapshot";
       if (!snapshot) snapshotLeft = false;
+      pulled = Math.max(pulled, event.lsn);
+      const live = event.lsn > catchUpTo;
       const frame = this.#encode(event);
       if (frame === undefined) return;
-      if (!snapshot && this.#unsentSnapshot === 0 && this.#overflows(frame.length)) {
+      if (!snapshot && live && this.#unsentSnapshot === 0 && this.#overflows(frame.length)) {
         return this.#fail(
           new PlanckError(
             "slow_consumer",

@@ -10,6 +10,7 @@ Deno.test("cli: export and import as BSON and CSV; a bad CSV row is named by lin
       "pql",
       "--data",
       data,
+      "--create",
       'orders.insert({"n": 1, "customer": {"name": "Ada", "city": "Oslo"}, "tags": ["a", "b"]})',
     ]);
     assertEquals(insert.code, 0, insert.stderr);

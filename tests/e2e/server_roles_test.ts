@@ -67,6 +67,7 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
       needs: "admin",
     },
     { op: "backupEnd", fields: { backup: "none" }, needs: "admin" },
+    { op: "schedule", fields: { action: "list" }, needs: "admin" },
   ];
 }
 

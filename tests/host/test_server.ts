@@ -137,7 +137,7 @@ const DENO = Deno.execPath();
 /** Starts `planck start --data dataDir` on free ports (or the given wire port) and waits for "ready". */
 export async function spawnServer(
   dataDir: string,
-  options: { wirePort?: number; httpPort?: number; args?: string[] } = {},
+  options: { wirePort?: number; httpPort?: number; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<
   ServerProcess
 > {
@@ -156,7 +156,7 @@ export async function spawnServer(
     "0",
     ...(options.args ?? []),
   ];
-  const child = new Deno.Command(DENO, { args, stdout: "piped", stderr: "piped" }).spawn();
+  const child = new Deno.Command(DENO, { args, stdout: "piped", stderr: "piped", env: options.env }).spawn();
   let output = "";
   const decoder = new TextDecoder();
   let ready!: () => void;
