@@ -63,6 +63,8 @@ export interface Config {
   changes: { retention: { bytes: number; ageMs: number } };
   /** Replication (host/replication/): the primary's connection string on a replica, else null. */
   replication: { replicaOf: string | null };
+  /** The WAL archive (engine/wal/archive.ts): a directory, or null for none, and its retention. */
+  archive: { dir: string | null; retentionBytes: number; retentionAgeMs: number };
   /** Server-Sent Events on the app port (`GET /events`, host/live/). */
   sse: { enabled: boolean };
 }
@@ -299,6 +301,24 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     assign: (c, v) => c.replication.replicaOf = v as string | null,
   },
   {
+    key: "archive.dir",
+    default: null,
+    check: optionalPath,
+    assign: (c, v) => c.archive.dir = v as string | null,
+  },
+  {
+    key: "archive.retention.bytes",
+    default: 0,
+    check: bytes(0, RETENTION_BYTES_CONFIG_MAX),
+    assign: (c, v) => c.archive.retentionBytes = v as number,
+  },
+  {
+    key: "archive.retention.age_ms",
+    default: 0,
+    check: integer(0, RETENTION_AGE_MS_CONFIG_MAX, " (ms)"),
+    assign: (c, v) => c.archive.retentionAgeMs = v as number,
+  },
+  {
     key: "sse.enabled",
     default: true,
     check: flag,
@@ -332,6 +352,7 @@ export function defaultConfig(): Config {
     services: { deadlineMs: 0, memoryBytes: 0 },
     changes: { retention: { bytes: 0, ageMs: 0 } },
     replication: { replicaOf: null },
+    archive: { dir: null, retentionBytes: 0, retentionAgeMs: 0 },
     sse: { enabled: false },
   };
   for (const spec of CONFIG_KEYS) spec.assign(config, spec.default);

@@ -31,6 +31,7 @@ import { configSources } from "./config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
 import { Replication } from "./replication/mod.ts";
 import { bootstrapFromPrimary, isEmptyDir } from "./replication/bootstrap.ts";
+import { WalArchive } from "../engine/wal/archive.ts";
 import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./wasm/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
@@ -88,7 +89,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
     log(`planck: replica: copied the primary as of LSN ${lsn}; streaming from there`);
   }
+  const archive = config.archive.dir === null ? undefined : new WalArchive({
+    dir: config.archive.dir,
+    retentionBytes: config.archive.retentionBytes,
+    retentionAgeMs: config.archive.retentionAgeMs,
+    log,
+  });
   const db = await openDatabase(config.dataDir, {
+    segmentSink: archive?.sink,
     durability: config.durability,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
@@ -180,6 +188,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     running.replication = replication;
     services.metricSources.set("replication", () => replication!.status());
+    if (archive !== undefined) services.metricSources.set("archive", () => archive.status());
+    running.archive = archive;
     if (replication.role === "replica") log(`planck: ${db.leader}: serving reads, writes answer not_leader`);
     const workbench = options.workbench?.({
       config,
@@ -256,6 +266,8 @@ class RunningServer implements PlanckServer {
   subscriptions: SubscriptionManager | undefined;
   /** The server log (closed last). */
   logs: LogRing | undefined;
+  /** The WAL archive, or undefined. */
+  archive: WalArchive | undefined;
   /** Replication (stopped before the database closes). */
   replication: Replication | undefined;
   /** Stops the workbench's background work (SSE streams, samplers). */
@@ -292,6 +304,7 @@ class RunningServer implements PlanckServer {
         wire: this.#listeners.wire?.stats(),
         services: this.services?.metrics(),
         replication: this.replication?.status(),
+        archive: this.archive?.status(),
       }),
       requestShutdown: () => void setTimeout(() => void this.stop("shutdown op"), 0),
     };

@@ -1,0 +1,177 @@
+/**
+ * The WAL archive (`archive.dir`, docs/replication.md "WAL archive"): every segment the database is
+ * about to remove is handed here, hard-linked into `wal/archiving/` (instant, same file system) and
+ * then copied in the background to the archive directory: written as `<name>.partial`, synced, read
+ * back and checked (SHA-256 equal to the source's, and every frame's CRC valid), renamed into place.
+ * The archive keeps segments within its retention (bytes and age; the oldest go first).
+ *
+ * Invariants: handing over a segment never blocks or fails a commit (errors are recorded, counted
+ * and logged once, and the segment stays in `wal/archiving/` to be retried on the next hand-over);
+ * an archived segment is complete and verified (a `.partial` is never a segment); only one copy runs
+ * at a time, in segment order.
+ */
+import { createHash } from "node:crypto";
+import { scanSegment } from "./reader.ts";
+import type { SegmentInfo } from "./wal.ts";
+
+/** What the archive reports (status, metrics). */
+export interface ArchiveStatus {
+  dir: string;
+  archivedSegments: number;
+  archivedBytes: number;
+  pendingSegments: number;
+  failures: number;
+  lastError: string | null;
+  lastArchived: string | null;
+}
+
+/** Options of a WAL archive. */
+export interface ArchiveOptions {
+  dir: string;
+  /** Most bytes kept in the archive (0: no bound). */
+  retentionBytes: number;
+  /** Oldest segment kept, by its modification time, in ms (0: no bound). */
+  retentionAgeMs: number;
+  log?: (line: string) => void;
+}
+
+const NAME = /^\d{16}\.wal$/;
+
+/** The archive of one database's WAL. */
+export class WalArchive {
+  readonly #options: ArchiveOptions;
+  #staging: string | null = null;
+  #running: Promise<void> = Promise.resolve();
+  #status: ArchiveStatus;
+  #lastLogged = "";
+
+  constructor(options: ArchiveOptions) {
+    this.#options = options;
+    this.#status = {
+      dir: options.dir,
+      archivedSegments: 0,
+      archivedBytes: 0,
+      pendingSegments: 0,
+      failures: 0,
+      lastError: null,
+      lastArchived: null,
+    };
+  }
+
+  /** The database's segment sink: links the segment aside (synchronously) and copies it later. */
+  readonly sink = (segment: SegmentInfo): void => {
+    const at = segment.path.lastIndexOf("/");
+    const walDir = segment.path.slice(0, at);
+    const staging = `${walDir}/archiving`;
+    this.#staging = staging;
+    try {
+      Deno.mkdirSync(staging, { recursive: true });
+      Deno.linkSync(segment.path, `${staging}/${segment.path.slice(at + 1)}`);
+    } catch (error) {
+      this.#fail(`Cannot stage WAL segment "${segment.path}" for the archive: ${(error as Error).message}`);
+      return;
+    }
+    this.#kick();
+  };
+
+  status(): ArchiveStatus {
+    return { ...this.#status };
+  }
+
+  /** Resolves when every staged segment was tried once. */
+  idle(): Promise<void> {
+    return this.#running;
+  }
+
+  #kick(): void {
+    this.#running = this.#running.then(() => this.#drain()).catch((error) => this.#fail(String(error)));
+  }
+
+  async #drain(): Promise<void> {
+    const staging = this.#staging;
+    if (staging === null) return;
+    const names = [...Deno.readDirSync(staging)].filter((e) => e.isFile && NAME.test(e.name)).map((e) =>
+      e.name
+    )
+      .sort();
+    this.#status.pendingSegments = names.length;
+    for (const name of names) {
+      try {
+        await this.#copy(`${staging}/${name}`, name);
+        await Deno.remove(`${staging}/${name}`);
+        this.#status.pendingSegments--;
+        this.#status.lastError = null;
+      } catch (error) {
+        this.#fail(
+          `Cannot archive WAL segment "${name}" to "${this.#options.dir}": ${(error as Error).message}`,
+        );
+        return; // keep order: later segments wait for the next hand-over
+      }
+    }
+    await this.#applyRetention();
+  }
+
+  async #copy(source: string, name: string): Promise<void> {
+    const dir = this.#options.dir;
+    await Deno.mkdir(dir, { recursive: true });
+    const bytes = await Deno.readFile(source);
+    const partial = `${dir}/${name}.partial`;
+    const file = await Deno.open(partial, { write: true, create: true, truncate: true });
+    try {
+      let at = 0;
+      while (at < bytes.length) at += await file.write(bytes.subarray(at));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    // Verify the copy as read back from the archive disk: same digest, and a valid WAL segment.
+    const copy = await Deno.readFile(partial);
+    if (digest(copy) !== digest(bytes)) throw new Error("the copy's SHA-256 differs from the segment's");
+    const scan = scanSegment(copy, 0);
+    if (scan.fault !== null || scan.firstLsn === null) {
+      throw new Error(`the copy is not a valid segment: ${scan.fault?.reason ?? "no header"}`);
+    }
+    await Deno.rename(partial, `${dir}/${name}`);
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+    this.#status.archivedSegments++;
+    this.#status.archivedBytes += bytes.length;
+    this.#status.lastArchived = name;
+  }
+
+  async #applyRetention(): Promise<void> {
+    const { dir, retentionBytes, retentionAgeMs } = this.#options;
+    if (retentionBytes === 0 && retentionAgeMs === 0) return;
+    const files: { name: string; bytes: number; mtimeMs: number }[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !NAME.test(entry.name)) continue;
+      const info = await Deno.stat(`${dir}/${entry.name}`);
+      files.push({ name: entry.name, bytes: info.size, mtimeMs: info.mtime?.getTime() ?? 0 });
+    }
+    files.sort((a, b) => a.name < b.name ? -1 : 1);
+    let total = files.reduce((sum, f) => sum + f.bytes, 0);
+    const now = Date.now();
+    for (const file of files.slice(0, -1)) { // the newest segment always stays
+      const tooBig = retentionBytes > 0 && total > retentionBytes;
+      const tooOld = retentionAgeMs > 0 && now - file.mtimeMs > retentionAgeMs;
+      if (!tooBig && !tooOld) break;
+      await Deno.remove(`${dir}/${file.name}`);
+      total -= file.bytes;
+    }
+  }
+
+  #fail(message: string): void {
+    this.#status.failures++;
+    this.#status.lastError = message;
+    if (message !== this.#lastLogged) this.#options.log?.(`planck: ARCHIVE: ${message}`);
+    this.#lastLogged = message;
+  }
+}
+
+function digest(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
