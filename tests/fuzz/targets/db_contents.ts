@@ -1,6 +1,6 @@
 /** Every store's documents as hex of their raw BSON, to compare a database before and after. */
 import { Buffer } from "node:buffer";
-import type { Database } from "../../../engine/db/database.ts";
+import { type Database, openDatabase } from "../../../engine/db/database.ts";
 
 export type Contents = Map<string, Map<string, string>>;
 
@@ -26,4 +26,18 @@ export function difference(a: Contents, b: Contents): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A fuzz target's teardown: close, reopen, require the same contents, then remove the directory. */
+export async function reopenUnchanged(ctx: { dir: string; db: Database }): Promise<void> {
+  try {
+    const before = contents(ctx.db);
+    await ctx.db.close();
+    ctx.db = await openDatabase(ctx.dir, { walPreallocateBytes: 0 });
+    const diff = difference(before, contents(ctx.db));
+    if (diff !== undefined) throw new Error(`reopen changed the database: ${diff}`);
+  } finally {
+    if (!ctx.db.closed) await ctx.db.close();
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
 }

@@ -10,7 +10,7 @@ import { executeQuery } from "../../../engine/query/executor.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { type FuzzTarget, int, refusedOrDone } from "../harness.ts";
 import { pqlStatement } from "../pql_mutate.ts";
-import { contents, difference } from "./db_contents.ts";
+import { reopenUnchanged } from "./db_contents.ts";
 
 interface Ctx {
   dir: string;
@@ -54,16 +54,5 @@ export const pqlTarget: FuzzTarget<Ctx> = {
       () => executeQuery(ctx.db, validateQuery(parsePql(text))),
     );
   },
-  async teardown(ctx) {
-    try {
-      const before = contents(ctx.db);
-      await ctx.db.close();
-      ctx.db = await openDatabase(ctx.dir, { walPreallocateBytes: 0 });
-      const diff = difference(before, contents(ctx.db));
-      if (diff !== undefined) throw new Error(`reopen changed the database: ${diff}`);
-    } finally {
-      if (!ctx.db.closed) await ctx.db.close();
-      await Deno.remove(ctx.dir, { recursive: true });
-    }
-  },
+  teardown: reopenUnchanged,
 };

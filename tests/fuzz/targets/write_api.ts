@@ -14,7 +14,7 @@ import { PlanckError } from "../../../engine/errors.ts";
 import { type KeyInput, parseKey } from "../../../engine/key.ts";
 import { awkwardDocument, bsonDocument, bsonFrame } from "../bson_values.ts";
 import { type FuzzTarget, int, pick, refusedOrDone } from "../harness.ts";
-import { contents, difference } from "./db_contents.ts";
+import { contents, difference, reopenUnchanged } from "./db_contents.ts";
 
 const STORE = "docs";
 
@@ -177,16 +177,5 @@ export const writeApiTarget: FuzzTarget<Ctx> = {
       }
     }
   },
-  async teardown(ctx) {
-    try {
-      const before = contents(ctx.db);
-      await ctx.db.close();
-      ctx.db = await openDatabase(ctx.dir, { walPreallocateBytes: 0 });
-      const diff = difference(before, contents(ctx.db));
-      if (diff !== undefined) throw new Error(`reopen changed the database: ${diff}`);
-    } finally {
-      if (!ctx.db.closed) await ctx.db.close();
-      await Deno.remove(ctx.dir, { recursive: true });
-    }
-  },
+  teardown: reopenUnchanged,
 };
