@@ -6,14 +6,14 @@
  * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest; a
  * path no service claims gets 404; HEAD answers like GET without a body.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   type GuestRequest,
   type GuestResponse,
   HOST_PATH_PREFIX,
   REQUEST_BODY_BYTES_MAX,
   underPrefix,
-} from "../wasm/abi.ts";
+} from "../../protocol/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";

@@ -10,7 +10,7 @@
  */
 import { openDatabase } from "../../engine/db/database.ts";
 import { lockDir } from "../../engine/db/dir_lock.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   hashFile,
   listFiles,

@@ -8,7 +8,7 @@
  * (asserted); `manifest.json` is written last, so a directory without it is incomplete; a tar is
  * written to `PATH.partial` and renamed into place when whole.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { ensureEmptyDir, inventory } from "./backup.ts";
 import { BACKUP_READ_BYTES_MAX, type BackupSource } from "./backup_source.ts";
 import {

@@ -12,8 +12,8 @@
  * (no DDL); a query on a store that does not exist yet is reported in `missing` (the request is
  * then retried after the store is created) and fails in the guest with `not_found`.
  */
-import { PlanckError } from "../../engine/errors.ts";
-import type { QueryDocument } from "../../engine/query/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import type { Transaction } from "../../engine/db/transaction.ts";
 import { RAW_REPLY } from "./guest.ts";
 import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";
