@@ -173,7 +173,7 @@ Deno.test("workbench ops API: replication status, index backfill progress", asyn
     }
     const bad = await call(base, "POST", "/api/stores/big/indexes", admin, {
       name: "by_n",
-      fields: [],
+      fields: [{ path: "n", direction: "desc" }],
       wait: false,
     });
     assertEquals(bad.status, 409);
