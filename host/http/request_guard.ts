@@ -26,7 +26,11 @@ export function refusal(status: number, body: string, id: string): Response {
  */
 export function refuseHead(url: string, headers: readonly [string, string][], id: string): Response | null {
   if (url.length > HTTP_URL_BYTES_MAX) {
-    return refusal(414, `414 URL longer than HTTP_URL_BYTES_MAX (${HTTP_URL_BYTES_MAX}) (request ${id})\n`, id);
+    return refusal(
+      414,
+      `414 URL longer than HTTP_URL_BYTES_MAX (${HTTP_URL_BYTES_MAX}) (request ${id})\n`,
+      id,
+    );
   }
   if (headers.length > HTTP_HEADERS_MAX) {
     return refusal(431, `431 more than HTTP_HEADERS_MAX (${HTTP_HEADERS_MAX}) headers (request ${id})\n`, id);

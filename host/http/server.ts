@@ -8,12 +8,7 @@
  * answers like GET without a body.
  */
 import { PlanckError } from "../../engine/errors.ts";
-import {
-  type GuestRequest,
-  type GuestResponse,
-  HOST_PATH_PREFIX,
-  underPrefix,
-} from "../wasm/abi.ts";
+import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../wasm/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";

@@ -44,10 +44,20 @@ Deno.test("build, deploy and static paths do not traverse out of their place", a
     await Deno.symlink(`${root}/secret.txt`, `${project}/static/link.txt`);
     await Deno.symlink(`${root}/outside`, `${project}/static/linkdir`);
 
-    await Deno.writeTextFile(`${project}/planck.json`, JSON.stringify({ name: "../../evil", entry: "service.ts" }));
-    assertEquals(await codeOf(() => buildService(project)), "invalid_argument", "a path-like name is refused");
+    await Deno.writeTextFile(
+      `${project}/planck.json`,
+      JSON.stringify({ name: "../../evil", entry: "service.ts" }),
+    );
+    assertEquals(
+      await codeOf(() => buildService(project)),
+      "invalid_argument",
+      "a path-like name is refused",
+    );
 
-    await Deno.writeTextFile(`${project}/planck.json`, JSON.stringify({ name: "paths", entry: "service.ts" }));
+    await Deno.writeTextFile(
+      `${project}/planck.json`,
+      JSON.stringify({ name: "paths", entry: "service.ts" }),
+    );
     const built = await buildService(project);
     assertEquals(Object.keys(built.manifest.assets).sort(), ["/static/real.txt", "/static/sub/deep.txt"]);
     const packed = new TextDecoder().decode(built.wasm);
@@ -66,7 +76,11 @@ Deno.test("build, deploy and static paths do not traverse out of their place", a
     };
     for (const name of ["../x", "a/b", "..", "x\0", "sys_x", "A"]) {
       const upload = withManifest((m) => m.name = name);
-      assertEquals(await codeOf(() => validateUpload(upload)), "invalid_argument", `name ${JSON.stringify(name)}`);
+      assertEquals(
+        await codeOf(() => validateUpload(upload)),
+        "invalid_argument",
+        `name ${JSON.stringify(name)}`,
+      );
     }
     const hostPath = withManifest((m) => m.assets = { "/_planck/metrics": "text/plain" });
     assertEquals(await codeOf(() => validateUpload(hostPath)), "invalid_argument", "host paths are reserved");

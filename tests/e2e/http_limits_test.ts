@@ -64,7 +64,10 @@ async function withService(fn: (server: PlanckServer, port: number) => Promise<v
   const dir = await Deno.makeTempDir({ prefix: "planck_http_limits_" });
   const serviceDir = `${dir}/svc`;
   await Deno.mkdir(serviceDir);
-  await Deno.writeTextFile(`${serviceDir}/planck.json`, JSON.stringify({ name: "limits", entry: "service.ts" }));
+  await Deno.writeTextFile(
+    `${serviceDir}/planck.json`,
+    JSON.stringify({ name: "limits", entry: "service.ts" }),
+  );
   await Deno.writeTextFile(`${serviceDir}/service.ts`, SERVICE);
   const config = defaultConfig();
   config.dataDir = `${dir}/data`;
@@ -84,7 +87,8 @@ async function withService(fn: (server: PlanckServer, port: number) => Promise<v
   }
 }
 
-const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nhost: x\r\n${extra}connection: close\r\n\r\n`;
+const get = (path: string, extra = "") =>
+  `GET ${path} HTTP/1.1\r\nhost: x\r\n${extra}connection: close\r\n\r\n`;
 
 Deno.test("app port limits: 414, 431, 413, 408, header injection, traversal, slow clients", async () => {
   await withService(async (_server, port) => {
@@ -93,20 +97,29 @@ Deno.test("app port limits: 414, 431, 413, 408, header injection, traversal, slo
     const longUrl = await raw(port, get(`/ok?q=${"a".repeat(HTTP_URL_BYTES_MAX)}`));
     assertEquals(status(longUrl), 414);
     assert(/request [0-9a-z]+-[0-9a-z]+/.test(longUrl), "the refusal names the request id");
-    assert(status(await raw(port, get(`/ok?q=${"a".repeat(200_000)}`))) >= 400, "past Deno's head buffer: 4xx");
+    assert(
+      status(await raw(port, get(`/ok?q=${"a".repeat(200_000)}`))) >= 400,
+      "past Deno's head buffer: 4xx",
+    );
 
     const many = Array.from({ length: HTTP_HEADERS_MAX + 1 }, (_, i) => `x-h${i}: v\r\n`).join("");
     assertEquals(status(await raw(port, get("/ok", many))), 431);
     assertEquals(status(await raw(port, get("/ok", `x-big: ${"b".repeat(HTTP_HEADER_BYTES_MAX)}\r\n`))), 431);
     assertEquals(status(await raw(port, get("/ok", `x-fine: ${"b".repeat(1000)}\r\n`))), 200);
 
-    const declared = `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: ${REQUEST_BODY_BYTES_MAX + 1}\r\n\r\nabc`;
+    const declared = `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: ${
+      REQUEST_BODY_BYTES_MAX + 1
+    }\r\n\r\nabc`;
     assertEquals(status(await raw(port, declared)), 413);
     const chunk = "f".repeat(64 * 1024);
     const chunked = `POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n` +
-      `${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(REQUEST_BODY_BYTES_MAX / chunk.length + 2) + "0\r\n\r\n";
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(REQUEST_BODY_BYTES_MAX / chunk.length + 2) +
+      "0\r\n\r\n";
     assertEquals(status(await raw(port, chunked)), 413);
-    const stalled = await raw(port, `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly ten!!`);
+    const stalled = await raw(
+      port,
+      `POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly ten!!`,
+    );
     assertEquals(status(stalled), 408, stalled);
 
     const injected = await raw(port, get(`/hdr?v=${encodeURIComponent("a\r\nset-cookie: evil=1")}`));
@@ -116,7 +129,13 @@ Deno.test("app port limits: 414, 431, 413, 408, header injection, traversal, slo
     assertEquals(status(await raw(port, get(`/hdr?v=${encodeURIComponent("a\0b")}`))), 500);
     assertEquals(status(await raw(port, get("/hdr?v=fine"))), 200);
 
-    for (const path of ["/static/../planck.json", "/static/%2e%2e/%2e%2e/admin.credentials", "/_planck/assets/../x"]) {
+    for (
+      const path of [
+        "/static/../planck.json",
+        "/static/%2e%2e/%2e%2e/admin.credentials",
+        "/_planck/assets/../x",
+      ]
+    ) {
       const response = await raw(port, get(path));
       assert([400, 401, 404].includes(status(response)), `${path}: ${status(response)}`);
       assert(!response.includes("key="), `${path} leaked a file`);
