@@ -131,6 +131,11 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** The absolute path of the service entry in `dir` (planck.json's "entry", else the first candidate). */
+export async function serviceEntry(dir: string): Promise<string> {
+  return (await readConfig(path.resolve(dir))).entry;
+}
+
 /** Bundles the service in `dir` and packs it into a `.wasm`. @throws PlanckError with file, line and column */
 export async function buildService(dir: string): Promise<BuildResult> {
   const root = path.resolve(dir);
