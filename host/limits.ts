@@ -91,6 +91,8 @@ export const LOCKOUT_ENTRIES_MAX = 100_000;
 export const USERS_MAX = 10_000;
 /** Longest user name, in characters. */
 export const USER_NAME_LENGTH_MAX = 64;
+/** Apps (services) granted to one user (docs/security.md, "Store permissions"). */
+export const USER_APPS_MAX = 256;
 
 /** How long shutdown waits for in-flight requests before closing connections, in milliseconds. */
 export const DRAIN_TIMEOUT_MS_DEFAULT = 5_000;
