@@ -373,6 +373,7 @@ function listen(
     port: config.ports.http,
     admin: { users: ctx.users, lockout: ctx.lockout },
     events: app.events,
+    bodyTimeoutMs: config.limits.httpBodyTimeoutMs,
   });
 }
 
