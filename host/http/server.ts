@@ -4,7 +4,8 @@
  * pool, and its response is released once the transaction's writes are durable.
  *
  * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest; a
- * path no service claims gets 404; HEAD answers like GET without a body.
+ * path no service claims gets 404; HEAD is handled here and only here: routed and run as GET (a
+ * guest never sees HEAD), answered without a body.
  */
 import { PlanckError } from "../../engine/errors.ts";
 import {
@@ -18,6 +19,7 @@ import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
+import { splitRequestUrl } from "./request_url.ts";
 import { ServiceRouter } from "./router.ts";
 import type { EventHub } from "../live/hub.ts";
 import { EVENTS_PATH, serveEvents } from "../live/events_endpoint.ts";
@@ -94,8 +96,12 @@ function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
   // about 5 µs more per response in Deno 2.9 (webidl conversion), appending about 1 µs.
   const response = new Response(nullBody ? null : body, { status: reply.status });
   const headers = response.headers;
-  // A string body gave the response a default content-type; the guest's own replaces it.
-  if (reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")) {
+  // A string body gave the response a default content-type (bytes and streams get none); the
+  // guest's own replaces it.
+  if (
+    typeof body === "string" &&
+    reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")
+  ) {
     headers.delete("content-type");
   }
   for (const [name, value] of reply.headers) headers.append(name, value);
@@ -113,31 +119,26 @@ export async function handleAppRequest(
   events?: EventHub,
 ): Promise<Response> {
   const id = nextRequestId();
-  const url = new URL(request.url);
-  if (url.pathname.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, url.pathname, id);
-  if (url.pathname === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
-  if (events !== undefined && url.pathname === EVENTS_PATH) {
-    return await serveEvents(events, request, url, id);
+  const { path, query } = splitRequestUrl(request.url);
+  if (path.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, path, id);
+  if (path === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
+  if (events !== undefined && path === EVENTS_PATH) {
+    return await serveEvents(events, request, new URL(request.url), id);
   }
-  if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
+  if (admin !== undefined && underPrefix(path, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
+  const head = request.method === "HEAD";
+  const method = head ? "GET" : request.method;
   router.sync(registry);
-  const target = router.route(request.method, url.pathname);
+  const target = router.route(method, path);
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
   const body = request.body === null ? null : await readBody(request);
   if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
   if (body === "incomplete") return text(400, `400 incomplete request body (request ${id})\n`, id);
-  const guest: GuestRequest = {
-    id,
-    method: request.method,
-    path: url.pathname,
-    query: url.search.slice(1),
-    headers: [...request.headers],
-    body,
-  };
+  const guest: GuestRequest = { id, method, path, query, headers: [...request.headers], body };
   const reply = await registry.dispatch(target.service, guest, target.route);
-  return toResponse(reply, id, request.method === "HEAD");
+  return toResponse(reply, id, head);
 }
 
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */
