@@ -201,6 +201,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       services,
       server: running.control,
       logs,
+      replication,
+      get scheduler() {
+        return running.scheduler;
+      },
+      dataDir: config.dataDir,
       startedMs: running.startedMs,
       ports: () => running.ports,
     });
