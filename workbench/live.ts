@@ -95,14 +95,19 @@ function request(who: Principal, url: URL) {
 }
 
 /**
- * `GET /api/watch/check`: what `/api/watch` would refuse, as JSON (EventSource shows no error body).
- * @throws PlanckError `forbidden`, `not_found` (store), `invalid_argument` (filter with line:column)
+ * `GET /api/watch/check`: whether `/api/watch` would start, as `{ok: true}` or `{ok: false, error,
+ * message, …location}` (an EventSource cannot read an error body, so the page asks first).
  */
-export function checkWatch(parts: WorkbenchParts, who: Principal, url: URL): { ok: true } {
-  const { store, filterText } = request(who, url);
-  parts.db.storeInfo(store);
-  if (filterText !== "") filterOf(filterText);
-  return { ok: true };
+export function checkWatch(parts: WorkbenchParts, who: Principal, url: URL): Record<string, unknown> {
+  try {
+    const { store, filterText } = request(who, url);
+    parts.db.storeInfo(store);
+    if (filterText !== "") filterOf(filterText);
+    return { ok: true };
+  } catch (error) {
+    if (!(error instanceof PlanckError)) throw error;
+    return { ok: false, error: error.code, message: error.message, ...error.location };
+  }
 }
 
 /** `GET /api/watch`: starts the watch and answers the event stream. @throws PlanckError before anything is sent */

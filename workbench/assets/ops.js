@@ -88,7 +88,7 @@ document.addEventListener("submit", async (e) => {
         "ok",
       );
     } else if (kind === "watch") {
-      startWatch(f);
+      await startWatch(f);
     }
   } catch (err) {
     flash(err.message, "error");
@@ -107,12 +107,18 @@ function stopWatch(text) {
   source = null;
   setState(text, false);
 }
-function startWatch(f) {
+async function startWatch(f) {
   stopWatch("Connecting…");
   if (!f.store) throw new Error("Create a store first (Stores screen)");
   const q = new URLSearchParams({ store: f.store });
   if (f.filter) q.set("filter", f.filter);
   if (f.snapshot) q.set("snapshot", "1");
+  const check = await fetch(`/api/watch/check?${q}`).then((r) => r.json());
+  if (!check.ok) {
+    const at = check.line === undefined ? "" : ` (at line ${check.line}, column ${check.column})`;
+    stopWatch("Not watching.");
+    throw new Error(`${check.message}${at}`);
+  }
   history.replaceState(null, "", `/live?${new URLSearchParams({ store: f.store, filter: f.filter ?? "" })}`);
   const body = document.querySelector("#live-events tbody");
   body.replaceChildren();
@@ -179,10 +185,6 @@ function startWatch(f) {
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("watch-form");
   if (form && new URLSearchParams(location.search).has("store") && form.store.value) {
-    try {
-      startWatch(Object.fromEntries(new FormData(form)));
-    } catch (err) {
-      flash(err.message, "error");
-    }
+    startWatch(Object.fromEntries(new FormData(form))).catch((err) => flash(err.message, "error"));
   }
 });

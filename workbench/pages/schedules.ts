@@ -6,14 +6,18 @@
 import type { RunRecord } from "../../host/schedule/schedules.ts";
 import { formatBytes, formatDuration, type Html, html } from "../html.ts";
 import type { ScheduleRow } from "../schedules.ts";
-import { TASKS } from "../schedules.ts";
+import { cronPreview, TASKS } from "../schedules.ts";
 
 const when = (ms: number | null) => ms === null ? "–" : new Date(ms).toISOString().replace(".000Z", "Z");
+
+const short = (iso: string) => iso.replace(".000Z", "Z");
 
 /** The preview fragment of a cron expression: its next runs, or why it is invalid. */
 export function previewFragment(next: string[] | Error): Html {
   if (next instanceof Error) return html`<p class="error cron-preview" role="alert">${next.message}</p>`;
-  return html`<ol class="cron-preview plain">${next.map((t) => html`<li class="mono">${t}</li>`)}</ol>`;
+  return html`<div class="cron-preview"><span class="muted">Next runs (UTC):</span><ol class="plain">${
+    next.map((t) => html`<li class="mono">${short(t)}</li>`)
+  }</ol></div>`;
 }
 
 function cronEditor(prefix: string, cron: string, timezone: string): Html {
@@ -72,7 +76,9 @@ export function schedulesMain(schedules: ScheduleRow[], runs: RunRecord[], only:
                 </td>
                 <td>${s.next.length === 0
                   ? html`<span class="muted">–</span>`
-                  : html`<ol class="plain">${s.next.map((t) => html`<li class="mono">${t}</li>`)}</ol>`}</td>
+                  : html`<ol class="plain">${
+                    s.next.map((t) => html`<li class="mono">${short(t)}</li>`)
+                  }</ol>`}</td>
                 <td>${s.running
                   ? html`<strong>running</strong>`
                   : s.enabled
@@ -102,7 +108,7 @@ export function schedulesMain(schedules: ScheduleRow[], runs: RunRecord[], only:
         )}</select>
         <label><input type="checkbox" name="enabled" checked> enabled</label></div>
       <div class="row"><label for="new-cron">Cron</label>${cronEditor("new", "0 * * * *", "UTC")}</div>
-      <div class="cron-box">${previewFragment([])}</div>
+      <div class="cron-box">${previewFragment(cronPreview("0 * * * *"))}</div>
       <label
         for="new-options">Options (JSON; e.g. <code>{"retain": 3}</code> for backup, <code>{"store": "orders", "path": "/tmp/orders-{time}.jsonl"}</code> for export)</label>
       <textarea id="new-options" name="options" rows="3" class="mono" spellcheck="false">{}</textarea>
