@@ -1,10 +1,11 @@
 /**
- * `planck users add|list|drop|role|rotate`: user management on a running server (admin
+ * `planck users add|list|drop|role|rotate|grant|revoke`: user management on a running server (admin
  * credentials) or, with --data, on a stopped server's directory (the way back in after losing
  * the admin key: `planck users rotate admin --data DIR`).
  */
 import { parseRole, parseUserName, type Role } from "../host/auth.ts";
 import { readCredentials, writeCredentials } from "../host/credentials.ts";
+import { validateServiceName } from "../protocol/abi.ts";
 import { DATA_DIR_DEFAULT } from "./defaults.ts";
 import { EXIT, parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import { jsonLine } from "./output.ts";
@@ -17,7 +18,9 @@ export const USERS_USAGE = `planck users <action> [--connect STR | --data DIR] [
   list                                           one JSON line per user
   drop NAME                                      delete a user (not the last admin)
   role NAME ROLE                                 change a user's role
-  rotate NAME                                    replace a user's key; prints the new connection string`;
+  rotate NAME                                    replace a user's key; prints the new connection string
+  grant NAME APP                                 let a user reach service APP's stores (within its role)
+  revoke NAME APP                                take that access away again`;
 
 interface Action {
   arity: number;
@@ -59,6 +62,8 @@ const ACTIONS: Record<string, Action> = {
       console.error(`planck: user "${name}" is now ${role}`);
     },
   },
+  grant: grantAction(true),
+  revoke: grantAction(false),
   rotate: {
     arity: 1,
     async run(target, [name], parsed) {
@@ -70,6 +75,18 @@ const ACTIONS: Record<string, Action> = {
     },
   },
 };
+
+function grantAction(granted: boolean): Action {
+  return {
+    arity: 2,
+    async run(target, [name, app]) {
+      const apps = target.kind === "remote"
+        ? await (granted ? target.client.users.grant(name, app) : target.client.users.revoke(name, app))
+        : await localUsers(target).setGrant(parseUserName(name), validateServiceName(app), granted);
+      console.log(jsonLine({ user: name, apps }));
+    },
+  };
+}
 
 /**
  * After a rotation: the data directory's admin.credentials (the one of --data, or ./data when the

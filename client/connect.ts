@@ -32,6 +32,8 @@ export interface ClientUser {
   role: "admin" | "read_write" | "read_only" | "replication";
   createdAt: Date;
   keyRotatedAt: Date;
+  /** Services whose stores the user may reach (docs/security.md, "Store permissions"). */
+  apps: string[];
 }
 
 /** Options of `connect`. */
@@ -127,6 +129,12 @@ export class PlanckClient {
     drop: async (user: string): Promise<void> => void await this.#transport.request("dropUser", { user }),
     setRole: async (user: string, role: ClientUser["role"]): Promise<void> =>
       void await this.#transport.request("setRole", { user, role }),
+    /** Grants `user` the stores of service `app`; returns the user's apps. */
+    grant: async (user: string, app: string): Promise<string[]> =>
+      ((await this.#transport.request("grant", { user, app })) as { apps: string[] }).apps,
+    /** Revokes `user`'s access to the stores of service `app`; returns the user's apps. */
+    revoke: async (user: string, app: string): Promise<string[]> =>
+      ((await this.#transport.request("revoke", { user, app })) as { apps: string[] }).apps,
     rotate: async (user: string): Promise<string> =>
       ((await this.#transport.request("rotateKey", { user })) as { key: string }).key,
     list: async (): Promise<ClientUser[]> => (await this.#transport.request("listUsers")) as ClientUser[],

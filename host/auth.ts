@@ -1,7 +1,8 @@
 /**
  * Users, roles and logins. Users live in the system store "sysusers", one document per user under
- * a key derived from the name: `{ name, role, hash, createdAt, keyRotatedAt }`, where `hash` is
- * the scrypt hash of the user's key (key_hash.ts). Keys themselves are never stored.
+ * a key derived from the name: `{ name, role, hash, createdAt, keyRotatedAt, apps? }`, where `hash`
+ * is the scrypt hash of the user's key (key_hash.ts) and `apps` the services whose stores the user
+ * is granted (host/wire/authorize.ts). Keys themselves are never stored.
  *
  * Invariants: there is always at least one admin once bootstrapped (the last admin cannot be
  * dropped or demoted); a login either returns the user or fails with the same message whether the
@@ -14,7 +15,7 @@ import type { Document } from "../engine/document.ts";
 import { PlanckError } from "../protocol/errors.ts";
 import { Store } from "../engine/db/store.ts";
 import { digestsEqual, fastDigest, generateKey, hashKey, userDocumentKey, verifyKey } from "./key_hash.ts";
-import { USER_NAME_LENGTH_MAX, USERS_MAX } from "./limits.ts";
+import { USER_APPS_MAX, USER_NAME_LENGTH_MAX, USERS_MAX } from "./limits.ts";
 
 /** The system store holding users. */
 export const USERS_STORE = "sysusers";
@@ -37,6 +38,8 @@ export interface UserInfo {
   role: Role;
   createdAt: Date;
   keyRotatedAt: Date;
+  /** Services whose stores this user may reach within its role (sorted; absent: none). */
+  apps?: readonly string[];
 }
 
 interface UserRecord extends UserInfo {
@@ -160,6 +163,28 @@ export class Users {
     this.#generation++;
   }
 
+  /** Grants (`granted` true) or revokes a user's access to an app's stores; returns the user's apps. */
+  async setGrant(name: string, app: string, granted: boolean): Promise<string[]> {
+    const record = this.#require(name);
+    const apps = new Set(record.apps ?? []);
+    if (granted) {
+      if (!apps.has(app) && apps.size >= USER_APPS_MAX) {
+        throw new PlanckError(
+          "limit_exceeded",
+          `Too many apps granted to "${name}": the limit USER_APPS_MAX is ${USER_APPS_MAX}`,
+          {
+            limit: "USER_APPS_MAX",
+          },
+        );
+      }
+      apps.add(app);
+    } else apps.delete(app);
+    const sorted = [...apps].sort();
+    await this.#store.update(userDocumentKey(name), { apps: sorted });
+    this.#generation++;
+    return sorted;
+  }
+
   /** Replaces a user's key; returns the new key (shown once). The old key stops working at once. */
   async rotate(name: string): Promise<string> {
     this.#require(name);
@@ -239,6 +264,7 @@ function toRecord(doc: Document): UserRecord {
     hash: String(doc.hash),
     createdAt: doc.createdAt as Date,
     keyRotatedAt: doc.keyRotatedAt as Date,
+    apps: Array.isArray(doc.apps) ? doc.apps.map(String) : [],
   };
 }
 
@@ -248,5 +274,6 @@ function publicInfo(record: UserRecord): UserInfo {
     role: record.role,
     createdAt: record.createdAt,
     keyRotatedAt: record.keyRotatedAt,
+    apps: record.apps ?? [],
   };
 }

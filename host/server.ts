@@ -103,6 +103,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     changesRetention: config.changes.retention,
     salvage: options.salvage === true,
   });
+  archive?.startClock(() => db.durableLsn);
   const listeners: Listeners = {};
   let adminKey: string | null = null;
   let replication: Replication | undefined;
@@ -200,6 +201,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       services,
       server: running.control,
       logs,
+      replication,
+      get scheduler() {
+        return running.scheduler;
+      },
+      dataDir: config.dataDir,
       startedMs: running.startedMs,
       ports: () => running.ports,
     });
@@ -245,6 +251,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
     await closeListeners(listeners, 0).catch(() => {});
     await replication?.stop();
+    archive?.stopClock();
     await db.close();
     logs.close();
     throw error;
@@ -332,6 +339,8 @@ class RunningServer implements PlanckServer {
       await this.scheduler?.close();
       await this.services?.close();
       await this.#db.sync();
+      this.archive?.stopClock(this.#db.durableLsn);
+      await this.archive?.idle();
     } finally {
       await releaseBackups(this.#db);
       await this.#db.close();
@@ -369,6 +378,7 @@ function listen(
     port: config.ports.http,
     admin: { users: ctx.users, lockout: ctx.lockout },
     events: app.events,
+    bodyTimeoutMs: config.limits.httpBodyTimeoutMs,
   });
 }
 

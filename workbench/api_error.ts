@@ -7,6 +7,7 @@
  */
 import { BSONError } from "bson";
 import { type ErrorCode, PlanckError } from "../protocol/errors.ts";
+import { redactKeyShapes } from "../host/redact_keys.ts";
 import { errorDocument } from "../protocol/error_document.ts";
 
 /** HTTP status of each error code (docs/errors.md). */
@@ -42,7 +43,7 @@ export function toApiError(
 ): { status: number; body: ApiError } {
   if (error instanceof PlanckError) {
     const { code, message, ...fields } = errorDocument(error);
-    const body: ApiError = { error: code, message };
+    const body: ApiError = { error: code, message: redactKeyShapes(message) };
     for (const [name, value] of Object.entries(fields)) {
       body[name] = typeof value === "bigint" ? Number(value) : value;
     }

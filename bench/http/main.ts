@@ -7,12 +7,14 @@
  * POST ≥ 5× with p99 ≤ 10 ms).
  *
  *   deno run -A bench/http/main.ts [--quick] [--seconds=N] [--connections=64] [--docs=N]
- *     [--routes=get,list,post] [--json=FILE]
+ *     [--routes=get,list,post] [--json=FILE] [--no-stages] [--stage-seconds=N]
  *
  * Steps: 1. find wrk (apt-get install it when missing; without it, say so and skip); 2. write the
  * seeded data set once under bench/.data/; 3. start both targets on free ports with fresh
  * directories and the same documents; 4. per route: smoke-check, warm up, wait for the server to go
- * idle, measure — the peer, then Planck; 5. stop both by pid, remove their directories, print markdown (and JSON when asked).
+ * idle, measure — the peer, then Planck; 5. stop both by pid, remove their directories, print markdown (and JSON when asked);
+ * 6. unless --no-stages, the request-path stage table (bench/http/profile_http.ts, run as its own
+ * process after both targets stopped).
  */
 import { ensureDataset } from "./dataset.ts";
 import { renderMarkdown, type RouteOutcome, verdict } from "./report.ts";
@@ -85,6 +87,25 @@ async function measure(
   }
 }
 
+/** The request-path stage table (profile_http.ts in a process of its own), or why it is missing. */
+async function stageTable(routes: string[], quick: boolean): Promise<string> {
+  const seconds = flag("stage-seconds") ?? (quick ? "2" : "4");
+  log(`request-path stages: ${seconds} s per route and tier`);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}bench/http/profile_http.ts`,
+      `--seconds=${seconds}`,
+      `--routes=${routes.join(",")}`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  return output.success ? text : `### Request-path stages\n\nprofile_http.ts failed (exit ${output.code}).\n`;
+}
+
 async function main(): Promise<number> {
   const quick = Deno.args.includes("--quick");
   if (!(await ensureWrk(log))) {
@@ -139,6 +160,7 @@ async function main(): Promise<number> {
     targets: started.map((t) => ({ name: t.name, label: t.label, info: t.info })),
   });
   console.log(markdown);
+  if (!Deno.args.includes("--no-stages")) console.log(await stageTable(wanted, quick));
   const json = flag("json");
   if (json !== undefined) {
     const verdicts = outcomes.map(verdict);

@@ -46,8 +46,25 @@ export interface LoadResult {
 
 /** utime + stime of a process (all threads), in seconds; null when it is gone. */
 export function processCpuS(pid: number): number | null {
+  return statCpuS(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds of each thread of a process, by "tid name" (the main thread's tid is the pid). */
+export function threadCpuS(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const stat = `/proc/${pid}/task/${entry.name}/stat`;
+    const cpu = statCpuS(stat);
+    if (cpu === null) continue;
+    const text = Deno.readTextFileSync(stat);
+    out.set(`${entry.name} ${text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"))}`, cpu);
+  }
+  return out;
+}
+
+function statCpuS(path: string): number | null {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const stat = Deno.readTextFileSync(path);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
   } catch {

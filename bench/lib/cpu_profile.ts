@@ -12,11 +12,15 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-/** Runs `fn` under the sampling profiler and prints the `top` functions by self time. */
-export async function printProfile(
-  fn: () => Promise<void> | void,
-  options: { top?: number } = {},
-): Promise<void> {
+/** A profile as `Profiler.stop` returns it. */
+export interface RawProfile {
+  nodes: (ProfileNode & { children?: number[] })[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Runs `fn` under the sampling profiler (one sample every `intervalUs`) and returns the profile. */
+export async function captureProfile(fn: () => Promise<void> | void, intervalUs = 100): Promise<RawProfile> {
   const session = new Session();
   session.connect();
   const post = <T>(method: string, params?: Record<string, unknown>) =>
@@ -24,15 +28,28 @@ export async function printProfile(
       session.post(
         method,
         params ?? {},
-        (error: Error | null, result: T) => error ? reject(error) : resolve(result),
+        (error: Error | null, result?: object) => error ? reject(error) : resolve(result as T),
       )
     );
   await post("Profiler.enable");
-  await post("Profiler.setSamplingInterval", { interval: 100 });
+  let profile: RawProfile;
+  await post("Profiler.setSamplingInterval", { interval: intervalUs });
   await post("Profiler.start");
-  await fn();
-  const { profile } = await post<{ profile: { nodes: ProfileNode[]; samples: number[] } }>("Profiler.stop");
-  session.disconnect();
+  try {
+    await fn();
+  } finally {
+    profile = (await post<{ profile: RawProfile }>("Profiler.stop")).profile;
+    session.disconnect();
+  }
+  return profile;
+}
+
+/** Runs `fn` under the sampling profiler and prints the `top` functions by self time. */
+export async function printProfile(
+  fn: () => Promise<void> | void,
+  options: { top?: number } = {},
+): Promise<void> {
+  const profile = await captureProfile(fn);
   const self = new Map<string, number>();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame;

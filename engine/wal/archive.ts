@@ -11,6 +11,15 @@
  * at a time, in segment order.
  */
 import { createHash } from "node:crypto";
+import {
+  ARCHIVE_CLOCK_MS,
+  CLOCK_FILE,
+  clockHeader,
+  type ClockMark,
+  encodeMarks,
+  readClock,
+} from "./archive_clock.ts";
+import { decodeSegmentHeader, SEGMENT_HEADER_BYTES } from "./format.ts";
 import { scanSegment } from "./reader.ts";
 import type { SegmentInfo } from "./wal.ts";
 
@@ -44,6 +53,11 @@ export class WalArchive {
   #running: Promise<void> = Promise.resolve();
   #status: ArchiveStatus;
   #lastLogged = "";
+  /** Clock marks not written yet, the last LSN and time queued, and whether the file's tail was checked. */
+  #pendingMarks: ClockMark[] = [];
+  #marked: ClockMark = { lsn: 0, ms: 0 };
+  #clockChecked = false;
+  #clockTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ArchiveOptions) {
     this.#options = options;
@@ -73,6 +87,36 @@ export class WalArchive {
     }
     this.#kick();
   };
+
+  /**
+   * Records in the archive's clock file that every group up to `lsn` was durable by `ms`
+   * (archive_clock.ts). Queued behind copies; never blocks and never throws (failures are reported
+   * like a failed copy). An LSN not past the last one marked is ignored.
+   */
+  mark(lsn: number, ms: number = Date.now()): void {
+    if (lsn <= this.#marked.lsn) return;
+    this.#marked = { lsn, ms: Math.max(ms, this.#marked.ms) };
+    this.#pendingMarks.push(this.#marked);
+    if (this.#pendingMarks.length > 1) return; // a write is already queued and takes this one too
+    this.#running = this.#running.then(() => this.#writeMarks()).catch((error) =>
+      this.#fail(`Cannot write the archive clock in "${this.#options.dir}": ${(error as Error).message}`)
+    );
+  }
+
+  /** Marks `durableLsn()` every ARCHIVE_CLOCK_MS while it moves, until stopClock. */
+  startClock(durableLsn: () => number): void {
+    this.stopClock();
+    const timer = setInterval(() => this.mark(durableLsn()), ARCHIVE_CLOCK_MS);
+    Deno.unrefTimer(timer);
+    this.#clockTimer = timer;
+  }
+
+  /** Stops the clock timer (a last mark of `lsn` when given). */
+  stopClock(lsn?: number): void {
+    if (this.#clockTimer !== undefined) clearInterval(this.#clockTimer);
+    this.#clockTimer = undefined;
+    if (lsn !== undefined) this.mark(lsn);
+  }
 
   status(): ArchiveStatus {
     return { ...this.#status };
@@ -132,15 +176,61 @@ export class WalArchive {
       throw new Error(`the copy is not a valid segment: ${scan.fault?.reason ?? "no header"}`);
     }
     await Deno.rename(partial, `${dir}/${name}`);
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
+    await syncDir(dir);
     this.#status.archivedSegments++;
     this.#status.archivedBytes += bytes.length;
     this.#status.lastArchived = name;
+  }
+
+  async #writeMarks(): Promise<void> {
+    const dir = this.#options.dir;
+    const path = `${dir}/${CLOCK_FILE}`;
+    await Deno.mkdir(dir, { recursive: true });
+    let last: ClockMark | undefined;
+    if (!this.#clockChecked) {
+      // Cut off a tail a crash tore (appending after it would hide every later record).
+      const read = readClock(dir);
+      if (read.validBytes === 0) await Deno.writeFile(path, clockHeader());
+      else if (read.fault !== null) await Deno.truncate(path, read.validBytes);
+      last = read.marks[read.marks.length - 1];
+      this.#clockChecked = true;
+    }
+    const marks = this.#pendingMarks.splice(0).filter((mark) => last === undefined || mark.lsn > last.lsn)
+      .map((mark) => last === undefined ? mark : { lsn: mark.lsn, ms: Math.max(mark.ms, last.ms) });
+    if (marks.length === 0) return;
+    const file = await Deno.open(path, { append: true });
+    try {
+      const bytes = encodeMarks(marks);
+      let at = 0;
+      while (at < bytes.length) at += await file.write(bytes.subarray(at));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+  }
+
+  /** Drops clock marks below the oldest archived segment (`firstLsn` of it), replacing the file atomically. */
+  async #compactClock(firstLsn: number): Promise<void> {
+    const dir = this.#options.dir;
+    const read = readClock(dir);
+    if (read.marks.length === 0) return;
+    const kept = read.marks.filter((mark) => mark.lsn >= firstLsn - 1);
+    if (kept.length === read.marks.length) return;
+    const marks = encodeMarks(kept);
+    const bytes = new Uint8Array(16 + marks.length);
+    bytes.set(clockHeader(), 0);
+    bytes.set(marks, 16);
+    const temp = `${dir}/${CLOCK_FILE}.tmp`;
+    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    try {
+      let at = 0;
+      while (at < bytes.length) at += await file.write(bytes.subarray(at));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, `${dir}/${CLOCK_FILE}`);
+    await syncDir(dir);
   }
 
   async #applyRetention(): Promise<void> {
@@ -155,13 +245,18 @@ export class WalArchive {
     files.sort((a, b) => a.name < b.name ? -1 : 1);
     let total = files.reduce((sum, f) => sum + f.bytes, 0);
     const now = Date.now();
+    let removed = 0;
     for (const file of files.slice(0, -1)) { // the newest segment always stays
       const tooBig = retentionBytes > 0 && total > retentionBytes;
       const tooOld = retentionAgeMs > 0 && now - file.mtimeMs > retentionAgeMs;
       if (!tooBig && !tooOld) break;
       await Deno.remove(`${dir}/${file.name}`);
       total -= file.bytes;
+      removed++;
     }
+    if (removed === 0) return;
+    const header = decodeSegmentHeader(await readHead(`${dir}/${files[removed].name}`));
+    if (typeof header !== "string") await this.#compactClock(header.firstLsn);
   }
 
   #fail(message: string): void {
@@ -174,4 +269,30 @@ export class WalArchive {
 
 function digest(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+/** The first SEGMENT_HEADER_BYTES of a file (fewer when it is shorter). */
+async function readHead(path: string): Promise<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = await file.read(bytes.subarray(at));
+      if (n === null) break;
+      at += n;
+    }
+    return bytes.subarray(0, at);
+  } finally {
+    file.close();
+  }
 }

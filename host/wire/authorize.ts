@@ -2,10 +2,12 @@
  * Authorization: every op names the access it needs (read, write or admin) and the stores it
  * touches; the session's role must grant the access, and system stores (names starting with "sys")
  * are readable by admins only and writable by no wire op at all (the user ops change "sysusers"
- * through host/auth.ts).
+ * through host/auth.ts). A service's stores (`<app>__<store>`, docs/security.md "Store
+ * permissions") are readable and writable only by admins and by users granted that app (within
+ * their role); the service itself reaches them through its sandbox, never through this check.
  *
  * Invariants: checks run before the op does anything; a refused op has no effect; the answer
- * depends only on the role, the op and its stores.
+ * depends only on the role, the grants, the op and its stores.
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
@@ -25,6 +27,30 @@ export const ACCESS_ROLE: Record<Access, Role> = {
 /** True for names reserved for the system. */
 export function isSystemStore(store: string): boolean {
   return store.toLowerCase().startsWith("sys");
+}
+
+/**
+ * The app (service) that owns `store`, or null for a store of no app. A service's engine stores
+ * are `<service>__<name>` where the service name has no "__" and the guest name starts with a
+ * letter (host/wasm/sandbox.ts), so the owner ends at the first "__" followed by a letter. Any
+ * other name holding "__" belongs to no deployable service and gets the owner "" (admins only).
+ */
+export function appOfStore(store: string): string | null {
+  let at = store.indexOf("__");
+  if (at < 0) return null;
+  while (at >= 0) {
+    if (/[A-Za-z]/.test(store.charAt(at + 2))) return store.slice(0, at);
+    at = store.indexOf("__", at + 1);
+  }
+  return "";
+}
+
+/** True when `user` may reach `store` at all (system and app rules; not the role's access). */
+export function mayReach(user: UserInfo, store: string, access: Access): boolean {
+  if (user.role === "admin") return access === "read" || !isSystemStore(store);
+  if (isSystemStore(store)) return false;
+  const app = appOfStore(store);
+  return app === null || (app !== "" && (user.apps ?? []).includes(app));
 }
 
 /**
@@ -55,6 +81,18 @@ export function authorize(
         field: "store",
       });
     }
+  }
+  if (user.role === "admin") return;
+  for (const store of stores) {
+    const app = appOfStore(store);
+    if (app === null || (app !== "" && (user.apps ?? []).includes(app))) continue;
+    throw new PlanckError(
+      "forbidden",
+      app === ""
+        ? `Forbidden: store "${store}" is reserved for services ("__" in its name)`
+        : `Forbidden: store "${store}" belongs to service "${app}" and user "${user.name}" is not granted it`,
+      { field: "store" },
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Session and administration ops: authenticate, ping, stats, shutdown and user management
- * (createUser, dropUser, setRole, rotateKey, listUsers).
+ * (createUser, dropUser, setRole, grant, revoke, rotateKey, listUsers).
  *
  * Invariants: a login is refused without checking the key while that user is locked out at that
  * remote address; a failed login counts against the (user, address) pair only; the reply to a failed login is the same whether
@@ -10,6 +10,7 @@ import { PlanckError } from "../../protocol/errors.ts";
 import { parseRole, parseUserName, type UserInfo } from "../auth.ts";
 import { loginSubjects } from "../lockout.ts";
 import { authorize } from "./authorize.ts";
+import { validateServiceName } from "../../protocol/abi.ts";
 import { RetryLaterError } from "../../protocol/error_document.ts";
 import { expectFields, type OpCall, optionalInteger, stringField, WIRE_PROTOCOL_VERSION } from "./request.ts";
 
@@ -98,6 +99,30 @@ export async function opSetRole({ ctx, request }: OpCall): Promise<unknown> {
   return { user: name, role };
 }
 
+/** `grant {user, app}` → `{user, apps}`: the user may reach the stores of service `app` within its role. */
+export async function opGrant({ ctx, request }: OpCall): Promise<unknown> {
+  return await setGrant(ctx, request, true);
+}
+
+/** `revoke {user, app}` → `{user, apps}`: the user no longer reaches the stores of service `app`. */
+export async function opRevoke({ ctx, request }: OpCall): Promise<unknown> {
+  return await setGrant(ctx, request, false);
+}
+
+async function setGrant(ctx: OpCall["ctx"], request: OpCall["request"], granted: boolean): Promise<unknown> {
+  expectFields(request, ["user", "app"]);
+  const name = parseUserName(request.user);
+  let app: string;
+  try {
+    app = validateServiceName(request.app);
+  } catch (error) {
+    throw new PlanckError("invalid_argument", (error as Error).message.replace("service name", "app"), {
+      field: "app",
+    });
+  }
+  return { user: name, apps: await ctx.users.setGrant(name, app, granted) };
+}
+
 /** `rotateKey {user}` → `{user, key}`. Admins rotate anyone's key; every user may rotate their own. */
 export async function opRotateKey({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user"]);
@@ -109,7 +134,7 @@ export async function opRotateKey({ ctx, session, request }: OpCall): Promise<un
   return { user: name, key };
 }
 
-/** `listUsers` → `[{name, role, createdAt, keyRotatedAt}]`. */
+/** `listUsers` → `[{name, role, createdAt, keyRotatedAt, apps}]`. */
 export function opListUsers({ ctx, request }: OpCall): UserInfo[] {
   expectFields(request, []);
   return ctx.users.list();

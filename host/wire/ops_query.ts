@@ -5,14 +5,14 @@
  * create a missing store for an insert, then the engine's executor.
  *
  * Invariants: the executor only ever sees validated documents the session is allowed to run; no
- * query logic lives here; non-admins never see system stores listed.
+ * query logic lives here; non-admins never see system stores, nor stores of apps they are not granted, listed.
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { executeQuery } from "../../engine/query/executor.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
-import { authorize, isSystemStore, queryAccess } from "./authorize.ts";
+import { authorize, mayReach, queryAccess } from "./authorize.ts";
 import { createMissingStores } from "./ops_kv.ts";
 import { expectFields, objectField, type OpCall, stringField } from "./request.ts";
 
@@ -37,7 +37,8 @@ export async function runQuery(call: Omit<OpCall, "request">, input: unknown): P
   const created = query.op === "insert" ? createMissingStores(ctx.db, [query.store]) : undefined;
   const [, result] = await Promise.all([created, executeQuery(ctx.db, query)]);
   if (query.op === "showStores" && session.user!.role !== "admin" && Array.isArray(result)) {
-    return result.filter((row) => !isSystemStore(String((row as { name?: unknown })?.name ?? "")));
+    const user = session.user!;
+    return result.filter((row) => mayReach(user, String((row as { name?: unknown })?.name ?? ""), "read"));
   }
   return result;
 }

@@ -49,6 +49,8 @@ function samples(role: Role): { op: string; fields: Record<string, unknown>; nee
     { op: "createUser", fields: { user: `new_${role}`, role: "read_only" }, needs: "admin" },
     { op: "dropUser", fields: { user: `victim_${role}` }, needs: "admin" },
     { op: "setRole", fields: { user: `victim_${role}`, role: "read_only" }, needs: "admin" },
+    { op: "grant", fields: { user: `victim_${role}`, app: "orders" }, needs: "admin" },
+    { op: "revoke", fields: { user: `victim_${role}`, app: "orders" }, needs: "admin" },
     { op: "listUsers", fields: {}, needs: "admin" },
     { op: "shutdown", fields: {}, needs: "admin" },
     { op: "deploy", fields: { wasm: new Uint8Array([0, 97, 115, 109]) }, needs: "admin" },
