@@ -37,6 +37,13 @@ import { SERVICES_STORE } from "./wasm/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 
+/**
+ * Where a server's group commit runs fdatasync: on the thread pool ("async"), so the event loop
+ * keeps answering requests and gathers the next group while a sync runs; "inline" would stop every
+ * request for the length of each sync.
+ */
+export const SERVER_SYNC_METHOD = "async" as const;
+
 /** A running server. */
 export interface PlanckServer {
   readonly config: Config;
@@ -98,6 +105,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const db = await openDatabase(config.dataDir, {
     segmentSink: archive?.sink,
     durability: config.durability,
+    // A server has many requests in flight: the group's fdatasync runs on the thread pool so the
+    // event loop keeps serving (and gathering the next group) while it runs (docs/benchmarks.md).
+    syncMethod: SERVER_SYNC_METHOD,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
     changesRetention: config.changes.retention,
