@@ -23,7 +23,7 @@ import { Lockout } from "./lockout.ts";
 import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
-import { ServiceRegistry } from "./wasm/registry.ts";
+import { ServiceRegistry } from "./services/registry.ts";
 import { EventHub } from "./live/hub.ts";
 import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
@@ -33,7 +33,7 @@ import { Replication } from "./replication/mod.ts";
 import { bootstrapFromPrimary, isEmptyDir } from "./replication/bootstrap.ts";
 import { WalArchive } from "../engine/wal/archive.ts";
 import { USERS_STORE } from "./auth.ts";
-import { SERVICES_STORE } from "./wasm/registry.ts";
+import { SERVICES_STORE } from "./services/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 

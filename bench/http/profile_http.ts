@@ -19,7 +19,7 @@ import { serveApp } from "../../host/http/server.ts";
 import { SERVER_SYNC_METHOD } from "../../host/server.ts";
 import { buildNativeService } from "../../host/native/build.ts";
 import { buildService } from "../../host/wasm/build.ts";
-import { ServiceRegistry } from "../../host/wasm/registry.ts";
+import { ServiceRegistry } from "../../host/services/registry.ts";
 import { captureProfile, printProfile } from "../lib/cpu_profile.ts";
 import { flag } from "../lib/run_facts.ts";
 import { ensureDataset } from "./dataset.ts";
