@@ -12,6 +12,7 @@ import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 import { EXIT, parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import { parseRestorePoint, restoreToPoint } from "../host/replication/pitr.ts";
 import { DATA_DIR_DEFAULT } from "./defaults.ts";
+import { runRemoteBackup } from "./remote_backup.ts";
 
 export const BACKUP_USAGE = `planck backup --to DIR|FILE.tar [--connect STR | --data DIR] [--quiet]
 
@@ -20,7 +21,9 @@ export const BACKUP_USAGE = `planck backup --to DIR|FILE.tar [--connect STR | --
   server running (--connect, $PLANCK_CONNECT, or --data DIR whose server holds it: its
   admin.credentials are used) the backup is online: writes go on while the files are copied to
   this machine. Otherwise the stopped directory (default ./data) is copied offline. Example:
-    planck backup --to backups/today.tar`;
+    planck backup --to backups/today.tar
+  With --remote URL (the server's workbench; --user/--key or a profile as for deploy) the
+  server takes the backup into its backup directory; --to FILE.tar also downloads it here.`;
 
 export const VERIFY_USAGE = `planck verify BACKUP [--quiet]
 
@@ -39,6 +42,7 @@ planck restore --from BACKUP_OR_ARCHIVE --until LSN|TIME [--archive DIR] [--wal 
 
 /** Runs `planck backup`. */
 export async function runBackup(args: string[]): Promise<number> {
+  if (args.includes("--remote")) return await runRemoteBackup(args);
   const parsed = parseArgs(args, { flags: ["--to", ...TARGET_FLAGS], switches: ["--quiet"] });
   if (parsed.positionals.length > 0) throw new UsageError("backup takes no positional arguments");
   const to = parsed.flags.get("--to");

@@ -85,7 +85,7 @@ async function readProfiles(): Promise<Map<string, Profile>> {
 }
 
 /** The URL and credentials of a remote command. @throws UsageError */
-async function resolve(parsed: ParsedArgs): Promise<{ url: string; user: string; key: string }> {
+export async function resolve(parsed: ParsedArgs): Promise<{ url: string; user: string; key: string }> {
   const url = parsed.flags.get("--remote")!.replace(/\/+$/, "");
   if (!/^https?:\/\//.test(url)) {
     throw new UsageError(`--remote needs an http:// or https:// URL, got "${url}"`);
@@ -111,7 +111,7 @@ async function resolve(parsed: ParsedArgs): Promise<{ url: string; user: string;
 }
 
 /** One call to the workbench API; its JSON answer. @throws RemoteError */
-async function call(
+export async function call(
   target: { url: string; user: string; key: string },
   method: string,
   apiPath: string,

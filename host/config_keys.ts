@@ -22,6 +22,8 @@ import {
   FRAME_BYTES_DEFAULT,
   FRAME_BYTES_MAX,
   FRAME_BYTES_MIN,
+  HTTP_BODY_TIMEOUT_MS_DEFAULT,
+  HTTP_BODY_TIMEOUT_MS_MAX,
   HTTP_PORT_DEFAULT,
   IN_FLIGHT_PER_CONNECTION_DEFAULT,
   IN_FLIGHT_PER_CONNECTION_MAX,
@@ -55,6 +57,8 @@ export interface Config {
     connections: number;
     inFlightPerConnection: number;
     unauthenticatedPerAddress: number;
+    /** How long an app-port request body may take to arrive (host/http/request_body.ts). */
+    httpBodyTimeoutMs: number;
   };
   security: { lockoutFailures: number; lockoutBaseMs: number; lockoutMaxMs: number };
   shutdown: { drainTimeoutMs: number };
@@ -229,6 +233,12 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     assign: (c, v) => c.limits.frameBytes = v as number,
   },
   {
+    key: "limits.http_body_timeout_ms",
+    default: HTTP_BODY_TIMEOUT_MS_DEFAULT,
+    check: integer(100, HTTP_BODY_TIMEOUT_MS_MAX, " (ms)"),
+    assign: (c, v) => c.limits.httpBodyTimeoutMs = v as number,
+  },
+  {
     key: "limits.connections",
     default: CONNECTIONS_DEFAULT,
     check: integer(1, CONNECTIONS_MAX),
@@ -346,7 +356,13 @@ export function defaultConfig(): Config {
     walSegmentBytes: 0,
     memtableBytes: 0,
     tls: { certFile: null, keyFile: null },
-    limits: { frameBytes: 0, connections: 0, inFlightPerConnection: 0, unauthenticatedPerAddress: 0 },
+    limits: {
+      frameBytes: 0,
+      connections: 0,
+      inFlightPerConnection: 0,
+      unauthenticatedPerAddress: 0,
+      httpBodyTimeoutMs: 0,
+    },
     security: { lockoutFailures: 0, lockoutBaseMs: 0, lockoutMaxMs: 0 },
     shutdown: { drainTimeoutMs: 0 },
     services: { deadlineMs: 0, memoryBytes: 0 },

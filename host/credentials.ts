@@ -3,7 +3,7 @@
  * readable by the owner only (mode 0600). Written on first start; later starts only refresh its
  * address (the port may differ), never its key.
  *
- * Invariants: the file is replaced atomically (write to a temporary file, then rename); the key is
+ * Invariants: the file is replaced atomically (write to a fresh 0600 temporary file, then rename); the key is
  * never logged except in the one first-start message.
  */
 import { type ConnectionInfo, formatConnectionString, parseConnectionString } from "../client/mod.ts";
@@ -24,8 +24,16 @@ export function connectHost(bind: string): string {
 export async function writeCredentials(dataDir: string, info: ConnectionInfo): Promise<string> {
   const path = `${dataDir}/${CREDENTIALS_FILE}`;
   const temporary = `${path}.tmp`;
-  await Deno.writeTextFile(temporary, formatConnectionString(info) + "\n", { mode: CREDENTIALS_MODE });
-  await Deno.chmod(temporary, CREDENTIALS_MODE);
+  // A temporary file left by a crash keeps its old mode when written over: remove it, then create the
+  // file anew with 0600, so the key is never in a file others may read, not even for a moment.
+  await Deno.remove(temporary).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+  await Deno.writeTextFile(temporary, formatConnectionString(info) + "\n", {
+    mode: CREDENTIALS_MODE,
+    createNew: true,
+  });
+  await Deno.chmod(temporary, CREDENTIALS_MODE); // the umask may have cleared bits, never added them
   await Deno.rename(temporary, path);
   return path;
 }

@@ -87,6 +87,17 @@ export const LOCKOUT_MAX_MS_DEFAULT = 15 * 60_000;
 /** Lockout entries tracked ((user, address) pairs); the oldest are evicted past it. */
 export const LOCKOUT_ENTRIES_MAX = 100_000;
 
+/** Longest request URL the app port answers (scheme, host, path and query); a longer one gets 414. */
+export const HTTP_URL_BYTES_MAX = 8 * 1024;
+/** Bytes of request headers (names plus values) the app port takes; more get 431. */
+export const HTTP_HEADER_BYTES_MAX = 32 * 1024;
+/** Request headers the app port takes; more get 431. */
+export const HTTP_HEADERS_MAX = 100;
+/** Default of `limits.http_body_timeout_ms`: how long a request body may take to arrive (408 after). */
+export const HTTP_BODY_TIMEOUT_MS_DEFAULT = 30_000;
+/** Largest `limits.http_body_timeout_ms`. */
+export const HTTP_BODY_TIMEOUT_MS_MAX = 3_600_000;
+
 /** Users in the `sysusers` store. */
 export const USERS_MAX = 10_000;
 /** Longest user name, in characters. */

@@ -9,6 +9,7 @@
  * is rotated to `planck.log.1` past LOG_FILE_BYTES_MAX so it never grows without bound; a failed
  * file write never fails the caller (the ring still has the line).
  */
+import { redactKeyShapes } from "./redact_keys.ts";
 import { LOG_FILE_BYTES_MAX, LOG_MESSAGE_CHARS_MAX, LOG_RING_ENTRIES_MAX } from "./limits.ts";
 
 /** Levels, least severe first. */
@@ -146,7 +147,7 @@ export class LogRing {
 
 /** A line with every user key replaced by "…" (connection strings' `key=` and "the key X"). */
 export function redactKeys(line: string): string {
-  return line.replace(/\bkey=[^;\s]+/g, "key=…").replace(
+  return redactKeyShapes(line).replace(/\bkey=[^;\s]+/g, "key=…").replace(
     /\bthe key [A-Za-z0-9_-]{16,}/g,
     "the key shown on the console",
   );

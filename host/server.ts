@@ -218,6 +218,11 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
       services,
       server: running.control,
       logs,
+      replication,
+      get scheduler() {
+        return running.scheduler;
+      },
+      dataDir: config.dataDir,
       startedMs: running.startedMs,
       ports: () => running.ports,
     });
@@ -390,6 +395,7 @@ function listen(
     port: config.ports.http,
     admin: { users: ctx.users, lockout: ctx.lockout },
     events: app.events,
+    bodyTimeoutMs: config.limits.httpBodyTimeoutMs,
   });
 }
 

@@ -10,9 +10,10 @@ import type { Database } from "../engine/db/database.ts";
 import type { Users } from "./auth.ts";
 import type { Config } from "./config_keys.ts";
 import type { Lockout } from "./lockout.ts";
+import type { Scheduler } from "./schedule/scheduler.ts";
 import type { LogRing } from "./log_ring.ts";
 import type { ServiceRegistry } from "./wasm/registry.ts";
-import type { ServerControl } from "./wire/request.ts";
+import type { ReplicationControl, ServerControl } from "./wire/request.ts";
 
 /** The running server's parts the workbench uses. */
 export interface WorkbenchParts {
@@ -25,6 +26,12 @@ export interface WorkbenchParts {
   services: ServiceRegistry;
   server: ServerControl;
   logs: LogRing;
+  /** Replication of this server (its role, replicas and lag). */
+  replication?: ReplicationControl;
+  /** The scheduler, while one runs (a primary; a replica gets one when promoted). */
+  readonly scheduler?: Scheduler;
+  /** The data directory (backups go beside it by default). */
+  dataDir: string;
   /** Process start time (ms since the epoch). */
   startedMs: number;
   /** Bound ports (filled once every port listens). */

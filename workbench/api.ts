@@ -13,15 +13,20 @@ import type { Principal } from "./access.ts";
 import { json } from "./api_error.ts";
 import * as data from "./data.ts";
 import { fromJsonValue, toJsonValue } from "./ejson.ts";
-import { API_BODY_BYTES_MAX } from "./limits.ts";
 import { callOp } from "./ops.ts";
+import { expectKeys, intParam, invalidField, readBody, readJson } from "./request_body.ts";
+import { OPS_ROUTES } from "./api_ops.ts";
 
 type Params = Record<string, string>;
-type Handler = (
+/** One endpoint's handler; a Response it returns is sent as is (downloads, 202s). */
+export type Handler = (
   ctx: { parts: WorkbenchParts; who: Principal; request: Request; params: Params; url: URL },
 ) => Promise<unknown> | unknown;
 
-const ROUTES: [string, string, Handler][] = [
+/** Method, path pattern, handler and (when not the default: 201 for a POST, else 200) the status. */
+export type Route = [string, string, Handler, number?];
+
+const ROUTES: Route[] = [
   ["GET", "/api/me", ({ who }) => ({ user: who.user.name, role: who.user.role })],
   ["GET", "/api/status", ({ parts, who }) => data.status(parts, who)],
   ["GET", "/api/services", ({ parts, who }) => ({ services: data.services(parts, who) })],
@@ -57,13 +62,19 @@ const ROUTES: [string, string, Handler][] = [
     return { dropped: params.store };
   }],
   ["GET", "/api/stores/:store/indexes", async ({ parts, who, params }) => ({
-    indexes: await callOp(parts, who, "listIndexes", { store: params.store }),
+    indexes: await data.indexes(parts, who, params.store),
   })],
   ["POST", "/api/stores/:store/indexes", async ({ parts, who, params, request }) => {
-    const body = await readJson(request);
+    const { wait, ...body } = await readJson(request);
     expectKeys(body, ["name", "fields", "unique"]);
-    await callOp(parts, who, "createIndex", { store: params.store, unique: false, ...body });
-    return { created: body.name };
+    if (wait !== undefined && typeof wait !== "boolean") throw invalidField("wait", "a boolean");
+    const result = await data.createIndex(
+      parts,
+      who,
+      { store: params.store, unique: false, ...body },
+      wait !== false,
+    );
+    return result.state === "building" ? json(202, result) : result;
   }],
   ["DELETE", "/api/stores/:store/indexes/:name", async ({ parts, who, params }) => {
     await callOp(parts, who, "dropIndex", { name: params.name });
@@ -152,6 +163,8 @@ export function matchPath(pattern: string, path: string): Params | null {
   return params;
 }
 
+export { readBody };
+
 /** Answers an authenticated `/api/` request. @throws PlanckError (mapped by server.ts) */
 export async function handleApi(
   parts: WorkbenchParts,
@@ -160,15 +173,15 @@ export async function handleApi(
   url: URL,
 ): Promise<Response> {
   let pathMatched = false;
-  for (const [method, pattern, handler] of ROUTES) {
+  for (const [method, pattern, handler, fixed] of [...ROUTES, ...OPS_ROUTES] as Route[]) {
     const params = matchPath(pattern, url.pathname);
     if (params === null) continue;
     pathMatched = true;
     if (method !== request.method && !(method === "GET" && request.method === "HEAD")) continue;
     const result = await handler({ parts, who, request, params, url });
-    const status = request.method === "POST" && !url.pathname.endsWith("/key") && pattern !== "/api/pql"
-      ? 201
-      : 200;
+    if (result instanceof Response) return result;
+    const status = fixed ??
+      (request.method === "POST" && !url.pathname.endsWith("/key") && pattern !== "/api/pql" ? 201 : 200);
     return json(status, toJsonValue(result ?? {}));
   }
   if (pathMatched) {
@@ -190,66 +203,6 @@ async function deploy({ parts, who, request }: Parameters<Handler>[0]): Promise<
   }
   const wasm = await readBody(request, SERVICE_BYTES_MAX, "SERVICE_BYTES_MAX");
   return await callOp(parts, who, "deploy", { wasm });
-}
-
-/** Reads a body of at most `max` bytes. @throws PlanckError `limit_exceeded` */
-export async function readBody(request: Request, max: number, limit: string): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  const tooLarge = () =>
-    new PlanckError("limit_exceeded", `Request body too large: the limit ${limit} is ${max} bytes`, {
-      limit,
-    });
-  if (declared > max) throw tooLarge();
-  if (request.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of request.body) {
-    total += chunk.length;
-    if (total > max) throw tooLarge();
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-async function readJson(request: Request): Promise<Record<string, unknown>> {
-  const text = new TextDecoder().decode(await readBody(request, API_BODY_BYTES_MAX, "API_BODY_BYTES_MAX"));
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new PlanckError("invalid_argument", `Invalid JSON body: ${(error as Error).message}`, {
-      field: "body",
-    });
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new PlanckError("invalid_argument", "Invalid JSON body: expected an object", { field: "body" });
-  }
-  return value as Record<string, unknown>;
-}
-
-function expectKeys(body: Record<string, unknown>, allowed: string[]): void {
-  for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) {
-      throw new PlanckError("invalid_argument", `Unknown field "${key.slice(0, 80)}"`, { field: key });
-    }
-  }
-}
-
-function invalidField(field: string, expected: string): PlanckError {
-  return new PlanckError("invalid_argument", `Invalid "${field}": expected ${expected}`, { field });
-}
-
-function intParam(url: URL, name: string): number | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === "") return undefined;
-  if (!/^\d{1,9}$/.test(raw)) throw invalidField(name, "a non-negative integer");
-  return Number(raw);
 }
 
 function logQuery(url: URL) {

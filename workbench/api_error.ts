@@ -7,6 +7,7 @@
  */
 import { BSONError } from "bson";
 import { type ErrorCode, PlanckError } from "../engine/errors.ts";
+import { redactKeyShapes } from "../host/redact_keys.ts";
 import { RetryLaterError } from "../host/wire/errors.ts";
 
 /** HTTP status of each error code (docs/errors.md). */
@@ -41,7 +42,7 @@ export function toApiError(
   report: (line: string) => void,
 ): { status: number; body: ApiError } {
   if (error instanceof PlanckError) {
-    const body: ApiError = { error: error.code, message: error.message };
+    const body: ApiError = { error: error.code, message: redactKeyShapes(error.message) };
     for (const [name, value] of Object.entries(error.location)) {
       if (value !== undefined) body[name] = typeof value === "bigint" ? Number(value) : value;
     }

@@ -6,12 +6,14 @@ import htmx from "htmx.org/dist/htmx.min.js" with { type: "text" };
 import sse from "htmx-ext-sse/dist/sse.min.js" with { type: "text" };
 import style from "./assets/style.css" with { type: "text" };
 import app from "./assets/app.js" with { type: "text" };
+import ops from "./assets/ops.js" with { type: "text" };
 
 const ASSETS: Record<string, { body: string; type: string }> = {
   "/assets/htmx.min.js": { body: htmx, type: "text/javascript; charset=utf-8" },
   "/assets/sse.js": { body: sse, type: "text/javascript; charset=utf-8" },
   "/assets/style.css": { body: style, type: "text/css; charset=utf-8" },
   "/assets/app.js": { body: app, type: "text/javascript; charset=utf-8" },
+  "/assets/ops.js": { body: ops, type: "text/javascript; charset=utf-8" },
 };
 
 /** The response for an asset path, or null. */

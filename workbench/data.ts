@@ -7,6 +7,7 @@
  * browse filter can only ever compile to a read (`find`) of the named store.
  */
 import { PlanckError } from "../engine/errors.ts";
+import { backfillProgress } from "../engine/indexes/backfill.ts";
 import { parsePql } from "../engine/pql/mod.ts";
 import type { FindQuery } from "../engine/query/query_document.ts";
 import { CONFIG_KEYS } from "../host/config_keys.ts";
@@ -177,4 +178,61 @@ function configValue(config: object, key: string): unknown {
   let node: unknown = config;
   for (const part of key.split(".")) node = (node as Record<string, unknown>)?.[camel(part)];
   return node;
+}
+
+/** One index as listed, with its backfill's progress while it builds. */
+export interface IndexSummary {
+  name: string;
+  store: string;
+  fields: { path: string; direction: string }[];
+  unique: boolean;
+  state: string;
+  multikey: boolean;
+  /** While building: documents indexed of the documents counted (total null while counting). */
+  progress?: { done: number; total: number | null };
+}
+
+/** `GET /api/stores/STORE/indexes`: the store's indexes with backfill progress. */
+export async function indexes(parts: WorkbenchParts, who: Principal, store: string): Promise<IndexSummary[]> {
+  const rows = await callOp(parts, who, "listIndexes", { store }) as IndexSummary[];
+  return rows.map((row) => {
+    const def = parts.db.indexInfo(row.name);
+    const progress = def === undefined || row.state === "ready" ? undefined : backfillProgress(def);
+    return progress === undefined ? row : { ...row, progress };
+  });
+}
+
+/**
+ * Creates an index; with `wait` false answers as soon as it exists (building), and the backfill
+ * goes on (a failure, e.g. a duplicate for a unique index, drops it and is logged).
+ */
+export async function createIndex(
+  parts: WorkbenchParts,
+  who: Principal,
+  fields: Record<string, unknown>,
+  wait: boolean,
+): Promise<{ created: unknown; state: string }> {
+  const name = fields.name;
+  const run = callOp(parts, who, "createIndex", fields);
+  // A taken name is refused by the op (conflict): nothing new to wait for.
+  if (wait || (typeof name === "string" && parts.db.indexInfo(name) !== undefined)) {
+    await run;
+    return { created: name, state: "ready" };
+  }
+  let settled = false;
+  const done = run.then(() => settled = true);
+  done.catch((error) => {
+    settled = true;
+    parts.logs.add(
+      "error",
+      `planck: workbench: index "${String(name).slice(0, 64)}": ${(error as Error).message}`,
+    );
+  });
+  // The op checks its fields and role, then commits the index (building) before its backfill yields.
+  while (!settled && (typeof name !== "string" || parts.db.indexInfo(name) === undefined)) {
+    await Promise.race([done.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5))]);
+  }
+  if (!settled) return { created: name, state: "building" };
+  await run; // rethrows a refusal (forbidden, invalid_argument, conflict)
+  return { created: name, state: parts.db.indexInfo(String(name))?.state ?? "ready" };
 }

@@ -22,3 +22,17 @@ export const SAMPLE_INTERVAL_MS = 2_000;
 export const SAMPLES_MAX = 150;
 /** Open SSE streams at once; past it a new one gets 503. */
 export const SSE_STREAMS_MAX = 64;
+/** Next runs a cron preview shows by default. */
+export const CRON_PREVIEW_RUNS = 5;
+/** Most next runs one preview computes. */
+export const CRON_PREVIEW_MAX = 50;
+/** Events one live-view stream sends before it ends (the page offers to watch again). */
+export const LIVE_EVENTS_MAX = 10_000;
+/** Events a live-view page keeps on screen (ops.js removes older rows). */
+export const LIVE_ROWS_SHOWN = 200;
+/** Characters of one document's JSON sent in a live-view event (a longer one is cut and marked truncated). */
+export const LIVE_DOC_CHARS_MAX = 2_000;
+/** Live-view streams one session may hold open (a new one past it closes the oldest). */
+export const LIVE_STREAMS_PER_SESSION = 4;
+/** Backups listed per directory (newest first). */
+export const BACKUPS_LISTED_MAX = 500;

@@ -19,6 +19,8 @@ export function opContext(parts: WorkbenchParts): OpContext {
     lockout: parts.lockout,
     server: parts.server,
     services: parts.services,
+    scheduler: parts.scheduler,
+    replication: parts.replication,
   };
 }
 

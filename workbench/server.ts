@@ -28,15 +28,16 @@ import { overviewMain, overviewStream } from "./pages/overview.ts";
 import { pqlMain, pqlRun } from "./pages/pql.ts";
 import { servicesMain } from "./pages/services.ts";
 import { settingsMain } from "./pages/settings.ts";
-import {
-  documentMain,
-  documentsFragment,
-  indexesFragment,
-  type IndexRow,
-  storeMain,
-  storesMain,
-} from "./pages/stores.ts";
+import { documentMain, documentsFragment, indexesFragment, storeMain, storesMain } from "./pages/stores.ts";
 import { usersMain } from "./pages/users.ts";
+import { backupsMain } from "./pages/backups.ts";
+import { liveMain } from "./pages/live.ts";
+import { replicasBlock, replicationMain } from "./pages/replication.ts";
+import { previewFragment, schedulesMain } from "./pages/schedules.ts";
+import { backupDirs, listBackups } from "./backups.ts";
+import { liveStreams } from "./api_ops.ts";
+import { replicationView } from "./replication.ts";
+import { cronPreview, history, listSchedules } from "./schedules.ts";
 import { Sampler } from "./sampler.ts";
 import { sessionCookie, Sessions } from "./sessions.ts";
 import { SESSION_TTL_MS } from "./limits.ts";
@@ -66,7 +67,7 @@ const SCREENS: [string, string, Screen][] = [
   ["/pql", "/pql", () => Promise.resolve(["PQL console", pqlMain()])],
   ["/stores", "/stores", async (wb, who) => ["Stores", storesMain(await data.stores(wb.parts, who))]],
   ["/stores/:store", "/stores", async (wb, who, _url, p) => {
-    const indexes = await callOp(wb.parts, who, "listIndexes", { store: p.store }) as IndexRow[];
+    const indexes = await data.indexes(wb.parts, who, p.store);
     const docs = await data.browse(wb.parts, who, { store: p.store });
     return [`Store ${p.store}`, storeMain(p.store, indexes, docs)];
   }],
@@ -77,6 +78,26 @@ const SCREENS: [string, string, Screen][] = [
     if (doc === null) throw new PlanckError("not_found", `No document "${p.key}" in store "${p.store}"`);
     return [`Document in ${p.store}`, documentMain(p.store, p.key, doc)];
   }],
+  ["/live", "/live", async (wb, who, url) => {
+    const rows = await callOp(wb.parts, who, "listStores") as { name: string }[];
+    const names = rows.map((r) => r.name);
+    const store = url.searchParams.get("store") ?? names[0] ?? "";
+    return ["Live view", liveMain(names, store, url.searchParams.get("filter") ?? "")];
+  }],
+  ["/schedules", "/schedules", async (wb, who, url) => {
+    const only = url.searchParams.get("name") ?? "";
+    const schedules = await listSchedules(wb.parts, who);
+    return ["Schedules", schedulesMain(schedules, await history(wb.parts, who, only, 50), only)];
+  }],
+  ["/backups", "/backups", async (wb, who) => {
+    const rows = await listBackups(wb.parts, who);
+    return ["Backups", backupsMain(rows, backupDirs(wb.parts), wb.parts.dataDir.replace(/\/+$/, ""))];
+  }],
+  [
+    "/replication",
+    "/replication",
+    async (wb, who) => ["Replication", replicationMain(await replicationView(wb.parts, who))],
+  ],
   ["/logs", "/logs", (wb, who, url) => {
     const query = logFilter(url);
     return Promise.resolve(["Logs", logsMain(query, data.logs(wb.parts, who, query))]);
@@ -112,7 +133,10 @@ export const createWorkbench: WorkbenchFactory = (parts) => {
   };
   return {
     handler: (request, info) => handle(wb, request, (info.remoteAddr as Deno.NetAddr).hostname),
-    close: () => wb.sampler.close(),
+    close: () => {
+      wb.sampler.close();
+      liveStreams(parts).endAll();
+    },
   };
 };
 
@@ -138,7 +162,10 @@ async function handle(wb: Workbench, request: Request, remote: string): Promise<
       return new Response(null, { status: 303, headers: { location: "/login" } });
     }
     if (path === "/logout" && request.method === "POST") {
-      if (who.session !== undefined) wb.sessions.delete(who.session.id);
+      if (who.session !== undefined) {
+        wb.sessions.delete(who.session.id);
+        liveStreams(wb.parts).endSession(who.session.id);
+      }
       return json(200, { loggedOut: true }, { "set-cookie": sessionCookie("", 0, wb.secure) });
     }
     if (isApi) return await handleApi(wb.parts, who, request, url);
@@ -228,6 +255,18 @@ async function fragmentRoute(
     );
     return page(await pqlRun(wb.parts, who, form));
   }
+  if (path === "/schedules/preview" && request.method === "GET") {
+    let next: string[] | Error;
+    try {
+      next = cronPreview(url.searchParams.get("cron") ?? "", url.searchParams.get("timezone") || "UTC");
+    } catch (error) {
+      next = error as Error;
+    }
+    return page(previewFragment(next));
+  }
+  if (path === "/replication/block" && request.method === "GET") {
+    return page(replicasBlock(await replicationView(wb.parts, who)));
+  }
   if (path === "/logs/rows" && request.method === "GET") {
     return page(logRows(data.logs(wb.parts, who, logFilter(url))));
   }
@@ -240,7 +279,7 @@ async function fragmentRoute(
   }
   const indexes = matchPath("/stores/:store/indexes", path);
   if (indexes !== null && request.method === "GET") {
-    const list = await callOp(wb.parts, who, "listIndexes", { store: indexes.store }) as IndexRow[];
+    const list = await data.indexes(wb.parts, who, indexes.store);
     return page(indexesFragment(indexes.store, list));
   }
   return null;

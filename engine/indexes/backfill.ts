@@ -4,7 +4,8 @@
  * adding each document's entries, and yields to the event loop between chunks so writes continue.
  * Adding an entry that is already there is harmless, and a document rewritten during the walk is
  * indexed by its write, so the result is exact. A crash mid-backfill leaves the index "building"
- * in the checkpoint; the next open backfills again.
+ * in the checkpoint; the next open backfills again. `backfillProgress` reports a running backfill
+ * as documents indexed of the documents counted (one key walk up to the last key, before indexing).
  */
 import { setImmediate } from "node:timers";
 import type { Database } from "../db/database.ts";
@@ -46,6 +47,35 @@ export function validateIndexSpec(name: string, fields: IndexField[], taken: boo
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** How far a running backfill is: documents indexed of the documents it walks (null while counting). */
+export interface BackfillProgress {
+  done: number;
+  total: number | null;
+}
+
+const PROGRESS = new WeakMap<IndexDef, BackfillProgress>();
+
+/** The progress of `def`'s backfill while it runs, else undefined. */
+export function backfillProgress(def: IndexDef): BackfillProgress | undefined {
+  const p = PROGRESS.get(def);
+  return p === undefined ? undefined : { ...p };
+}
+
+/** Counts the documents of the store up to key `last`, in chunks between yields. */
+async function countUpTo(db: Database, def: IndexDef, last: Key): Promise<number> {
+  let total = 0;
+  let after: Key | undefined;
+  while (!db.closed && db.indexes.byId(def.id) === def) {
+    const keys = [...db.scan(def.storeId, { from: after, limit: BACKFILL_CHUNK_DOCS + 1 })]
+      .map(([key]) => key).filter((key) => key <= last && key !== after);
+    if (keys.length === 0) break;
+    total += keys.length;
+    after = keys[keys.length - 1];
+    await pause();
+  }
+  return total;
+}
+
 /** Backfills `def` from its store; resolves when every document is indexed. */
 export async function backfillIndex(db: Database, def: IndexDef): Promise<void> {
   await pause(); // never inside the caller's turn (the constructor is still replaying)
@@ -53,6 +83,17 @@ export async function backfillIndex(db: Database, def: IndexDef): Promise<void> 
   // (new keys are time-ordered, so otherwise a busy writer would keep the walk going for ever).
   const last = [...db.scan(def.storeId, { reverse: true, limit: 1 })][0]?.[0];
   if (last === undefined) return;
+  const progress: BackfillProgress = { done: 0, total: null };
+  PROGRESS.set(def, progress);
+  try {
+    progress.total = await countUpTo(db, def, last);
+    await walk(db, def, last, progress);
+  } finally {
+    PROGRESS.delete(def);
+  }
+}
+
+async function walk(db: Database, def: IndexDef, last: Key, progress: BackfillProgress): Promise<void> {
   let after: Key | undefined;
   while (!db.closed && db.indexes.byId(def.id) === def) {
     const rows = [...db.scan(def.storeId, { from: after, limit: BACKFILL_CHUNK_DOCS + 1 })]
@@ -63,6 +104,7 @@ export async function backfillIndex(db: Database, def: IndexDef): Promise<void> 
       const entries = db.indexes.entries(def.id, decodeDocument(bytes), key);
       if (def.unique) checkUniqueEntries(db, def, key, entries, null);
       db._addIndexEntries(def.id, entries);
+      progress.done++;
     }
     after = rows[rows.length - 1][0];
     await pause();

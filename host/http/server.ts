@@ -3,22 +3,21 @@
  * (`x-request-id`), is routed to a service by path, runs as one transaction in that service's
  * pool, and its response is released once the transaction's writes are durable.
  *
- * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest; a
- * path no service claims gets 404; HEAD answers like GET without a body.
+ * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest, and the
+ * other limits of request_guard.ts hold before any routing; a path no service claims gets 404; HEAD
+ * is handled here and only here: routed and run as GET (a guest never sees HEAD), answered without
+ * a body.
  */
 import { PlanckError } from "../../engine/errors.ts";
-import {
-  type GuestRequest,
-  type GuestResponse,
-  HOST_PATH_PREFIX,
-  REQUEST_BODY_BYTES_MAX,
-  underPrefix,
-} from "../wasm/abi.ts";
+import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../wasm/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
+import { splitRequestUrl } from "./request_url.ts";
 import { ServiceRouter } from "./router.ts";
+import { guardResponse, readBody, refuseBody, refuseHead } from "./request_guard.ts";
+import { HTTP_BODY_TIMEOUT_MS_DEFAULT } from "../limits.ts";
 import type { EventHub } from "../live/hub.ts";
 import { EVENTS_PATH, serveEvents } from "../live/events_endpoint.ts";
 
@@ -37,42 +36,6 @@ function text(status: number, body: string, id: string): Response {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", "x-request-id": id },
   });
-}
-
-/**
- * Reads a request body of at most REQUEST_BODY_BYTES_MAX, chunk by chunk: a body that grows past the
- * limit (a chunked upload declares no length) is refused as soon as it does, never buffered whole;
- * a body the client cut off (it closed mid-body, or sent fewer bytes than it declared) is "incomplete".
- */
-async function readBody(request: Request): Promise<Uint8Array | null | "too_large" | "incomplete"> {
-  if (request.body === null) return null;
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > REQUEST_BODY_BYTES_MAX) return "too_large";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > REQUEST_BODY_BYTES_MAX) {
-        await reader.cancel().catch(() => {});
-        return "too_large";
-      }
-      chunks.push(value);
-    }
-  } catch {
-    return "incomplete";
-  }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
 }
 
 function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
@@ -94,8 +57,12 @@ function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
   // about 5 µs more per response in Deno 2.9 (webidl conversion), appending about 1 µs.
   const response = new Response(nullBody ? null : body, { status: reply.status });
   const headers = response.headers;
-  // A string body gave the response a default content-type; the guest's own replaces it.
-  if (reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")) {
+  // A string body gave the response a default content-type (bytes and streams get none); the
+  // guest's own replaces it.
+  if (
+    typeof body === "string" &&
+    reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")
+  ) {
     headers.delete("content-type");
   }
   for (const [name, value] of reply.headers) headers.append(name, value);
@@ -111,33 +78,32 @@ export async function handleAppRequest(
   admin?: { ctx: AdminContext; remote: () => string },
   closing: AbortSignal = NEVER,
   events?: EventHub,
+  bodyTimeoutMs = HTTP_BODY_TIMEOUT_MS_DEFAULT,
 ): Promise<Response> {
   const id = nextRequestId();
-  const url = new URL(request.url);
-  if (url.pathname.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, url.pathname, id);
-  if (url.pathname === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
-  if (events !== undefined && url.pathname === EVENTS_PATH) {
-    return await serveEvents(events, request, url, id);
+  const headers = [...request.headers];
+  const refused = refuseHead(request.url, headers, id);
+  if (refused !== null) return refused;
+  const { path, query } = splitRequestUrl(request.url);
+  if (path.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, path, id);
+  if (path === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
+  if (events !== undefined && path === EVENTS_PATH) {
+    return await serveEvents(events, request, new URL(request.url), id);
   }
-  if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
+  if (admin !== undefined && underPrefix(path, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
+  const head = request.method === "HEAD";
+  const method = head ? "GET" : request.method;
   router.sync(registry);
-  const target = router.route(request.method, url.pathname);
+  const target = router.route(method, path);
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
-  const body = request.body === null ? null : await readBody(request);
-  if (body === "too_large") return text(413, `413 request body too large (request ${id})\n`, id);
-  if (body === "incomplete") return text(400, `400 incomplete request body (request ${id})\n`, id);
-  const guest: GuestRequest = {
-    id,
-    method: request.method,
-    path: url.pathname,
-    query: url.search.slice(1),
-    headers: [...request.headers],
-    body,
-  };
+  const body = request.body === null ? null : await readBody(request, bodyTimeoutMs);
+  const bad = refuseBody(body, id);
+  if (bad !== null) return bad;
+  const guest: GuestRequest = { id, method, path, query, headers, body: body as Uint8Array | null };
   const reply = await registry.dispatch(target.service, guest, target.route);
-  return toResponse(reply, id, request.method === "HEAD");
+  return guardResponse(() => toResponse(reply, id, head), id);
 }
 
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */
@@ -149,6 +115,8 @@ export function serveApp(
     admin?: Omit<AdminContext, "registry">;
     /** The SSE hub answering `GET /events` (absent when `sse.enabled` is false). */
     events?: EventHub;
+    /** `limits.http_body_timeout_ms`. */
+    bodyTimeoutMs?: number;
   },
 ): Deno.HttpServer {
   const router = new ServiceRouter();
@@ -169,6 +137,7 @@ export function serveApp(
           ctx && { ctx, remote: () => (info.remoteAddr as Deno.NetAddr).hostname },
           closing.signal,
           options.events,
+          options.bodyTimeoutMs,
         ),
     );
   } catch (error) {

@@ -161,6 +161,24 @@ export class Scheduler {
     return next;
   }
 
+  /**
+   * Changes a schedule's cron, timezone or options (its next time is recomputed from now).
+   * @throws PlanckError `not_found`, `invalid_argument` naming the field
+   */
+  async edit(
+    name: string,
+    change: { cron?: string; timezone?: string; options?: Record<string, unknown> },
+  ): Promise<Schedule> {
+    const schedule = this.#store.require(name);
+    const defined = Object.entries(change).filter(([, value]) => value !== undefined);
+    const next: Schedule = { ...schedule, ...Object.fromEntries(defined) };
+    checkSchedule(next);
+    next.nextRunAt = next.enabled ? nextTime(next, this.#clock.now()) : null;
+    await this.#store.put(next);
+    this.#arm();
+    return next;
+  }
+
   /** Removes a schedule (a running task finishes; its history stays). */
   async remove(name: string): Promise<boolean> {
     this.#store.require(name);

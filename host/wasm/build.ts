@@ -8,6 +8,9 @@
  * outside the service directory resolve to the embedded guest library (builder + framework);
  * other bare imports are refused. Files under `<dir>/static/` become packed assets at `/static/…`.
  *
+ * The bundle ends with an inline source map (host/wasm/source_map.ts) so the host reports guest
+ * stacks at the user's file:line:column.
+ *
  * Invariants: a build error names file:line:column; the output's engine bytes are exactly the
  * host's engine, so deploy's pin check passes on the host that built it.
  */
@@ -24,6 +27,7 @@ import {
 } from "./abi.ts";
 import { GUEST_ENTRY, GUEST_ENTRY_SOURCE, GUEST_SOURCES } from "./guest_sources.ts";
 import { appendCustomSection } from "./sections.ts";
+import { BUNDLE_FILE, INLINE_MAP_PREFIX } from "./source_map.ts";
 import { engineBytes, enginePin, ServiceInstance } from "./runtime.ts";
 import * as esbuild from "esbuild-wasm/esm/browser.js";
 
@@ -129,6 +133,11 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The absolute path of the service entry in `dir` (planck.json's "entry", else the first candidate). */
+export async function serviceEntry(dir: string): Promise<string> {
+  return (await readConfig(path.resolve(dir))).entry;
 }
 
 /** Bundles the service in `dir` and packs it into a `.wasm`. @throws PlanckError with file, line and column */
@@ -328,14 +337,33 @@ async function bundleService(
       format: "iife",
       target: "es2023",
       minify: true,
+      sourcemap: "external",
+      sourcesContent: false,
+      outfile: BUNDLE_FILE,
+      absWorkingDir: root,
       charset: "utf8",
       logLevel: "silent",
       plugins: [plugin],
     });
-    return result.outputFiles[0].text;
+    const js = result.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+    const map = result.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
+    return `${js}${js.endsWith("\n") ? "" : "\n"}${inlineMap(map)}\n`;
   } catch (error) {
     throw buildError(error);
   }
+}
+
+/**
+ * The inline map line ending the bundle (host/wasm/source_map.ts): sources relative to the service
+ * directory, the guest library's as `planck:<path>`, the generated wrapper as `<planck entry>`.
+ */
+function inlineMap(mapText: string): string {
+  const map = JSON.parse(mapText) as { sources: string[] };
+  map.sources = map.sources.map((source) => {
+    const plain = decodeURIComponent(source);
+    return plain in GUEST_SOURCES || plain === GUEST_ENTRY ? `planck:${plain}` : plain;
+  });
+  return `${INLINE_MAP_PREFIX}${encodeBase64(new TextEncoder().encode(JSON.stringify(map)))}`;
 }
 
 function buildError(error: unknown): PlanckError {

@@ -29,6 +29,7 @@ import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
 import { GuestSlice, isSuspendError } from "./guest_slice.ts";
 import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";
 import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
+import { BUNDLE_FILE, mapGuestStack } from "./source_map.ts";
 
 export { type FaultKind, GuestFault } from "./guest.ts";
 
@@ -99,6 +100,8 @@ export class ServiceInstance implements GuestInstance {
   #host: ((json: string) => string) | undefined;
   #broken = false;
   #disposed = false;
+  /** The evaluated bundle, whose inline source map maps fault stacks (source_map.ts). */
+  #bundle = "";
 
   private constructor(
     module: QuickJSWASMModule,
@@ -134,10 +137,11 @@ export class ServiceInstance implements GuestInstance {
     const runtime = quickjs.newRuntime();
     const context = runtime.newContext();
     const instance = new ServiceInstance(quickjs, runtime, context, wasmMemory, slice);
+    instance.#bundle = bundle;
     instance.#install();
     await instance.#guard(
       async () =>
-        await instance.#settle(await instance.#entries.eval(bundle, "planck.js"), "evaluating the bundle"),
+        await instance.#settle(await instance.#entries.eval(bundle, BUNDLE_FILE), "evaluating the bundle"),
       Date.now() + BUNDLE_DEADLINE_MS,
     );
     return instance;
@@ -306,7 +310,9 @@ export class ServiceInstance implements GuestInstance {
     this.#broken = true;
     const name = typeof dumped === "object" && dumped !== null ? dumped.name ?? "Error" : "Error";
     const message = typeof dumped === "object" && dumped !== null ? dumped.message ?? "" : String(dumped);
-    const stack = typeof dumped === "object" && dumped?.stack ? `\n${dumped.stack}` : "";
+    const stack = typeof dumped === "object" && dumped?.stack
+      ? `\n${mapGuestStack(this.#bundle, dumped.stack)}`
+      : "";
     if (name === "InternalError" && message === "interrupted") {
       return new GuestFault("timeout", `The guest ran past its deadline while ${what}`);
     }

@@ -3,7 +3,8 @@
  * an edit of a template is rebuilt, redeployed and served, and the dev events stream (what
  * dev-reload.js listens to) announces the new generation; a syntax error prints file:line:column
  * and leaves the old version serving; a handler that throws is logged with its request id and the
- * guest's stack; SIGINT stops it cleanly. A second `planck dev` attaches to the running one.
+ * guest's stack at service.ts:line:column (source map); a type error is reported (file:line:column)
+ * after the deploy; SIGINT stops it cleanly. A second `planck dev` attaches to the running one.
  */
 import * as path from "node:path";
 import { assert, assertEquals } from "../_util/assert.ts";
@@ -121,7 +122,7 @@ Deno.test("planck dev: edit → rebuilt, redeployed, served, announced; errors l
       service,
       (await Deno.readTextFile(service)).replace(
         "export default app;",
-        'app.get("/boom", () => {\n  throw new Error("kaput");\n});\nexport default app;',
+        'app.get("/boom", () => {\n  throw new Error(`kaput`);\n});\nexport default app;',
       ),
     );
     await dev.waitFor(/deployed "shop" #\d+ [^\n]*7 routes/, mark);
@@ -129,7 +130,24 @@ Deno.test("planck dev: edit → rebuilt, redeployed, served, announced; errors l
     assertEquals(boom.status, 500);
     await boom.body?.cancel();
     const id = boom.headers.get("x-request-id")!;
-    await dev.waitFor(new RegExp(`request ${id} failed[^\\n]*kaput\\n\\s+at `), mark);
+    const boomLine = (await Deno.readTextFile(service)).split("\n").findIndex((l) => l.includes("kaput")) + 1;
+    await dev.waitFor(
+      new RegExp(`request ${id} failed[^\\n]*kaput\\n\\s+at [^\\n]*\\(service\\.ts:${boomLine}:\\d+\\)`),
+      mark,
+    );
+
+    mark = dev.output.length;
+    const typed = await Deno.readTextFile(service);
+    await Deno.writeTextFile(
+      service,
+      typed.replace(
+        '"/boom", () => {\n  throw new Error(`kaput',
+        '"/boom", (c) => {\n  throw new Error(`kaput ${c.session}',
+      ),
+    );
+    await dev.waitFor(/deployed "shop" #\d+/, mark);
+    await dev.waitFor(/is deployed but does not type-check/, mark);
+    await dev.waitFor(/service\.ts:\d+:\d+: error TS2339: Property 'session' does not exist/, mark);
 
     const second = new Watched(["dev", "shop"], root);
     await second.waitFor(/attached to the server running on/, 0);

@@ -58,6 +58,7 @@ shutdown: { drain_timeout_ms: 0 }
       connections: 10,
       inFlightPerConnection: 4,
       unauthenticatedPerAddress: 7,
+      httpBodyTimeoutMs: 30_000,
     });
     assertEquals(config.security, { lockoutFailures: 3, lockoutBaseMs: 10, lockoutMaxMs: 100 });
     assertEquals(config.shutdown.drainTimeoutMs, 0);

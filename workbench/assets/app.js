@@ -113,13 +113,23 @@ document.addEventListener("submit", async (e) => {
         const [path, dir] = s.split(/\s+/);
         return { path, direction: dir === "desc" ? "desc" : "asc" };
       });
-      await api("POST", `/api/stores/${encodeURIComponent(form.dataset.store)}/indexes`, {
+      const r = await api("POST", `/api/stores/${encodeURIComponent(form.dataset.store)}/indexes`, {
         name: f.name,
         fields,
         unique: f.unique === "on",
+        wait: false,
       });
-      flash(`Index "${f.name}" created`, "ok");
-      reloadSoon();
+      flash(
+        r.state === "building" ? `Index "${f.name}" created: backfilling` : `Index "${f.name}" created`,
+        "ok",
+      );
+      const box = document.getElementById("indexes");
+      if (box) {
+        htmx.ajax("GET", `/stores/${encodeURIComponent(form.dataset.store)}/indexes`, {
+          target: box,
+          swap: "outerHTML",
+        });
+      }
     } else if (kind === "create-user") {
       const r = await api("POST", "/api/users", { user: f.user, role: f.role });
       flash(`Created "${r.user}" (${r.role}). Its key is shown once, copy it now: ${r.key}`, "ok");

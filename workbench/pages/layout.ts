@@ -14,6 +14,10 @@ export const SCREENS: readonly [string, string][] = [
   ["/services", "Services"],
   ["/pql", "PQL console"],
   ["/stores", "Stores"],
+  ["/live", "Live"],
+  ["/schedules", "Schedules"],
+  ["/backups", "Backups"],
+  ["/replication", "Replication"],
   ["/logs", "Logs"],
   ["/users", "Users"],
   ["/settings", "Settings"],
@@ -47,7 +51,7 @@ export function layout(title: string, who: Principal | null, current: string, ma
     <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false}'>
     <link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/style.css">
     <script src="/assets/htmx.min.js" defer></script><script src="/assets/sse.js" defer></script>
-    <script src="/assets/app.js" defer></script></head>
+    <script src="/assets/app.js" defer></script><script src="/assets/ops.js" defer></script></head>
       <body>
         <header><a class="brand" href="/">Planck</a>${nav}</header>
         <div id="flash" role="status" aria-live="polite"></div>

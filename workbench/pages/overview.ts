@@ -5,6 +5,7 @@
 import type { WorkbenchParts } from "../../host/workbench_hook.ts";
 import { PLANCK_VERSION } from "../../host/version.ts";
 import { formatBytes, formatDuration, type Html, html, raw } from "../html.ts";
+import type { ReplicationView } from "../replication.ts";
 import type { Sample, Sampler } from "../sampler.ts";
 
 function sparkline(values: number[]): Html {
@@ -37,6 +38,27 @@ function walBytes(parts: WorkbenchParts): number {
     }
   }
   return total;
+}
+
+/** Role and lag: a primary's replicas with the largest lag, or a replica's lag behind its primary. */
+function replicationCard(parts: WorkbenchParts): Html {
+  const status = parts.replication?.status() as ReplicationView | undefined;
+  if (status === undefined) return html``;
+  if (status.replica !== undefined) {
+    const r = status.replica;
+    return card(
+      `Replica of ${r.primary}`,
+      `${r.connected ? "" : "disconnected · "}lag ${r.lagLsn} LSN / ${r.lagMs} ms`,
+    );
+  }
+  const replicas = status.replicas ?? [];
+  const lag = replicas.reduce((m, r) => Math.max(m, r.lagMs), 0);
+  return card(
+    `Replication (${status.role})`,
+    replicas.length === 0
+      ? "no replicas"
+      : `${replicas.length} replica${replicas.length === 1 ? "" : "s"} · max lag ${lag} ms`,
+  );
 }
 
 const fixed = (n: number) => n < 10 ? n.toFixed(1) : Math.round(n).toString();
@@ -74,8 +96,10 @@ export function overviewCards(parts: WorkbenchParts, sampler: Sampler): Html {
       ${card("Disk (value log + tree + WAL)", formatBytes(disk))}
       ${card("Stores", String(s.stores))}
       ${card("Services", String(parts.services.list().length))}
+      ${replicationCard(parts)}
       </div>
-    <p class="muted">Sampled every 2 s; charts show the last ${sampler.samples.length} samples.</p>
+    <p class="muted">Sampled every 2 s; charts show the last ${sampler.samples.length} samples.
+      Replicas and their lag: <a href="/replication">Replication</a>.</p>
   `;
 }
 

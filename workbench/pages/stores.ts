@@ -5,7 +5,7 @@
  */
 import { toJsonText } from "../ejson.ts";
 import { formatBytes, type Html, html } from "../html.ts";
-import type { DocumentPage, StoreSummary } from "../data.ts";
+import type { DocumentPage, IndexSummary, StoreSummary } from "../data.ts";
 import { resultTable } from "./result_table.ts";
 
 const enc = encodeURIComponent;
@@ -46,12 +46,21 @@ export function storesMain(stores: StoreSummary[]): Html {
   `;
 }
 
-/** One index row of the store screen. */
-export interface IndexRow {
-  name: string;
-  fields: { path: string; direction: string }[];
-  unique: boolean;
-  state: string;
+type IndexRow = IndexSummary;
+
+/** The state cell: ready, or the backfill's progress (documents indexed of total). */
+function stateCell(i: IndexRow): Html {
+  if (i.state === "ready") return html`ready`;
+  const p = i.progress;
+  if (p === undefined) return html`<span class="muted">${i.state}: starting the backfill…</span>`;
+  if (p.total === null) return html`<span class="muted">${i.state}: counting documents…</span>`;
+  const done = Math.min(p.done, p.total);
+  const pct = p.total === 0 ? 100 : Math.floor(done / p.total * 100);
+  return html`
+    <span class="backfill" data-done="${done}"
+      data-total="${p.total}">${i.state}: <progress max="${p.total}" value="${done}">${pct} %</progress>
+        ${done.toLocaleString("en")} of ${p.total.toLocaleString("en")} documents indexed (${pct} %)</span>
+  `;
 }
 
 /** The indexes table (re-fetched every second while one is building). */
@@ -85,9 +94,7 @@ export function indexesFragment(store: string, indexes: IndexRow[]): Html {
                 <td>${i.name}</td>
                 <td class="mono">${i.fields.map((f) => `${f.path} ${f.direction}`).join(", ")}</td>
                 <td>${i.unique ? "yes" : "no"}</td>
-                <td>${i.state === "ready"
-                  ? "ready"
-                  : html`<span class="muted">${i.state} (backfilling…)</span>`}</td>
+                <td>${stateCell(i)}</td>
                 <td><button type="button" class="danger small" data-action="drop-index" data-store="${store}" data-name="${i
                   .name}">Drop</button></td>
               </tr>

@@ -1,0 +1,118 @@
+/**
+ * Limits of the app port on what a client sends (docs/security.md, "HTTP"): the request head
+ * (414 for a long URL, 431 for too many or too large headers), the body (413 past
+ * REQUEST_BODY_BYTES_MAX, read chunk by chunk; 408 when it does not arrive within
+ * `limits.http_body_timeout_ms`; 400 when the client cuts it off), and a guest's response headers
+ * (a name or value Deno refuses, such as one holding CR or LF, becomes the host's 500 naming it
+ * instead of an exception out of the handler).
+ *
+ * Invariants: a body is never buffered past REQUEST_BODY_BYTES_MAX; a body read never waits past
+ * its deadline; every refusal carries the request id.
+ */
+import { REQUEST_BODY_BYTES_MAX } from "../wasm/abi.ts";
+import { HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_MAX, HTTP_URL_BYTES_MAX } from "../limits.ts";
+
+/** A plain-text refusal carrying the request id. */
+export function refusal(status: number, body: string, id: string): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "x-request-id": id },
+  });
+}
+
+/**
+ * The refusal of a request head over the limits, or null. Deno itself answers 400 before any handler
+ * runs when the head passes its own buffer (about 64 KiB), so these limits sit well below that.
+ */
+export function refuseHead(url: string, headers: readonly [string, string][], id: string): Response | null {
+  if (url.length > HTTP_URL_BYTES_MAX) {
+    return refusal(
+      414,
+      `414 URL longer than HTTP_URL_BYTES_MAX (${HTTP_URL_BYTES_MAX}) (request ${id})\n`,
+      id,
+    );
+  }
+  if (headers.length > HTTP_HEADERS_MAX) {
+    return refusal(431, `431 more than HTTP_HEADERS_MAX (${HTTP_HEADERS_MAX}) headers (request ${id})\n`, id);
+  }
+  let bytes = 0;
+  for (const [name, value] of headers) bytes += name.length + value.length;
+  if (bytes > HTTP_HEADER_BYTES_MAX) {
+    return refusal(
+      431,
+      `431 headers larger than HTTP_HEADER_BYTES_MAX (${HTTP_HEADER_BYTES_MAX}) (request ${id})\n`,
+      id,
+    );
+  }
+  return null;
+}
+
+/** What reading a body gave: its bytes, none, or why it was refused. */
+export type BodyRead = Uint8Array | null | "too_large" | "incomplete" | "timeout";
+
+/**
+ * Reads a request body of at most REQUEST_BODY_BYTES_MAX, chunk by chunk: a body that grows past the
+ * limit (a chunked upload declares no length) is refused as soon as it does, never buffered whole;
+ * a body the client cut off (it closed mid-body, or sent fewer bytes than it declared) is "incomplete";
+ * a body still arriving after `timeoutMs` (a slow client) is "timeout" and its reading is cancelled.
+ */
+export async function readBody(request: Request, timeoutMs: number): Promise<BodyRead> {
+  if (request.body === null) return null;
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > REQUEST_BODY_BYTES_MAX) return "too_large";
+  const reader = request.body.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, timeoutMs);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (timedOut) return "timeout";
+      if (done) break;
+      total += value.length;
+      if (total > REQUEST_BODY_BYTES_MAX) {
+        await reader.cancel().catch(() => {});
+        return "too_large";
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return timedOut ? "timeout" : "incomplete";
+  } finally {
+    clearTimeout(timer);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+/** The refusal for a body that could not be read, or null when `body` is usable. */
+export function refuseBody(body: BodyRead, id: string): Response | null {
+  if (body === "too_large") return refusal(413, `413 request body too large (request ${id})\n`, id);
+  if (body === "incomplete") return refusal(400, `400 incomplete request body (request ${id})\n`, id);
+  if (body === "timeout") return refusal(408, `408 request body not received in time (request ${id})\n`, id);
+  return null;
+}
+
+/**
+ * Builds the response with `build`; a guest's header that Deno refuses (a name that is no HTTP token,
+ * a value holding CR, LF or NUL: header injection) makes it the host's 500 naming the header.
+ */
+export function guardResponse(build: () => Response, id: string): Response {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const what = error.message.slice(0, 200).replace(/[\r\n\0]/g, "\\n");
+    return refusal(500, `500 the service returned an invalid response header: ${what} (request ${id})\n`, id);
+  }
+}
