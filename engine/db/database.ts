@@ -113,7 +113,7 @@ export class Database implements ReadView {
   /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
   #reclaimableBefore = 0;
   readonly #segmentSink: SegmentSink | undefined; // receives segments before removal (the WAL archive)
-  readonly #pins = new FilePins();
+  readonly #pins = new FilePins(() => (this.#active.firstLsn > 0 && this.#freeze(), [...this.#frozen]));
 
   /** @internal Use openDatabase. */
   constructor(
@@ -465,7 +465,7 @@ export class Database implements ReadView {
   /** Holds flushes, GC and WAL removal for an online backup (engine/db/file_pin.ts); writes go on. */
   pinFiles(): Promise<FilePin> {
     this.#checkOpen();
-    return this.#pins.pin(this.#wal, this.#tiers, () => this.#closed || this.#pruneWal());
+    return this.#pins.pin(this.#wal, this.#tiers, this.#catalog, () => this.#closed || this.#pruneWal());
   }
 
   /** Collects value-log segments at or above the dead ratio (default 0.5) or the given ones. */
