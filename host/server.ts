@@ -14,7 +14,7 @@
  * loses none; a failure while starting releases what was already acquired.
  */
 import { type Database, openDatabase } from "../engine/db/database.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { formatConnectionString, parseConnectionString } from "../client/mod.ts";
 import { ADMIN_USER, Users } from "./auth.ts";
 import type { Config } from "./config.ts";

@@ -12,7 +12,7 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { applyReplicated } from "../../engine/db/replicated.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { decodeGroups } from "../../engine/wal/group_bytes.ts";
 import { type ConnectionInfo, WireTransport } from "../../client/mod.ts";
 import { REPLICA_RETRY_MS_MAX, REPLICATE_BYTES_DEFAULT, REPLICATE_WAIT_MS_DEFAULT } from "../limits.ts";

@@ -9,7 +9,7 @@
  * before the database accepts writes; a replica never serves `replicate` (no chains).
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseConnectionString } from "../../client/mod.ts";
 import { currentEpoch, type Epoch, readEpochs, writeEpochs } from "./epoch.ts";
 import { Follower, type FollowerStatus } from "./follower.ts";
