@@ -160,7 +160,7 @@ export class App {
   async fetch(data: RequestData): Promise<Reply> {
     if (data.planck !== undefined) return await this.#internal(data, data.planck);
     const path = this.#local(data.path);
-    const asset = data.method === "GET" || data.method === "HEAD" ? this.#assets.get(path) : undefined;
+    const asset = data.method === "GET" ? this.#assets.get(path) : undefined;
     if (asset !== undefined) return serveAsset(asset, data);
     const c = new Context(data);
     const match = this.#router.match(data.method, path);

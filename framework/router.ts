@@ -73,10 +73,13 @@ export class Router<H> {
     this.routes.push({ method: method.toUpperCase(), pattern: compilePattern(path), handler });
   }
 
-  /** The first route matching `method` and `path`; else 405 (with Allow) or 404. */
+  /**
+   * The first route matching `method` and `path`; else 405 (with Allow) or 404. HEAD never reaches
+   * a guest: the host runs it as GET and drops the body (host/http/server.ts).
+   */
   match(method: string, path: string): RouteMatch<H> {
     const allow: string[] = [];
-    const wanted = method === "HEAD" ? "GET" : method;
+    const wanted = method;
     for (const route of this.routes) {
       const params = matchPattern(route.pattern, path);
       if (params === null) continue;

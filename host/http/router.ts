@@ -8,7 +8,7 @@
  * concrete paths.
  */
 import { compilePattern, type Pattern } from "../../framework/router.ts";
-import { type ServiceManifest, underPrefix } from "../wasm/abi.ts";
+import { type ServiceManifest, underPrefix } from "../../protocol/abi.ts";
 
 interface Claim {
   service: string;
@@ -76,8 +76,9 @@ export class ServiceRouter {
   }
 }
 
+/** The label of the route of `claim` matching `method path` (the server passes HEAD as GET). */
 function routeLabel(claim: Claim, method: string, path: string): string | null {
-  const wanted = method === "HEAD" ? "GET" : method;
+  const wanted = method;
   let any: string | null = null;
   for (const { method: m, pattern, label } of claim.routes) {
     if (!pattern.regex.test(path)) continue;

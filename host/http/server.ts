@@ -5,14 +5,16 @@
  *
  * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest, and the
  * other limits of request_guard.ts hold before any routing; a path no service claims gets 404; HEAD
- * answers like GET without a body.
+ * is handled here and only here: routed and run as GET (a guest never sees HEAD), answered without
+ * a body.
  */
-import { PlanckError } from "../../engine/errors.ts";
-import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../wasm/abi.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../../protocol/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
+import { splitRequestUrl } from "./request_url.ts";
 import { ServiceRouter } from "./router.ts";
 import { guardResponse, readBody, refuseBody, refuseHead } from "./request_guard.ts";
 import { HTTP_BODY_TIMEOUT_MS_DEFAULT } from "../limits.ts";
@@ -55,8 +57,12 @@ function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
   // about 5 µs more per response in Deno 2.9 (webidl conversion), appending about 1 µs.
   const response = new Response(nullBody ? null : body, { status: reply.status });
   const headers = response.headers;
-  // A string body gave the response a default content-type; the guest's own replaces it.
-  if (reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")) {
+  // A string body gave the response a default content-type (bytes and streams get none); the
+  // guest's own replaces it.
+  if (
+    typeof body === "string" &&
+    reply.headers.some(([name]) => name.length === 12 && name.toLowerCase() === "content-type")
+  ) {
     headers.delete("content-type");
   }
   for (const [name, value] of reply.headers) headers.append(name, value);
@@ -78,31 +84,26 @@ export async function handleAppRequest(
   const headers = [...request.headers];
   const refused = refuseHead(request.url, headers, id);
   if (refused !== null) return refused;
-  const url = new URL(request.url);
-  if (url.pathname.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, url.pathname, id);
-  if (url.pathname === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
-  if (events !== undefined && url.pathname === EVENTS_PATH) {
-    return await serveEvents(events, request, url, id);
+  const { path, query } = splitRequestUrl(request.url);
+  if (path.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, path, id);
+  if (path === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
+  if (events !== undefined && path === EVENTS_PATH) {
+    return await serveEvents(events, request, new URL(request.url), id);
   }
-  if (admin !== undefined && underPrefix(url.pathname, HOST_PATH_PREFIX)) {
+  if (admin !== undefined && underPrefix(path, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
+  const head = request.method === "HEAD";
+  const method = head ? "GET" : request.method;
   router.sync(registry);
-  const target = router.route(request.method, url.pathname);
+  const target = router.route(method, path);
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
   const body = request.body === null ? null : await readBody(request, bodyTimeoutMs);
   const bad = refuseBody(body, id);
   if (bad !== null) return bad;
-  const guest: GuestRequest = {
-    id,
-    method: request.method,
-    path: url.pathname,
-    query: url.search.slice(1),
-    headers,
-    body: body as Uint8Array | null,
-  };
+  const guest: GuestRequest = { id, method, path, query, headers, body: body as Uint8Array | null };
   const reply = await registry.dispatch(target.service, guest, target.route);
-  return guardResponse(() => toResponse(reply, id, request.method === "HEAD"), id);
+  return guardResponse(() => toResponse(reply, id, head), id);
 }
 
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */

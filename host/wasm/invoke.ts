@@ -7,92 +7,91 @@
  * the transaction's read set is validated at commit (optimistic concurrency, 503 on conflict).
  *
  * Invariants: a handler that loops, exhausts memory, traps, throws or replies over RESPONSE_BYTES_MAX commits nothing and gets a
- * 5xx whose body names the request id (also logged), and its instance is discarded; a request
- * that needed a store that did not exist yet is rolled back, the store created, and the request
- * re-run (at most STORE_CREATE_RETRIES times).
+ * 5xx whose body names the request id (also logged), and its instance is discarded; a handler runs
+ * once per request (a store it needs is created by its host call, sandbox.ts); the instance goes
+ * back to the pool when the guest returns, before the commit is durable.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
-import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "./abi.ts";
+import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "../../protocol/abi.ts";
 import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";
 
-/** Re-runs of a request after creating the stores it needed. */
-export const STORE_CREATE_RETRIES = 4;
-
-/** What a request runs with. */
+/** What a request runs with (one per deployed version, shared by its requests). */
 export interface InvokeTarget {
   db: Database;
   service: string;
   pool: InstancePool;
   deadlineMs: number;
   log: (line: string) => void;
-  /** Told when a request ends in a guest fault (for metrics). */
-  onFault?: (kind: FaultKind) => void;
+  /** Told when a request on `route` ends in a guest fault (for metrics). */
+  onFault?: (kind: FaultKind, route: string) => void;
 }
 
-class MissingStores extends Error {
-  readonly stores: string[];
-  constructor(stores: string[]) {
-    super(`Missing stores ${stores.join(", ")}`);
-    this.stores = stores;
+/**
+ * Runs `request` on the service; resolves with its response once its writes are durable. `route`
+ * labels a fault for `onFault`.
+ */
+export async function invokeService(
+  target: InvokeTarget,
+  request: GuestRequest,
+  route = "(unrouted)",
+): Promise<GuestResponse> {
+  // Taken and entered in the same turn (see InstancePool.tryAcquire).
+  let instance: GuestInstance;
+  try {
+    instance = target.pool.tryAcquire() ?? await target.pool.acquire(Date.now() + target.deadlineMs);
+  } catch (error) {
+    return failureResponse(target, request.id, error);
+  }
+  const run = new RequestRun(target, request, instance);
+  try {
+    return await transaction(target.db, run.handle);
+  } catch (error) {
+    if (error instanceof GuestFault) target.onFault?.(error.kind, route);
+    return failureResponse(target, request.id, error);
+  } finally {
+    run.release();
   }
 }
 
-/** Runs `request` on the service; resolves with its response once its writes are durable. */
-export async function invokeService(target: InvokeTarget, request: GuestRequest): Promise<GuestResponse> {
-  for (let attempt = 0;; attempt++) {
-    // Taken and entered in the same turn (see InstancePool.tryAcquire).
-    let instance: GuestInstance;
+/** One request on one instance: its host-call scope and the instance's return to the pool. */
+class RequestRun implements HostCallScope {
+  readonly service: string;
+  tx = undefined as unknown as HostCallScope["tx"];
+  logLines = 0;
+  readonly #target: InvokeTarget;
+  readonly #request: GuestRequest;
+  readonly #instance: GuestInstance;
+  #released = false;
+
+  constructor(target: InvokeTarget, request: GuestRequest, instance: GuestInstance) {
+    this.service = target.service;
+    this.#target = target;
+    this.#request = request;
+    this.#instance = instance;
+  }
+
+  log = (line: string): void =>
+    this.#target.log(`service ${this.service} request ${this.#request.id}: ${line}`);
+
+  host = (call: Record<string, unknown>, raw?: boolean) => answerHostCall(this, call, raw);
+
+  handle = async (tx: HostCallScope["tx"]): Promise<GuestResponse> => {
+    this.tx = tx;
     try {
-      instance = target.pool.tryAcquire() ?? await target.pool.acquire(Date.now() + target.deadlineMs);
-    } catch (error) {
-      return failureResponse(target, request.id, error);
+      return await this.#instance.handle(this.#request, this.host, Date.now() + this.#target.deadlineMs);
+    } finally {
+      // Requests waiting for group commit must not each hold an instance.
+      this.release();
     }
-    // The instance goes back to the pool as soon as the guest returns, not after the commit is
-    // durable: requests waiting for group commit must not each hold an instance.
-    let released = false;
-    const release = () => {
-      if (!released) target.pool.release(instance);
-      released = true;
-    };
-    const scope: Omit<HostCallScope, "tx"> = {
-      service: target.service,
-      missing: new Set(),
-      log: (line) => target.log(`service ${target.service} request ${request.id}: ${line}`),
-      logLines: 0,
-    };
-    try {
-      const response = await transaction(target.db, async (tx) => {
-        const callScope = { ...scope, tx } as HostCallScope;
-        const host = (call: Record<string, unknown>, raw?: boolean) => answerHostCall(callScope, call, raw);
-        let response: GuestResponse;
-        try {
-          response = await instance.handle(request, host, Date.now() + target.deadlineMs);
-        } catch (error) {
-          // A guest that failed because a store did not exist yet is re-run once it exists.
-          if (callScope.missing.size > 0 && !(error instanceof GuestFault && error.kind === "timeout")) {
-            throw new MissingStores([...scope.missing]);
-          }
-          throw error;
-        } finally {
-          release();
-        }
-        if (callScope.missing.size > 0) throw new MissingStores([...callScope.missing]);
-        return response;
-      });
-      release();
-      return response;
-    } catch (error) {
-      release();
-      if (error instanceof MissingStores && attempt < STORE_CREATE_RETRIES) {
-        for (const store of error.stores) await target.db.createStore(store, { ifNotExists: true });
-        continue;
-      }
-      return failureResponse(target, request.id, error);
-    }
+  };
+
+  release(): void {
+    if (!this.#released) this.#target.pool.release(this.#instance);
+    this.#released = true;
   }
 }
 
@@ -112,11 +111,14 @@ const FAULT_SUMMARY: Record<FaultKind, string> = {
 };
 
 /** The 5xx of a failed request; the cause is logged with the request id. */
-export function failureResponse(target: InvokeTarget, requestId: string, error: unknown): GuestResponse {
+export function failureResponse(
+  target: Pick<InvokeTarget, "service" | "log">,
+  requestId: string,
+  error: unknown,
+): GuestResponse {
   let status = 500;
   let summary = "internal error";
   if (error instanceof GuestFault) {
-    target.onFault?.(error.kind);
     status = FAULT_STATUS[error.kind];
     summary = FAULT_SUMMARY[error.kind];
   } else if (error instanceof PlanckError && error.code === "conflict") {
@@ -125,8 +127,6 @@ export function failureResponse(target: InvokeTarget, requestId: string, error: 
   } else if (error instanceof PlanckError && error.code === "unavailable") {
     status = 503;
     summary = "all instances busy, retry";
-  } else if (error instanceof MissingStores) {
-    summary = "stores could not be created";
   }
   target.log(
     `service ${target.service} request ${requestId} failed (${summary}): ${

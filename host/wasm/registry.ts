@@ -11,10 +11,10 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
-import type { GuestRequest, GuestResponse, ServiceManifest } from "./abi.ts";
-import { failureResponse, invokeService } from "./invoke.ts";
+import type { GuestRequest, GuestResponse, ServiceManifest } from "../../protocol/abi.ts";
+import { failureResponse, invokeService, type InvokeTarget } from "./invoke.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { InstancePool } from "./pool.ts";
 import { checkRouteCollisions } from "./route_overlap.ts";
@@ -50,6 +50,8 @@ export class ServiceVersion {
   readonly deployedAt: Date;
   inFlight = 0;
   retired = false;
+  /** What its requests run with (set when the registry prepares it). */
+  target: InvokeTarget | undefined;
   constructor(manifest: ServiceManifest, pool: InstancePool, deployedAt: Date) {
     this.manifest = manifest;
     this.pool = pool;
@@ -209,17 +211,17 @@ export class ServiceRegistry {
     if (version === undefined) return { status: 404, headers: [], body: "Not found\n" };
     version.inFlight++;
     const started = performance.now();
-    const target = {
+    const target = version.target ??= {
       db: this.#db,
       service: name,
       pool: version.pool,
       deadlineMs: this.#deadlineMs,
       log: this.#log,
-      onFault: (kind: Parameters<ServiceMetrics["fault"]>[2]) => this.#metrics.fault(name, route, kind),
+      onFault: (kind, route) => this.#metrics.fault(name, route, kind),
     };
     let status = 500;
     try {
-      const response = await invokeService(target, request);
+      const response = await invokeService(target, request, route);
       status = response.status;
       return response;
     } catch (error) {

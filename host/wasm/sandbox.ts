@@ -9,11 +9,13 @@
  * JSON for QuickJS, BSON for native).
  *
  * Invariants: a guest store name contains no "__" and does not start with "sys"; only data ops run
- * (no DDL); a query on a store that does not exist yet is reported in `missing` (the request is
- * then retried after the store is created) and fails in the guest with `not_found`.
+ * (no DDL); a query on a store that does not exist yet creates it first, in the same turn (the
+ * engine applies a store's creation before its first await, and the request's own commit comes
+ * later in the log, so its durability covers the creation) — the handler runs once, never again;
+ * where the store cannot be created (a replica), the query fails in the guest with `not_found`.
  */
-import { PlanckError } from "../../engine/errors.ts";
-import type { QueryDocument } from "../../engine/query/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import type { Transaction } from "../../engine/db/transaction.ts";
 import { RAW_REPLY } from "./guest.ts";
 import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";
@@ -61,8 +63,6 @@ function storeOf(query: QueryDocument): string {
 export interface HostCallScope {
   service: string;
   tx: Transaction;
-  /** Engine stores a call needed that do not exist yet. */
-  missing: Set<string>;
   log: (line: string) => void;
   logLines: number;
 }
@@ -90,14 +90,7 @@ export function answerHostCall(
     if (call.op === "lsn") return { ok: true, result: scope.tx.db.lastLsn };
     const query = scopeQuery(scope.service, call.op === "query" ? call.query : call);
     const store = storeOf(query);
-    if (!scope.tx.db.hasStore(store)) {
-      scope.missing.add(store);
-      throw new PlanckError(
-        "not_found",
-        `Store "${store.slice(store.indexOf("__") + 2)}" does not exist yet`,
-        { field: "store" },
-      );
-    }
+    if (!scope.tx.db.hasStore(store)) createStore(scope, store);
     if (raw) {
       const reply = rawReply(scope.tx, store, query);
       if (reply !== undefined) return { [RAW_REPLY]: reply };
@@ -111,6 +104,25 @@ export function answerHostCall(
       ok: false,
       error: field === undefined ? { code, message: e.message } : { code, message: e.message, field },
     };
+  }
+}
+
+/**
+ * Creates `store` now: the engine applies the creation before its promise first awaits, so the
+ * store exists when this returns (its durability is awaited by the request's own commit, which is
+ * later in the log). @throws PlanckError `not_found` when it could not be created (a replica).
+ */
+function createStore(scope: HostCallScope, store: string): void {
+  const db = scope.tx.db;
+  db.createStore(store, { ifNotExists: true }).catch((error) =>
+    scope.log(`creating store "${store}" failed: ${(error as Error).message}`)
+  );
+  if (!db.hasStore(store)) {
+    throw new PlanckError(
+      "not_found",
+      `Store "${store.slice(store.indexOf("__") + 2)}" does not exist and cannot be created here`,
+      { field: "store" },
+    );
   }
 }
 

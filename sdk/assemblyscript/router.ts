@@ -12,7 +12,7 @@
  * Invariants: routes match in the order added, on the path without the query string (a pattern
  * is split, and its parameter names cut, once when added); `:name` captures one decoded segment,
  * a final `*` the rest; a known path with another method is 405 with Allow, any other path 404;
- * HEAD matches GET routes. A buffer lent by planck_alloc stays referenced from a global until
+ * HEAD never arrives (the host runs it as GET). A buffer lent by planck_alloc stays referenced from a global until
  * planck_handle takes it, then from its Request (so the GC keeps it while it is read); the
  * response bytes stay valid until the next call.
  */
@@ -79,10 +79,9 @@ export function index(name: string, store: string, fields: string[], unique: boo
 
 /** The route matching `req` (its params set), or null. */
 function match(req: Request, path: string): Route | null {
-  const wanted = req.method == "HEAD" ? "GET" : req.method;
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
-    if ((r.method == wanted || r.method == "ALL") && matchPath(r, path, req)) return r;
+    if ((r.method == req.method || r.method == "ALL") && matchPath(r, path, req)) return r;
   }
   return null;
 }

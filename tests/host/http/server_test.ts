@@ -2,7 +2,7 @@
 import { assertEquals } from "../../_util/assert.ts";
 import { ServiceRouter } from "../../../host/http/router.ts";
 import { handleAppRequest } from "../../../host/http/server.ts";
-import type { GuestResponse } from "../../../host/wasm/abi.ts";
+import type { GuestResponse } from "../../../protocol/abi.ts";
 
 const manifest = {
   name: "svc",
@@ -61,4 +61,29 @@ Deno.test("a path with malformed percent escapes is routed, not a 500 from the h
   const reply: GuestResponse = { status: 200, headers: [], body: "routed" };
   const response = await serveWith(reply)(new Request("http://h/svc/item/%E0%A4%A"));
   assertEquals([response.status, await response.text()], [200, "routed"]);
+});
+
+Deno.test("HEAD is the host's: the guest is asked GET, the answer has the headers and no body", async () => {
+  const seen: string[] = [];
+  const reply: GuestResponse = { status: 200, headers: [["content-type", "text/html"]], body: "<p>x</p>" };
+  const registry = {
+    generation: 1,
+    versions: () => [{ manifest: { ...manifest, routes: [{ method: "GET", path: "/svc/page" }] } }],
+    dispatch: (_service: string, request: { method: string }, route: string) => {
+      seen.push(`${request.method} ${route}`);
+      return Promise.resolve(reply);
+    },
+  };
+  const router = new ServiceRouter();
+  const response = await handleAppRequest(
+    registry as never,
+    router,
+    new Request("http://h/svc/page", { method: "HEAD" }),
+  );
+  assertEquals([response.status, response.headers.get("content-type"), await response.text()], [
+    200,
+    "text/html",
+    "",
+  ]);
+  assertEquals(seen, ["GET GET /svc/page"]);
 });

@@ -138,7 +138,7 @@ export async function engineClient(db: Database, service: string, wasm: Uint8Arr
   const harness = await Harness.create(wasm, (call) => answerHostCall(scope!, call));
   const request = (method: string, url: string, body?: string) =>
     transaction(db, (tx) => {
-      scope = { service, tx, missing: new Set(), log: () => {}, logLines: 0 };
+      scope = { service, tx, log: () => {}, logLines: 0 };
       return harness.request(method, url, body);
     });
   return { request, harness };

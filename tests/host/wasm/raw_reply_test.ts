@@ -26,7 +26,7 @@ Deno.test("answerHostCall answers a raw point get with the spliced reply", async
     await db.createStore("svc__items");
     const key = await transaction(db, (tx) => tx.store("svc__items").insert({ n: 1 }));
     await transaction(db, (tx) => {
-      const scope = { service: "svc", tx, missing: new Set<string>(), log: () => {}, logLines: 0 };
+      const scope = { service: "svc", tx, log: () => {}, logLines: 0 };
       const raw = answerHostCall(scope, { op: "get", store: "items", key }, true)[RAW_REPLY] as Uint8Array;
       assertEquals(BSON.deserialize(raw), { ok: true, result: { key, n: 1 } });
       assertEquals(answerHostCall(scope, { op: "get", store: "items", key }), {
@@ -102,7 +102,7 @@ Deno.test("answerHostCall answers a raw find exactly as the executor's rows", as
       { op: "find", store: "items", filter: eqOpen, select: ["n"], limit: 2 },
     ];
     await transaction(db, (tx) => {
-      const scope = { service: "svc", tx, missing: new Set<string>(), log: () => {}, logLines: 0 };
+      const scope = { service: "svc", tx, log: () => {}, logLines: 0 };
       for (const query of queries) {
         const plain = answerHostCall(scope, query);
         const raw = answerHostCall(scope, query, true);
@@ -117,7 +117,7 @@ Deno.test("answerHostCall answers a raw find exactly as the executor's rows", as
       (tx) => tx.store("svc__items").put(LAST_KEY, BSON.serialize({ key: 1 })),
     );
     await transaction(db, (tx) => {
-      const scope = { service: "svc", tx, missing: new Set<string>(), log: () => {}, logLines: 0 };
+      const scope = { service: "svc", tx, log: () => {}, logLines: 0 };
       const get = { op: "get", store: "items", key };
       assertEquals(answerHostCall(scope, get, true), { ok: true, result: { key } });
       const find = { op: "find", store: "items", range: { from: LAST_KEY } };

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { withTempDir } from "../../_util/temp_db.ts";
 import { openDatabase } from "../../../engine/mod.ts";
-import type { GuestRequest } from "../../../host/wasm/abi.ts";
+import type { GuestRequest } from "../../../protocol/abi.ts";
 import { invokeService } from "../../../host/wasm/invoke.ts";
 import { InstancePool } from "../../../host/wasm/pool.ts";
 import { ServiceInstance } from "../../../host/wasm/runtime.ts";
@@ -68,8 +68,9 @@ Deno.test("invokeService answers loop, memory blow-up, trap and throw with a 5xx
       // Only the successful requests' inserts committed: 1 + one per fault round.
       const final = await invokeService(target, request("/ok"));
       assertEquals(final.body, "hits 6");
-      // Four faults, plus the first request that threw on the missing store before it was created.
-      assertEquals(pool.stats().discarded, 5);
+      // The four faults only: the first request's host call created the missing store and the
+      // handler ran once (no throw, no re-run).
+      assertEquals(pool.stats().discarded, 4);
     } finally {
       await pool.close();
       await db.close();
@@ -179,4 +180,31 @@ export default app;`,
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a handler whose store does not exist yet runs once: its host call creates the store", async () => {
+  await withTempDir(async (dir) => {
+    const db = await openDatabase(dir);
+    const bundle = `
+let runs = 0;
+globalThis.__planck_handle = async () => {
+  runs++;
+  const found = JSON.parse(__planck_host(JSON.stringify({ op: "query", query: { op: "find", store: "fresh" } })));
+  JSON.parse(__planck_host(JSON.stringify({ op: "query", query: { op: "insert", store: "later", documents: [{ a: 1 }] } })));
+  return JSON.stringify({ status: 200, headers: [], body: "runs " + runs + " found " + found.result.length });
+};`;
+    const pool = new InstancePool(() => ServiceInstance.create(bundle, { memoryBytes: 24 * 1024 * 1024 }));
+    try {
+      await pool.warm();
+      const target = { db, service: "demo", pool, deadlineMs: FAULT_DEADLINE_MS, log: () => {} };
+      const reply = await invokeService(target, request("/"));
+      assertEquals([reply.status, reply.body], [200, "runs 1 found 0"]);
+      assert(db.hasStore("demo__fresh") && db.hasStore("demo__later"), "both stores exist");
+      assertEquals([...db.scan(db.storeInfo("demo__later").id)].length, 1);
+      assertEquals(pool.stats().discarded, 0);
+    } finally {
+      await pool.close();
+      await db.close();
+    }
+  });
 });
