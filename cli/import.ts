@@ -24,14 +24,15 @@ import {
   type SourceRecord,
   validateRecords,
 } from "../host/ops/mod.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { type FileFormat, formatOf } from "./export.ts";
 import { readLines } from "./pql.ts";
 import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 
 export const IMPORT_USAGE =
-  `planck import STORE PATH [--format jsonl|bson|csv] [--manifest PATH] [--keys keep|new] [--skip-bad] [--connect STR | --data DIR]
+  `planck import STORE PATH [--format jsonl|bson|csv] [--manifest PATH] [--keys keep|new] [--skip-bad]
+                [--quiet] [--connect STR | --data DIR]
 
   Reads what planck export writes — JSON lines {"key":"<32 hex>","doc":{…extended JSON…}}, BSON
   records, or CSV with its manifest (--manifest, default PATH.manifest.json; without one every

@@ -20,7 +20,7 @@
  */
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, KeyGenerator } from "../key.ts";
 import {
   GC_DEAD_RATIO_DEFAULT,
@@ -52,7 +52,7 @@ import { encodeIndexDef, type IndexDef, Indexes } from "../indexes/indexes.ts";
 import { backfillIndex, validateIndexSpec } from "../indexes/backfill.ts";
 import * as indexReads from "../indexes/reads.ts";
 import type { IndexRange } from "../indexes/reads.ts";
-import type { IndexField } from "../query/query_document.ts";
+import type { IndexField } from "../../protocol/query_document.ts";
 
 /** Frozen memtables that may wait for their flush before writers are held back. */
 export const FROZEN_MEMTABLES_MAX = 2;

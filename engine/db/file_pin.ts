@@ -16,7 +16,7 @@ import type { Memtable } from "../memtable/memtable.ts";
 import { countAtPin, type StoreCount } from "./pin_counts.ts";
 import type { Tiers } from "./tiers.ts";
 import type { Wal } from "../wal/wal.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 export type { StoreCount } from "./pin_counts.ts";
 

@@ -11,7 +11,7 @@
  * the tree is not committed while pinned); the count stops with `conflict` if the pin goes.
  */
 import { setImmediate } from "node:timers";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { Memtable } from "../memtable/memtable.ts";
 import type { StoreInfo } from "./catalog.ts";
 import type { Tiers } from "./tiers.ts";

@@ -14,7 +14,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { assert } from "../assert.ts";
 import { crc32 } from "../checksum.ts";
-import { CorruptionError, diskError } from "../errors.ts";
+import { CorruptionError, diskError } from "../disk_errors.ts";
 import { syncDirSync, writeAllSync } from "../fs.ts";
 
 export const VLOG_MAGIC = new TextEncoder().encode("PLNKVLG\0");

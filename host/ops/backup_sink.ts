@@ -14,7 +14,7 @@
  * only whole (written to `PATH.partial`, synced, renamed); every file gets exactly its listed
  * bytes (asserted at `endFile`); `abort` removes a partial tar.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { MANIFEST_FILE } from "./manifest.ts";
 import { TAR_BLOCK_BYTES, TAR_RECORD_BYTES, tarHeader } from "./tar.ts";
 

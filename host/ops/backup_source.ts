@@ -14,7 +14,7 @@
  * Invariants: only listed paths are read, never past their listed length; `release` is idempotent.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { sharedHasher } from "./hasher.ts";
 import { listFiles } from "./manifest.ts";
 

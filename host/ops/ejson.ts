@@ -14,7 +14,7 @@
  */
 import { BSON, EJSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../../engine/key.ts";
 import { fastDocumentBytes, fastDocumentText } from "./ejson_fast.ts";
 

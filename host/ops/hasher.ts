@@ -13,7 +13,7 @@
  * rejected (`close` and a worker error reject what is pending).
  */
 import { Worker } from "node:worker_threads";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");

@@ -4,7 +4,7 @@
  * the pinned LSN) releases (host/wire/ops_backup.ts). The client needs
  * only a `request` method, so this file imports nothing of the client.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { BackupSource, SourceFile } from "./backup_source.ts";
 
 /** What remoteSource needs of a client. */

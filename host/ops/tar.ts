@@ -14,7 +14,8 @@
  * Invariants: every header read is checked (magic, checksum, size, a safe relative path) and a
  * failure names the entry and its byte offset; extraction writes only inside the target directory.
  */
-import { CorruptionError, PlanckError } from "../../engine/errors.ts";
+import { CorruptionError } from "../../engine/disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** Tar block size and the record size the archive is padded to. */
 export const TAR_BLOCK_BYTES = 512;

@@ -11,7 +11,7 @@
  * exactly once.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { BACKUP_READ_BYTES_MAX, type BackupSource, databaseSource } from "../ops/backup_source.ts";
 import { expectFields, type OpCall, optionalInteger, stringField } from "./request.ts";
 
