@@ -23,7 +23,7 @@ import { Lockout } from "./lockout.ts";
 import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
-import { ServiceRegistry } from "./wasm/registry.ts";
+import { ServiceRegistry } from "./services/registry.ts";
 import { EventHub } from "./live/hub.ts";
 import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
@@ -33,9 +33,17 @@ import { Replication } from "./replication/mod.ts";
 import { bootstrapFromPrimary, isEmptyDir } from "./replication/bootstrap.ts";
 import { WalArchive } from "../engine/wal/archive.ts";
 import { USERS_STORE } from "./auth.ts";
-import { SERVICES_STORE } from "./wasm/registry.ts";
+import { SERVICES_STORE } from "./services/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
+import { superviseReplica } from "./replica_supervisor.ts";
+
+/**
+ * Where a server's group commit runs fdatasync: on the thread pool ("async"), so the event loop
+ * keeps answering requests and gathers the next group while a sync runs; "inline" would stop every
+ * request for the length of each sync.
+ */
+export const SERVER_SYNC_METHOD = "async" as const;
 
 /** A running server. */
 export interface PlanckServer {
@@ -62,6 +70,8 @@ export interface StartOptions {
   workbench?: WorkbenchFactory;
   /** Keeps the log ring only (no `<data>/planck.log`); tests set it. */
   noLogFile?: boolean;
+  /** On a replica: called on `resume_point_lost` (set by host/replica_supervisor.ts). */
+  onResumePointLost?: () => void;
 }
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -72,8 +82,21 @@ interface Listeners {
   workbench?: Deno.HttpServer;
 }
 
-/** Starts Planck with `config`. @throws PlanckError when the data dir is locked or a port cannot be bound */
+/**
+ * Starts Planck with `config`; a replica runs under a supervisor that re-bootstraps it from a fresh
+ * snapshot when its primary no longer holds the WAL it needs (host/replica_supervisor.ts).
+ * @throws PlanckError when the data dir is locked or a port cannot be bound
+ */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<PlanckServer> {
+  if (config.replication.replicaOf === null) return await startOnce(config, options);
+  return await superviseReplica(
+    config,
+    (once, onResumePointLost) => startOnce(once, { ...options, onResumePointLost }),
+    options.log ?? ((line: string) => console.log(line)),
+  );
+}
+
+async function startOnce(config: Config, options: StartOptions): Promise<PlanckServer> {
   const print = options.log ?? ((line: string) => console.log(line));
   const logs = new LogRing();
   const log = (line: string) => {
@@ -98,6 +121,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const db = await openDatabase(config.dataDir, {
     segmentSink: archive?.sink,
     durability: config.durability,
+    // A server has many requests in flight: the group's fdatasync runs on the thread pool so the
+    // event loop keeps serving (and gathering the next group) while it runs (docs/benchmarks.md).
+    syncMethod: SERVER_SYNC_METHOD,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
     changesRetention: config.changes.retention,
@@ -126,6 +152,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       replicaOf: config.replication.replicaOf,
       log,
       onPromoted: () => hooks.promoted?.(),
+      onResumePointLost: options.onResumePointLost,
       onApplied: (storeIds) => {
         if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
         if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {

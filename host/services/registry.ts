@@ -20,11 +20,11 @@ import {
   SERVICE_MEMORY_BYTES_DEFAULT,
   type ServiceManifest,
 } from "../../protocol/abi.ts";
-import { failureResponse, invokeService, type InvokeTarget } from "./invoke.ts";
-import { ServiceMetrics } from "./metrics.ts";
-import { InstancePool } from "./pool.ts";
-import { checkRouteCollisions } from "./route_overlap.ts";
-import { scopedStore } from "./sandbox.ts";
+import { failureResponse, invokeService, type InvokeTarget } from "../guest/invoke.ts";
+import { ServiceMetrics } from "../guest/metrics.ts";
+import { InstancePool } from "../guest/pool.ts";
+import { checkRouteCollisions } from "../guest/route_overlap.ts";
+import { scopedStore } from "../guest/sandbox.ts";
 import {
   instanceFactory,
   restoreUpload,
