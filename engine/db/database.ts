@@ -134,6 +134,7 @@ export class Database implements ReadView {
       docCacheBytes: options.docCacheBytes,
       pageCacheBytes: options.pageCacheBytes,
       vlogSegmentBytes: options.vlogSegmentBytes,
+      fs: options.fs,
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
     });
     for (const store of this.#tiers.stores()) this.#catalog.add(store);
