@@ -372,6 +372,8 @@ export class Tiers {
       await this.#commit(writer, this.#checkpoint);
     } catch (error) {
       writer.abort();
+      // The tree still points into the victims: a later checkpoint must keep listing them.
+      for (const sequence of victims) this.#vlog.keep(sequence);
       throw error;
     }
     for (const sequence of victims) result.freedBytes += this.#vlog.removeSegment(sequence);

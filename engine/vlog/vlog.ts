@@ -305,6 +305,12 @@ export class ValueLog {
     segment.retiring = true;
   }
 
+  /** Undoes `forget` after a GC that did not commit: the segment is part of the committed state again. */
+  keep(sequence: number): void {
+    const segment = this.#segments.get(sequence);
+    if (segment !== undefined) segment.retiring = false;
+  }
+
   /** Deletes a segment no committed pointer refers to any more. Returns the bytes freed. */
   removeSegment(sequence: number): number {
     const segment = this.#segments.get(sequence);
