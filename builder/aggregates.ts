@@ -4,7 +4,7 @@
  * store query can check the field against the document type and type the result row.
  * Imports nothing server-side (runs inside wasm guests).
  */
-import type { Aggregate, AggregateFn } from "../engine/query/query_document.ts";
+import type { Aggregate, AggregateFn } from "../protocol/query_document.ts";
 
 /** An Aggregate whose function and field are known to the type checker. */
 export type AggregateOf<F extends AggregateFn, P extends string | undefined> = Aggregate & {

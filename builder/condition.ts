@@ -8,7 +8,7 @@
  * `a.and(b.and(c))` gives `{ and: [a, { and: [b, c] }] }` like `a and (b and c)`; a single
  * predicate is never wrapped. Imports nothing server-side (runs inside wasm guests).
  */
-import type { Filter } from "../engine/query/query_document.ts";
+import type { Filter } from "../protocol/query_document.ts";
 import type { ContainsValue, ElementOf, EqualValue, FieldPath, PathValue, RangeValue } from "./paths.ts";
 
 /** What a predicate needs of the field it tests. */

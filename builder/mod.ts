@@ -35,4 +35,4 @@ export {
   type WatchTransport,
 } from "./watch.ts";
 export type { FieldPath, NumericPath, Paths, PathValue } from "./paths.ts";
-export type * from "../engine/query/query_document.ts";
+export type * from "../protocol/query_document.ts";

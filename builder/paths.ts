@@ -6,7 +6,7 @@
  * Invariants: recursion stops after PATH_DEPTH levels (deeper paths are not offered); a type with
  * a string index signature (an untyped Document) accepts any path with Value-typed values.
  */
-import type { Value } from "../engine/query/query_document.ts";
+import type { Value } from "../protocol/query_document.ts";
 
 /** Leaf types: never descended into. */
 type Leaf = null | undefined | boolean | number | bigint | string | Date | Uint8Array;

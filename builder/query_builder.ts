@@ -6,7 +6,7 @@
  *
  * Canonical documents: fields never hold undefined; repeated filter() calls join into one flat
  * `and` (like `a and b and c`); repeated orderBy/select/exclude/groupBy append; limit, skip and
- * after replace. Imports nothing server-side: only types from engine/query/query_document.ts.
+ * after replace. Imports nothing server-side: only types from protocol/query_document.ts.
  */
 import type {
   AggregateFn,
@@ -22,7 +22,7 @@ import type {
   OrderBy,
   ReplaceQuery,
   UpdateQuery,
-} from "../engine/query/query_document.ts";
+} from "../protocol/query_document.ts";
 import type { AggregateOf } from "./aggregates.ts";
 import { type Checked, Condition } from "./condition.ts";
 import type { FieldPath, Head, NumericPath, PathValue } from "./paths.ts";

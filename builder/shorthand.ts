@@ -8,7 +8,7 @@
  * - `between: [low, high]`; `regex: "re" | /re/flags` with optional `flags` (empty flags omitted).
  * Imports nothing server-side (runs inside wasm guests).
  */
-import type { Document, Filter, Value } from "../engine/query/query_document.ts";
+import type { Document, Filter, Value } from "../protocol/query_document.ts";
 import type { ContainsValue, EqualValue, FieldPath, PathValue, RangeValue } from "./paths.ts";
 
 /** Operators on one field of type V. */

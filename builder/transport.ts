@@ -4,7 +4,7 @@
  * Also the result shapes each op resolves to (docs/query.md, "Results").
  * Imports nothing server-side (runs inside wasm guests).
  */
-import type { QueryDocument } from "../engine/query/query_document.ts";
+import type { QueryDocument } from "../protocol/query_document.ts";
 
 /** Runs one query document and resolves with the executor's result for it. */
 export interface Transport {

@@ -4,7 +4,7 @@
  * transport runs it: the engine in this process (client/local_transport.ts) or the wire `watch`
  * op (client/watch_stream.ts). Imports nothing server-side.
  */
-import type { Document, Filter } from "../engine/query/query_document.ts";
+import type { Document, Filter } from "../protocol/query_document.ts";
 
 /** Where a watch starts and what it covers besides the query's filter and range. */
 export interface WatchRequestOptions {

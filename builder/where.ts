@@ -8,7 +8,7 @@
  *   once T is given explicitly, so `where<T>(field)` is spelled `whereOf<T>()(field)`.
  * Imports nothing server-side (runs inside wasm guests).
  */
-import type { CompareOp, Filter, Value } from "../engine/query/query_document.ts";
+import type { CompareOp, Filter, Value } from "../protocol/query_document.ts";
 import { Condition, type Requirement } from "./condition.ts";
 import type { ContainsValue, EqualValue, FieldPath, PathValue, RangeValue } from "./paths.ts";
 

@@ -6,7 +6,7 @@
  * and names the file.
  */
 import { lockDir } from "../engine/db/dir_lock.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { backupDirectory, backupSource, remoteSource, restoreBackup, verifyBackup } from "../host/ops/mod.ts";
 import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 import { EXIT, parseArgs, type ParsedArgs, UsageError } from "./args.ts";

@@ -22,7 +22,7 @@ import {
   type SourceRecord,
   validateRecords,
 } from "../host/ops/mod.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { type FileFormat, formatOf } from "./export.ts";
 import { readLines } from "./pql.ts";

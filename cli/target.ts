@@ -13,7 +13,7 @@ import {
   parseConnectionString,
   type PlanckClient,
 } from "../client/mod.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { CREDENTIALS_FILE, readCredentials } from "../host/credentials.ts";
 import { openLocal } from "../host/local.ts";
 import { Users } from "../host/mod.ts";

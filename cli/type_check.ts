@@ -16,7 +16,7 @@
  */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { GUEST_ENTRY, GUEST_ENTRY_SOURCE, GUEST_SOURCES } from "../host/wasm/guest_sources.ts";
 
 /** One diagnostic of the check. */

@@ -5,7 +5,7 @@
  */
 import { parseRole, parseUserName, type Role } from "../host/auth.ts";
 import { readCredentials, writeCredentials } from "../host/credentials.ts";
-import { validateServiceName } from "../host/wasm/abi.ts";
+import { validateServiceName } from "../protocol/abi.ts";
 import { DATA_DIR_DEFAULT } from "./defaults.ts";
 import { EXIT, parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import { jsonLine } from "./output.ts";

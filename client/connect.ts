@@ -7,7 +7,7 @@
  * with the server's stable codes.
  */
 import { from, type StoreQuery, type WatchEvent } from "../builder/mod.ts";
-import type { Document, QueryDocument } from "../engine/query/query_document.ts";
+import type { Document, QueryDocument } from "../protocol/query_document.ts";
 import { parseConnectionString } from "./connection_string.ts";
 import { WireTransport, type WireTransportOptions } from "./wire_transport.ts";
 import { watchOverWire } from "./watch_stream.ts";

@@ -1,24 +1,15 @@
 /**
  * Errors the client throws: the server's error document (code, message, location fields) or a
  * client-side fault (timeout, connection lost) with the same stable codes (docs/errors.md).
- * Imports only types from the engine, so it runs anywhere.
+ * Imports only the shared contracts (protocol/), so it runs anywhere.
  */
-import type { ErrorCode } from "../engine/errors.ts";
+import { type ErrorCode, PlanckError } from "../protocol/errors.ts";
+import { type ErrorDocument, errorDocument } from "../protocol/error_document.ts";
 
 export type { ErrorCode };
 
-/** Fields that locate a fault, as the server sends them. */
-export interface ClientErrorDetails {
-  field?: string;
-  limit?: string;
-  file?: string;
-  offset?: number;
-  line?: number;
-  column?: number;
-  lsn?: bigint;
-  /** For `locked`: when a login may be tried again. */
-  retryAfterMs?: number;
-}
+/** Fields that locate a fault, as the server sends them (its error document less code and message). */
+export type ClientErrorDetails = Omit<ErrorDocument, "code" | "message">;
 
 /**
  * An error from a Planck server or the connection to it. Branch on `code`.
@@ -48,4 +39,16 @@ export function fromWireError(error: unknown): ClientError {
   const message = typeof doc.message === "string" ? doc.message : "Unknown server error";
   const { code: _code, message: _message, ...details } = doc;
   return new ClientError(code, message, details as ClientErrorDetails);
+}
+
+/** A ClientError from a thrown value: a ClientError as is, a PlanckError (e.g. from framing) with its code. */
+export function toClientError(error: unknown, fallback: string): ClientError {
+  if (error instanceof ClientError) return error;
+  if (error instanceof PlanckError) {
+    const { code, message, ...details } = errorDocument(error);
+    return new ClientError(code, message, details, { cause: error });
+  }
+  return new ClientError("unavailable", `${fallback}: ${(error as Error)?.message ?? error}`, {}, {
+    cause: error,
+  });
 }

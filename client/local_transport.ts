@@ -11,7 +11,7 @@ import { watchStore } from "../engine/changes/watch.ts";
 import type { Database } from "../engine/db/database.ts";
 import type { Transaction } from "../engine/db/transaction.ts";
 import { executeQuery } from "../engine/query/executor.ts";
-import type { Document, QueryDocument } from "../engine/query/query_document.ts";
+import type { Document, QueryDocument } from "../protocol/query_document.ts";
 
 /**
  * A builder Transport that runs queries on `db` in this process (inside `options.tx` if given).

@@ -10,11 +10,12 @@
  * retried.
  */
 import type { WatchEvent, WatchSpec } from "../builder/watch.ts";
-import type { QueryDocument } from "../engine/query/query_document.ts";
+import type { QueryDocument } from "../protocol/query_document.ts";
 import { watchOverWire } from "./watch_stream.ts";
 import type { ConnectionInfo } from "./connection_string.ts";
-import { ClientError, fromWireError } from "./errors.ts";
-import { encodeRequest, ResponseReader, WrongPortError } from "./frame.ts";
+import { ClientError, fromWireError, toClientError } from "./errors.ts";
+import { hintFor, WrongPortError } from "./wrong_port.ts";
+import { decodeFrame, encodeFrame, FrameReader } from "../protocol/frame.ts";
 
 /** Options of a wire transport. */
 export interface WireTransportOptions {
@@ -33,7 +34,6 @@ const CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
 const FRAME_BYTES_DEFAULT = 256 * 1024 * 1024;
 const BACKOFF_MS_FIRST = 25;
 const BACKOFF_MS_MAX = 1_000;
-const READ_CHUNK_BYTES = 64 * 1024;
 const REQUEST_ID_MAX = 0x7fffffff;
 /** The wire protocol version this client speaks. */
 const PROTOCOL_VERSION = 1;
@@ -154,7 +154,12 @@ export class WireTransport {
     let id = this.#nextId;
     while (this.#streams.has(id) || this.#pending.has(id)) id = id >= REQUEST_ID_MAX ? 1 : id + 1;
     this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
-    const frame = encodeRequest({ ...fields, id, op }, this.#frameBytes);
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame({ ...fields, id, op }, this.#frameBytes, "request");
+    } catch (error) {
+      return Promise.reject(toClientError(error, "Cannot encode the request"));
+    }
     onId?.(id);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -257,26 +262,37 @@ export class WireTransport {
   }
 
   async #readLoop(link: Link): Promise<void> {
-    const reader = new ResponseReader(this.#frameBytes);
+    const reader = new FrameReader(this.#frameBytes);
     let failure = new ClientError("unavailable", "Connection closed by the server");
     try {
-      const buffer = new Uint8Array(READ_CHUNK_BYTES);
       while (!link.closed) {
-        const count = await link.conn.read(buffer);
+        const count = await link.conn.read(reader.writable());
         if (count === null) break;
-        reader.push(buffer.slice(0, count));
-        for (let doc = reader.next(); doc !== null; doc = reader.next()) {
+        reader.commit(count);
+        for (let body = this.#nextBody(reader); body !== null; body = this.#nextBody(reader)) {
+          const doc = decodeFrame(body);
           if (doc.id === 0) failure = fromWireError(doc.error); // connection-level: the server closes next
           else this.#settle(doc);
         }
       }
     } catch (error) {
-      if (error instanceof ClientError) failure = error;
-      else failure = new ClientError("unavailable", `Connection lost: ${(error as Error).message}`);
+      failure = toClientError(error, "Connection lost");
     }
-    const hint = failure instanceof WrongPortError ? "" : reader.leftoverHint();
+    const head = reader.head();
+    const hint = failure instanceof WrongPortError || head.length < 2 ? "" : hintFor(head);
     if (hint !== "") failure = new WrongPortError(`${failure.message}${hint}`);
     this.#drop(link, failure);
+  }
+
+  /** The next frame body; a prefix that is no frame of ours names the likely wrong port. */
+  #nextBody(reader: FrameReader): Uint8Array | null {
+    try {
+      return reader.next();
+    } catch (error) {
+      const hint = hintFor(reader.head());
+      if (hint !== "") throw new WrongPortError(`The server did not answer with the wire protocol${hint}`);
+      throw error;
+    }
   }
 
   #settle(doc: Record<string, unknown>): void {

@@ -2,7 +2,7 @@
  * Assertions catch programmer errors (broken invariants); they never validate user input.
  * Expensive whole-structure checks run only when PLANCK_INVARIANTS=1 (tests set it).
  */
-import { PlanckError } from "./errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 
 /** Thrown when an engine invariant is broken: a bug, never bad input. Code `internal`. */
 export class AssertionError extends PlanckError {

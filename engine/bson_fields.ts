@@ -8,7 +8,7 @@
  * itself (documents, arrays, binary, …) or the bytes look wrong, it returns null and the caller
  * decodes the whole document, so results (and errors) never differ from the full decode.
  */
-import type { Document } from "./query/query_document.ts";
+import type { Document } from "../protocol/query_document.ts";
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -6,14 +6,12 @@
 // of ours, so the npm package is named in full here (deno.json maps "bson" to the same version).
 // deno-lint-ignore no-import-prefix
 import { BSON } from "npm:bson@7.3.4";
-import { PlanckError } from "./errors.ts";
+import { DECODE_OPTIONS, DECODE_OPTIONS_BSON_REGEXP } from "../protocol/bson_options.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { DOC_BYTES_MAX } from "./limits.ts";
-import type { Document } from "./query/query_document.ts";
+import type { Document } from "../protocol/query_document.ts";
 
 export type { Document };
-
-/** Options for decoding stored documents: int64 values come back as bigint, never lossy. */
-const DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
 
 /**
  * Encodes a document (or checks caller-supplied BSON bytes).
@@ -48,9 +46,6 @@ export function encodeDocument(doc: unknown, field = "document"): Uint8Array {
   }
   return bytes;
 }
-
-/** The same, keeping regular expressions as BSONRegExp (pattern and options as stored). */
-const DECODE_OPTIONS_BSON_REGEXP = { ...DECODE_OPTIONS, bsonRegExp: true } as const;
 
 /**
  * Decodes stored BSON. A regular expression comes back as a JS RegExp, or as a BSONRegExp when its

@@ -7,7 +7,7 @@
  *
  * Invariants: the walk never reads past the bytes; a malformed element answers `invalid_argument`.
  */
-import { PlanckError } from "./errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { DOC_DEPTH_MAX } from "./limits.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

@@ -7,7 +7,7 @@
  * a per-millisecond counter, then 64 random bits. Generated keys never go backwards in one process,
  * even if the clock does.
  */
-import { PlanckError } from "./errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 
 /** A u128 key as 32 lowercase hex digits. */
 export type Key = string;

@@ -23,7 +23,8 @@ export {
   type ScanOptions,
 } from "./db/database.ts";
 export { batch, type BatchResult, stageWrite, Store, type WriteOp } from "./db/store.ts";
-export { CorruptionError, type ErrorCode, type ErrorLocation, PlanckError } from "./errors.ts";
+export { CorruptionError } from "./disk_errors.ts";
+export { type ErrorCode, type ErrorLocation, PlanckError } from "../protocol/errors.ts";
 export { type Key, KEY_MAX, KEY_MIN, type KeyInput, parseKey } from "./key.ts";
 export { decodeDocument, type Document, encodeDocument } from "./document.ts";
 export type { RecoveryReport } from "./db/recovery.ts";

@@ -6,7 +6,7 @@
  * Invariants: a failed host call rejects with a HostError carrying the host's code; calls are
  * synchronous underneath, so an awaited query settles within the same request.
  */
-import type { QueryDocument } from "../engine/query/query_document.ts";
+import type { QueryDocument } from "../protocol/query_document.ts";
 import { from, type StoreQuery } from "../builder/query_builder.ts";
 import type { Transport } from "../builder/transport.ts";
 import { decodeFromHost, encodeForHost } from "./guest_json.ts";

@@ -21,7 +21,7 @@
  */
 import { from, type StoreQuery } from "../builder/query_builder.ts";
 import type { Transport } from "../builder/transport.ts";
-import type { Document, QueryDocument } from "../engine/query/query_document.ts";
+import type { Document, QueryDocument } from "../protocol/query_document.ts";
 import { hostTransport } from "./host.ts";
 import { type Issue, type ObjectOf, type Schema, schema, validate } from "./schema.ts";
 

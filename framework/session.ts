@@ -7,7 +7,7 @@
  * whose token does not match, or whose session expired, starts a new empty session.
  */
 import type { Context, Reply } from "./context.ts";
-import type { Document } from "../engine/query/query_document.ts";
+import type { Document } from "../protocol/query_document.ts";
 import { querySync, randomHex } from "./host.ts";
 
 /** Options of `sessions()`. */

@@ -10,7 +10,7 @@
  * is plain data (a string, an Html, a Datastar patch or a JSON value) the host formats as SSE; the
  * internal requests never reach the service's routes.
  */
-import type { Document, Filter } from "../engine/query/query_document.ts";
+import type { Document, Filter } from "../protocol/query_document.ts";
 import { Condition } from "../builder/condition.ts";
 import type { Context } from "./context.ts";
 import type { Html } from "./html.ts";

@@ -12,7 +12,7 @@
 import type { Buffer } from "node:buffer";
 import type { Database } from "../engine/db/database.ts";
 import type { Document } from "../engine/document.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { Store } from "../engine/db/store.ts";
 import { digestsEqual, fastDigest, generateKey, hashKey, userDocumentKey, verifyKey } from "./key_hash.ts";
 import { USER_APPS_MAX, USER_NAME_LENGTH_MAX, USERS_MAX } from "./limits.ts";

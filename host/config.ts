@@ -7,7 +7,7 @@
  * whose message names the source (file and line, or the flag); nothing is silently ignored.
  */
 import { isMap, isScalar, LineCounter, parseDocument, type Scalar, type YAMLMap } from "yaml";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import {
   type Config,
   CONFIG_KEYS,

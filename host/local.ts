@@ -7,7 +7,7 @@
  * missing store create it, as over the wire; the directory is closed (WAL synced) by `close`.
  */
 import { type Database, openDatabase } from "../engine/db/database.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { parsePql } from "../engine/pql/mod.ts";
 import { executeQuery } from "../engine/query/executor.ts";
 import { validateQuery } from "../engine/query/validate.ts";

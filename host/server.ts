@@ -14,7 +14,7 @@
  * loses none; a failure while starting releases what was already acquired.
  */
 import { type Database, openDatabase } from "../engine/db/database.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { formatConnectionString, parseConnectionString } from "../client/mod.ts";
 import { ADMIN_USER, Users } from "./auth.ts";
 import type { Config } from "./config.ts";
@@ -36,6 +36,7 @@ import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./wasm/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
+import { superviseReplica } from "./replica_supervisor.ts";
 
 /** A running server. */
 export interface PlanckServer {
@@ -62,6 +63,8 @@ export interface StartOptions {
   workbench?: WorkbenchFactory;
   /** Keeps the log ring only (no `<data>/planck.log`); tests set it. */
   noLogFile?: boolean;
+  /** On a replica: called on `resume_point_lost` (set by host/replica_supervisor.ts). */
+  onResumePointLost?: () => void;
 }
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -72,8 +75,21 @@ interface Listeners {
   workbench?: Deno.HttpServer;
 }
 
-/** Starts Planck with `config`. @throws PlanckError when the data dir is locked or a port cannot be bound */
+/**
+ * Starts Planck with `config`; a replica runs under a supervisor that re-bootstraps it from a fresh
+ * snapshot when its primary no longer holds the WAL it needs (host/replica_supervisor.ts).
+ * @throws PlanckError when the data dir is locked or a port cannot be bound
+ */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<PlanckServer> {
+  if (config.replication.replicaOf === null) return await startOnce(config, options);
+  return await superviseReplica(
+    config,
+    (once, onResumePointLost) => startOnce(once, { ...options, onResumePointLost }),
+    options.log ?? ((line: string) => console.log(line)),
+  );
+}
+
+async function startOnce(config: Config, options: StartOptions): Promise<PlanckServer> {
   const print = options.log ?? ((line: string) => console.log(line));
   const logs = new LogRing();
   const log = (line: string) => {
@@ -126,6 +142,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       replicaOf: config.replication.replicaOf,
       log,
       onPromoted: () => hooks.promoted?.(),
+      onResumePointLost: options.onResumePointLost,
       onApplied: (storeIds) => {
         if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
         if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {

@@ -1,6 +1,7 @@
 /**
  * The layers run one way (docs/architecture.md): a folder imports only folders below it, and no two
- * folders import each other. The test reads every import of the source tree (static and type-only,
+ * folders import each other. protocol/ (the shared contracts) is the bottom: it imports only itself
+ * and npm packages; builder/ and framework/ reach the server side only through it. The test reads every import of the source tree (static and type-only,
  * relative specifiers) and fails on an upward edge or a cycle between top-level folders. Cycles between
  * subfolders inside engine/ and host/ are listed, not yet failed on, until they are gone (issue #21).
  */
@@ -78,6 +79,21 @@ Deno.test("layers: no folder imports a folder above it", () => {
     return b !== undefined && b > a;
   }).map(([from, to]) => `${from} → ${to}`);
   assert(bad.length === 0, `upward imports:\n${bad.join("\n")}`);
+});
+
+Deno.test("layers: protocol/ is the bottom: it imports only its own files", () => {
+  const files = [...sourceFiles("protocol")];
+  assert(files.length > 0, "protocol/ exists");
+  const bad = edges().filter(([from, to]) => top(from) === "protocol" && top(to) !== "protocol")
+    .map(([from, to]) => `${from} → ${to}`);
+  assert(bad.length === 0, `protocol/ imports above itself:\n${bad.join("\n")}`);
+});
+
+Deno.test("layers: builder/ and framework/ take server contracts from protocol/ only", () => {
+  const bad = edges().filter(([from, to]) =>
+    (top(from) === "builder" || top(from) === "framework") && (top(to) === "engine" || top(to) === "host")
+  ).map(([from, to]) => `${from} → ${to}`);
+  assert(bad.length === 0, `builder/framework import server code:\n${bad.join("\n")}`);
 });
 
 Deno.test("layers: no two top-level folders import each other", () => {

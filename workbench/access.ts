@@ -8,11 +8,11 @@
  * the user exists; while a user is locked out at that address its keys are not even checked; the role
  * used is the user's current one (read per request), so a demotion applies at once.
  */
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import type { UserInfo } from "../host/auth.ts";
 import { parseAuthorization } from "../host/http/admin.ts";
 import { loginSubjects } from "../host/lockout.ts";
-import { RetryLaterError } from "../host/wire/errors.ts";
+import { RetryLaterError } from "../protocol/error_document.ts";
 import type { WorkbenchParts } from "../host/workbench_hook.ts";
 import { CSRF_HEADER, readCookie, type Session, SESSION_COOKIE, type Sessions } from "./sessions.ts";
 

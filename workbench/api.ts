@@ -6,8 +6,8 @@
  * Invariants: the caller is authenticated before this runs (server.ts); every endpoint's access is
  * checked by the op it runs or by `authorize`; bodies are bounded before they are read.
  */
-import { PlanckError } from "../engine/errors.ts";
-import { SERVICE_BYTES_MAX } from "../host/wasm/abi.ts";
+import { PlanckError } from "../protocol/errors.ts";
+import { SERVICE_BYTES_MAX } from "../protocol/abi.ts";
 import type { WorkbenchParts } from "../host/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { json } from "./api_error.ts";

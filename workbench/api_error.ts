@@ -6,9 +6,9 @@
  * with a generic message (the detail goes to the server log, never to the client).
  */
 import { BSONError } from "bson";
-import { type ErrorCode, PlanckError } from "../engine/errors.ts";
+import { type ErrorCode, PlanckError } from "../protocol/errors.ts";
 import { redactKeyShapes } from "../host/redact_keys.ts";
-import { RetryLaterError } from "../host/wire/errors.ts";
+import { errorDocument } from "../protocol/error_document.ts";
 
 /** HTTP status of each error code (docs/errors.md). */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -42,11 +42,11 @@ export function toApiError(
   report: (line: string) => void,
 ): { status: number; body: ApiError } {
   if (error instanceof PlanckError) {
-    const body: ApiError = { error: error.code, message: redactKeyShapes(error.message) };
-    for (const [name, value] of Object.entries(error.location)) {
-      if (value !== undefined) body[name] = typeof value === "bigint" ? Number(value) : value;
+    const { code, message, ...fields } = errorDocument(error);
+    const body: ApiError = { error: code, message: redactKeyShapes(message) };
+    for (const [name, value] of Object.entries(fields)) {
+      body[name] = typeof value === "bigint" ? Number(value) : value;
     }
-    if (error instanceof RetryLaterError) body.retryAfterMs = error.retryAfterMs;
     return { status: STATUS_OF[error.code] ?? 500, body };
   }
   if (error instanceof BSONError || error instanceof SyntaxError) {

@@ -10,7 +10,7 @@
  * ever opened); a restore never targets the server's own data directory or a non-empty one.
  */
 import { resolve, sep } from "node:path";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import {
   backupSource,
   databaseSource,

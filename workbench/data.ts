@@ -6,10 +6,10 @@
  * Invariants: every loop over stored data is bounded (STORE_COUNT_DOCS_MAX, BROWSE_ROWS_MAX); a
  * browse filter can only ever compile to a read (`find`) of the named store.
  */
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { backfillProgress } from "../engine/indexes/backfill.ts";
 import { parsePql } from "../engine/pql/mod.ts";
-import type { FindQuery } from "../engine/query/query_document.ts";
+import type { FindQuery } from "../protocol/query_document.ts";
 import { CONFIG_KEYS } from "../host/config_keys.ts";
 import { LOG_LEVELS, type LogLevel } from "../host/log_ring.ts";
 import { PLANCK_VERSION } from "../host/version.ts";
@@ -213,9 +213,10 @@ export async function createIndex(
   wait: boolean,
 ): Promise<{ created: unknown; state: string }> {
   const name = fields.name;
+  const taken = typeof name === "string" && parts.db.indexInfo(name) !== undefined;
   const run = callOp(parts, who, "createIndex", fields);
   // A taken name is refused by the op (conflict): nothing new to wait for.
-  if (wait || (typeof name === "string" && parts.db.indexInfo(name) !== undefined)) {
+  if (wait || taken) {
     await run;
     return { created: name, state: "ready" };
   }

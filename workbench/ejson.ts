@@ -4,7 +4,7 @@
  * the workbench keeps its dates, int64 and binary values.
  */
 import { EJSON } from "bson";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 
 /** A value as plain JSON (relaxed Extended JSON for BSON types). */
 export function toJsonValue(value: unknown): unknown {

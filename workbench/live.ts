@@ -20,7 +20,7 @@
  */
 import { watchFilter } from "../engine/changes/filter_watch.ts";
 import { type WatchIterator, watchStore } from "../engine/changes/watch.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { parsePql } from "../engine/pql/mod.ts";
 import { authorize } from "../host/wire/authorize.ts";
 import type { WorkbenchParts } from "../host/workbench_hook.ts";

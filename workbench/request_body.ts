@@ -5,7 +5,7 @@
  * Invariants: a body is never read past its limit; every refusal is `invalid_argument` or
  * `limit_exceeded` naming the field or the limit.
  */
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import { API_BODY_BYTES_MAX } from "./limits.ts";
 
 /** Reads a body of at most `max` bytes. @throws PlanckError `limit_exceeded` */

@@ -7,7 +7,7 @@
  * Invariants: every action needs the admin role (as the `schedule` op); a replica, which runs no
  * scheduler, answers `unavailable`; a preview is bounded (CRON_PREVIEW_MAX runs).
  */
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import type { Scheduler } from "../host/schedule/scheduler.ts";
 import { cronOf, type RunRecord, type Schedule, TASKS } from "../host/schedule/schedules.ts";
 import { authorize } from "../host/wire/authorize.ts";

@@ -11,7 +11,7 @@
  * Invariants: no data leaves before step 2; a refused action changes nothing.
  */
 import { parseConnectionString } from "../client/mod.ts";
-import { PlanckError } from "../engine/errors.ts";
+import { PlanckError } from "../protocol/errors.ts";
 import type { WorkbenchFactory, WorkbenchParts } from "../host/workbench_hook.ts";
 import { authenticate, checkOrigin, login, type Principal } from "./access.ts";
 import { handleApi, matchPath, readBody } from "./api.ts";

@@ -220,9 +220,9 @@ async function main(): Promise<void> {
       `| import JSON lines (batches of ${FILL_BATCH}), docs/s | ${f(p.importDocsPerSec)} | ${
         f(s.importDocsPerSec)
       } | ${(p.importDocsPerSec / s.importDocsPerSec).toFixed(2)} |`,
-      `| offline backup (open, flush, count, copy, SHA-256), MB/s | ${p.backupMBps.toFixed(1)} | — | — |`,
+      `| offline backup (open, pin, count, copy + SHA-256), MB/s | ${p.backupMBps.toFixed(1)} | — | — |`,
       `| verify (SHA-256, scratch restore, open, count), MB/s | ${p.verifyMBps.toFixed(1)} | — | — |`,
-      `| online backup to .tar while W6 writes (pin, copy, recover, count, SHA-256, tar), MB/s | ${
+      `| online backup to .tar while W6 writes (pin, count, copy + SHA-256 into the tar), MB/s | ${
         p.onlineMBps.toFixed(1)
       } | — | — |`,
       `| W6 durable writes/s (${W6_WRITERS} writers): alone / during online backups | ${f(p.w6Alone)} / ${

@@ -13,7 +13,7 @@ import {
   type WriteOp,
 } from "../../engine/mod.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
-import type { FindQuery } from "../../engine/query/query_document.ts";
+import type { FindQuery } from "../../protocol/query_document.ts";
 import { type Item, type QueryTarget, RANGE_LIMIT, type Status, TOP_LIMIT, TOP_PREFIX } from "./target.ts";
 
 const STORE = "docs";

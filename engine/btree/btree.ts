@@ -15,7 +15,8 @@
  */
 import type { FileSystem } from "../fs.ts";
 import { assert } from "../assert.ts";
-import { CorruptionError, PlanckError } from "../errors.ts";
+import { CorruptionError } from "../disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { compareBytes, META_PAGE_COUNT, PAGE_BYTES, PAGE_TYPE_BRANCH, PAGE_TYPE_LEAF } from "./format.ts";
 import { type BranchPage, type CommittedNode, decodeNode, type LeafPage } from "./node.ts";
 import { chooseMeta, decodeMeta, encodeMeta, type MetaPage, PageFile } from "./page_file.ts";

@@ -9,7 +9,7 @@
  * entries pairwise disjoint and together exactly [META_PAGE_COUNT, pageCount) (no leaks); cached pages
  * byte-identical to disk.
  */
-import { CorruptionError } from "../errors.ts";
+import { CorruptionError } from "../disk_errors.ts";
 import {
   BRANCH_ENTRY_OVERHEAD_BYTES,
   BRANCH_FIRST_CHILD_BYTES,

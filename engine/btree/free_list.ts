@@ -13,7 +13,7 @@
  *   free-list entry (check() verifies this).
  */
 import { assert } from "../assert.ts";
-import { CorruptionError } from "../errors.ts";
+import { CorruptionError } from "../disk_errors.ts";
 import {
   FREE_ENTRIES_PER_PAGE,
   FREE_ENTRY_BYTES,

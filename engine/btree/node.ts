@@ -10,7 +10,7 @@
  * - keys within a node are strictly increasing; a branch with n children has n - 1 separators and child
  *   i holds keys in [separator i-1, separator i);
  */
-import { CorruptionError } from "../errors.ts";
+import { CorruptionError } from "../disk_errors.ts";
 import {
   BRANCH_ENTRY_OVERHEAD_BYTES,
   BRANCH_FIRST_CHILD_BYTES,

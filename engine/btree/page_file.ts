@@ -13,7 +13,8 @@
  */
 import { crc32 } from "node:zlib";
 import { assert } from "../assert.ts";
-import { CorruptionError, diskError, PlanckError } from "../errors.ts";
+import { CorruptionError, diskError } from "../disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type DbFile, DISK, type FileSystem } from "../fs.ts";
 import {
   BTREE_FORMAT_VERSION,

@@ -13,7 +13,7 @@
  * - keys and values given to `put` are copied, so callers may reuse their buffers.
  */
 import { assert, INVARIANTS } from "../assert.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   BRANCH_FIRST_CHILD_BYTES,
   BRANCH_SUBTREE_ENTRIES_MAX,

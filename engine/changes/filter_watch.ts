@@ -14,11 +14,11 @@
  */
 import type { Database } from "../db/database.ts";
 import type { Document } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { compileFilter } from "../query/filter.ts";
-import type { Document as QueryDocument } from "../query/query_document.ts";
+import type { Document as QueryDocument } from "../../protocol/query_document.ts";
 import { validateFilter } from "../query/validate_filter.ts";
 import type { ChangeEvent } from "./record.ts";
 import { readSnapshot, snapshotEvents } from "./snapshot.ts";

@@ -5,7 +5,7 @@
  * than `ageMs` (its last write). Either bound removes a segment; the oldest go first, and only a
  * prefix of the log is removed, so the kept segments always hold a gap-free run of LSNs.
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { CHANGES_RETENTION_AGE_MS_DEFAULT, CHANGES_RETENTION_BYTES_DEFAULT } from "../limits.ts";
 
 /** The retention window; both bounds apply. */

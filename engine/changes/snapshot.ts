@@ -9,7 +9,7 @@
  */
 import type { Database } from "../db/database.ts";
 import { decodeDocument, type Document } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { Key } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { SnapshotEvent } from "./record.ts";

@@ -8,7 +8,7 @@
  * below the durable LSN; the memory tail holds a gap-free run of the latest groups of at most
  * REPLICATION_TAIL_BYTES_MAX bytes (always at least the newest group).
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { REPLICATION_TAIL_BYTES_MAX } from "../limits.ts";
 import { encodeGroups } from "../wal/group_bytes.ts";
 import { type Group, scanSegment } from "../wal/reader.ts";

@@ -6,7 +6,7 @@
  * A segment may be the active one, being appended to while it is read: only groups whose commit
  * marker is read intact count (engine/wal/reader.ts), and `upTo` (the durable LSN) bounds them.
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { scanSegment } from "../wal/reader.ts";
 import type { SegmentInfo } from "../wal/wal.ts";
 import { type ChangeGroup, groupFromWal } from "./record.ts";

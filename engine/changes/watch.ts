@@ -9,7 +9,7 @@
  * frame order. Resuming with `since: event.lsn` continues right after that event.
  */
 import type { Database } from "../db/database.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { FrameKind } from "../wal/format.ts";
 import { type ChangeEvent, eventOf, type SnapshotEvent } from "./record.ts";

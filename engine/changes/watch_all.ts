@@ -9,7 +9,7 @@
  * its events name it `#<store id>`.
  */
 import type { Database } from "../db/database.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { FrameKind } from "../wal/format.ts";
 import { type ChangeEvent, eventOf } from "./record.ts";
 import { resolveSince, started, type WatchIterator } from "./watch.ts";

@@ -3,7 +3,7 @@
  * dropped store left in lower tiers can never show through a new store of the same name.
  * Rebuilt on open from the checkpoint and the WAL's createStore/dropStore frames.
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { STORE_NAME_BYTES_MAX, STORES_MAX } from "../limits.ts";
 
 /** A store's catalog entry. */

@@ -20,7 +20,7 @@
  */
 import { Catalog, type StoreInfo, validateStoreName } from "./catalog.ts";
 import { type DirLock, lockDir } from "./dir_lock.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, KeyGenerator } from "../key.ts";
 import {
   GC_DEAD_RATIO_DEFAULT,
@@ -52,7 +52,7 @@ import { encodeIndexDef, type IndexDef, Indexes } from "../indexes/indexes.ts";
 import { backfillIndex, validateIndexSpec } from "../indexes/backfill.ts";
 import * as indexReads from "../indexes/reads.ts";
 import type { IndexRange } from "../indexes/reads.ts";
-import type { IndexField } from "../query/query_document.ts";
+import type { IndexField } from "../../protocol/query_document.ts";
 
 /** Frozen memtables that may wait for their flush before writers are held back. */
 export const FROZEN_MEMTABLES_MAX = 2;
@@ -113,7 +113,7 @@ export class Database implements ReadView {
   /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
   #reclaimableBefore = 0;
   readonly #segmentSink: SegmentSink | undefined; // receives segments before removal (the WAL archive)
-  readonly #pins = new FilePins();
+  readonly #pins = new FilePins(() => (this.#active.firstLsn > 0 && this.#freeze(), [...this.#frozen]));
 
   /** @internal Use openDatabase. */
   constructor(
@@ -466,7 +466,7 @@ export class Database implements ReadView {
   /** Holds flushes, GC and WAL removal for an online backup (engine/db/file_pin.ts); writes go on. */
   pinFiles(): Promise<FilePin> {
     this.#checkOpen();
-    return this.#pins.pin(this.#wal, this.#tiers, () => this.#closed || this.#pruneWal());
+    return this.#pins.pin(this.#wal, this.#tiers, this.#catalog, () => this.#closed || this.#pruneWal());
   }
 
   /** Collects value-log segments at or above the dead ratio (default 0.5) or the given ones. */

@@ -4,7 +4,7 @@
  * holder so that a second opener's error can say who it is. A crashed holder's lock is released by
  * the OS, so there are no stale locks to clean up.
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** The lock file's name inside a data directory. */
 export const LOCK_FILE = "LOCK";

@@ -2,7 +2,7 @@
  * The error a replica (or a fenced former primary) gives every local write: writes go to the
  * primary, which the message names (docs/replication.md).
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** The `not_leader` error for a write refused because `leader` says where writes go. */
 export function notLeader(leader: string): PlanckError {

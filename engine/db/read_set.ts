@@ -20,7 +20,7 @@
  * began (still correct, never silently weaker).
  */
 import type { Database } from "./database.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, keyFromLatin1 } from "../key.ts";
 import type { WriteSet } from "./write_set.ts";
 

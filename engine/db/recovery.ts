@@ -14,7 +14,7 @@
  * With `salvage`, a corruption instead ends replay there: the damaged bytes and every later
  * segment are moved to `wal/lost/` and reported, and the database opens with what came before.
  */
-import { CorruptionError } from "../errors.ts";
+import { CorruptionError } from "../disk_errors.ts";
 import { syncDirSync } from "../fs.ts";
 import type { SegmentInfo } from "../wal/wal.ts";
 import { decodeSegmentHeader, SEGMENT_HEADER_BYTES } from "../wal/format.ts";

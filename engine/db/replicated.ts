@@ -7,7 +7,7 @@
  * a group that does not start right after the last LSN is refused (no LSN is ever skipped); the
  * leader check of local writes does not apply (these writes are the primary's).
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { Frame, FrameInput } from "../wal/format.ts";
 import type { Database } from "./database.ts";
 

@@ -18,7 +18,7 @@
 import type { Database } from "./database.ts";
 import { decodeDocument, type Document, encodeDocument } from "../document.ts";
 import { checkDocumentShape } from "../document_shape.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { GROUP_OPS_MAX } from "../limits.ts";
 import { checkUnique } from "../indexes/unique.ts";

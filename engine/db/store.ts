@@ -4,7 +4,7 @@
  */
 import type { Database, ScanOptions } from "./database.ts";
 import { decodeDocument, type Document } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { stageWrite, type WriteOp } from "./stage_write.ts";

@@ -199,6 +199,16 @@ export class Tiers {
     );
   }
 
+  /** Number of committed documents of store `storeId`, from the tree's subtree counts (O(log n)). */
+  countDocuments(storeId: number): number {
+    return this.#tree.count(namespacePrefix(storeId), namespacePrefix(storeId + 1));
+  }
+
+  /** Whether `key` has a committed version in store `storeId` (the value is not read). */
+  hasDocument(storeId: number, key: Key): boolean {
+    return this.#tree.get(docTreeKeyScratch(storeId, key)) !== undefined;
+  }
+
   /** Whether index entry `entry` of index `indexId` is committed. */
   hasIndexEntry(indexId: number, entry: string): boolean {
     return this.#tree.get(indexTreeKeyScratch(indexId, entry)) !== undefined;

@@ -18,7 +18,7 @@ import { decodeDocument, type Document } from "../document.ts";
 import type { Key, KeyInput } from "../key.ts";
 import { parseKey } from "../key.ts";
 import { runFindRows, runStaged } from "../query/executor.ts";
-import type { QueryDocument } from "../query/query_document.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../query/validate.ts";
 import { ReadSet } from "./read_set.ts";
 import { stageWrite, type WriteOp } from "./stage_write.ts";

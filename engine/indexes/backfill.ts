@@ -10,10 +10,10 @@
 import { setImmediate } from "node:timers";
 import type { Database } from "../db/database.ts";
 import { decodeDocument } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { INDEX_FIELDS_MAX, type IndexDef } from "./indexes.ts";
 import type { Key } from "../key.ts";
-import type { IndexField } from "../query/query_document.ts";
+import type { IndexField } from "../../protocol/query_document.ts";
 import { checkUniqueEntries } from "./unique.ts";
 
 /** Documents indexed per backfill chunk between yields. */

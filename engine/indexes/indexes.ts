@@ -17,11 +17,11 @@ import { Buffer } from "node:buffer";
 import { BSON } from "npm:bson@7.3.4";
 import { decodeFields, type FieldNames, fieldNames } from "../bson_fields.ts";
 import { decodeDocument } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, keyToBytes } from "../key.ts";
 import { compilePathMatcher, type PathMatcher } from "../query/path.ts";
 import { encodeIndexEntry } from "../query/index_key.ts";
-import type { Document, IndexField } from "../query/query_document.ts";
+import type { Document, IndexField } from "../../protocol/query_document.ts";
 
 const DOC_KEY_SCRATCH = new Uint8Array(16);
 

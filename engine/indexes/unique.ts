@@ -11,7 +11,7 @@
  */
 import type { Database } from "../db/database.ts";
 import { decodeDocument } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { describeValues, type IndexDef, Indexes } from "./indexes.ts";
 import { type Key, keyFromLatin1 } from "../key.ts";
 import type { WriteSet } from "../db/write_set.ts";

@@ -5,7 +5,7 @@
  * a chain whose kinds still include `find` (only filter/range, or no method) is a find.
  */
 import { assert, AssertionError } from "../assert.ts";
-import type { Aggregate, Document, Filter, OrderBy, QueryDocument } from "../query/query_document.ts";
+import type { Aggregate, Document, Filter, OrderBy, QueryDocument } from "../../protocol/query_document.ts";
 import type { TokenStream } from "./token_stream.ts";
 
 /** Query kinds as bits: a method fits a set of kinds, a chain the intersection of its methods' sets. */

@@ -7,7 +7,13 @@
  * error naming the earlier method it conflicts with; a chain of only `filter`/`range` (or none) is a
  * find. Documents never carry undefined fields.
  */
-import type { Aggregate, AggregateFn, Document, OrderBy, QueryDocument } from "../query/query_document.ts";
+import type {
+  Aggregate,
+  AggregateFn,
+  Document,
+  OrderBy,
+  QueryDocument,
+} from "../../protocol/query_document.ts";
 import type { Token } from "./lexer.ts";
 import { describe, type TokenStream } from "./token_stream.ts";
 import { parseFilter, parsePath } from "./filter_parser.ts";

@@ -6,7 +6,7 @@
  * start; line breaks are "\n" ("\r\n" counts as one, as "\r" is then the line's last character);
  * the parser throws only PqlSyntaxError (code `invalid_argument`) and PlanckError `limit_exceeded`.
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** Longest excerpt of source quoted in a message, in UTF-16 code units. */
 const FOUND_CHARS_MAX = 40;

@@ -6,7 +6,7 @@
  * paths are dotted strings with array indexes as segments (`items[0].sku` → "items.0.sku"); values
  * compared with the path "key" are canonical keys; every regex compiles under its flags.
  */
-import type { CompareOp, Filter } from "../query/query_document.ts";
+import type { CompareOp, Filter } from "../../protocol/query_document.ts";
 import type { Token } from "./lexer.ts";
 import { describe, type TokenStream } from "./token_stream.ts";
 import { parseArray, parseKey, parseString, parseValue, type ValueParser } from "./value_parser.ts";

@@ -5,7 +5,7 @@
  * PQL_NESTING_DEPTH_MAX); on any input it returns query documents or throws a PlanckError —
  * PqlSyntaxError (`invalid_argument`, with line and column) or `limit_exceeded` naming the limit.
  */
-import type { QueryDocument } from "../query/query_document.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import { limitError } from "./errors.ts";
 import { lex } from "./lexer.ts";
 import { PQL_SCRIPT_BYTES_MAX, PQL_STATEMENT_BYTES_MAX } from "./limits.ts";

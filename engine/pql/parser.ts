@@ -8,7 +8,7 @@
  * may follow); only PqlSyntaxError and PlanckError `limit_exceeded` leave it.
  */
 import { STORE_NAME_BYTES_MAX } from "../limits.ts";
-import type { ExplainQuery, IndexField, QueryDocument } from "../query/query_document.ts";
+import type { ExplainQuery, IndexField, QueryDocument } from "../../protocol/query_document.ts";
 import { limitError } from "./errors.ts";
 import { parseChain } from "./chain_parser.ts";
 import { parsePath } from "./filter_parser.ts";

@@ -6,7 +6,7 @@
  * never exceeds PQL_NESTING_DEPTH_MAX (entering a deeper level throws `limit_exceeded`).
  */
 import { assert } from "../assert.ts";
-import type { PlanckError } from "../errors.ts";
+import type { PlanckError } from "../../protocol/errors.ts";
 import { limitError, type PqlSyntaxError, quoteFound, syntaxError } from "./errors.ts";
 import type { Keyword, Token } from "./lexer.ts";
 import { PQL_NESTING_DEPTH_MAX } from "./limits.ts";

@@ -7,7 +7,7 @@
  * prototype); a document never holds the same field twice; dates are valid and were written as
  * ISO-8601 (a date-time without an offset is UTC); keys are 32 lowercase hex digits.
  */
-import type { Value } from "../query/query_document.ts";
+import type { Value } from "../../protocol/query_document.ts";
 import type { Token } from "./lexer.ts";
 import type { TokenStream } from "./token_stream.ts";
 

@@ -15,8 +15,8 @@
  * Invariants: at most `groupsMax` groups are held (AGGREGATE_GROUPS_MAX by default); one more
  * throws `limit_exceeded`.
  */
-import type { Aggregate, Document } from "./query_document.ts";
-import { PlanckError } from "../errors.ts";
+import type { Aggregate, Document } from "../../protocol/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { compareValues, toNumeric, TypeRank, typeRank } from "./compare.ts";
 import { ByteWriter, writeValue } from "./index_key.ts";
 import { AGGREGATE_GROUPS_MAX } from "./limits.ts";

@@ -14,12 +14,12 @@
  * transaction; secondary-index ops answer `invalid_argument` until the engine has indexes.
  */
 import type { Database } from "../db/database.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { Transaction } from "../db/transaction.ts";
 import { WriteSet } from "../db/write_set.ts";
 import { explainQuery } from "./explain.ts";
 import { type Plan, type PlanInput, planQuery } from "./planner.ts";
-import type { FindQuery, QueryDocument } from "./query_document.ts";
+import type { FindQuery, QueryDocument } from "../../protocol/query_document.ts";
 import { findRows, runFind } from "./run_find.ts";
 import { runAggregate, runCount, runGet } from "./run_read.ts";
 import { stageDelete, stageInsert, stageReplace, stageUpdate } from "./run_write.ts";

@@ -11,7 +11,7 @@
  */
 import type { Database } from "../db/database.ts";
 import { type Plan, planBounds, planQuery } from "./planner.ts";
-import type { ExplainQuery } from "./query_document.ts";
+import type { ExplainQuery } from "../../protocol/query_document.ts";
 import { runFind } from "./run_find.ts";
 import { runAggregate, runCount } from "./run_read.ts";
 import { stageDelete, stageUpdate } from "./run_write.ts";

@@ -14,8 +14,8 @@
  * operators and bad regexes with `invalid_argument` naming the field, and never returns a
  * predicate that throws.
  */
-import type { Document, Filter } from "./query_document.ts";
-import { PlanckError } from "../errors.ts";
+import type { Document, Filter } from "../../protocol/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { FILTER_DEPTH_MAX, REGEX_PATTERN_LENGTH_MAX } from "./limits.ts";
 import { compilePathMatcher, type LeafTest } from "./path.ts";
 import {

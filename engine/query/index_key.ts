@@ -11,7 +11,7 @@
  * - No value encoding starts with 0x00 or 0xFF, so its complement never does either.
  */
 import { Buffer } from "node:buffer";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { assert } from "../assert.ts";
 import { KEY_BYTES } from "../key.ts";
 import { binaryBytes, otherString, toNumeric, TypeRank, typeRank, type TypeRankValue } from "./compare.ts";

@@ -16,7 +16,7 @@
  */
 import type { IndexDef } from "../indexes/indexes.ts";
 import { type IndexFieldPredicate, indexKeyBounds, type IndexKeyRange } from "./index_bounds.ts";
-import type { Filter, OrderBy, Value } from "./query_document.ts";
+import type { Filter, OrderBy, Value } from "../../protocol/query_document.ts";
 
 /** A chosen index scan. */
 export interface IndexChoice {

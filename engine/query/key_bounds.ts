@@ -15,7 +15,7 @@
  *   ranges (a range over non-key strings is left to the recheck).
  */
 import { type Key, KEY_MAX } from "../key.ts";
-import type { Filter, Value } from "./query_document.ts";
+import type { Filter, Value } from "../../protocol/query_document.ts";
 import { KEY_PATH } from "./path.ts";
 
 /** Keys a query can match. */

@@ -3,7 +3,6 @@
  * bounds, projection, aggregation, sorting, shorthand and validation. The executor and planner
  * build on these; see docs/query.md for the semantics.
  */
-export type * from "./query_document.ts";
 export * from "./limits.ts";
 export {
   compareBytes,

@@ -13,7 +13,7 @@
  * - Only own properties are read, so "constructor" or "__proto__" never reach Object.prototype.
  * - The path "key" names the document key (32 hex digits), passed beside the document.
  */
-import type { Document } from "./query_document.ts";
+import type { Document } from "../../protocol/query_document.ts";
 import { isPlainObject } from "./compare.ts";
 
 /** The path that names the document key. */

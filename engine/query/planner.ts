@@ -21,7 +21,7 @@ import type { StoreInfo } from "../db/catalog.ts";
 import { type Key, KEY_MIN } from "../key.ts";
 import { boundsEmpty, filterKeyBounds, intersectBounds, keyAfter, type KeyBounds } from "./key_bounds.ts";
 import { KEY_PATH } from "./path.ts";
-import type { Filter, OrderBy } from "./query_document.ts";
+import type { Filter, OrderBy } from "../../protocol/query_document.ts";
 import type { IndexDef } from "../indexes/indexes.ts";
 import { chooseIndex, type IndexChoice } from "./index_plan.ts";
 

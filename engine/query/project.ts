@@ -11,7 +11,7 @@
  *   item, non-object elements are dropped); select wins over a longer overlapping select path
  *   ("a" and "a.b" keep all of a). select applies first, then exclude.
  */
-import type { Document } from "./query_document.ts";
+import type { Document } from "../../protocol/query_document.ts";
 import { isPlainObject } from "./compare.ts";
 import { KEY_PATH, parsePath } from "./path.ts";
 

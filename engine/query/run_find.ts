@@ -12,11 +12,11 @@
  * - A result holds at most SCAN_ROWS_MAX rows; every row starts with its `key`.
  */
 import { decodeDocument } from "../document.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { Plan } from "./planner.ts";
 import { compileProjection } from "./project.ts";
-import type { Document, FindQuery } from "./query_document.ts";
+import type { Document, FindQuery } from "../../protocol/query_document.ts";
 import {
   compileQueryFilter,
   completeRow,

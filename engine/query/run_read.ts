@@ -11,7 +11,7 @@ import { type AggregateRow, Aggregator } from "./aggregate.ts";
 import { KEY_PATH } from "./path.ts";
 import type { Plan } from "./planner.ts";
 import { compileProjection } from "./project.ts";
-import type { AggregateQuery, CountQuery, Document } from "./query_document.ts";
+import type { AggregateQuery, CountQuery, Document } from "../../protocol/query_document.ts";
 import {
   compileQueryFilter,
   indexDocKeys,

@@ -14,11 +14,17 @@ import type { StoreInfo } from "../db/catalog.ts";
 import type { Database } from "../db/database.ts";
 import { encodeDocument } from "../document.ts";
 import { stageDelete as stageDeleteOf, stagePut } from "../db/stage_write.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { Key } from "../key.ts";
 import type { WriteSet } from "../db/write_set.ts";
 import type { Plan } from "./planner.ts";
-import type { DeleteQuery, Document, InsertQuery, ReplaceQuery, UpdateQuery } from "./query_document.ts";
+import type {
+  DeleteQuery,
+  Document,
+  InsertQuery,
+  ReplaceQuery,
+  UpdateQuery,
+} from "../../protocol/query_document.ts";
 import { compileQueryFilter, matches, type QueryView, type ScanStats } from "./scan.ts";
 import { applyChanges } from "./update_doc.ts";
 

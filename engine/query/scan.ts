@@ -18,7 +18,7 @@ import { filterUsesOnlyKey } from "./key_bounds.ts";
 import { KEY_PATH } from "./path.ts";
 import { decodeFields, type FieldNames, fieldNames } from "../bson_fields.ts";
 import type { Plan } from "./planner.ts";
-import type { Document, Filter } from "./query_document.ts";
+import type { Document, Filter } from "../../protocol/query_document.ts";
 
 /** What the executor reads through. `Database` is one; a transaction provides another. */
 export interface QueryView {

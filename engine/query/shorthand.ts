@@ -14,7 +14,7 @@
  * Invariants: the result passes validateFilter; errors name the shorthand location
  * (`filter.amount.gte`).
  */
-import type { Filter } from "./query_document.ts";
+import type { Filter } from "../../protocol/query_document.ts";
 import { isPlainObject } from "./compare.ts";
 import { validateFilter } from "./validate_filter.ts";
 import { checkPath, checkValue, describe, expectRecord, invalid, join } from "./validate_value.ts";

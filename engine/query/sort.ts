@@ -11,8 +11,8 @@
  * - A full sort never holds more than its row (and, when sizes are reported, byte) limit; it
  *   throws `limit_exceeded` naming the limit instead.
  */
-import type { Document, OrderBy } from "./query_document.ts";
-import { PlanckError } from "../errors.ts";
+import type { Document, OrderBy } from "../../protocol/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { compareStrings, compareValues } from "./compare.ts";
 import { SORT_BYTES_MAX, SORT_ROWS_MAX } from "./limits.ts";
 import { compilePathGetter } from "./path.ts";

@@ -13,9 +13,9 @@
  * Invariants: the document is a fresh decode owned by the caller; only own properties are read;
  * paths were validated (no "__proto__", no overlapping paths, never "key").
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { isPlainObject } from "./compare.ts";
-import type { Document, UpdateQuery, Value } from "./query_document.ts";
+import type { Document, UpdateQuery, Value } from "../../protocol/query_document.ts";
 import { describe } from "./validate_value.ts";
 
 const ARRAY_INDEX = /^(0|[1-9][0-9]{0,8})$/;

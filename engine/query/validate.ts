@@ -19,8 +19,8 @@ import type {
   OrderBy,
   QueryDocument,
   ReadShape,
-} from "./query_document.ts";
-import { PlanckError } from "../errors.ts";
+} from "../../protocol/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { GROUP_OPS_MAX, STORE_NAME_BYTES_MAX } from "../limits.ts";
 import {
   AGGREGATES_MAX,

@@ -7,8 +7,8 @@
  * Invariants: the result compiles with compileFilter without throwing; at most FILTER_NODES_MAX
  * nodes, FILTER_DEPTH_MAX nesting, FILTER_IN_VALUES_MAX values per in/nin.
  */
-import type { CompareOp, Filter, Value } from "./query_document.ts";
-import { PlanckError } from "../errors.ts";
+import type { CompareOp, Filter, Value } from "../../protocol/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../key.ts";
 import { compileRegex } from "./filter.ts";
 import { FILTER_DEPTH_MAX, FILTER_IN_VALUES_MAX, FILTER_NODES_MAX } from "./limits.ts";

@@ -6,7 +6,7 @@
  * twice or together with one of its prefixes ("a" and "a.b"), since the result would depend on
  * application order; the document key ("key") is never changed.
  */
-import type { Document, ReadShape, UpdateQuery } from "./query_document.ts";
+import type { Document, ReadShape, UpdateQuery } from "../../protocol/query_document.ts";
 import { UPDATE_FIELDS_MAX } from "./limits.ts";
 import { KEY_PATH } from "./path.ts";
 import {

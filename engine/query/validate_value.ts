@@ -8,8 +8,8 @@
  * bson value object, nested at most VALUE_DEPTH_MAX deep, with no undefined, functions, symbols,
  * invalid dates or class instances anywhere in it.
  */
-import type { Value } from "./query_document.ts";
-import { PlanckError } from "../errors.ts";
+import type { Value } from "../../protocol/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../key.ts";
 import { isPlainObject } from "./compare.ts";
 import { PATH_LENGTH_MAX, PATH_SEGMENTS_MAX, VALUE_DEPTH_MAX } from "./limits.ts";

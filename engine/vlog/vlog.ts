@@ -15,7 +15,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { assert } from "../assert.ts";
 import { crc32 } from "../checksum.ts";
-import { CorruptionError, diskError, PlanckError } from "../errors.ts";
+import { CorruptionError, diskError } from "../disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type DbFile, DISK, type FileSystem, syncDirSync, writeAllSync } from "../fs.ts";
 
 export const VLOG_MAGIC = new TextEncoder().encode("PLNKVLG\0");

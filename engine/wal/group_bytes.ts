@@ -6,7 +6,7 @@
  * Invariants: decoding accepts only frames with a valid CRC, consecutive LSNs from the expected one,
  * and a run that ends with a commit marker; anything else is a `corruption` error naming the offset.
  */
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { decodeFrame, encodeFrame, type Frame, FrameKind } from "./format.ts";
 import type { Group } from "./reader.ts";
 

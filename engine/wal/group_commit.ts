@@ -10,7 +10,7 @@
  */
 import { setImmediate } from "node:timers";
 import { assert } from "../assert.ts";
-import { PlanckError } from "../errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 interface Waiter {
   lsn: number;

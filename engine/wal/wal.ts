@@ -9,7 +9,8 @@
  * segment is synced before the next one is created, so only the last segment can end torn.
  */
 import { assert } from "../assert.ts";
-import { diskError, PlanckError } from "../errors.ts";
+import { diskError } from "../disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type DbFile, DISK, type FileSystem, syncDirSync, writeAllSync } from "../fs.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { GROUP_BYTES_MAX, GROUP_OPS_MAX, SYNC_INTERVAL_MS_MAX, WAL_PREALLOCATE_BYTES } from "../limits.ts";

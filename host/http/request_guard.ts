@@ -9,7 +9,7 @@
  * Invariants: a body is never buffered past REQUEST_BODY_BYTES_MAX; a body read never waits past
  * its deadline; every refusal carries the request id.
  */
-import { REQUEST_BODY_BYTES_MAX } from "../wasm/abi.ts";
+import { REQUEST_BODY_BYTES_MAX } from "../../protocol/abi.ts";
 import { HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_MAX, HTTP_URL_BYTES_MAX } from "../limits.ts";
 
 /** A plain-text refusal carrying the request id. */

@@ -8,7 +8,7 @@
  * concrete paths.
  */
 import { compilePattern, type Pattern } from "../../framework/router.ts";
-import { type ServiceManifest, underPrefix } from "../wasm/abi.ts";
+import { type ServiceManifest, underPrefix } from "../../protocol/abi.ts";
 
 interface Claim {
   service: string;

@@ -8,8 +8,8 @@
  * is handled here and only here: routed and run as GET (a guest never sees HEAD), answered without
  * a body.
  */
-import { PlanckError } from "../../engine/errors.ts";
-import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../wasm/abi.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../../protocol/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";

@@ -14,7 +14,7 @@
  * topic without subscribers.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   type ChangeEvent,
   type ChangeGroup,
@@ -26,7 +26,7 @@ import { SSE_HEARTBEAT_MS, SSE_RETRY_MS } from "../limits.ts";
 
 /** How often the hub sweeps its streams for slow consumers (and sends heartbeats when due), in milliseconds. */
 const SWEEP_MS = 250;
-import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
+import type { GuestRequest, GuestResponse } from "../../protocol/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import type { LiveOp } from "./match.ts";
 import {

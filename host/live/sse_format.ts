@@ -12,7 +12,7 @@
  */
 import { patchElements } from "../../framework/datastar.ts";
 import { encodeTagged } from "../../framework/tagged_json.ts";
-import type { ManifestTopic } from "../wasm/abi.ts";
+import type { ManifestTopic } from "../../protocol/abi.ts";
 
 /** What the guest's render function returned (decoded), or `undefined` when the topic has none. */
 export type Rendered = unknown;

@@ -14,11 +14,11 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
 import { watchStore } from "../../engine/changes/watch.ts";
 import { SUBSCRIPTION_RETRY_MS_MAX, SUBSCRIPTION_RETRY_MS_MIN } from "../limits.ts";
-import type { ManifestSubscription } from "../wasm/abi.ts";
+import type { ManifestSubscription } from "../../protocol/abi.ts";
 import type { ServiceRegistry } from "../wasm/registry.ts";
 import { scopedStore } from "../wasm/sandbox.ts";
 import { compileMatcher, type LiveMatcher } from "./match.ts";

@@ -9,7 +9,7 @@
  * at most SSE_TOPIC_RING_EVENTS_MAX blocks.
  */
 import { SSE_TOPIC_RING_EVENTS_MAX } from "../limits.ts";
-import type { ManifestTopic } from "../wasm/abi.ts";
+import type { ManifestTopic } from "../../protocol/abi.ts";
 import { scopedStore } from "../wasm/sandbox.ts";
 import { compileMatcher, type LiveMatcher } from "./match.ts";
 import type { TopicBlock } from "./sse_format.ts";

@@ -15,14 +15,14 @@
  */
 import * as path from "node:path";
 import { deserialize } from "bson";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   ABI_VERSION,
   parseManifest,
   PREFIX_PATTERN,
   SECTION_MANIFEST,
   type ServiceManifest,
-} from "../wasm/abi.ts";
+} from "../../protocol/abi.ts";
 import { readGuestString } from "./session.ts";
 import { appendCustomSection } from "../wasm/sections.ts";
 import {

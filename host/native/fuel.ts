@@ -15,7 +15,7 @@
  * are not kept (the host stores the manifest separately).
  */
 import binaryen from "binaryen";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type FunctionFuel, type FunctionSummary, planFuel } from "./call_graph.ts";
 import { FUEL_GLOBAL_EXPORT, FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME, START_FUEL } from "./core_abi.ts";
 

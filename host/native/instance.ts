@@ -16,8 +16,8 @@
  */
 import { Binary } from "bson";
 import { assert } from "../../engine/assert.ts";
-import { PlanckError } from "../../engine/errors.ts";
-import type { GuestRequest, GuestResponse } from "../wasm/abi.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { GuestRequest, GuestResponse } from "../../protocol/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "../wasm/guest.ts";
 import { type GuestEntry, isSuspendError, promising } from "../wasm/guest_slice.ts";
 import { EXPORT_DESCRIBE, FUEL_GLOBAL_EXPORT, FUEL_SLICE, PAGE_BYTES, PAGES_MAX } from "./core_abi.ts";

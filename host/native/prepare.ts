@@ -9,7 +9,7 @@
 import { assert } from "../../engine/assert.ts";
 import { injectFuel } from "./fuel.ts";
 import { inspectCompiled, inspectNativeModule, type NativeShape } from "./validate.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** A native module ready to instantiate. */
 export interface PreparedNative {

@@ -10,6 +10,7 @@
  * import calls back into the guest.
  */
 import { BSON } from "bson";
+import { DECODE_OPTIONS } from "../../protocol/bson_options.ts";
 import { decodeFast } from "./bson_fast.ts";
 import { encodeScratch } from "./bson_scratch.ts";
 import { assert } from "../../engine/assert.ts";
@@ -26,8 +27,6 @@ import {
   RANDOM_BYTES_MAX,
 } from "./core_abi.ts";
 
-/** Decoding of host call documents, as on the wire: int64 stays exact as bigint. */
-const CALL_DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
 /** Decoding of replies (responses, describe): binary as bytes, int64 as a number when it fits. */
 const RESULT_FAST = { bigInt64: false, bytes: true } as const;
 /** The same for responses: a string body stays UTF-8 bytes (host/native/bson_fast.ts, Utf8Body). */
@@ -169,7 +168,7 @@ export class NativeSession {
     // The bson package decodes these small documents as fast as bson_fast.ts does (measured).
     let call: Record<string, unknown>;
     try {
-      call = BSON.deserialize(this.#bytes().slice(reqPtr, reqPtr + reqLen), CALL_DECODE_OPTIONS);
+      call = BSON.deserialize(this.#bytes().slice(reqPtr, reqPtr + reqLen), DECODE_OPTIONS);
     } catch {
       return ERROR_BAD_REQUEST;
     }

@@ -10,7 +10,7 @@
  * Invariants: a module that passes links against the host's imports object; every refusal is a
  * PlanckError `invalid_argument` with field "wasm", "imports" or "exports" naming the culprit.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   EXPORT_DESCRIBE,
   EXPORTS,

@@ -1,109 +1,45 @@
 /**
- * `planck backup --to DIR --data DIR` (offline): a consistent copy of a stopped server's data
- * directory as of one LSN. The database is opened (recovering it), flushed and closed, so its
- * LSN and per-store counts are known; then the directory lock is taken again for the whole copy,
- * so no server can write while the files are copied and hashed. `manifest.json` is written last:
- * a backup without it is incomplete and `verify` says so.
+ * `planck backup --to DIR --data DIR` (offline): the stopped server's data directory is opened in
+ * this process (recovering it, so a crashed directory is backed up in its recovered state; the open
+ * database holds the directory's LOCK, so no server can start on it meanwhile) and backed up exactly
+ * as a running server is (host/ops/online_backup.ts: pinned at one LSN, each file read once, hashed
+ * and written), then closed.
  *
- * Invariants: the target is empty or missing; every copied file is hashed from the copy (what
- * verify will read), with its size; the manifest lists exactly the files copied.
+ * Invariants: the target is empty or missing (a directory) or does not exist (a tar); the manifest
+ * lists exactly the files copied, with the counts as of its LSN.
  */
 import { openDatabase } from "../../engine/db/database.ts";
-import { lockDir } from "../../engine/db/dir_lock.ts";
-import { PlanckError } from "../../engine/errors.ts";
-import {
-  hashFile,
-  listFiles,
-  type Manifest,
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
-} from "./manifest.ts";
-import { Progress } from "./progress.ts";
-import { isTarPath, tarStaging, writeTar } from "./tar.ts";
+import { databaseSource } from "./backup_source.ts";
+import type { Manifest } from "./manifest.ts";
+import { backupSource } from "./online_backup.ts";
+
+export { ensureEmptyDir } from "./backup_sink.ts";
 
 /** Counts documents store by store, and the last LSN, of a directory (opened, then closed). */
 export async function inventory(dir: string): Promise<{ lsn: number; stores: Manifest["stores"] }> {
   const db = await openDatabase(dir);
   try {
-    await db.flush();
-    const stores = db.listStores().map((store) => {
-      let documents = 0;
-      for (const _ of db.scan(store.id)) documents++;
-      return { name: store.name, documents };
-    });
-    return { lsn: db.lastLsn, stores };
+    const pin = await db.pinFiles();
+    try {
+      return { lsn: pin.lsn, stores: await pin.counts() };
+    } finally {
+      pin.release();
+    }
   } finally {
     await db.close();
   }
 }
 
-/** Fails unless `dir` is missing or empty (creates it). @throws PlanckError `conflict` */
-export async function ensureEmptyDir(dir: string, what: string): Promise<void> {
-  try {
-    for await (const _ of Deno.readDir(dir)) {
-      throw new PlanckError("conflict", `${what} "${dir}" is not empty`, { file: dir });
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.mkdir(dir, { recursive: true });
-}
-
-/** Copies `source` (a data directory, no server on it) into the empty `target` (or a new `.tar` file) with a manifest. */
+/** Backs up `source` (a data directory, no server on it) into the empty `target` (or a new `.tar` file). */
 export async function backupDirectory(
   source: string,
   target: string,
   options: { quiet?: boolean } = {},
 ): Promise<Manifest> {
-  if (!isTarPath(target)) return await backupToDirectory(source, target, options);
-  const staging = await tarStaging(target);
+  const db = await openDatabase(source);
   try {
-    const manifest = await backupToDirectory(source, staging, options);
-    await writeTar(target, staging, [MANIFEST_FILE, ...manifest.files.map((file) => file.path)]);
-    return manifest;
+    return await backupSource(await databaseSource(db), target, { quiet: options.quiet, label: source });
   } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-  }
-}
-
-async function backupToDirectory(
-  source: string,
-  target: string,
-  options: { quiet?: boolean },
-): Promise<Manifest> {
-  await ensureEmptyDir(target, "Backup target");
-  const { lsn, stores } = await inventory(source);
-  const lock = lockDir(source);
-  try {
-    const paths = await listFiles(source);
-    let totalBytes = 0;
-    for (const path of paths) totalBytes += (await Deno.stat(`${source}/${path}`)).size;
-    const progress = new Progress("backup", { totalBytes, quiet: options.quiet, unit: "files" });
-    const files: Manifest["files"] = [];
-    let done = 0;
-    for (const path of paths) {
-      const slash = path.lastIndexOf("/");
-      if (slash > 0) await Deno.mkdir(`${target}/${path.slice(0, slash)}`, { recursive: true });
-      await Deno.copyFile(`${source}/${path}`, `${target}/${path}`);
-      const { sha256, bytes } = await hashFile(`${target}/${path}`);
-      files.push({ path, bytes, sha256 });
-      done += bytes;
-      progress.update(files.length, done);
-    }
-    progress.done(files.length, done);
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      lsn,
-      createdAt: new Date().toISOString(),
-      source,
-      stores,
-      files,
-    };
-    await Deno.writeTextFile(`${target}/${MANIFEST_FILE}`, JSON.stringify(manifest, null, 2) + "\n");
-    return manifest;
-  } finally {
-    lock.release();
+    await db.close();
   }
 }

@@ -16,7 +16,7 @@
  */
 import { BSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../../engine/key.ts";
 import { DOC_BYTES_MAX } from "../../engine/limits.ts";
 import { type DecodedRecord, RecordError } from "./ejson.ts";

@@ -12,7 +12,7 @@
  */
 import { BSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../../engine/key.ts";
 import { type Cell, CSV_KEY_COLUMN, type CsvColumn, type CsvManifest, parseCell } from "./csv_manifest.ts";
 import { type DecodedRecord, RecordError } from "./ejson.ts";

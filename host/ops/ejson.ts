@@ -11,7 +11,7 @@
  */
 import { BSON, EJSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../../engine/key.ts";
 
 /** The one EJSON option set, for writing and reading. */

@@ -7,7 +7,7 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { Key } from "../../engine/key.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { compileFilter, type Predicate } from "../../engine/query/filter.ts";

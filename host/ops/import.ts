@@ -11,7 +11,7 @@
  * imported or rejected; line numbers are 1-based and count empty lines.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { batch } from "../../engine/db/store.ts";
 import { createMissingStores } from "../wire/ops_kv.ts";
 import { type DecodedRecord, decodeRecord, RecordError } from "./ejson.ts";

@@ -7,7 +7,8 @@
  * itself and the data directory's LOCK file are never listed.
  */
 import { createHash } from "node:crypto";
-import { CorruptionError, PlanckError } from "../../engine/errors.ts";
+import { CorruptionError } from "../../engine/disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** The manifest's file name inside a backup. */
 export const MANIFEST_FILE = "manifest.json";

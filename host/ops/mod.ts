@@ -34,9 +34,10 @@ export {
   databaseSource,
   type SourceFile,
 } from "./backup_source.ts";
-export { backupSource, finishBackup } from "./online_backup.ts";
+export { BACKUP_READS_AHEAD, backupSource } from "./online_backup.ts";
+export { BACKUP_SYNC_BYTES, type BackupSink, directorySink, tarSink } from "./backup_sink.ts";
 export { remoteSource } from "./remote_source.ts";
-export { extractTar, isTarPath, writeTar } from "./tar.ts";
+export { extractTar, isTarPath } from "./tar.ts";
 export { withBackupDir } from "./verify.ts";
 export { bsonRecords, decodeBsonRecord, encodeBsonRecord } from "./bson_format.ts";
 export { exportCsv } from "./csv_export.ts";

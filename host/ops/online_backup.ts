@@ -1,26 +1,28 @@
 /**
- * `planck backup` while the server runs: copies a BackupSource (a pinned database, here or over
- * the wire) into a staging directory, releases the pin, then opens the staging copy (recovery
- * replays the copied WAL up to the pinned LSN), counts its stores, closes it (which checkpoints),
- * and writes the manifest: the same layout as an offline backup, as a directory or one tar file.
+ * A backup of a BackupSource (a pinned database here, or one over the wire): every listed file is
+ * read once, in chunks of at most BACKUP_READ_BYTES_MAX with up to BACKUP_READS_AHEAD reads in
+ * flight, written straight to the sink (a directory or one tar file, host/ops/backup_sink.ts) as it
+ * arrives, and hashed (SHA-256, streamed per file) on a worker thread (host/ops/hasher.ts) while
+ * the next chunks are read and written; read buffers go round a small pool. The documents of every
+ * store as of the pinned LSN come from the source (counted from the pinned files while they are
+ * copied); then the pin is released and `manifest.json` is written last.
  *
- * Invariants: the pin is released whatever happens; the copy opens at exactly the pinned LSN
- * (asserted); `manifest.json` is written last, so a directory without it is incomplete; a tar is
- * written to `PATH.partial` and renamed into place when whole.
+ * The copy is not opened here: `planck verify` (and `restore`, and the scheduler's restore drill)
+ * open a scratch copy and check that it comes up at the manifest's LSN with its counts.
+ *
+ * Invariants: the source is released whatever happens; each file's SHA-256 is of exactly the bytes
+ * written for it; a failed backup leaves no tar behind (a directory target keeps what was written,
+ * without a manifest: incomplete, and `verify` says so).
  */
-import { PlanckError } from "../../engine/errors.ts";
-import { ensureEmptyDir, inventory } from "./backup.ts";
 import { BACKUP_READ_BYTES_MAX, type BackupSource } from "./backup_source.ts";
-import {
-  hashFile,
-  listFiles,
-  type Manifest,
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  MANIFEST_VERSION,
-} from "./manifest.ts";
+import { type BackupSink, directorySink, tarSink } from "./backup_sink.ts";
+import { sharedHasher } from "./hasher.ts";
+import { type Manifest, MANIFEST_FORMAT, MANIFEST_VERSION } from "./manifest.ts";
 import { Progress } from "./progress.ts";
-import { isTarPath, tarStaging, writeTar } from "./tar.ts";
+import { isTarPath } from "./tar.ts";
+
+/** Reads of a source in flight at once (one is written while the next arrive). */
+export const BACKUP_READS_AHEAD = 4;
 
 /** Backs up `source` into `target` (a directory, or a `.tar` file); always releases the source. */
 export async function backupSource(
@@ -28,78 +30,107 @@ export async function backupSource(
   target: string,
   options: { quiet?: boolean; label?: string } = {},
 ): Promise<Manifest> {
-  const tar = isTarPath(target);
-  let staging: string;
+  sharedHasher(); // starts the hashing worker (if not running) while the sink is made and the first reads go
+  let sink: BackupSink;
+  const createdAt = new Date();
   try {
-    staging = tar ? await tarStaging(target) : (await ensureEmptyDir(target, "Backup target"), target);
+    sink = isTarPath(target)
+      ? await tarSink(target, Math.floor(createdAt.getTime() / 1000))
+      : await directorySink(target);
   } catch (error) {
     await source.release();
     throw error;
   }
   try {
+    let files: Manifest["files"];
+    let stores: Manifest["stores"];
     try {
-      await copySource(source, staging, options.quiet);
+      files = await copySource(source, sink, options.quiet);
+      stores = await source.stores();
     } finally {
       await source.release();
     }
-    const manifest = await finishBackup(staging, source.lsn, options.label ?? "online");
-    if (tar) await writeTar(target, staging, [MANIFEST_FILE, ...manifest.files.map((file) => file.path)]);
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      lsn: source.lsn,
+      createdAt: createdAt.toISOString(),
+      source: options.label ?? "online",
+      stores,
+      files: files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+    };
+    await sink.finish(JSON.stringify(manifest, null, 2) + "\n");
     return manifest;
-  } finally {
-    if (tar) await Deno.remove(staging, { recursive: true }).catch(() => {});
+  } catch (error) {
+    await sink.abort();
+    throw error;
   }
 }
 
-/** Copies every file of `source` into `dir`, chunk by chunk. */
-async function copySource(source: BackupSource, dir: string, quiet?: boolean): Promise<void> {
+/** One read of the copy plan. */
+interface Chunk {
+  file: number;
+  offset: number;
+  length: number;
+}
+
+/** Copies every file of `source` into `sink`; returns each file's size and SHA-256. */
+async function copySource(
+  source: BackupSource,
+  sink: BackupSink,
+  quiet?: boolean,
+): Promise<Manifest["files"]> {
   const totalBytes = source.files.reduce((sum, file) => sum + file.bytes, 0);
   const progress = new Progress("backup", { totalBytes, quiet, unit: "files" });
-  let done = 0;
-  let count = 0;
-  for (const file of source.files) {
-    const slash = file.path.lastIndexOf("/");
-    if (slash > 0) await Deno.mkdir(`${dir}/${file.path.slice(0, slash)}`, { recursive: true });
-    using out = await Deno.open(`${dir}/${file.path}`, { write: true, createNew: true });
+  const plan: Chunk[] = [];
+  source.files.forEach((file, index) => {
     for (let offset = 0; offset < file.bytes; offset += BACKUP_READ_BYTES_MAX) {
-      const chunk = await source.read(
-        file.path,
-        offset,
-        Math.min(BACKUP_READ_BYTES_MAX, file.bytes - offset),
-      );
-      for (let at = 0; at < chunk.length;) at += await out.write(chunk.subarray(at));
-      done += chunk.length;
-      progress.update(count, done);
+      plan.push({ file: index, offset, length: Math.min(BACKUP_READ_BYTES_MAX, file.bytes - offset) });
     }
-    count++;
-  }
-  progress.done(count, done);
-}
-
-/**
- * Opens the copy in `dir` (recovering it), counts its stores, closes it, hashes every file and
- * writes the manifest. @throws PlanckError `internal` when the copy does not open at `lsn`
- */
-export async function finishBackup(dir: string, lsn: number, source: string): Promise<Manifest> {
-  const found = await inventory(dir);
-  if (found.lsn !== lsn) {
-    throw new PlanckError("internal", `The backup copy opened at LSN ${found.lsn}, pinned at ${lsn}`, {
-      file: dir,
-    });
-  }
-  const files: Manifest["files"] = [];
-  for (const path of await listFiles(dir)) {
-    const { sha256, bytes } = await hashFile(`${dir}/${path}`);
-    files.push({ path, bytes, sha256 });
-  }
-  const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    version: MANIFEST_VERSION,
-    lsn,
-    createdAt: new Date().toISOString(),
-    source,
-    stores: found.stores,
-    files,
+  });
+  const pool: Uint8Array[] = [];
+  const reads: Promise<Uint8Array>[] = [];
+  const readAhead = (upTo: number) => {
+    while (reads.length < Math.min(upTo, plan.length)) {
+      const chunk = plan[reads.length];
+      const into = pool.pop() ?? new Uint8Array(BACKUP_READ_BYTES_MAX);
+      const read = source.read(source.files[chunk.file].path, chunk.offset, chunk.length, into);
+      read.catch(() => {}); // awaited in order below; an early failure must not go unhandled
+      reads.push(read);
+    }
   };
-  await Deno.writeTextFile(`${dir}/${MANIFEST_FILE}`, JSON.stringify(manifest, null, 2) + "\n");
-  return manifest;
+  const hasher = sharedHasher();
+  const hashing: Promise<unknown>[] = [];
+  const out: Manifest["files"] = [];
+  let next = 0;
+  let done = 0;
+  let hashed: number | undefined;
+  try {
+    for (const [index, file] of source.files.entries()) {
+      hashed = hasher.newFile();
+      await sink.beginFile(file.path, file.bytes);
+      while (next < plan.length && plan[next].file === index) {
+        readAhead(next + BACKUP_READS_AHEAD);
+        const chunk = await reads[next];
+        delete reads[next]; // the bytes are not kept once written and hashed
+        next++;
+        await sink.write(chunk);
+        // The worker hashes this chunk while the next ones are read and written; pool buffers come back.
+        const owned = chunk.byteOffset === 0 && chunk.buffer.byteLength === BACKUP_READ_BYTES_MAX;
+        hashing.push(hasher.update(hashed, chunk, owned).then((buffer) => buffer && pool.push(buffer)));
+        if (hashing.length > BACKUP_READS_AHEAD) await hashing.shift();
+        done += chunk.length;
+        progress.update(out.length, done);
+      }
+      await sink.endFile();
+      out.push({ path: file.path, bytes: file.bytes, sha256: await hasher.digest(hashed) });
+      hashed = undefined;
+      hashing.length = 0; // the digest came after every update of the file
+    }
+  } finally {
+    await Promise.allSettled([...reads.slice(next), ...hashing]); // nothing outlives the copy
+    if (hashed !== undefined) await hasher.digest(hashed).catch(() => {}); // the worker forgets the file
+  }
+  progress.done(out.length, done);
+  return out;
 }

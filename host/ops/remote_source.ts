@@ -1,9 +1,10 @@
 /**
  * A BackupSource over the wire: `backupBegin` pins the server's database and lists its files,
- * `backupRead` fetches ranges, `backupEnd` releases (host/wire/ops_backup.ts). The client needs
+ * `backupRead` fetches ranges, `backupEnd` (with `counts: true`: after counting every store as of
+ * the pinned LSN) releases (host/wire/ops_backup.ts). The client needs
  * only a `request` method, so this file imports nothing of the client.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { BackupSource, SourceFile } from "./backup_source.ts";
 
 /** What remoteSource needs of a client. */
@@ -20,6 +21,7 @@ export async function remoteSource(client: Requester): Promise<BackupSource> {
   };
   const id = begun.backup;
   let released = false;
+  let stores: Promise<{ name: string; documents: number }[]> | undefined;
   return {
     lsn: Number(begun.lsn),
     files: begun.files.map((file) => ({ path: file.path, bytes: Number(file.bytes) })),
@@ -35,6 +37,17 @@ export async function remoteSource(client: Requester): Promise<BackupSource> {
         );
       }
       return bytes;
+    },
+    stores() {
+      // backupEnd with counts: the server counts the pinned state, then releases the pin.
+      stores ??= (async () => {
+        released = true;
+        const ended = await client.request("backupEnd", { backup: id, counts: true }) as {
+          stores: { name: string; documents: unknown }[];
+        };
+        return ended.stores.map((store) => ({ name: store.name, documents: Number(store.documents) }));
+      })();
+      return stores;
     },
     async release() {
       if (released) return;

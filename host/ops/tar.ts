@@ -14,7 +14,8 @@
  * Invariants: every header read is checked (magic, checksum, size, a safe relative path) and a
  * failure names the entry and its byte offset; extraction writes only inside the target directory.
  */
-import { CorruptionError, PlanckError } from "../../engine/errors.ts";
+import { CorruptionError } from "../../engine/disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** Tar block size and the record size the archive is padded to. */
 export const TAR_BLOCK_BYTES = 512;
@@ -30,52 +31,6 @@ const decoder = new TextDecoder();
 /** True when a backup target names a tar file rather than a directory. */
 export function isTarPath(path: string): boolean {
   return path.endsWith(".tar");
-}
-
-/** A scratch directory next to the tar (same file system), after checking the tar does not exist. */
-export async function tarStaging(target: string): Promise<string> {
-  try {
-    await Deno.lstat(target);
-    throw new PlanckError("conflict", `Backup target "${target}" exists`, { file: target });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  const slash = target.lastIndexOf("/");
-  const parent = slash < 0 ? "." : target.slice(0, slash) || "/";
-  await Deno.mkdir(parent, { recursive: true });
-  return await Deno.makeTempDir({ dir: parent, prefix: ".planck_backup_" });
-}
-
-/** Writes `paths` (relative to `dir`, in order) as a ustar archive to `target` (via `target.partial`). */
-export async function writeTar(target: string, dir: string, paths: readonly string[]): Promise<number> {
-  const partial = `${target}.partial`;
-  let written = 0;
-  {
-    using out = await Deno.open(partial, { write: true, create: true, truncate: true });
-    const write = async (bytes: Uint8Array) => {
-      for (let at = 0; at < bytes.length;) at += await out.write(bytes.subarray(at));
-      written += bytes.length;
-    };
-    for (const path of paths) {
-      const info = await Deno.stat(`${dir}/${path}`);
-      await write(tarHeader(path, info.size, Math.floor((info.mtime?.getTime() ?? 0) / 1000)));
-      using file = await Deno.open(`${dir}/${path}`);
-      let copied = 0;
-      for await (const chunk of file.readable) {
-        await write(chunk);
-        copied += chunk.length;
-      }
-      if (copied !== info.size) {
-        throw new PlanckError("internal", `"${path}" changed while archived`, { file: `${dir}/${path}` });
-      }
-      await write(new Uint8Array(padding(copied)));
-    }
-    await write(new Uint8Array(2 * TAR_BLOCK_BYTES));
-    await write(new Uint8Array((TAR_RECORD_BYTES - written % TAR_RECORD_BYTES) % TAR_RECORD_BYTES));
-    await out.syncData();
-  }
-  await Deno.rename(partial, target);
-  return written;
 }
 
 /** One ustar header for a regular file. @throws PlanckError `invalid_argument` for a path or size ustar cannot hold */

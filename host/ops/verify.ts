@@ -9,7 +9,8 @@
  * Invariants: a damaged backup is never restored; errors name the file at fault.
  */
 import { lockDir } from "../../engine/db/dir_lock.ts";
-import { CorruptionError, PlanckError } from "../../engine/errors.ts";
+import { CorruptionError } from "../../engine/disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { ensureEmptyDir, inventory } from "./backup.ts";
 import { hashFile, listFiles, type Manifest, readManifest } from "./manifest.ts";
 import { Progress } from "./progress.ts";

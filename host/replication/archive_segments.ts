@@ -9,7 +9,7 @@
  * later segments would have to follow is a `corruption` error naming the file and offset; the first
  * directory that holds a segment's name is the one read.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { decodeSegmentHeader, segmentFileName } from "../../engine/wal/format.ts";
 import { type Group, scanSegment } from "../../engine/wal/reader.ts";
 

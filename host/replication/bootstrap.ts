@@ -27,16 +27,25 @@ export async function isEmptyDir(dataDir: string): Promise<boolean> {
  * into place when whole, so a crash mid-copy leaves `dataDir` empty); returns the LSN of the copy.
  */
 export async function bootstrapFromPrimary(info: ConnectionInfo, dataDir: string): Promise<number> {
-  const staging = `${dataDir.replace(/\/+$/, "")}.bootstrap`;
-  await Deno.remove(staging, { recursive: true }).catch(() => {}); // a copy a crash left behind
-  const transport = await WireTransport.open(info, { connectTimeoutMs: 30_000 });
-  let lsn: number;
-  try {
-    lsn = (await backupSource(await remoteSource(transport), staging, { quiet: true })).lsn;
-  } finally {
-    transport.close();
-  }
+  const staging = stagingDir(dataDir);
+  const lsn = await copySnapshot(info, staging);
   await Deno.remove(dataDir, { recursive: true }).catch(() => {}); // empty, checked by the caller
   await Deno.rename(staging, dataDir);
   return lsn;
+}
+
+/** Where a snapshot of the primary is copied before it replaces `dataDir`. */
+export function stagingDir(dataDir: string): string {
+  return `${dataDir.replace(/\/+$/, "")}.bootstrap`;
+}
+
+/** Copies the primary's files, pinned as of one LSN, into `staging` (replaced); returns that LSN. */
+export async function copySnapshot(info: ConnectionInfo, staging: string): Promise<number> {
+  await Deno.remove(staging, { recursive: true }).catch(() => {}); // a copy a crash left behind
+  const transport = await WireTransport.open(info, { connectTimeoutMs: 30_000 });
+  try {
+    return (await backupSource(await remoteSource(transport), staging, { quiet: true })).lsn;
+  } finally {
+    transport.close();
+  }
 }

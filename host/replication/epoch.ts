@@ -13,7 +13,8 @@
  * history or the new one, never a mix; a file that fails its checks is a `corruption` error.
  */
 import { crc32 } from "../../engine/checksum.ts";
-import { CorruptionError, PlanckError } from "../../engine/errors.ts";
+import { CorruptionError } from "../../engine/disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** The file's name inside the data directory. */
 export const EPOCH_FILE = "replication.epoch";

@@ -12,7 +12,7 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { applyReplicated } from "../../engine/db/replicated.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { decodeGroups } from "../../engine/wal/group_bytes.ts";
 import { type ConnectionInfo, WireTransport } from "../../client/mod.ts";
 import { REPLICA_RETRY_MS_MAX, REPLICATE_BYTES_DEFAULT, REPLICATE_WAIT_MS_DEFAULT } from "../limits.ts";
@@ -43,7 +43,11 @@ export interface FollowerOptions {
   log: (line: string) => void;
   /** Called after each applied batch with the ids of the stores its groups wrote. */
   onApplied?: (storeIds: Set<number>) => void;
-  /** Called once the first answer shows this replica holds everything the primary had then. */
+  /**
+   * Called on each `resume_point_lost` (the primary no longer holds the WAL after this replica's
+   * LSN): the server then copies a fresh snapshot and restarts on it (host/replica_supervisor.ts).
+   */
+  onResumePointLost?: () => void;
   maxBytes?: number;
   waitMs?: number;
 }
@@ -137,13 +141,16 @@ export class Follower {
         const message = (error as Error).message;
         this.#status.error = message;
         this.#status.connected = false;
+        const code = (error as { code?: string }).code;
         if (message !== lastError) {
-          const code = (error as { code?: string }).code;
-          const hint = code === "resume_point_lost"
-            ? " (stop this replica, empty its data directory and start it again: it then bootstraps from a snapshot)"
-            : "";
+          const hint = code !== "resume_point_lost"
+            ? ""
+            : this.#options.onResumePointLost !== undefined
+            ? " (bootstrapping again from a fresh snapshot of the primary)"
+            : " (stop this replica, empty its data directory and start it again: it then bootstraps from a snapshot)";
           this.#options.log(`planck: replica: ${message}${hint}`);
         }
+        if (code === "resume_point_lost") this.#options.onResumePointLost?.();
         lastError = message;
         if ((error as { code?: string }).code === "unavailable") {
           this.#transport?.close();

@@ -14,7 +14,7 @@
 import { openDatabase } from "../../engine/db/database.ts";
 import { lockDir } from "../../engine/db/dir_lock.ts";
 import { applyReplicated } from "../../engine/db/replicated.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type ClockMark, lsnAtTime, readClock } from "../../engine/wal/archive_clock.ts";
 import { ensureEmptyDir } from "../ops/backup.ts";
 import { MANIFEST_FILE, readManifest } from "../ops/manifest.ts";

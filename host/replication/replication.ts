@@ -9,7 +9,7 @@
  * before the database accepts writes; a replica never serves `replicate` (no chains).
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseConnectionString } from "../../client/mod.ts";
 import { currentEpoch, type Epoch, readEpochs, writeEpochs } from "./epoch.ts";
 import { Follower, type FollowerStatus } from "./follower.ts";
@@ -41,6 +41,8 @@ export interface ReplicationOptions {
   onPromoted?: () => Promise<void> | void;
   /** Called on a replica after groups that wrote these stores were applied. */
   onApplied?: (storeIds: Set<number>) => void;
+  /** Called on a replica when the primary no longer holds the WAL it needs (re-bootstrap). */
+  onResumePointLost?: () => void;
 }
 
 /** Replication of one server. */
@@ -83,6 +85,7 @@ export class Replication {
         name: `${Deno.hostname()}:${options.dataDir}`,
         log: options.log,
         onApplied: options.onApplied,
+        onResumePointLost: options.onResumePointLost,
       });
       replication.#follower = follower;
       db.leader = `replica of ${follower.primary}`;

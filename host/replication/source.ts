@@ -8,7 +8,7 @@
  * request from a newer epoch fences this server (its writes then fail with `not_leader`).
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type GroupRun, WalGroups } from "../../engine/changes/wal_groups.ts";
 import { REPLICAS_LISTED_MAX } from "../limits.ts";
 import { currentEpoch, type Epoch, sharedUpTo } from "./epoch.ts";

@@ -13,7 +13,7 @@
  * as "skipped"); every run gets a record at its start, completed at its end; `close` waits for runs.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import {
   checkSchedule,

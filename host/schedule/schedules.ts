@@ -12,7 +12,7 @@ import { Cron } from "croner";
 import type { Database } from "../../engine/db/database.ts";
 import { Store } from "../../engine/db/store.ts";
 import { decodeDocument, type Document } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 /** The system stores. */
 export const SCHEDULES_STORE = "sysschedules";

@@ -15,7 +15,7 @@
  *                   counts checked against its manifest), removes it, records what it found
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { Store } from "../../engine/db/store.ts";
 import { databaseSource } from "../ops/backup_source.ts";
 import { bsonRecords } from "../ops/bson_format.ts";

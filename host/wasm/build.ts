@@ -15,7 +15,7 @@
  * host's engine, so deploy's pin check passes on the host that built it.
  */
 import * as path from "node:path";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { encodeBase64 } from "../../framework/tagged_json.ts";
 import {
   ABI_VERSION,
@@ -24,7 +24,7 @@ import {
   SECTION_JS,
   SECTION_MANIFEST,
   type ServiceManifest,
-} from "./abi.ts";
+} from "../../protocol/abi.ts";
 import { GUEST_ENTRY, GUEST_ENTRY_SOURCE, GUEST_SOURCES } from "./guest_sources.ts";
 import { appendCustomSection } from "./sections.ts";
 import { BUNDLE_FILE, INLINE_MAP_PREFIX } from "./source_map.ts";

@@ -6,7 +6,7 @@
  *
  * Invariants: after a GuestFault the instance is `broken` and must be disposed, never reused.
  */
-import type { GuestRequest, GuestResponse } from "./abi.ts";
+import type { GuestRequest, GuestResponse } from "../../protocol/abi.ts";
 
 /**
  * Why a guest call failed: past its deadline, out of memory, a trap, an uncaught exception, or a

@@ -12,7 +12,7 @@ import s4 from "../../builder/query_builder.ts" with { type: "text" };
 import s5 from "../../builder/shorthand.ts" with { type: "text" };
 import s6 from "../../builder/transport.ts" with { type: "text" };
 import s7 from "../../builder/where.ts" with { type: "text" };
-import s8 from "../../engine/query/query_document.ts" with { type: "text" };
+import s8 from "../../protocol/query_document.ts" with { type: "text" };
 import s9 from "../../framework/app.ts" with { type: "text" };
 import s10 from "../../framework/context.ts" with { type: "text" };
 import s11 from "../../framework/host.ts" with { type: "text" };
@@ -41,7 +41,7 @@ export const GUEST_SOURCES: Readonly<Record<string, string>> = {
   "builder/transport.ts": s6,
   "builder/watch.ts": s23,
   "builder/where.ts": s7,
-  "engine/query/query_document.ts": s8,
+  "protocol/query_document.ts": s8,
   "framework/app.ts": s9,
   "framework/context.ts": s10,
   "framework/guest_json.ts": s20,

@@ -12,9 +12,9 @@
  * back to the pool when the guest returns, before the commit is durable.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
-import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "./abi.ts";
+import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "../../protocol/abi.ts";
 import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";

@@ -9,7 +9,7 @@
  * back to the idle list; busy + being created ≤ POOL_INSTANCES_MAX; waiters are served in arrival
  * order; after `close()` no instance is handed out and every idle one is disposed.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { GuestInstance } from "./guest.ts";
 
 /** Creates one instance of a service version (any tier). */

@@ -11,9 +11,9 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
-import type { GuestRequest, GuestResponse, ServiceManifest } from "./abi.ts";
+import type { GuestRequest, GuestResponse, ServiceManifest } from "../../protocol/abi.ts";
 import { failureResponse, invokeService, type InvokeTarget } from "./invoke.ts";
 import { ServiceMetrics } from "./metrics.ts";
 import { InstancePool } from "./pool.ts";

@@ -7,8 +7,8 @@
  * Invariants: the check is exact for the pattern language of framework/router.ts — literal
  * segments, `:param` (one segment) and a trailing `*` (any rest, also empty).
  */
-import { PlanckError } from "../../engine/errors.ts";
-import type { ServiceManifest } from "./abi.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { ServiceManifest } from "../../protocol/abi.ts";
 
 /** True when some path matches both patterns. */
 export function patternsOverlap(a: string, b: string): boolean {

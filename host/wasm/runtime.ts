@@ -24,7 +24,12 @@ import {
 } from "quickjs-emscripten-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import { decodeFromGuest, encodeForGuest, REPLY_MARK } from "../../framework/guest_json.ts";
-import { type EnginePin, type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "./abi.ts";
+import {
+  type EnginePin,
+  type GuestRequest,
+  type GuestResponse,
+  RESPONSE_BYTES_MAX,
+} from "../../protocol/abi.ts";
 import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
 import { GuestSlice, isSuspendError } from "./guest_slice.ts";
 import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";

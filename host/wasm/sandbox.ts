@@ -14,8 +14,8 @@
  * later in the log, so its durability covers the creation) — the handler runs once, never again;
  * where the store cannot be created (a replica), the query fails in the guest with `not_found`.
  */
-import { PlanckError } from "../../engine/errors.ts";
-import type { QueryDocument } from "../../engine/query/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import type { Transaction } from "../../engine/db/transaction.ts";
 import { RAW_REPLY } from "./guest.ts";
 import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";

@@ -5,7 +5,7 @@
  * Invariants: appending never changes the bytes before the new section; reading rejects a module
  * whose header or section lengths are malformed with PlanckError `invalid_argument`.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 const CUSTOM_SECTION_ID = 0;

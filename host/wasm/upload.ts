@@ -7,7 +7,7 @@
  * QuickJS and only its `planck.js` bundle); a native service runs only as rewritten by the fuel
  * injector; a stored upload (the registry's record) re-validates exactly like a fresh one.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type NativeShape } from "../native/validate.ts";
 import { SECTION_ABI } from "../native/core_abi.ts";
 import { NativeInstance } from "../native/instance.ts";
@@ -20,7 +20,7 @@ import {
   SECTION_MANIFEST,
   SERVICE_BYTES_MAX,
   type ServiceManifest,
-} from "./abi.ts";
+} from "../../protocol/abi.ts";
 import type { InstanceFactory } from "./pool.ts";
 import { enginePin, type InstanceLimits, ServiceInstance, sha256Hex } from "./runtime.ts";
 import { type CustomSection, readCustomSections } from "./sections.ts";

@@ -9,8 +9,8 @@
  * Invariants: checks run before the op does anything; a refused op has no effect; the answer
  * depends only on the role, the grants, the op and its stores.
  */
-import { PlanckError } from "../../engine/errors.ts";
-import type { QueryDocument } from "../../engine/query/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import { type Role, roleAtLeast, type UserInfo } from "../auth.ts";
 
 /** What an op needs. */

@@ -7,7 +7,7 @@
  * against the session's current role before it has any effect; unknown and reserved ops fail with
  * `invalid_argument` and have no effect.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { BATCH_REQUESTS_MAX } from "../limits.ts";
 import { type Access, authorize } from "./authorize.ts";
 import { toWireError } from "./errors.ts";

@@ -6,12 +6,12 @@
  * remote address; a failed login counts against the (user, address) pair only; the reply to a failed login is the same whether
  * or not the user exists. Keys appear only in the reply that created them.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parseRole, parseUserName, type UserInfo } from "../auth.ts";
 import { loginSubjects } from "../lockout.ts";
 import { authorize } from "./authorize.ts";
-import { validateServiceName } from "../wasm/abi.ts";
-import { RetryLaterError } from "./errors.ts";
+import { validateServiceName } from "../../protocol/abi.ts";
+import { RetryLaterError } from "../../protocol/error_document.ts";
 import { expectFields, type OpCall, optionalInteger, stringField, WIRE_PROTOCOL_VERSION } from "./request.ts";
 
 /** `authenticate {user, key, protocol?}` → `{user, role, protocol}`. */

@@ -11,7 +11,7 @@
  * exactly once.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { BACKUP_READ_BYTES_MAX, type BackupSource, databaseSource } from "../ops/backup_source.ts";
 import { expectFields, type OpCall, optionalInteger, stringField } from "./request.ts";
 
@@ -82,12 +82,28 @@ export async function opBackupRead({ ctx, request }: OpCall): Promise<unknown> {
   return { data: await held.source.read(stringField(request, "path"), offset, length) };
 }
 
-/** `backupEnd {backup}` → `{released: true}`. */
+/**
+ * `backupEnd {backup, counts?}` → `{released: true}`; with `counts: true` the documents of every
+ * store as of the pinned LSN are counted first: `{released: true, lsn, stores: [{name, documents}]}`.
+ */
 export async function opBackupEnd({ ctx, request }: OpCall): Promise<unknown> {
-  expectFields(request, ["backup"]);
+  expectFields(request, ["backup", "counts"]);
   const id = stringField(request, "backup");
-  if (!await release(ctx.db, id)) throw unknownBackup(id);
-  return { released: true };
+  const held = heldOf(ctx.db).get(id);
+  if (held === undefined) throw unknownBackup(id);
+  if (request.counts !== undefined && typeof request.counts !== "boolean") {
+    throw new PlanckError("invalid_argument", `"counts" must be a boolean`, { field: "counts" });
+  }
+  let stores: unknown;
+  try {
+    if (request.counts === true) {
+      clearTimeout(held.timer); // counting is not idleness
+      stores = await held.source.stores();
+    }
+  } finally {
+    await release(ctx.db, id);
+  }
+  return stores === undefined ? { released: true } : { released: true, lsn: held.source.lsn, stores };
 }
 
 function unknownBackup(id: string): PlanckError {

@@ -8,7 +8,7 @@
  * nothing.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { type KeyInput, parseKey } from "../../engine/key.ts";
 import { stageWrite, Store, type WriteOp } from "../../engine/db/store.ts";
 import type { Document } from "../../engine/document.ts";

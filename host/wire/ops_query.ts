@@ -7,10 +7,10 @@
  * Invariants: the executor only ever sees validated documents the session is allowed to run; no
  * query logic lives here; non-admins never see system stores, nor stores of apps they are not granted, listed.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { executeQuery } from "../../engine/query/executor.ts";
-import type { QueryDocument } from "../../engine/query/query_document.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
 import { authorize, mayReach, queryAccess } from "./authorize.ts";
 import { createMissingStores } from "./ops_kv.ts";

@@ -4,7 +4,7 @@
  * as a group is durable, or after `waitMs` with an empty run as a heartbeat); `promote` turns a
  * replica into a primary; `replicationStatus` reports role, epoch and lag.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import {
   REPLICATE_BYTES_DEFAULT,
   REPLICATE_BYTES_MAX,

@@ -6,7 +6,7 @@
  * Invariants: fields are checked per action (unknown ones refused); `run` waits for the run and
  * returns its record.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { HISTORY_MAX } from "../schedule/schedules.ts";
 import {
   expectFields,

@@ -5,7 +5,7 @@
  * Invariants: the op table requires the admin role before any of these run; a refused deploy
  * changes nothing (the registry validates before it switches).
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { expectFields, type OpCall, type ServiceControl, stringField } from "./request.ts";
 
 function servicesOf(call: OpCall): ServiceControl {

@@ -11,7 +11,7 @@
 import { watchFilter } from "../../engine/changes/filter_watch.ts";
 import { type WatchIterator, watchStore } from "../../engine/changes/watch.ts";
 import { watchAll } from "../../engine/changes/watch_all.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { UserInfo } from "../auth.ts";
 import { WATCH_CREDIT_DEFAULT, WATCH_CREDIT_MAX, WATCH_MATCHING_KEYS_MAX } from "../limits.ts";
 import { type Access, authorize } from "./authorize.ts";

@@ -6,7 +6,7 @@
  * `invalid_argument` naming the field; unknown fields are errors, never ignored.
  */
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import type { UserInfo, Users } from "../auth.ts";
 import type { Lockout } from "../lockout.ts";
 import type { Scheduler } from "../schedule/scheduler.ts";

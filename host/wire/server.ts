@@ -6,9 +6,9 @@
  * one `limit_exceeded` frame with id 0 and is closed); `stop` first stops accepting, then drains every
  * session (in-flight requests finish and are answered, up to the drain timeout), then closes them.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { toWireError } from "./errors.ts";
-import { encodeFrame } from "./frame.ts";
+import { encodeFrame } from "../../protocol/frame.ts";
 import type { OpContext } from "./request.ts";
 import { Session } from "./session.ts";
 

@@ -14,10 +14,10 @@
  * oversized frame gets an error frame with id 0 and closes this connection only; a session whose
  * user was dropped or whose key was rotated ends; nothing an op throws escapes the session.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { AUTH_DEADLINE_MS, AUTH_FAILURES_PER_CONNECTION_MAX, PRE_AUTH_FRAME_BYTES } from "../limits.ts";
 import { toWireError } from "./errors.ts";
-import { decodeFrame, encodeFrame, FrameReader } from "./frame.ts";
+import { decodeFrame, encodeFrame, FrameReader } from "../../protocol/frame.ts";
 import { runOp } from "./ops.ts";
 import type { OpContext, Request, SessionState } from "./request.ts";
 import { Streams } from "./streams.ts";

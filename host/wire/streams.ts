@@ -8,7 +8,7 @@
  * `ok: false`) is its last, after which its id is free again; closing the session ends every
  * stream without sending anything more.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { WATCH_SUBSCRIPTIONS_PER_CONNECTION_MAX } from "../limits.ts";
 
 /** One open stream. */

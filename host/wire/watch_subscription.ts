@@ -19,10 +19,10 @@
 import { BSON } from "bson";
 import { assert } from "../../engine/assert.ts";
 import type { Database } from "../../engine/db/database.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { WATCH_BUFFER_BYTES_MAX, WATCH_BUFFER_EVENTS_MAX, WATCH_CREDIT_MAX } from "../limits.ts";
 import { toWireError } from "./errors.ts";
-import { encodeFrame } from "./frame.ts";
+import { encodeFrame } from "../../protocol/frame.ts";
 import type { Stream, Streams } from "./streams.ts";
 
 /** An event as the engine yields it (ChangeEvent or FilterEvent). */

@@ -1,7 +1,7 @@
 /**
  * The typed query builder for AssemblyScript services, a subset of the JS tier's (builder/):
  * `store("orders").filter(eq("status", "open")).orderBy("created", "desc").limit(20).find()`.
- * It writes the query documents of engine/query/query_document.ts as BSON (the host validates
+ * It writes the query documents of protocol/query_document.ts as BSON (the host validates
  * them with validateQuery) and runs them as host calls inside the request's transaction.
  *
  * Differences from the JS builder, forced by the dialect: a StoreQuery is changed in place by

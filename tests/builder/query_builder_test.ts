@@ -3,7 +3,7 @@ import { and, avg, count, from, max, min, not, or, sum, where } from "../../buil
 import type { Transport } from "../../builder/mod.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
-import type { QueryDocument } from "../../engine/query/query_document.ts";
+import type { QueryDocument } from "../../protocol/query_document.ts";
 
 const K1 = "01926f3c7d2a4b6e8f00112233445566";
 const K2 = "01936f3c7d2a4b6e8f00112233445566";
@@ -233,7 +233,7 @@ Deno.test("builder imports nothing server-side: only query_document types and it
     for (const match of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
       const target = match[1];
       const allowed = target.startsWith("./") ||
-        (target === "../engine/query/query_document.ts" && /^(import|export) type/.test(match[0]));
+        (target === "../protocol/query_document.ts" && /^(import|export) type/.test(match[0]));
       ok(allowed, `${entry.name} imports "${target}"`);
     }
   }

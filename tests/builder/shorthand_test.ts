@@ -5,8 +5,8 @@
 import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import { shorthandToFilter as builderShorthand } from "../../builder/shorthand.ts";
 import { shorthandToFilter as engineShorthand } from "../../engine/query/shorthand.ts";
-import { PlanckError } from "../../engine/errors.ts";
-import type { Document, Filter } from "../../engine/query/query_document.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import type { Document, Filter } from "../../protocol/query_document.ts";
 import type { Shorthand } from "../../builder/shorthand.ts";
 
 const when = new Date("2026-01-01T00:00:00Z");

@@ -3,6 +3,8 @@
  * as written in a fresh clone with a scratch HOME and no Deno on PATH: `npx -y deno@2.9.6 task
  * install` puts `planck` in ~/.local/bin, `export PATH=…` puts it on PATH, `planck start` and
  * `planck dev` run in the background (dev's page must answer), and every other line must exit 0.
+ * A second `planck start` is the replica walk-through's second terminal: it must have
+ * `--replica-of`, gets its own free ports and must come up as a replica.
  *
  * What the test changes, and why: `npx -y deno@2.9.6` becomes the Deno running this test (the same
  * version; npx would download Deno into the scratch HOME), and the default ports 3000, 23469 and 2369
@@ -71,6 +73,7 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
   const ports: Ports = { http: freePort(), wire: freePort(), workbench: freePort() };
   let server: Deno.ChildProcess | undefined;
   let serverOutput = "";
+  let replica: Deno.ChildProcess | undefined;
   const devs: Deno.ChildProcess[] = [];
   const prelude: string[] = [];
   try {
@@ -81,6 +84,24 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
         const where = `${file}: ${original}`;
         if (line.startsWith("export ") || /^[A-Za-z_][A-Za-z0-9_]*=/.test(line)) {
           prelude.push(line);
+          continue;
+        }
+        if (/^planck start\b.*--replica-of\b/.test(line) && server !== undefined) {
+          assert(replica === undefined, `${where}: a second replica`);
+          const flags = `--http-port ${freePort()} --wire-port ${freePort()} --workbench-port ${freePort()}`;
+          replica = new Deno.Command("bash", {
+            args: ["-c", [...prelude, `exec ${line} ${flags}`].join("\n")],
+            cwd: clone.repo,
+            env: clone.env,
+            clearEnv: true,
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+          const output = await waitFor(replica, "planck: ready");
+          assert(
+            output.includes("serving reads, writes answer not_leader"),
+            `${where}: a replica\n${output}`,
+          );
           continue;
         }
         if (/^planck start\b/.test(line)) {
@@ -127,6 +148,10 @@ Deno.test("README: every shell line runs as written in a fresh clone with a scra
     const installed = path.join(clone.home, ".local", "bin", "planck");
     assert((await Deno.stat(installed)).isFile, "the launcher is in ~/.local/bin");
   } finally {
+    if (replica !== undefined) {
+      replica.kill("SIGTERM");
+      assertEquals((await replica.status).code, 0, "the replica exits 0 on SIGTERM");
+    }
     for (const dev of devs) {
       dev.kill("SIGINT");
       assertEquals((await dev.status).code, 0, "planck dev exits 0 on SIGINT");

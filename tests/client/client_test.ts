@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
 import { connect } from "../../mod.ts";
-import { decodeFrame, encodeFrame, FrameReader } from "../../host/wire/frame.ts";
+import { decodeFrame, encodeFrame, FrameReader } from "../../protocol/frame.ts";
 import { withServer } from "../host/test_server.ts";
 
 interface Order {

@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { defaultConfig } from "../../host/config.ts";
 import { startServer } from "../../host/server.ts";
 import { buildService } from "../../host/wasm/build.ts";

@@ -12,7 +12,7 @@ import { eioError, enospcError, FaultyFs } from "../_util/faulty_fs.ts";
 import { copyDirSync, walFiles, withDatabase, withTempDir } from "../_util/temp_db.ts";
 import { type Database, openDatabase } from "../../engine/db/database.ts";
 import { Store } from "../../engine/db/store.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 const VLOG = (path: string) => path.includes("/vlog/");
 const TREE = (path: string) => path.endsWith(".btree");

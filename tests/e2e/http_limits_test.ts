@@ -11,7 +11,7 @@ import { connect } from "../../client/mod.ts";
 import { defaultConfig } from "../../host/config.ts";
 import { HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_MAX, HTTP_URL_BYTES_MAX } from "../../host/limits.ts";
 import { type PlanckServer, startServer } from "../../host/server.ts";
-import { REQUEST_BODY_BYTES_MAX } from "../../host/wasm/abi.ts";
+import { REQUEST_BODY_BYTES_MAX } from "../../protocol/abi.ts";
 import { buildService } from "../../host/wasm/build.ts";
 
 const BODY_TIMEOUT_MS = 1_000;

@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
-import { RESPONSE_BYTES_MAX } from "../../host/wasm/abi.ts";
+import { RESPONSE_BYTES_MAX } from "../../protocol/abi.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import { spawnServer } from "../host/test_server.ts";
 

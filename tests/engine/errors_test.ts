@@ -7,7 +7,8 @@ import { assert, assertEquals, assertRejectsCode } from "../_util/assert.ts";
 import { FaultyFs } from "../_util/faulty_fs.ts";
 import { crashImage, walFiles, withDatabase, withTempDatabase, withTempDir } from "../_util/temp_db.ts";
 import { type Database, type DatabaseOptions, openDatabase } from "../../engine/db/database.ts";
-import { diskError, PlanckError } from "../../engine/errors.ts";
+import { diskError } from "../../engine/disk_errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { DOC_BYTES_MAX, STORE_NAME_BYTES_MAX, WAL_SEGMENT_BYTES_MIN } from "../../engine/limits.ts";
 import { batch, Store } from "../../engine/db/store.ts";
 

@@ -14,7 +14,7 @@ import { type Database } from "../../engine/db/database.ts";
 import { Store } from "../../engine/db/store.ts";
 import { transaction } from "../../engine/db/transaction.ts";
 import { executeQuery } from "../../engine/query/executor.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 const OPS = 400;
 const KEYS = Array.from({ length: 8 }, (_, i) => (i + 1).toString(16).padStart(32, "0"));

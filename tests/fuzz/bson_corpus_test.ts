@@ -13,7 +13,7 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { decodeFields, fieldNames } from "../../engine/bson_fields.ts";
 import { decodeFast } from "../../host/native/bson_fast.ts";
 import { encodeStored } from "../../engine/db/stage_write.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 const CORPUS = new URL("../../../shared/conformance/bson-corpus/", import.meta.url);
 

@@ -8,7 +8,7 @@
  * (tests/fuzz/fuzz_test.ts); `deno task fuzz --seconds N` runs fresh seeds until the time is up
  * (scripts/fuzz.ts).
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { seededRandom } from "../_util/random.ts";
 
 /** The longest one case may take before it counts as a hang. */

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejectsCode } from "../_util/assert.ts";
-import { decodeFrame, encodeFrame, FrameReader, READ_CHUNK_BYTES } from "../../host/wire/frame.ts";
+import { decodeFrame, encodeFrame, FrameReader, READ_CHUNK_BYTES } from "../../protocol/frame.ts";
 
 Deno.test("encodeFrame prefixes the BSON length (exclusive of the prefix), little-endian", () => {
   const frame = encodeFrame({ id: 1, op: "ping" }, 1024);

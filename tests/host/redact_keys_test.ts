@@ -3,7 +3,7 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { generateKey } from "../../host/key_hash.ts";
 import { REDACTED_KEY, redactKeyShapes } from "../../host/redact_keys.ts";
 import { toWireError } from "../../host/wire/errors.ts";
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 
 Deno.test("every generated key is redacted wherever it stands in a message", () => {
   for (let i = 0; i < 2_000; i++) {

@@ -3,7 +3,7 @@
  * paged table with the raw JSON, explain as its plan, errors with line:column marked in the
  * statement, and a confirmation step before statements that change or remove data.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "../../protocol/errors.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { runQuery } from "../../host/wire/ops_query.ts";
 import type { WorkbenchParts } from "../../host/workbench_hook.ts";

@@ -11,7 +11,7 @@ import { connect, parseConnectionString, WireTransport } from "../../../client/m
 import { type Config, defaultConfig } from "../../../host/config.ts";
 import { type PlanckServer, startServer } from "../../../host/server.ts";
 import { backupSource, remoteSource } from "../../../host/ops/mod.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { readClock } from "../../../engine/wal/archive_clock.ts";
 import { parseRestorePoint, restoreToPoint } from "../../../host/replication/pitr.ts";
 import { eventually } from "./_cluster.ts";

@@ -7,7 +7,7 @@ import {
   compareBytes,
   PAGE_BYTES,
 } from "../../../engine/btree/format.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { encodeNode, EntryHeap, MutableLeaf } from "../../../engine/btree/dirty.ts";
 import { encodeMeta, sealPage } from "../../../engine/btree/page_file.ts";
 

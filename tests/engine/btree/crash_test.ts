@@ -3,7 +3,8 @@ import { BTree } from "../../../engine/btree/btree.ts";
 import { META_VERSION_OFFSET, PAGE_BYTES, PAGE_TYPE_LEAF } from "../../../engine/btree/format.ts";
 import { decodeNode } from "../../../engine/btree/node.ts";
 import { PageFile, sealPage } from "../../../engine/btree/page_file.ts";
-import { CorruptionError, PlanckError } from "../../../engine/errors.ts";
+import { CorruptionError } from "../../../engine/disk_errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 
 function numKey(n: number): Uint8Array {
   const key = new Uint8Array(16);

@@ -11,7 +11,7 @@ import { Store } from "../../../engine/db/store.ts";
 import type { DatabaseOptions } from "../../../engine/db/options.ts";
 import type { Database } from "../../../engine/db/database.ts";
 import type { ChangeEvent } from "../../../engine/changes/record.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { assertEventsMatch, type Expected, take } from "./_events.ts";
 
 /** Small segments and checkpoints so a few hundred writes span many segments and flushes. */

@@ -6,7 +6,7 @@ import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { seededRandom } from "../../_util/random.ts";
 import { crashImage, walFiles, withDatabase, withTempDir } from "../../_util/temp_db.ts";
 import { type Database, type DatabaseOptions, openDatabase } from "../../../engine/db/database.ts";
-import { CorruptionError } from "../../../engine/errors.ts";
+import { CorruptionError } from "../../../engine/disk_errors.ts";
 import { WAL_SEGMENT_BYTES_MIN } from "../../../engine/limits.ts";
 import { batch, Store } from "../../../engine/db/store.ts";
 import { decodeFrame, FrameKind, SEGMENT_HEADER_BYTES } from "../../../engine/wal/format.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import type { Database } from "../../../engine/db/database.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
 import { local } from "../../../client/local_transport.ts";
 import { Store } from "../../../engine/db/store.ts";

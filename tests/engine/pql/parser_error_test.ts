@@ -1,5 +1,5 @@
 import { ok, strictEqual, throws } from "node:assert/strict";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import {
   parsePql,
   parsePqlScript,

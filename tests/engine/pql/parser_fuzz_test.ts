@@ -1,5 +1,5 @@
 import { deepStrictEqual, fail, ok } from "node:assert/strict";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { parsePql, parsePqlScript } from "../../../engine/pql/mod.ts";
 import { seededRandom, testSeed } from "../../_util/random.ts";
 import { pqlStatement } from "../../fuzz/pql_mutate.ts";

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { parsePql } from "../../../engine/pql/mod.ts";
-import type { Filter, QueryDocument } from "../../../engine/query/query_document.ts";
+import type { Filter, QueryDocument } from "../../../protocol/query_document.ts";
 
 const K1 = "01926f3c7d2a4b6e8f00112233445566";
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { parsePql, parsePqlScript, PqlSyntaxError } from "../../../engine/pql/mod.ts";
-import type { QueryDocument } from "../../../engine/query/query_document.ts";
+import type { QueryDocument } from "../../../protocol/query_document.ts";
 
 const K1 = "01926f3c7d2a4b6e8f00112233445566";
 

@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { type AggregateSpec, Aggregator } from "../../../engine/query/aggregate.ts";
-import { PlanckError } from "../../../engine/errors.ts";
-import type { Document } from "../../../engine/query/query_document.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
+import type { Document } from "../../../protocol/query_document.ts";
 
 const k = (n: number): string => n.toString(16).padStart(32, "0");
 

@@ -11,7 +11,7 @@ import type {
   OrderBy,
   QueryDocument,
   Value,
-} from "../../../engine/query/query_document.ts";
+} from "../../../protocol/query_document.ts";
 import type { Random } from "./random_values.ts";
 
 /** Paths filters may use: single fields, a nested object field, array fan-out and an array index. */

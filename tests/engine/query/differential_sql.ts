@@ -12,7 +12,7 @@
  * - orders and group keys rank types missing < null < numbers < strings < booleans < dates.
  */
 import { DatabaseSync } from "node:sqlite";
-import type { Aggregate, Document, Filter, OrderBy, Value } from "../../../engine/query/query_document.ts";
+import type { Aggregate, Document, Filter, OrderBy, Value } from "../../../protocol/query_document.ts";
 
 const DATE_MARK = "\u0001";
 

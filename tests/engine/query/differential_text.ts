@@ -17,7 +17,7 @@ import {
   sum,
   where,
 } from "../../../builder/mod.ts";
-import type { Aggregate, Filter, QueryDocument, Value } from "../../../engine/query/query_document.ts";
+import type { Aggregate, Filter, QueryDocument, Value } from "../../../protocol/query_document.ts";
 
 function pqlPath(path: string): string {
   return path.split(".").map((segment, i) =>

@@ -5,7 +5,7 @@
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import type { Database } from "../../../engine/db/database.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
-import type { Document, QueryDocument } from "../../../engine/query/query_document.ts";
+import type { Document, QueryDocument } from "../../../protocol/query_document.ts";
 
 /** The key of n: 32 hex digits. */
 export const k = (n: number): string => n.toString(16).padStart(32, "0");

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
-import type { Document, FindQuery, QueryDocument } from "../../../engine/query/query_document.ts";
+import type { Document, FindQuery, QueryDocument } from "../../../protocol/query_document.ts";
 import { k, keysOf, run, tenDocs, withDocs } from "./executor_fixture.ts";
 
 Deno.test("executeQuery find returns documents in key order with key first, reversed for key desc", async () => {

@@ -3,7 +3,7 @@ import { withTempDatabase } from "../../_util/temp_db.ts";
 import { decodeDocument } from "../../../engine/document.ts";
 import { Store } from "../../../engine/db/store.ts";
 import { executeQuery } from "../../../engine/query/executor.ts";
-import type { Document, QueryDocument } from "../../../engine/query/query_document.ts";
+import type { Document, QueryDocument } from "../../../protocol/query_document.ts";
 import { k, keysOf, run, withDocs } from "./executor_fixture.ts";
 
 Deno.test("executeQuery update sets dotted paths, unsets, increments and counts matched and modified", async () => {

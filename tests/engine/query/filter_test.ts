@@ -1,8 +1,8 @@
 import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import { Long } from "bson";
 import { compileFilter } from "../../../engine/query/filter.ts";
-import { PlanckError } from "../../../engine/errors.ts";
-import type { Document, Filter } from "../../../engine/query/query_document.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
+import type { Document, Filter } from "../../../protocol/query_document.ts";
 
 const d = (n: number): string => n.toString(16).padStart(32, "0");
 

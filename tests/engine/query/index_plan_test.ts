@@ -7,7 +7,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { testSeed } from "../../_util/random.ts";
 import { batch, type Database, executeQuery, openDatabase, type WriteOp } from "../../../engine/mod.ts";
-import type { QueryDocument } from "../../../engine/query/query_document.ts";
+import type { QueryDocument } from "../../../protocol/query_document.ts";
 import { QueryGenerator, randomDocument } from "./differential_gen.ts";
 import { Random } from "./random_values.ts";
 

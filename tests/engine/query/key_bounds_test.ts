@@ -1,7 +1,7 @@
 import { assertEquals } from "../../_util/assert.ts";
 import { KEY_MAX } from "../../../engine/key.ts";
 import { filterKeyBounds, filterUsesOnlyKey, keyAfter } from "../../../engine/query/key_bounds.ts";
-import type { Filter } from "../../../engine/query/query_document.ts";
+import type { Filter } from "../../../protocol/query_document.ts";
 
 const k = (n: number): string => n.toString(16).padStart(32, "0");
 

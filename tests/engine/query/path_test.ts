@@ -1,6 +1,6 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { compilePathGetter, compilePathMatcher } from "../../../engine/query/path.ts";
-import type { Document } from "../../../engine/query/query_document.ts";
+import type { Document } from "../../../protocol/query_document.ts";
 
 const KEY = "0".repeat(31) + "7";
 const DOC: Document = {

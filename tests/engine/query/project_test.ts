@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { compileProjection } from "../../../engine/query/project.ts";
-import type { Document } from "../../../engine/query/query_document.ts";
+import type { Document } from "../../../protocol/query_document.ts";
 
 const KEY = "0".repeat(31) + "1";
 const DOC: Document = {

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { compileOrderBy, type SortRow, sortRows, topK } from "../../../engine/query/sort.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { withSeed } from "./random_values.ts";
 
 const k = (n: number): string => n.toString(16).padStart(32, "0");

@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { validateQuery } from "../../../engine/query/validate.ts";
-import { PlanckError } from "../../../engine/errors.ts";
-import type { QueryDocument } from "../../../engine/query/query_document.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
+import type { QueryDocument } from "../../../protocol/query_document.ts";
 import { VALUE_DEPTH_MAX } from "../../../engine/query/limits.ts";
 
 const K = "01926f3c7d2a4b6e8f00112233445566";

@@ -12,7 +12,7 @@
  */
 import { type Database, openDatabase } from "../../../engine/db/database.ts";
 import { batch, type WriteOp } from "../../../engine/db/store.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { type FuzzTarget, int, pick } from "../harness.ts";
 import { type Contents, contents, difference } from "./db_contents.ts";
 

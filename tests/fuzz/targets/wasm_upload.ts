@@ -9,7 +9,7 @@
 import { defaultConfig } from "../../../host/config.ts";
 import { type PlanckServer, startServer } from "../../../host/server.ts";
 import { builtExample } from "./built.ts";
-import { SECTION_MANIFEST, SERVICE_BYTES_MAX } from "../../../host/wasm/abi.ts";
+import { SECTION_MANIFEST, SERVICE_BYTES_MAX } from "../../../protocol/abi.ts";
 import { connect, type PlanckClient } from "../../../client/mod.ts";
 import { bytes, type FuzzTarget, int, pick } from "../harness.ts";
 import { assemble, customName, customSection, name, type Section, sections, uleb } from "../wasm_sections.ts";

@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { type Database, openDatabase } from "../../../engine/db/database.ts";
 import { batch, Store, type WriteOp } from "../../../engine/db/store.ts";
 import { decodeDocument, type Document, encodeDocument } from "../../../engine/document.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import { type KeyInput, parseKey } from "../../../engine/key.ts";
 import { awkwardDocument, bsonDocument, bsonFrame } from "../bson_values.ts";
 import { type FuzzTarget, int, pick, refusedOrDone } from "../harness.ts";

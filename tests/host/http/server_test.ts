@@ -2,7 +2,7 @@
 import { assertEquals } from "../../_util/assert.ts";
 import { ServiceRouter } from "../../../host/http/router.ts";
 import { handleAppRequest } from "../../../host/http/server.ts";
-import type { GuestResponse } from "../../../host/wasm/abi.ts";
+import type { GuestResponse } from "../../../protocol/abi.ts";
 
 const manifest = {
   name: "svc",

@@ -12,7 +12,7 @@ import {
   resumeLostBlock,
   topicBlock,
 } from "../../../host/live/sse_format.ts";
-import type { ManifestTopic } from "../../../host/wasm/abi.ts";
+import type { ManifestTopic } from "../../../protocol/abi.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -11,7 +11,7 @@ import { withTempDatabase, withTempDir } from "../../_util/temp_db.ts";
 import { runBuild } from "../../../cli/build.ts";
 import { transaction } from "../../../engine/db/transaction.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
-import { parseManifest, SECTION_MANIFEST, type ServiceManifest } from "../../../host/wasm/abi.ts";
+import { parseManifest, SECTION_MANIFEST, type ServiceManifest } from "../../../protocol/abi.ts";
 import { readCustomSections } from "../../../host/wasm/sections.ts";
 import { scopeQuery } from "../../../host/wasm/sandbox.ts";
 import { buildNativeService, CORE_ABI } from "../../../host/native/build.ts";

@@ -10,7 +10,7 @@ import { BSON } from "bson";
 import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { NativeInstance } from "../../../host/native/instance.ts";
 import { prepareNative } from "../../../host/native/prepare.ts";
-import type { GuestRequest } from "../../../host/wasm/abi.ts";
+import type { GuestRequest } from "../../../protocol/abi.ts";
 import { GuestFault, type HostCall } from "../../../host/wasm/guest.ts";
 
 /** Module bytes from WAT text. */

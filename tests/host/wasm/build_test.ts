@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDir } from "../../_util/temp_db.ts";
-import { ABI_VERSION, SECTION_ENGINE, SECTION_MANIFEST, SERVICE_BYTES_MAX } from "../../../host/wasm/abi.ts";
+import { ABI_VERSION, SECTION_ENGINE, SECTION_MANIFEST, SERVICE_BYTES_MAX } from "../../../protocol/abi.ts";
 import { buildService } from "../../../host/wasm/build.ts";
 import { GUEST_SOURCES } from "../../../host/wasm/guest_sources.ts";
 import { validateUpload } from "../../../host/wasm/registry.ts";

@@ -5,7 +5,7 @@
  * a broken instance is replaced, and close() wakes every waiter.
  */
 import { assert, assertEquals } from "../../_util/assert.ts";
-import { PlanckError } from "../../../engine/errors.ts";
+import { PlanckError } from "../../../protocol/errors.ts";
 import type { GuestInstance } from "../../../host/wasm/guest.ts";
 import { InstancePool, POOL_INSTANCES_MAX } from "../../../host/wasm/pool.ts";
 import { ServiceInstance } from "../../../host/wasm/runtime.ts";

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { withTempDir } from "../../_util/temp_db.ts";
 import { openDatabase } from "../../../engine/mod.ts";
-import type { GuestRequest } from "../../../host/wasm/abi.ts";
+import type { GuestRequest } from "../../../protocol/abi.ts";
 import { invokeService } from "../../../host/wasm/invoke.ts";
 import { InstancePool } from "../../../host/wasm/pool.ts";
 import { ServiceInstance } from "../../../host/wasm/runtime.ts";

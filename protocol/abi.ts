@@ -5,7 +5,7 @@
  * Invariants: ABI_VERSION changes whenever a shape here changes incompatibly; a manifest that
  * `parseManifest` returns has a valid service name and well-formed routes.
  */
-import { PlanckError } from "../../engine/errors.ts";
+import { PlanckError } from "./errors.ts";
 
 /** The ABI version a host speaks; a service built for another one is refused at deploy. */
 export const ABI_VERSION = 1;

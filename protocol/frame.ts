@@ -1,14 +1,19 @@
 /**
  * Wire frames (docs/wire-protocol.md): `u32 little-endian length` of the BSON document that
  * follows (the 4 prefix bytes are not counted), then that BSON document. The prefix must equal the
- * document's own int32 length.
+ * document's own int32 length. The one implementation: the server (host/wire/) and the client
+ * (client/wire_transport.ts) both frame with it, each with its own limit.
  *
  * Invariants: a FrameReader never buffers more than one maximal frame plus one read chunk; a frame
  * over the limit is rejected from its prefix alone, before its body is read; frames handed out are
  * fresh copies (decoded values may keep views into them, so the read buffer is never shared).
  */
-import { BSON } from "bson";
-import { PlanckError } from "../../engine/errors.ts";
+// An entry point (mod.ts, client/mod.ts, engine/mod.ts) imported from another project has no import map
+// of ours, so the npm package is named in full here (deno.json maps "bson" to the same version).
+// deno-lint-ignore no-import-prefix
+import { BSON } from "npm:bson@7.3.4";
+import { DECODE_OPTIONS } from "./bson_options.ts";
+import { PlanckError } from "./errors.ts";
 
 /** Bytes of the length prefix. */
 export const FRAME_PREFIX_BYTES = 4;
@@ -22,19 +27,27 @@ const READ_BUFFER_BYTES_KEPT = 1024 * 1024;
 const BSON_BUFFER_BYTES_INITIAL = 17 * 1024 * 1024;
 let bsonBufferBytes = BSON_BUFFER_BYTES_INITIAL;
 
-/** Decoding options shared by server and client: int64 stays exact as bigint. */
-export const DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as const;
+/** Which side encodes: the server's responses or the client's requests (named in the error). */
+export type FrameKind = "response" | "request";
 
 /**
  * Encodes `doc` as one frame.
  * @throws PlanckError `limit_exceeded` when the document is larger than `frameBytesMax`
  */
-export function encodeFrame(doc: Record<string, unknown>, frameBytesMax: number): Uint8Array {
+export function encodeFrame(
+  doc: Record<string, unknown>,
+  frameBytesMax: number,
+  kind: FrameKind = "response",
+): Uint8Array {
   const size = BSON.calculateObjectSize(doc);
   if (size > frameBytesMax) {
+    const advice = kind === "response"
+      ? "narrow the query or page with limit"
+      : "the server takes no larger frame: split the request or pass large values in smaller documents";
     throw new PlanckError(
       "limit_exceeded",
-      `Response too large: ${size} bytes (the limit frame_bytes is ${frameBytesMax}); narrow the query or page with limit`,
+      `${kind === "response" ? "Response" : "Request"} too large: ${size} bytes ` +
+        `(the limit frame_bytes is ${frameBytesMax}); ${advice}`,
       { limit: "frame_bytes" },
     );
   }
@@ -117,6 +130,11 @@ export class FrameReader {
   #reset(): void {
     this.#start = this.#end = 0;
     if (this.#buffer.length > READ_BUFFER_BYTES_KEPT) this.#buffer = new Uint8Array(READ_CHUNK_BYTES * 2);
+  }
+
+  /** Up to the first four buffered bytes (what a frame's prefix would be), without consuming them. */
+  head(): Uint8Array {
+    return this.#buffer.slice(this.#start, Math.min(this.#end, this.#start + FRAME_PREFIX_BYTES));
   }
 
   /** Bytes buffered but not yet returned as frames. */
