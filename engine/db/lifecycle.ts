@@ -57,9 +57,7 @@ export function openState(
   try {
     const s = new DatabaseState(dir, lock, options);
     const tiers = new Tiers(dir, {
-      docCacheBytes: options.docCacheBytes,
-      pageCacheBytes: options.pageCacheBytes,
-      vlogSegmentBytes: options.vlogSegmentBytes,
+      ...options, // docCacheBytes, pageCacheBytes, vlogSegmentBytes and fs have the same names there
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
     });
     s.tiers = tiers;
