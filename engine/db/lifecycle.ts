@@ -59,6 +59,8 @@ export function openState(
     const tiers = new Tiers(dir, {
       ...options, // docCacheBytes, pageCacheBytes, vlogSegmentBytes and fs have the same names there
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
+      vlogSegmentBytes: options.vlogSegmentBytes ??
+        (Number(envOr("PLANCK_VLOG_SEGMENT_BYTES", "0")) || undefined),
     });
     s.tiers = tiers;
     s.startBackfill = (def) => startBackfill(s, target, def);
