@@ -78,6 +78,13 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
 /** An open database. Create with `openDatabase`. */
 export class Database implements ReadView {
   readonly dir: string;
+  /**
+   * When true, change streams hand out groups once written to the WAL (page cache), not once
+   * fsynced. Only for replicas: each group they hold is durable on their primary, and after a crash
+   * a replica fetches what its own WAL lost again, identical and at the same LSNs, so no consumer
+   * sees a write that is undone. A promoted replica sets it back to false before taking writes.
+   */
+  changesAtWrite: boolean;
   /** What recovery found when this database was opened. */
   readonly recovery: RecoveryReport;
   readonly #lock: DirLock;
@@ -124,6 +131,7 @@ export class Database implements ReadView {
     options: DatabaseOptions,
   ) {
     this.dir = dir;
+    this.changesAtWrite = options.changesAtWrite === true;
     this.#lock = lock;
     this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
     this.#options = options;
@@ -159,9 +167,9 @@ export class Database implements ReadView {
     const wal = this.#wal;
     this.#changes = new ChangeLog({
       segments: () => wal.segments(),
-      durableLsn: () => wal.durableLsn,
+      durableLsn: () => this.changesAtWrite ? wal.lastLsn : wal.durableLsn,
       lastLsn: () => wal.lastLsn,
-      waitDurable: (lsn) => wal.waitDurable(lsn),
+      waitDurable: (lsn) => this.changesAtWrite ? Promise.resolve() : wal.waitDurable(lsn),
     });
     this.#reclaimableBefore = reclaimableBefore(this.#wal.segments(), this.#tiers.checkpoint.lsn);
     this.#pruneWal();

@@ -42,6 +42,11 @@ export interface DatabaseOptions {
   changesRetention?: { bytes?: number; ageMs?: number };
   /** File access for the WAL (tests inject faults). */
   fs?: FileSystem;
+  /**
+   * Change streams hand out a group once it is written instead of once it is durable (see
+   * `Database.changesAtWrite`). Replicas set it: their groups are durable on the primary already.
+   */
+  changesAtWrite?: boolean;
 }
 
 /** Range scan options. `from` is inclusive, `to` exclusive. */
