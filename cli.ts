@@ -84,6 +84,12 @@ const COMMANDS: Record<string, Command> = {
   promote: { summary: "Turn a running replica into a primary", usage: PROMOTE_USAGE, run: runPromote },
 };
 
+/** The usage text of command `name` as `--help` prints it, or undefined for no such command. */
+export function usageOf(name: string): string | undefined {
+  if (!Object.hasOwn(COMMANDS, name)) return undefined;
+  return COMMANDS[name].usage + (REMOTE_COMMANDS.has(name) ? REMOTE_USAGE : "");
+}
+
 function help(): string {
   const lines = ["Usage: planck <command> [options]", "", "Commands:"];
   for (const [name, command] of Object.entries(COMMANDS)) {

@@ -18,7 +18,8 @@ import { EXIT, parseArgs, UsageError } from "./args.ts";
 import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 
 export const EXPORT_USAGE =
-  `planck export STORE [--filter PQL] [--format jsonl|bson|csv] [--out PATH] [--manifest PATH] [--connect STR | --data DIR]
+  `planck export STORE [--filter PQL] [--format jsonl|bson|csv] [--out PATH] [--manifest PATH] [--quiet]
+                [--connect STR | --data DIR]
 
   Writes every document of STORE (or those --filter matches; its text is what goes inside
   .filter(…) in PQL, e.g. 'status = "open" and n > 2'), in key order, as

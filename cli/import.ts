@@ -15,10 +15,12 @@ import {
   type CsvManifest,
   csvRecords,
   databaseSink,
+  type DecodedRecord,
   importRecords,
   jsonlRecords,
   type KeyMode,
   Progress,
+  reuseDecoded,
   type SourceRecord,
   validateRecords,
 } from "../host/ops/mod.ts";
@@ -29,7 +31,8 @@ import { readLines } from "./pql.ts";
 import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 
 export const IMPORT_USAGE =
-  `planck import STORE PATH [--format jsonl|bson|csv] [--manifest PATH] [--keys keep|new] [--skip-bad] [--connect STR | --data DIR]
+  `planck import STORE PATH [--format jsonl|bson|csv] [--manifest PATH] [--keys keep|new] [--skip-bad]
+                [--quiet] [--connect STR | --data DIR]
 
   Reads what planck export writes — JSON lines {"key":"<32 hex>","doc":{…extended JSON…}}, BSON
   records, or CSV with its manifest (--manifest, default PATH.manifest.json; without one every
@@ -63,8 +66,10 @@ export async function runImport(args: string[]): Promise<number> {
   const records = () => fileRecords(path, format, manifest);
   const skipBad = parsed.switches.has("--skip-bad");
   const quiet = parsed.switches.has("--quiet");
+  let decoded: DecodedRecord[] | undefined;
   if (!skipBad) {
-    const { bad, badCount, lines } = await validateRecords(records());
+    const { bad, badCount, lines, decoded: kept } = await validateRecords(records(), { keep: true });
+    decoded = kept;
     if (badCount > 0) {
       for (const record of bad.slice(0, BAD_RECORDS_PRINTED_MAX)) {
         console.error(`planck: ${describe(path, record, format)}`);
@@ -89,7 +94,8 @@ export async function runImport(args: string[]): Promise<number> {
       await rejects.write(encoder.encode(JSON.stringify(bad) + "\n"));
     };
     const progress = new Progress(`import ${store}`, { totalBytes: (await Deno.stat(path)).size, quiet });
-    const result = await importRecords(records(), sink, {
+    const again = decoded === undefined ? records() : reuseDecoded(records(), decoded);
+    const result = await importRecords(again, sink, {
       store,
       keys: keys as KeyMode,
       onReject,

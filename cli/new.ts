@@ -20,7 +20,8 @@ export const NEW_USAGE = `planck new NAME [--style monolith|scs|api] [--dir DIR]
   Writes a new project into DIR (default ./NAME), in one of three styles:
     monolith (default)  one instance, one service, a store per domain, htmx fragments
     scs                 self-contained systems: orders and billing, two services for two
-                        instances, integrated in the browser (htmx; Datastar in billing)
+                        instances that follow each other's change streams (htmx; Datastar
+                        in billing)
     api                 the monolith's domains as JSON only, described by /openapi.json
   Each has a README, planck.json, typed models and tests that run it in-process (planck test).`;
 

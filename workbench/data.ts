@@ -213,9 +213,10 @@ export async function createIndex(
   wait: boolean,
 ): Promise<{ created: unknown; state: string }> {
   const name = fields.name;
+  const taken = typeof name === "string" && parts.db.indexInfo(name) !== undefined;
   const run = callOp(parts, who, "createIndex", fields);
   // A taken name is refused by the op (conflict): nothing new to wait for.
-  if (wait || (typeof name === "string" && parts.db.indexInfo(name) !== undefined)) {
+  if (wait || taken) {
     await run;
     return { created: name, state: "ready" };
   }

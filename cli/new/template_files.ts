@@ -35,6 +35,10 @@ import t28 from "./templates/scs/orders/service.ts" with { type: "text" };
 import t29 from "./templates/scs/orders/static/app.css" with { type: "text" };
 import t30 from "./templates/scs/orders/systems.ts" with { type: "text" };
 import t31 from "./templates/scs/systems_test.ts" with { type: "text" };
+import t32 from "./templates/scs/feed.ts" with { type: "text" };
+import t33 from "./templates/scs/feeds.ts" with { type: "text" };
+import t34 from "./templates/scs/billing/follow_orders.ts" with { type: "text" };
+import t35 from "./templates/scs/orders/follow_billing.ts" with { type: "text" };
 
 /** Template path (under templates/) → text. */
 export const TEMPLATE_FILES: Record<string, string> = {
@@ -70,4 +74,8 @@ export const TEMPLATE_FILES: Record<string, string> = {
   "scs/orders/static/app.css": t29,
   "scs/orders/systems.ts": t30,
   "scs/systems_test.ts": t31,
+  "scs/feed.ts": t32,
+  "scs/feeds.ts": t33,
+  "scs/billing/follow_orders.ts": t34,
+  "scs/orders/follow_billing.ts": t35,
 };

@@ -6,6 +6,9 @@
  * decimal128, ObjectId, regexes, timestamps, min/max keys, code. Plain JSON values are accepted on
  * import (an integer reads as int32, else as a double). docs/operations.md has the format.
  *
+ * Both directions first try the fast paths of ejson_fast.ts (no bson objects in between), which
+ * give the same result for the values they cover and hand everything else to EJSON here.
+ *
  * Invariants: `encodeRecord` then `decodeRecord` gives back the same BSON bytes; decoding never
  * throws anything but a RecordError naming the field at fault.
  */
@@ -13,6 +16,7 @@ import { BSON, EJSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../../engine/key.ts";
+import { fastDocumentBytes, fastDocumentText } from "./ejson_fast.ts";
 
 /** The one EJSON option set, for writing and reading. */
 export const EJSON_OPTIONS = { relaxed: false } as const;
@@ -41,8 +45,8 @@ export interface DecodedRecord {
 
 /** One line (without its line break) for a stored document. */
 export function encodeRecord(key: string, bytes: Uint8Array): string {
-  const doc = BSON.deserialize(bytes, EXPORT_DECODE_OPTIONS);
-  return `{"key":${JSON.stringify(key)},"doc":${EJSON.stringify(doc, EJSON_OPTIONS)}}`;
+  const text = fastDocumentText(bytes) ?? slowDocumentText(bytes);
+  return `{"key":${JSON.stringify(key)},"doc":${text}}`;
 }
 
 /** Parses and validates one line. @throws RecordError */
@@ -67,6 +71,12 @@ export function decodeRecord(line: string): DecodedRecord {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new RecordError('"doc" must be an object', "doc");
   }
+  const fast = fastDocumentBytes(doc as Record<string, unknown>);
+  return { key, bytes: checkedDocument(fast ?? slowDocumentBytes(doc as Record<string, unknown>)) };
+}
+
+/** The BSON of a record's parsed `doc` through npm `bson`'s EJSON (the slow path; tests compare). @throws RecordError */
+export function slowDocumentBytes(doc: Record<string, unknown>): Uint8Array {
   checkWrappers(doc, "doc");
   let parsed: BSON.Document;
   try {
@@ -75,7 +85,21 @@ export function decodeRecord(line: string): DecodedRecord {
     throw new RecordError(`invalid extended JSON: ${(error as Error).message}`, locate(doc, "doc"));
   }
   try {
-    return { key, bytes: encodeDocument(BSON.serialize(parsed), "doc") };
+    return BSON.serialize(parsed);
+  } catch (error) {
+    throw new RecordError((error as Error).message, "doc");
+  }
+}
+
+/** Stored BSON as canonical extended JSON through npm `bson`'s EJSON (the slow path; tests compare). */
+export function slowDocumentText(bytes: Uint8Array): string {
+  return EJSON.stringify(BSON.deserialize(bytes, EXPORT_DECODE_OPTIONS), EJSON_OPTIONS);
+}
+
+/** The engine's checks of a document's bytes (size, shape), as a RecordError. */
+function checkedDocument(bytes: Uint8Array): Uint8Array {
+  try {
+    return encodeDocument(bytes, "doc");
   } catch (error) {
     const field = error instanceof PlanckError ? error.location.field : undefined;
     throw new RecordError((error as Error).message, field ?? "doc");

@@ -94,25 +94,56 @@ export function validateLines(
   return validateRecords(jsonlRecords(lines));
 }
 
-/** Decodes every record and returns the bad ones (at most BAD_RECORDS_KEPT_MAX), their count and the last line. */
+/** Decoded documents `validateRecords` keeps for the import pass, in bytes at most. */
+export const VALIDATED_KEPT_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * Decodes every record and returns the bad ones (at most BAD_RECORDS_KEPT_MAX), their count and the
+ * last line. With `keep`, a file of at most VALIDATED_KEPT_BYTES_MAX of documents and no bad record
+ * also gives back what it decoded (`decoded`), so the import pass (`reuseDecoded`) does not decode again.
+ */
 export async function validateRecords(
   records: AsyncIterable<SourceRecord>,
-): Promise<{ bad: BadRecord[]; badCount: number; lines: number }> {
+  options: { keep?: boolean } = {},
+): Promise<{ bad: BadRecord[]; badCount: number; lines: number; decoded?: DecodedRecord[] }> {
   const bad: BadRecord[] = [];
   let badCount = 0;
   let line = 0;
+  let decoded: DecodedRecord[] | undefined = options.keep ? [] : undefined;
+  let keptBytes = 0;
   for await (const record of records) {
     line = record.line;
     if (record.decode === undefined) continue;
     try {
-      record.decode();
+      const result = record.decode();
+      if (decoded !== undefined) {
+        keptBytes += result.bytes.length;
+        if (keptBytes <= VALIDATED_KEPT_BYTES_MAX) decoded.push(result);
+        else decoded = undefined;
+      }
       continue;
     } catch (error) {
+      decoded = undefined;
       badCount++;
       if (bad.length < BAD_RECORDS_KEPT_MAX) bad.push(badRecord(error, record.text, record.line));
     }
   }
-  return { bad, badCount, lines: line };
+  return decoded === undefined ? { bad, badCount, lines: line } : { bad, badCount, lines: line, decoded };
+}
+
+/** The same records again, each decoding to what `validateRecords` kept (in order). */
+export async function* reuseDecoded(
+  records: AsyncIterable<SourceRecord>,
+  decoded: readonly DecodedRecord[],
+): AsyncGenerator<SourceRecord> {
+  let next = 0;
+  for await (const record of records) {
+    if (record.decode === undefined) yield record;
+    else {
+      const result = decoded[next++];
+      yield { ...record, decode: () => result };
+    }
+  }
 }
 
 function badRecord(error: unknown, text: string, line: number): BadRecord {
@@ -152,6 +183,8 @@ export async function importRecords(
   const result: ImportResult = { lines: 0, imported: 0, rejected: 0 };
   let pending: { op: ImportOp; line: number; text: string }[] = [];
   let pendingBytes = 0;
+  let committing: Promise<void> = Promise.resolve();
+  let rejecting: Promise<void> = Promise.resolve();
   let bytesRead = 0;
   const reject = async (bad: BadRecord) => {
     if (options.onReject === undefined) {
@@ -162,12 +195,11 @@ export async function importRecords(
       });
     }
     result.rejected++;
-    await options.onReject(bad);
+    const onReject = options.onReject;
+    rejecting = rejecting.then(() => onReject(bad)); // in order, one at a time (a batch commits meanwhile)
+    await rejecting;
   };
-  const commit = async () => {
-    const group = pending;
-    pending = [];
-    pendingBytes = 0;
+  const commit = async (group: typeof pending) => {
     if (group.length === 0) return;
     try {
       await sink.commit(options.store, group.map((item) => item.op));
@@ -211,12 +243,19 @@ export async function importRecords(
       continue;
     }
     if (pending.length >= IMPORT_BATCH_RECORDS || pendingBytes + op.bytes.length > IMPORT_BATCH_BYTES_MAX) {
-      await commit();
+      // One batch commits (its fsync on the thread pool) while the next is decoded; never two at once,
+      // so a refused batch stops the import before any later one is written.
+      await committing;
+      committing = commit(pending);
+      committing.catch(() => {}); // awaited before the next commit or at the end
+      pending = [];
+      pendingBytes = 0;
     }
     pending.push({ op, line: source.line, text: source.text });
     pendingBytes += op.bytes.length;
   }
-  await commit();
+  await committing;
+  await commit(pending);
   options.progress?.done(result.imported + result.rejected, bytesRead);
   return result;
 }

@@ -20,7 +20,9 @@ export {
   type ImportResult,
   jsonlRecords,
   type KeyMode,
+  reuseDecoded,
   type SourceRecord,
+  VALIDATED_KEPT_BYTES_MAX,
   validateLines,
   validateRecords,
 } from "./import.ts";

@@ -35,7 +35,7 @@ export function storesMain(stores: StoreSummary[]): Html {
             html`
               <tr>
                 <td><a href="/stores/${enc(s.name)}">${s.name}</a></td>
-                <td class="num">${s.partial ? "≥ " : ""}${s.documents}</td>
+                <td class="num">${s.partial ? "≥ " : ""}${s.documents.toLocaleString("en")}</td>
                 <td class="num">${formatBytes(s.bytes)}</td>
                 <td class="num">${s.indexes}</td>
               </tr>
@@ -141,7 +141,7 @@ export function storeMain(store: string, indexes: IndexRow[], page: DocumentPage
       <h2>Insert a document</h2>
       <p
       class="muted">Extended JSON keeps BSON types: <code>{"$date": "2026-01-01T00:00:00Z"}</code>, <code>{"$numberLong": "42"}</code>.</p>
-      <textarea id="doc-text" rows="6" spellcheck="false">{\\n  \\n}</textarea>
+      <textarea id="doc-text" rows="6" spellcheck="false">${"{\n  \n}"}</textarea>
       <p><button type="button" data-action="insert-doc" data-store="${store}">Insert</button></p>
   `;
 }

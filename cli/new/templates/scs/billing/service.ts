@@ -1,9 +1,9 @@
 /**
- * The billing system (scs style): its own instance, store, routes and HTML fragments. Its page
- * includes the orders system's `/orders/billable` fragment (htmx, from the other instance); a
- * "bill" button there posts here, and the invoice fragment answered tells orders, from the
- * browser, that the order is billed. Paying an invoice uses Datastar: the button's `@post` gets
- * a `datastar-merge-fragments` event that replaces the invoice.
+ * The billing system (scs style): its own instance, store, routes and HTML fragments. Its
+ * invoices come from the orders system's change stream (follow_orders.ts, run by feeds.ts), one
+ * per order, under the order's key; paying one here is what the orders system follows back.
+ * Paying uses Datastar: the button's `@post` gets a `datastar-merge-fragments` event that
+ * replaces the invoice.
  */
 import { createApp, type Html, html, HttpError, type Row } from "planck";
 import { Invoice } from "./models.ts";
@@ -14,17 +14,6 @@ const KEY = /^[0-9a-f]{32}$/;
 
 const app = createApp();
 
-app.use(async (c, next) => {
-  const cors: [string, string][] = [
-    ["access-control-allow-origin", ORDERS_URL],
-    ["access-control-allow-headers", "hx-request, hx-current-url, hx-target, hx-trigger, content-type"],
-    ["access-control-allow-methods", "GET, POST"],
-  ];
-  if (c.req.method === "OPTIONS") return { status: 204, headers: cors, body: null };
-  const reply = await next();
-  return { ...reply, headers: [...reply.headers, ...cors] };
-});
-
 function invoiceItem(invoice: Row<Invoice>): Html {
   const pay = invoice.paid
     ? html`<span class="status">paid</span>`
@@ -32,8 +21,13 @@ function invoiceItem(invoice: Row<Invoice>): Html {
   return html`<li id="invoice-${invoice.key}">${invoice.title} ${invoice.amount.toFixed(2)} ${pay}</li>`;
 }
 
+function invoiceList(invoices: Row<Invoice>[]): Html {
+  return html`<ul id="invoices">${invoices.map(invoiceItem)}</ul>`;
+}
+
+const latest = () => Invoice.store().orderBy("created", "desc").limit(LIST_LIMIT).find();
+
 app.get("/", async (c) => {
-  const invoices = await Invoice.store().orderBy("created", "desc").limit(LIST_LIMIT).find();
   return c.html(html`
     <!doctype html>
     <html>
@@ -47,25 +41,16 @@ app.get("/", async (c) => {
       </head>
       <body>
         <h1>Billing</h1> <a href="${ORDERS_URL}/">← orders</a>
-        <h2>To bill</h2>
-        <div hx-get="${ORDERS_URL}/orders/billable" hx-trigger="load">loading the orders system…</div>
         <h2>Invoices</h2>
-        <ul id="invoices">${invoices.map(invoiceItem)}</ul>
+        <div hx-get="/invoices" hx-trigger="every 2s" hx-target="#invoices" hx-swap="outerHTML"></div>
+        ${invoiceList(await latest())}
       </body>
     </html>
   `);
 });
 
-/** Bills an order (posted by the orders system's fragment). */
-app.post("/invoices", async (c) => {
-  const invoice = Invoice.parse(c.req.form());
-  const { inserted } = await Invoice.store().insert(invoice);
-  const tell = html`
-    <span hx-post="${ORDERS_URL}/orders/${invoice.order}/billed" hx-trigger="load"
-      hx-target="#billable-${invoice.order}" hx-swap="delete"></span>
-  `;
-  return c.html(html`${invoiceItem({ ...invoice, key: inserted[0] })}${tell}`, 201);
-});
+/** The list fragment (the page refreshes it, so invoices made from orders' stream show up). */
+app.get("/invoices", async (c) => c.html(invoiceList(await latest())));
 
 /** Marks an invoice paid; answers Datastar's event stream with the new fragment. */
 app.post("/invoices/:key/paid", async (c) => {

@@ -1,7 +1,8 @@
 /** The orders system's typed model (store "orders"): declared once, validated on every write. */
 import { type Infer, model, schema } from "planck";
 
-export const ORDER_STATUSES = ["open", "billed"] as const;
+/** An order only moves forward: billing's invoice makes it "invoiced", the payment "paid". */
+export const ORDER_STATUSES = ["open", "invoiced", "paid"] as const;
 
 export const Order = model("orders", {
   title: schema.string({ min: 1, max: 200 }),
