@@ -78,13 +78,7 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
 /** An open database. Create with `openDatabase`. */
 export class Database implements ReadView {
   readonly dir: string;
-  /**
-   * When true, change streams hand out groups once written to the WAL (page cache), not once
-   * fsynced. Only for replicas: each group they hold is durable on their primary, and after a crash
-   * a replica fetches what its own WAL lost again, identical and at the same LSNs, so no consumer
-   * sees a write that is undone. A promoted replica sets it back to false before taking writes.
-   */
-  changesAtWrite: boolean;
+  changesAtWrite: boolean; // change streams at write, not at fsync (replicas: DatabaseOptions)
   /** What recovery found when this database was opened. */
   readonly recovery: RecoveryReport;
   readonly #lock: DirLock;
