@@ -133,6 +133,8 @@ export class Database implements ReadView {
     this.#tiers = new Tiers(dir, {
       ...options, // docCacheBytes, pageCacheBytes, vlogSegmentBytes and fs have the same names there
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
+      vlogSegmentBytes: options.vlogSegmentBytes ??
+        (Number(envOr("PLANCK_VLOG_SEGMENT_BYTES", "0")) || undefined),
     });
     for (const store of this.#tiers.stores()) this.#catalog.add(store);
     for (const def of this.#tiers.indexes()) this.#indexes.add(def);
