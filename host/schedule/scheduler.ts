@@ -119,6 +119,11 @@ export class Scheduler {
     await Promise.allSettled([...this.#running.values()]);
   }
 
+  /** True once `close` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Resolves when no task runs (tests). */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
