@@ -226,7 +226,7 @@ const request = {
   headers: [] as [string, string][],
   body: null,
 };
-// handle is a promising entry (host/wasm/guest_slice.ts): time it awaited, one call at a time.
+// handle is a promising entry (host/guest/guest_slice.ts): time it awaited, one call at a time.
 const handleNs = await measureAsync(
   100_000,
   () => instance.handle(request, () => ({ ok: true }), Date.now() + 1000),

@@ -9,7 +9,7 @@ import { openDatabase } from "../engine/mod.ts";
 import { transaction } from "../engine/db/transaction.ts";
 import { buildNativeService } from "../host/native/build.ts";
 import { buildService } from "../host/wasm/build.ts";
-import { ServiceRegistry } from "../host/wasm/registry.ts";
+import { ServiceRegistry } from "../host/services/registry.ts";
 import { printProfile } from "./lib/cpu_profile.ts";
 
 const n = Number(Deno.args.find((a) => a.startsWith("--n="))?.slice(4) ?? 20_000);

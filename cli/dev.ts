@@ -7,8 +7,8 @@
  * `/_planck/assets/dev-reload.js` swap in the new version through the dev events stream.
  *
  * Type checking runs after each deploy, not before it: the bundle (esbuild strips types) is deployed
- * first so a save is live in well under a second, then `deno check` (cli/type_check.ts, 0.2–0.4 s
- * warm, a few seconds cold) reports type errors as file:line:column; a newer save drops an older
+ * first so a save is live in well under a second, then `deno check` (cli/type_check.ts, about 2 s
+ * after an edit, 0.3 s with nothing changed) reports type errors as file:line:column; a newer save drops an older
  * check's report. `--no-check` turns it off. `planck build` checks before it writes anything.
  *
  * Build errors print as file:line:column and leave the running version in place; a handler that

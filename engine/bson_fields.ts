@@ -82,7 +82,7 @@ export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | 
 /**
  * Size of the value of a BSON element of `type` at `at` (the document's terminating 0 is at `end`), or
  * -1 when it cannot be told (unknown type, or a length that runs past `end`). Shared by every walker of
- * stored BSON that skips elements without decoding them (host/wasm/raw_reply.ts too).
+ * stored BSON that skips elements without decoding them (host/guest/raw_reply.ts too).
  */
 export function elementValueSize(type: number, bytes: Uint8Array, at: number, end: number): number {
   const fixed = FIXED[type];

@@ -1,6 +1,8 @@
 /**
- * The engine's one door to the disk for files it appends and syncs (WAL segments). Production uses
- * Deno's files; crash and fault tests pass a FileSystem that fails writes (disk full) or tears them.
+ * The engine's one door to the disk for files it writes and syncs: WAL segments, value-log segments
+ * and the B+tree file (reads of value-log entries go through their own read-only descriptors).
+ * Production uses Deno's files; crash and fault tests pass a FileSystem that fails writes (disk full,
+ * EIO), shortens them, or fails or slows syncs (tests/_util/faulty_fs.ts).
  */
 
 /** The file operations the engine's writers use; Deno.FsFile satisfies it. */
@@ -9,6 +11,7 @@ export interface DbFile {
   readSync(bytes: Uint8Array): number | null;
   seekSync(offset: number, whence: Deno.SeekMode): number;
   truncateSync(length?: number): void;
+  statSync(): { size: number };
   syncData(): Promise<void>;
   syncDataSync(): void;
   close(): void;

@@ -23,7 +23,7 @@ import { Lockout } from "./lockout.ts";
 import type { OpContext, ServerControl } from "./wire/request.ts";
 import { WireServer } from "./wire/server.ts";
 import { serveApp } from "./http/server.ts";
-import { ServiceRegistry } from "./wasm/registry.ts";
+import { ServiceRegistry } from "./services/registry.ts";
 import { EventHub } from "./live/hub.ts";
 import { SubscriptionManager } from "./live/subscriptions.ts";
 import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
@@ -33,11 +33,18 @@ import { Replication } from "./replication/mod.ts";
 import { bootstrapFromPrimary, isEmptyDir } from "./replication/bootstrap.ts";
 import { WalArchive } from "../engine/wal/archive.ts";
 import { USERS_STORE } from "./auth.ts";
-import { SERVICES_STORE } from "./wasm/registry.ts";
+import { SERVICES_STORE } from "./services/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 import { syncServiceSchedules } from "./schedule/service_schedules.ts";
 import { superviseReplica } from "./replica_supervisor.ts";
+
+/**
+ * Where a server's group commit runs fdatasync: on the thread pool ("async"), so the event loop
+ * keeps answering requests and gathers the next group while a sync runs; "inline" would stop every
+ * request for the length of each sync.
+ */
+export const SERVER_SYNC_METHOD = "async" as const;
 
 /** A running server. */
 export interface PlanckServer {
@@ -115,6 +122,9 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
   const db = await openDatabase(config.dataDir, {
     segmentSink: archive?.sink,
     durability: config.durability,
+    // A server has many requests in flight: the group's fdatasync runs on the thread pool so the
+    // event loop keeps serving (and gathering the next group) while it runs (docs/benchmarks.md).
+    syncMethod: SERVER_SYNC_METHOD,
     walSegmentBytes: config.walSegmentBytes,
     memtableBytes: config.memtableBytes,
     changesRetention: config.changes.retention,

@@ -12,7 +12,7 @@ import type { Config } from "./config_keys.ts";
 import type { Lockout } from "./lockout.ts";
 import type { Scheduler } from "./schedule/scheduler.ts";
 import type { LogRing } from "./log_ring.ts";
-import type { ServiceRegistry } from "./wasm/registry.ts";
+import type { ServiceRegistry } from "./services/registry.ts";
 import type { ReplicationControl, ServerControl } from "./wire/request.ts";
 
 /** The running server's parts the workbench uses. */

@@ -113,7 +113,7 @@ export const OPS_ROUTES: Route[] = [
   [
     "GET",
     "/api/backups/:name/download",
-    ({ parts, who, params }) => backups.download(parts, who, params.name),
+    ({ parts, who, params, request }) => backups.download(parts, who, params.name, request.method === "HEAD"),
   ],
   ["GET", "/api/replication", ({ parts, who }) => replicationView(parts, who)],
   [

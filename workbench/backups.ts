@@ -197,17 +197,21 @@ export async function restore(
 }
 
 /** `GET /api/backups/NAME/download`: the tar file. */
-export async function download(parts: WorkbenchParts, who: Principal, name: string): Promise<Response> {
+export async function download(
+  parts: WorkbenchParts,
+  who: Principal,
+  name: string,
+  headOnly = false,
+): Promise<Response> {
   allow(who, "downloading a backup");
   const path = await backupPath(parts, name);
+  const headers = {
+    "content-type": "application/x-tar",
+    "content-length": String((await Deno.stat(path)).size),
+    "content-disposition": `attachment; filename="${name}"`,
+    "cache-control": "no-store",
+  };
+  if (headOnly) return new Response(null, { headers });
   const file = await Deno.open(path);
-  const { size } = await file.stat();
-  return new Response(file.readable, {
-    headers: {
-      "content-type": "application/x-tar",
-      "content-length": String(size),
-      "content-disposition": `attachment; filename="${name}"`,
-      "cache-control": "no-store",
-    },
-  });
+  return new Response(file.readable, { headers });
 }

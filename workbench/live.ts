@@ -156,7 +156,12 @@ export function watchResponse(
       return false;
     }
   };
-  streams.add(live);
+  try {
+    streams.add(live);
+  } catch (error) {
+    void events.return?.(undefined);
+    throw error;
+  }
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       control = controller;

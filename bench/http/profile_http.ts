@@ -8,7 +8,7 @@
  * after the HTTP comparison. With `--top`, also the functions with the most self time.
  *
  *   deno run -A bench/http/profile_http.ts [--routes=get,list,post] [--tiers=js,native]
- *     [--seconds=5] [--top=30] [--sync=inline|async] [--dump=DIR] [--json=FILE]
+ *     [--seconds=5] [--top=30] [--sync=inline|async (default)] [--dump=DIR] [--json=FILE]
  *
  * Invariants: the server and the load generator never share a process (wrk runs apart), so the CPU
  * figure is the server's own; the temp database is removed at the end.
@@ -16,9 +16,10 @@
 import { openDatabase } from "../../engine/mod.ts";
 import { transaction } from "../../engine/db/transaction.ts";
 import { serveApp } from "../../host/http/server.ts";
+import { SERVER_SYNC_METHOD } from "../../host/server.ts";
 import { buildNativeService } from "../../host/native/build.ts";
 import { buildService } from "../../host/wasm/build.ts";
-import { ServiceRegistry } from "../../host/wasm/registry.ts";
+import { ServiceRegistry } from "../../host/services/registry.ts";
 import { captureProfile, printProfile } from "../lib/cpu_profile.ts";
 import { flag } from "../lib/run_facts.ts";
 import { ensureDataset } from "./dataset.ts";
@@ -33,7 +34,8 @@ const SEED_BATCH_DOCS = 1_000;
 
 const data = await ensureDataset(`${ROOT}bench/.data/http-dataset`, DOCS);
 const dir = await Deno.makeTempDir({ prefix: "planck_prof_http_" });
-const syncMethod = flag("sync") === "async" ? "async" : "inline";
+// As `planck start` (host/server.ts SERVER_SYNC_METHOD): the group's fdatasync on the thread pool.
+const syncMethod = flag("sync") === "inline" ? "inline" : SERVER_SYNC_METHOD;
 const db = await openDatabase(dir, { syncMethod });
 const registry = await ServiceRegistry.open(db, { log: () => {} });
 await registry.deploy((await buildService(`${ROOT}bench/http/service/`)).wasm);

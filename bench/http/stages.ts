@@ -81,10 +81,10 @@ const BOUNDARIES: (Omit<Boundary, "stage"> & { stage: Stage })[] = [
   { file: "host/http/request_url.ts", fn: /.*/, stage: "parse: URL, headers, id" },
   { file: "host/http/server.ts", fn: /^(toResponse|text|start)$/, stage: "reply: Response + headers" },
   { file: "host/http/router.ts", fn: /.*/, stage: "routing" },
-  { file: "host/wasm/registry.ts", fn: "dispatch", stage: "dispatch + pool" },
-  { file: "host/wasm/pool.ts", fn: /.*/, stage: "dispatch + pool" },
-  { file: "host/wasm/invoke.ts", fn: /^(invokeService|release)$|^$/, stage: "dispatch + pool" },
-  { file: "host/wasm/metrics.ts", fn: /.*/, stage: "metrics" },
+  { file: "host/services/registry.ts", fn: "dispatch", stage: "dispatch + pool" },
+  { file: "host/guest/pool.ts", fn: /.*/, stage: "dispatch + pool" },
+  { file: "host/guest/invoke.ts", fn: /^(invokeService|release)$|^$/, stage: "dispatch + pool" },
+  { file: "host/guest/metrics.ts", fn: /.*/, stage: "metrics" },
   { file: "engine/db/transaction.ts", fn: /^(transaction|Transaction)$/, stage: "transaction open" },
   { file: "engine/db/read_set.ts", fn: "ReadSet", stage: "transaction open" },
   { file: "engine/db/transaction_view.ts", fn: "TransactionView", stage: "transaction open" },
@@ -97,14 +97,14 @@ const BOUNDARIES: (Omit<Boundary, "stage"> & { stage: Stage })[] = [
   },
   { file: "engine/wal/group_commit.ts", fn: "waitDurable", stage: "commit: validate + WAL append" },
   // Host calls.
-  { file: "host/wasm/sandbox.ts", fn: /.*/, stage: "host call: dispatch (sandbox)" },
-  { file: "host/wasm/invoke.ts", fn: "host", stage: "host call: dispatch (sandbox)" },
+  { file: "host/guest/sandbox.ts", fn: /.*/, stage: "host call: dispatch (sandbox)" },
+  { file: "host/guest/invoke.ts", fn: "host", stage: "host call: dispatch (sandbox)" },
   {
     file: "engine/db/transaction.ts",
     fn: /^(readBytes|findRows|query|#beforeRead|store)$/,
     stage: "host call: engine read (get, find)",
   },
-  { file: "host/wasm/raw_reply.ts", fn: /.*/, stage: "host call: reply spliced from stored bytes" },
+  { file: "host/guest/raw_reply.ts", fn: /.*/, stage: "host call: reply spliced from stored bytes" },
   { file: "engine/db/stage_write.ts", fn: /.*/, stage: "host call: write (stage)" },
   { file: "engine/db/write_set.ts", fn: /.*/, stage: "host call: write (stage)" },
   {
@@ -126,7 +126,7 @@ const BOUNDARIES: (Omit<Boundary, "stage"> & { stage: Stage })[] = [
   { file: "host/wasm/quickjs_strings.ts", fn: /.*/, stage: "QuickJS boundary: handles, strings, JSON" },
   { file: "host/wasm/quickjs_entry.ts", fn: /.*/, stage: "QuickJS boundary: handles, strings, JSON" },
   { file: "framework/guest_json.ts", fn: /.*/, stage: "QuickJS boundary: handles, strings, JSON" },
-  { file: "host/wasm/guest_slice.ts", fn: /.*/, stage: "QuickJS boundary: handles, strings, JSON" },
+  { file: "host/guest/guest_slice.ts", fn: /.*/, stage: "QuickJS boundary: handles, strings, JSON" },
 ];
 
 function boundaryOf(frame: ProfileNode["callFrame"]): Stage | undefined {

@@ -13,6 +13,7 @@
  *   because the disk may hold a meta this process did not publish;
  * - every page read from disk is verified (checksum, page number, type for its level).
  */
+import type { FileSystem } from "../fs.ts";
 import { assert } from "../assert.ts";
 import { CorruptionError } from "../disk_errors.ts";
 import { PlanckError } from "../../protocol/errors.ts";
@@ -37,6 +38,8 @@ export interface BTreeOpenOptions {
   pageCacheBytes?: number;
   /** Create the file when missing (default true). */
   create?: boolean;
+  /** Where the file is opened (engine/fs.ts; fault tests pass a faulty one). */
+  fs?: FileSystem;
 }
 
 /** Size, shape and cache counters of a tree; splits/merges/redistributions count since open. */
@@ -88,7 +91,7 @@ export class BTree {
    */
   static open(path: string, options: BTreeOpenOptions = {}): BTree {
     const cacheBytes = options.pageCacheBytes ?? PAGE_CACHE_BYTES_DEFAULT;
-    const file = PageFile.open(path, options.create ?? true);
+    const file = PageFile.open(path, options.create ?? true, options.fs);
     try {
       const meta = openMeta(file);
       const free = readFreeList((page) => file.readPage(page), meta, path);

@@ -15,6 +15,7 @@ import { crc32 } from "node:zlib";
 import { assert } from "../assert.ts";
 import { CorruptionError, diskError } from "../disk_errors.ts";
 import { PlanckError } from "../../protocol/errors.ts";
+import { type DbFile, DISK, type FileSystem } from "../fs.ts";
 import {
   BTREE_FORMAT_VERSION,
   BTREE_FORMAT_VERSION_MIN,
@@ -95,9 +96,9 @@ export function pageFault(page: Uint8Array, pageNo: number): string | undefined 
 /** Random-access page I/O on one file. Reads are synchronous; only `sync` is asynchronous. */
 export class PageFile {
   readonly path: string;
-  #file: Deno.FsFile;
+  #file: DbFile;
 
-  private constructor(path: string, file: Deno.FsFile) {
+  private constructor(path: string, file: DbFile) {
     this.path = path;
     this.#file = file;
   }
@@ -106,9 +107,9 @@ export class PageFile {
    * Opens (and with `create`, creates) a page file.
    * @throws PlanckError `not_found` when the file is missing and `create` is false
    */
-  static open(path: string, create: boolean): PageFile {
+  static open(path: string, create: boolean, fs: FileSystem = DISK): PageFile {
     try {
-      return new PageFile(path, Deno.openSync(path, { read: true, write: true, create }));
+      return new PageFile(path, fs.openSync(path, { read: true, write: true, create }));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         throw new PlanckError("not_found", `Cannot open B+tree "${path}": no such file`, { file: path });

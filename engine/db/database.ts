@@ -131,9 +131,7 @@ export class Database implements ReadView {
     this.#retention = resolveRetention(options.changesRetention);
     this.#segmentSink = options.segmentSink ?? copyTo(options.walArchiveDir);
     this.#tiers = new Tiers(dir, {
-      docCacheBytes: options.docCacheBytes,
-      pageCacheBytes: options.pageCacheBytes,
-      vlogSegmentBytes: options.vlogSegmentBytes,
+      ...options, // docCacheBytes, pageCacheBytes, vlogSegmentBytes and fs have the same names there
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
     });
     for (const store of this.#tiers.stores()) this.#catalog.add(store);

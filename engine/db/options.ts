@@ -40,7 +40,7 @@ export interface DatabaseOptions {
    * (`changes.retention`; engine/changes/retention.ts). Defaults: 256 MiB and 24 h.
    */
   changesRetention?: { bytes?: number; ageMs?: number };
-  /** File access for the WAL (tests inject faults). */
+  /** File access for the WAL, the value log and the B+tree (tests inject faults: engine/fs.ts). */
   fs?: FileSystem;
 }
 

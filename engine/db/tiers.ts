@@ -9,6 +9,7 @@
  * segment; on open, segments the committed tree does not list are deleted and the active segment is
  * cut to its committed length.
  */
+import type { FileSystem } from "../fs.ts";
 import { setImmediate } from "node:timers";
 import { syncDirSync } from "../fs.ts";
 import { BTree } from "../btree/btree.ts";
@@ -88,6 +89,8 @@ export interface TiersOptions {
   vlogSegmentBytes?: number;
   /** Sleep this long between chunks (crash tests widen the flush and GC windows). */
   slowMs?: number;
+  /** Where the tree and value-log files are opened (engine/fs.ts). */
+  fs?: FileSystem;
 }
 
 const encoder = new TextEncoder();
@@ -105,6 +108,7 @@ export class Tiers {
   #cacheBytes = 0;
   #checkpoint: Checkpoint;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #fs: FileSystem | undefined;
 
   constructor(dir: string, options: TiersOptions = {}) {
     this.#dir = dir;
@@ -112,7 +116,8 @@ export class Tiers {
     try {
       Deno.removeSync(`${dir}/${TREE_COMPACT_FILE}`);
     } catch { /* none: the usual case */ }
-    this.#tree = BTree.open(`${dir}/${TREE_FILE}`, { pageCacheBytes: options.pageCacheBytes });
+    this.#fs = options.fs;
+    this.#tree = BTree.open(`${dir}/${TREE_FILE}`, { pageCacheBytes: options.pageCacheBytes, fs: this.#fs });
     const meta = this.#tree.userMeta;
     this.#checkpoint = meta.length === 0 ? { lsn: 0, nextId: 1 } : JSON.parse(decoder.decode(meta));
     const vlogState: VlogSegmentState[] = [];
@@ -126,7 +131,7 @@ export class Tiers {
         deadBytes: view.getUint32(4, true),
       });
     }
-    this.#vlog = new ValueLog(`${dir}/vlog`, vlogState, options.vlogSegmentBytes);
+    this.#vlog = new ValueLog(`${dir}/vlog`, vlogState, options.vlogSegmentBytes, undefined, this.#fs);
     this.#cacheBytesMax = options.docCacheBytes ?? DOC_CACHE_BYTES_DEFAULT;
     this.#slowMs = options.slowMs ?? 0;
   }
@@ -377,6 +382,8 @@ export class Tiers {
       await this.#commit(writer, this.#checkpoint);
     } catch (error) {
       writer.abort();
+      // The tree still points into the victims: a later checkpoint must keep listing them.
+      for (const sequence of victims) this.#vlog.keep(sequence);
       throw error;
     }
     for (const sequence of victims) result.freedBytes += this.#vlog.removeSegment(sequence);
@@ -423,7 +430,7 @@ export class Tiers {
 
   async #compact(): Promise<void> {
     const target = `${this.#dir}/${TREE_COMPACT_FILE}`;
-    const fresh = BTree.open(target, { pageCacheBytes: 8 * 1024 * 1024 });
+    const fresh = BTree.open(target, { pageCacheBytes: 8 * 1024 * 1024, fs: this.#fs });
     try {
       const writer = fresh.beginWrite({ fill: true });
       for (const [key, value] of this.#tree.cursor()) writer.put(key, value);
@@ -434,7 +441,7 @@ export class Tiers {
     this.#tree.close();
     Deno.renameSync(target, `${this.#dir}/${TREE_FILE}`);
     syncDirSync(this.#dir);
-    this.#tree = BTree.open(`${this.#dir}/${TREE_FILE}`, { pageCacheBytes: 8 * 1024 * 1024 });
+    this.#tree = BTree.open(`${this.#dir}/${TREE_FILE}`, { pageCacheBytes: 8 * 1024 * 1024, fs: this.#fs });
   }
 
   #load(pointerBytes: Uint8Array, fill = true): Uint8Array {

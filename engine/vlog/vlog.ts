@@ -9,13 +9,15 @@
  * Invariants: entries are only appended; a pointer handed out refers to bytes written by this
  * process or before; bytes past a segment's committed length (recorded in the checkpoint) belong to
  * no committed pointer and are cut on open; a segment is deleted only once no committed tree
- * version points into it.
+ * version points into it; once a sync fails the log fails every later append and sync with that
+ * error (the page cache state is unknown: an fsync error is never retried into success, "fsyncgate").
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { assert } from "../assert.ts";
 import { crc32 } from "../checksum.ts";
 import { CorruptionError, diskError } from "../disk_errors.ts";
-import { syncDirSync, writeAllSync } from "../fs.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import { type DbFile, DISK, type FileSystem, syncDirSync, writeAllSync } from "../fs.ts";
 
 export const VLOG_MAGIC = new TextEncoder().encode("PLNKVLG\0");
 export const VLOG_VERSION = 1;
@@ -141,8 +143,11 @@ export class ValueLog {
   readonly #segmentBytes: number;
   readonly #segments = new Map<number, Segment>();
   #active!: Segment;
-  #activeFile!: Deno.FsFile;
+  #activeFile!: DbFile;
   #unsynced = false;
+  readonly #fs: FileSystem;
+  /** The first failed sync: every later append and sync throws it (never retried). */
+  #failure: Error | null = null;
   readonly #blocks = new Map<number, Uint8Array>();
   readonly #blockCacheBytes: number;
 
@@ -155,8 +160,10 @@ export class ValueLog {
     state: VlogSegmentState[],
     segmentBytes = VLOG_SEGMENT_BYTES_DEFAULT,
     blockCacheBytes = VLOG_BLOCK_CACHE_BYTES_DEFAULT,
+    fs: FileSystem = DISK,
   ) {
     this.#dir = dir;
+    this.#fs = fs;
     this.#blockCacheBytes = blockCacheBytes;
     this.#segmentBytes = segmentBytes;
     Deno.mkdirSync(dir, { recursive: true });
@@ -167,7 +174,7 @@ export class ValueLog {
     }
     for (const s of state) {
       const path = `${dir}/${segmentName(s.sequence)}`;
-      const file = Deno.openSync(path, { read: true, write: true });
+      const file = fs.openSync(path, { read: true, write: true });
       file.truncateSync(s.bytes);
       file.close();
       this.#segments.set(s.sequence, { ...s, path, fd: openSync(path, "r"), retiring: false });
@@ -202,6 +209,7 @@ export class ValueLog {
 
   /** Appends values in one write; returns their pointers. Durable after `sync()`. */
   append(values: readonly Uint8Array[]): ValuePointer[] {
+    if (this.#failure !== null) throw this.#failure;
     let size = 0;
     for (const value of values) size += VLOG_ENTRY_HEADER_BYTES + value.length;
     if (this.#active.bytes + size > this.#segmentBytes && this.#active.bytes > VLOG_HEADER_BYTES) {
@@ -298,6 +306,12 @@ export class ValueLog {
     segment.retiring = true;
   }
 
+  /** Undoes `forget` after a GC that did not commit: the segment is part of the committed state again. */
+  keep(sequence: number): void {
+    const segment = this.#segments.get(sequence);
+    if (segment !== undefined) segment.retiring = false;
+  }
+
   /** Deletes a segment no committed pointer refers to any more. Returns the bytes freed. */
   removeSegment(sequence: number): number {
     const segment = this.#segments.get(sequence);
@@ -312,9 +326,26 @@ export class ValueLog {
 
   /** Makes every appended entry durable. */
   async sync(): Promise<void> {
+    if (this.#failure !== null) throw this.#failure;
     if (!this.#unsynced) return;
+    try {
+      await this.#activeFile.syncData();
+    } catch (error) {
+      throw this.#fail(error, this.#active.path);
+    }
     this.#unsynced = false;
-    await this.#activeFile.syncData();
+  }
+
+  /** Records the first failed sync as the log's failure and returns it. */
+  #fail(error: unknown, path: string): Error {
+    const failure = diskError(error, path, "sync value log");
+    this.#failure ??= new PlanckError(
+      failure.code === "disk_full" ? "disk_full" : "internal",
+      `Value log sync failed, the database must be reopened: ${failure.message}`,
+      { file: path },
+      { cause: error },
+    );
+    return this.#failure;
   }
 
   close(): void {
@@ -325,7 +356,11 @@ export class ValueLog {
 
   #startSegment(sequence: number): void {
     if (this.#activeFile !== undefined) {
-      this.#activeFile.syncDataSync(); // a sealed segment is complete on disk before the next starts
+      try {
+        this.#activeFile.syncDataSync(); // a sealed segment is complete on disk before the next starts
+      } catch (error) {
+        throw this.#fail(error, this.#active.path);
+      }
       this.#activeFile.close();
     }
     const path = `${this.#dir}/${segmentName(sequence)}`;
@@ -336,7 +371,7 @@ export class ValueLog {
     view.setBigUint64(16, BigInt(sequence), true);
     view.setUint32(12, crc32(header, 16, 32), true);
     try {
-      this.#activeFile = Deno.openSync(path, { read: true, write: true, create: true, truncate: true });
+      this.#activeFile = this.#fs.openSync(path, { read: true, write: true, create: true, truncate: true });
       writeAllSync(this.#activeFile, header);
     } catch (error) {
       throw diskError(error, path, "create value log segment");
@@ -356,7 +391,7 @@ export class ValueLog {
   }
 
   #resume(segment: Segment): void {
-    this.#activeFile = Deno.openSync(segment.path, { read: true, write: true });
+    this.#activeFile = this.#fs.openSync(segment.path, { read: true, write: true });
     this.#activeFile.seekSync(segment.bytes, Deno.SeekMode.Start);
     this.#active = segment;
   }

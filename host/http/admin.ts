@@ -9,7 +9,7 @@
  */
 import type { Users } from "../auth.ts";
 import { type Lockout, loginSubjects } from "../lockout.ts";
-import type { ServiceRegistry } from "../wasm/registry.ts";
+import type { ServiceRegistry } from "../services/registry.ts";
 
 /** What the host endpoints need. */
 export interface AdminContext {

@@ -10,7 +10,7 @@
  * (`closing`), so an open page
  * never holds up a graceful stop.
  */
-import type { ServiceRegistry } from "../wasm/registry.ts";
+import type { ServiceRegistry } from "../services/registry.ts";
 
 /** Path of the stream. */
 export const DEV_EVENTS_PATH = "/_planck/dev/events";

@@ -3,7 +3,7 @@
  * use. A service with a prefix claims every path under it; one without claims the paths of its
  * manifest routes (any method: the service itself answers 405) and of its packed assets.
  *
- * Invariants: deploy refuses collisions (host/wasm/route_overlap.ts), so at most one service
+ * Invariants: deploy refuses collisions (host/guest/route_overlap.ts), so at most one service
  * claims a path; no claim is null (the server answers 404); labels are manifest patterns, never
  * concrete paths.
  */

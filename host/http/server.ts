@@ -10,7 +10,7 @@
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../../protocol/abi.ts";
-import type { ServiceRegistry } from "../wasm/registry.ts";
+import type { ServiceRegistry } from "../services/registry.ts";
 import { type AdminContext, handleAdminRequest } from "./admin.ts";
 import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";

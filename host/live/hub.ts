@@ -27,7 +27,7 @@ import { SSE_HEARTBEAT_MS, SSE_RETRY_MS } from "../limits.ts";
 /** How often the hub sweeps its streams for slow consumers (and sends heartbeats when due), in milliseconds. */
 const SWEEP_MS = 250;
 import type { GuestRequest, GuestResponse } from "../../protocol/abi.ts";
-import type { ServiceRegistry } from "../wasm/registry.ts";
+import type { ServiceRegistry } from "../services/registry.ts";
 import type { LiveOp } from "./match.ts";
 import {
   eventJson,

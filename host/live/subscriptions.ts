@@ -19,8 +19,8 @@ import { transaction } from "../../engine/db/transaction.ts";
 import { watchStore } from "../../engine/changes/watch.ts";
 import { SUBSCRIPTION_RETRY_MS_MAX, SUBSCRIPTION_RETRY_MS_MIN } from "../limits.ts";
 import type { ManifestSubscription } from "../../protocol/abi.ts";
-import type { ServiceRegistry } from "../wasm/registry.ts";
-import { scopedStore } from "../wasm/sandbox.ts";
+import type { ServiceRegistry } from "../services/registry.ts";
+import { scopedStore } from "../guest/sandbox.ts";
 import { compileMatcher, type LiveMatcher } from "./match.ts";
 
 /** The system store of subscription progress: `{service, name, store, lsn, updatedAt}` per subscription. */

@@ -10,7 +10,7 @@
  */
 import { SSE_TOPIC_RING_EVENTS_MAX } from "../limits.ts";
 import type { ManifestTopic } from "../../protocol/abi.ts";
-import { scopedStore } from "../wasm/sandbox.ts";
+import { scopedStore } from "../guest/sandbox.ts";
 import { compileMatcher, type LiveMatcher } from "./match.ts";
 import type { TopicBlock } from "./sse_format.ts";
 import type { Subscriber } from "./subscriber.ts";

@@ -24,7 +24,7 @@ import {
   type ServiceManifest,
 } from "../../protocol/abi.ts";
 import { readGuestString } from "./session.ts";
-import { appendCustomSection } from "../wasm/sections.ts";
+import { appendCustomSection } from "../guest/sections.ts";
 import {
   ABI_NAME,
   EXPORT_ALLOC,

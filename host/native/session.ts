@@ -14,8 +14,8 @@ import { DECODE_OPTIONS } from "../../protocol/bson_options.ts";
 import { decodeFast } from "./bson_fast.ts";
 import { encodeScratch } from "./bson_scratch.ts";
 import { assert } from "../../engine/assert.ts";
-import { GuestFault, type HostCall, RAW_REPLY } from "../wasm/guest.ts";
-import { GuestSlice, suspending } from "../wasm/guest_slice.ts";
+import { GuestFault, type HostCall, RAW_REPLY } from "../guest/guest.ts";
+import { GuestSlice, suspending } from "../guest/guest_slice.ts";
 import {
   ERROR_BAD_REQUEST,
   ERROR_NO_REPLY,

@@ -26,7 +26,7 @@ import {
   type ServiceManifest,
 } from "../../protocol/abi.ts";
 import { GUEST_ENTRY, GUEST_ENTRY_SOURCE, GUEST_SOURCES } from "./guest_sources.ts";
-import { appendCustomSection } from "./sections.ts";
+import { appendCustomSection } from "../guest/sections.ts";
 import { BUNDLE_FILE, INLINE_MAP_PREFIX } from "./source_map.ts";
 import { engineBytes, enginePin, ServiceInstance } from "./runtime.ts";
 import * as esbuild from "esbuild-wasm/esm/browser.js";

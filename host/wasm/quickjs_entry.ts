@@ -10,7 +10,7 @@
  * is freed before the entry returns; views of memory are taken after the guest ran (it may grow).
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import { type GuestEntry, type GuestSlice, promising, suspending } from "./guest_slice.ts";
+import { type GuestEntry, type GuestSlice, promising, suspending } from "../guest/guest_slice.ts";
 
 /** What an entry returns: a value handle, or the guest's exception (the caller disposes either). */
 export type EntryResult = { value: QuickJSHandle; error?: undefined } | { error: QuickJSHandle };

@@ -30,13 +30,13 @@ import {
   type GuestResponse,
   RESPONSE_BYTES_MAX,
 } from "../../protocol/abi.ts";
-import { GuestFault, type GuestInstance, type HostCall } from "./guest.ts";
-import { GuestSlice, isSuspendError } from "./guest_slice.ts";
+import { GuestFault, type GuestInstance, type HostCall } from "../guest/guest.ts";
+import { GuestSlice, isSuspendError } from "../guest/guest_slice.ts";
 import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";
 import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
 import { BUNDLE_FILE, mapGuestStack } from "./source_map.ts";
 
-export { type FaultKind, GuestFault } from "./guest.ts";
+export { type FaultKind, GuestFault } from "../guest/guest.ts";
 
 /** The guest function that handles a request. */
 export const HANDLE_FUNCTION = "__planck_handle";

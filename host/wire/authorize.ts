@@ -32,7 +32,7 @@ export function isSystemStore(store: string): boolean {
 /**
  * The app (service) that owns `store`, or null for a store of no app. A service's engine stores
  * are `<service>__<name>` where the service name has no "__" and the guest name starts with a
- * letter (host/wasm/sandbox.ts), so the owner ends at the first "__" followed by a letter. Any
+ * letter (host/guest/sandbox.ts), so the owner ends at the first "__" followed by a letter. Any
  * other name holding "__" belongs to no deployable service and gets the owner "" (admins only).
  */
 export function appOfStore(store: string): string | null {

@@ -33,7 +33,7 @@ export interface ServerControl {
   requestShutdown(): void;
 }
 
-/** Deployed wasm services, as the deploy/undeploy/services ops see them (host/wasm/registry.ts). */
+/** Deployed wasm services, as the deploy/undeploy/services ops see them (host/services/registry.ts). */
 export interface ServiceControl {
   deploy(wasm: Uint8Array): Promise<{ name: string; version: string; routes: unknown[] }>;
   undeploy(name: string): Promise<boolean>;

@@ -11,7 +11,7 @@ import { PlanckError } from "../../protocol/errors.ts";
 import { defaultConfig } from "../../host/config.ts";
 import { startServer } from "../../host/server.ts";
 import { buildService } from "../../host/wasm/build.ts";
-import { validateUpload } from "../../host/wasm/upload.ts";
+import { validateUpload } from "../../host/services/upload.ts";
 import { assemble, customName, customSection, sections } from "../fuzz/wasm_sections.ts";
 
 const SECRET = "secret-bytes-outside-the-project-7f3a";

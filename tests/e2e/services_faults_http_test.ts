@@ -8,7 +8,7 @@
  * The server is a `planck start` subprocess, so the test's own event loop (the HTTP client) is never
  * blocked by a spinning guest. The deadline is set to DEADLINE_MS with the config key
  * `services.deadline_ms`, so the loop costs one such deadline. Guests run on the server's event-loop
- * thread but yield it every GUEST_SLICE_MS (host/wasm/guest_slice.ts), so the healthy request sent
+ * thread but yield it every GUEST_SLICE_MS (host/guest/guest_slice.ts), so the healthy request sent
  * during the loop is answered while the loop still runs: before its 504 (asserted; the wait is
  * printed).
  */

@@ -85,7 +85,7 @@ Deno.test("native and TypeScript services side by side: build, deploy, HTTP, run
       assertEquals([nativeList.length, tsList.length], [1, 1]);
 
       // A runaway native loop is stopped at its deadline; the others keep answering meanwhile (the
-      // loop yields the event loop at its fuel refills: host/wasm/guest_slice.ts).
+      // loop yields the event loop at its fuel refills: host/guest/guest_slice.ts).
       const started = performance.now();
       let spunAt = 0;
       const spinning = fetch(`${base}/spin/spin`).then((r) => (spunAt = performance.now(), r));

@@ -94,6 +94,21 @@ Deno.test({
           () => replicationFlow(browser, page, wb.base, wb.adminKey, api, wb.server.ports.wire),
         );
         assertEquals(errors, [], "no console errors on replication");
+        await t.step("a read-only user watches a store and is refused on schedules and backups", async () => {
+          const viewer = await api("POST", "/api/users", { user: "viewer", role: "read_only" });
+          const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+          const ro = await other.newPage();
+          await login(ro, wb.base, "viewer", String(viewer.key));
+          for (const path of ["/schedules", "/backups"]) {
+            await ro.goto(`${wb.base}${path}`);
+            assert((await ro.textContent("#screen-error"))!.includes("Forbidden"), path);
+          }
+          await ro.goto(`${wb.base}/live?store=orders`);
+          await ro.waitForFunction(() =>
+            document.getElementById("watch-state").textContent.includes("waiting for changes")
+          );
+          await other.close();
+        });
         await context.close();
       });
     } finally {

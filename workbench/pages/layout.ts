@@ -12,7 +12,7 @@ import { type Html, html } from "../html.ts";
 export const SCREENS: readonly [string, string][] = [
   ["/", "Overview"],
   ["/services", "Services"],
-  ["/pql", "PQL console"],
+  ["/pql", "PQL"],
   ["/stores", "Stores"],
   ["/live", "Live"],
   ["/schedules", "Schedules"],

@@ -35,7 +35,7 @@ export function storesMain(stores: StoreSummary[]): Html {
             html`
               <tr>
                 <td><a href="/stores/${enc(s.name)}">${s.name}</a></td>
-                <td class="num">${s.partial ? "≥ " : ""}${s.documents}</td>
+                <td class="num">${s.partial ? "≥ " : ""}${s.documents.toLocaleString("en")}</td>
                 <td class="num">${formatBytes(s.bytes)}</td>
                 <td class="num">${s.indexes}</td>
               </tr>

@@ -11,7 +11,7 @@ import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { NativeInstance } from "../../../host/native/instance.ts";
 import { prepareNative } from "../../../host/native/prepare.ts";
 import type { GuestRequest } from "../../../protocol/abi.ts";
-import { GuestFault, type HostCall } from "../../../host/wasm/guest.ts";
+import { GuestFault, type HostCall } from "../../../host/guest/guest.ts";
 
 /** Module bytes from WAT text. */
 function wat(text: string): Uint8Array {

@@ -2,14 +2,14 @@
  * A minimal native-tier host for tests: instantiates a built service with a host-created memory
  * and planck.* imports whose host calls go to a function of the test, sends requests through
  * planck_alloc/planck_handle, and runs requests inside real engine transactions answering host
- * calls with answerHostCall (host/wasm/sandbox.ts).
+ * calls with answerHostCall (host/guest/sandbox.ts).
  */
 import { deserialize, serialize } from "bson";
 import type { Database } from "../../../engine/db/database.ts";
 import { transaction } from "../../../engine/db/transaction.ts";
 import { readGuestString } from "../../../host/native/session.ts";
 import { inspectNativeModule } from "../../../host/native/validate.ts";
-import { answerHostCall, type HostCallScope } from "../../../host/wasm/sandbox.ts";
+import { answerHostCall, type HostCallScope } from "../../../host/guest/sandbox.ts";
 
 /** The memory cap of test instances (the host's default, 64 MiB). */
 const MEMORY_PAGES_MAX = 1024;

@@ -8,8 +8,8 @@ import { withTempDir } from "../../_util/temp_db.ts";
 import { ABI_VERSION, SECTION_ENGINE, SECTION_MANIFEST, SERVICE_BYTES_MAX } from "../../../protocol/abi.ts";
 import { buildService } from "../../../host/wasm/build.ts";
 import { GUEST_SOURCES } from "../../../host/wasm/guest_sources.ts";
-import { validateUpload } from "../../../host/wasm/registry.ts";
-import { appendCustomSection, readCustomSections } from "../../../host/wasm/sections.ts";
+import { validateUpload } from "../../../host/services/registry.ts";
+import { appendCustomSection, readCustomSections } from "../../../host/guest/sections.ts";
 
 const SERVICE = `import { createApp, html } from "planck";
 const app = createApp();

@@ -6,8 +6,8 @@
  */
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { PlanckError } from "../../../protocol/errors.ts";
-import type { GuestInstance } from "../../../host/wasm/guest.ts";
-import { InstancePool, POOL_INSTANCES_MAX } from "../../../host/wasm/pool.ts";
+import type { GuestInstance } from "../../../host/guest/guest.ts";
+import { InstancePool, POOL_INSTANCES_MAX } from "../../../host/guest/pool.ts";
 import { ServiceInstance } from "../../../host/wasm/runtime.ts";
 
 const BUNDLE =

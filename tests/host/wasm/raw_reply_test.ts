@@ -1,7 +1,7 @@
 /** The spliced get reply decodes to exactly what encoding the executor's shape would give. */
 import { BSON } from "bson";
 import { assertEquals } from "../../_util/assert.ts";
-import { findReplyBson, getReplyBson, splicable } from "../../../host/wasm/raw_reply.ts";
+import { findReplyBson, getReplyBson, splicable } from "../../../host/guest/raw_reply.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 const LAST_KEY = "f".repeat(32);
@@ -18,8 +18,8 @@ Deno.test("getReplyBson splices the stored document after its key, and null when
 Deno.test("answerHostCall answers a raw point get with the spliced reply", async () => {
   const { openDatabase } = await import("../../../engine/mod.ts");
   const { transaction } = await import("../../../engine/db/transaction.ts");
-  const { answerHostCall } = await import("../../../host/wasm/sandbox.ts");
-  const { RAW_REPLY } = await import("../../../host/wasm/guest.ts");
+  const { answerHostCall } = await import("../../../host/guest/sandbox.ts");
+  const { RAW_REPLY } = await import("../../../host/guest/guest.ts");
   const dir = await Deno.makeTempDir();
   const db = await openDatabase(dir);
   try {
@@ -66,8 +66,8 @@ Deno.test("splicable is false only for a document with a top-level field named k
 Deno.test("answerHostCall answers a raw find exactly as the executor's rows", async () => {
   const { openDatabase } = await import("../../../engine/mod.ts");
   const { transaction } = await import("../../../engine/db/transaction.ts");
-  const { answerHostCall } = await import("../../../host/wasm/sandbox.ts");
-  const { RAW_REPLY } = await import("../../../host/wasm/guest.ts");
+  const { answerHostCall } = await import("../../../host/guest/sandbox.ts");
+  const { RAW_REPLY } = await import("../../../host/guest/guest.ts");
   const dir = await Deno.makeTempDir();
   const db = await openDatabase(dir);
   try {

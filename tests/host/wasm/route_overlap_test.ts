@@ -1,7 +1,7 @@
 /** Route collisions between services: exact overlap of patterns, prefixes and methods. */
 import { assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import type { ServiceManifest } from "../../../protocol/abi.ts";
-import { checkRouteCollisions, patternsOverlap } from "../../../host/wasm/route_overlap.ts";
+import { checkRouteCollisions, patternsOverlap } from "../../../host/guest/route_overlap.ts";
 
 function manifest(name: string, prefix: string, routes: [string, string][]): ServiceManifest {
   return {

@@ -7,8 +7,8 @@ import { assert, assertEquals } from "../../_util/assert.ts";
 import { withTempDir } from "../../_util/temp_db.ts";
 import { openDatabase } from "../../../engine/mod.ts";
 import type { GuestRequest } from "../../../protocol/abi.ts";
-import { invokeService } from "../../../host/wasm/invoke.ts";
-import { InstancePool } from "../../../host/wasm/pool.ts";
+import { invokeService } from "../../../host/guest/invoke.ts";
+import { InstancePool } from "../../../host/guest/pool.ts";
 import { ServiceInstance } from "../../../host/wasm/runtime.ts";
 
 const jsPool = () =>
@@ -155,7 +155,7 @@ Deno.test("ServiceInstance passes a UTF-8 body as bytes and as text, other bodie
 
 Deno.test("a framework reply body crosses whole: markup after the head, and a body with U+0000 inside the JSON", async () => {
   const { buildService } = await import("../../../host/wasm/build.ts");
-  const { validateUpload } = await import("../../../host/wasm/upload.ts");
+  const { validateUpload } = await import("../../../host/services/upload.ts");
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/planck.json`, JSON.stringify({ name: "bodies", version: "1.0.0" }));

@@ -14,11 +14,11 @@ import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/db/transaction.ts";
 import type { GuestRequest, GuestResponse, ServiceManifest } from "../../protocol/abi.ts";
-import { failureResponse, invokeService, type InvokeTarget } from "./invoke.ts";
-import { ServiceMetrics } from "./metrics.ts";
-import { InstancePool } from "./pool.ts";
-import { checkRouteCollisions } from "./route_overlap.ts";
-import { scopedStore } from "./sandbox.ts";
+import { failureResponse, invokeService, type InvokeTarget } from "../guest/invoke.ts";
+import { ServiceMetrics } from "../guest/metrics.ts";
+import { InstancePool } from "../guest/pool.ts";
+import { checkRouteCollisions } from "../guest/route_overlap.ts";
+import { scopedStore } from "../guest/sandbox.ts";
 import {
   instanceFactory,
   restoreUpload,

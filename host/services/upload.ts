@@ -21,9 +21,9 @@ import {
   SERVICE_BYTES_MAX,
   type ServiceManifest,
 } from "../../protocol/abi.ts";
-import type { InstanceFactory } from "./pool.ts";
-import { enginePin, type InstanceLimits, ServiceInstance, sha256Hex } from "./runtime.ts";
-import { type CustomSection, readCustomSections } from "./sections.ts";
+import type { InstanceFactory } from "../guest/pool.ts";
+import { enginePin, type InstanceLimits, ServiceInstance, sha256Hex } from "../wasm/runtime.ts";
+import { type CustomSection, readCustomSections } from "../guest/sections.ts";
 
 /** A validated JS service. */
 export interface JsUpload {
