@@ -6,7 +6,7 @@
  *
  * Scoping: a service's schedule is named `<service>.<name>` with scope `service:<service>`; its task
  * is `export` or `import` (the chores over data; backup, GC and the rest are the instance's); its
- * `store` is the service's own (`<service>__<store>`, host/wasm/sandbox.ts) and its `path` a plain
+ * `store` is the service's own (`<service>__<store>`, host/guest/sandbox.ts) and its `path` a plain
  * file name inside `<data dir>-exports/<service>/`, so a service reaches nothing of another's.
  *
  * Invariants: after a sync the `service:*` schedules are exactly those the deployed manifests
@@ -15,7 +15,7 @@
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import type { ManifestSchedule, ServiceManifest } from "../../protocol/abi.ts";
-import { scopedStore } from "../wasm/sandbox.ts";
+import { scopedStore } from "../guest/sandbox.ts";
 import type { ScheduleInput, Scheduler } from "./scheduler.ts";
 import type { Schedule } from "./schedules.ts";
 
