@@ -129,6 +129,9 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     memtableBytes: config.memtableBytes,
     changesRetention: config.changes.retention,
     salvage: options.salvage === true,
+    // A replica: its groups are durable on the primary, so its change streams need not wait for
+    // its own fsync, which runs on the thread pool (reads go on meanwhile); docs/replication.md.
+    ...(config.replication.replicaOf === null ? {} : { changesAtWrite: true, syncMethod: "async" as const }),
   });
   archive?.startClock(() => db.durableLsn);
   const listeners: Listeners = {};

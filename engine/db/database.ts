@@ -78,6 +78,7 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
 /** An open database. Create with `openDatabase`. */
 export class Database implements ReadView {
   readonly dir: string;
+  changesAtWrite: boolean; // change streams at write, not at fsync (replicas: DatabaseOptions)
   /** What recovery found when this database was opened. */
   readonly recovery: RecoveryReport;
   readonly #lock: DirLock;
@@ -124,6 +125,7 @@ export class Database implements ReadView {
     options: DatabaseOptions,
   ) {
     this.dir = dir;
+    this.changesAtWrite = options.changesAtWrite === true;
     this.#lock = lock;
     this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
     this.#options = options;
@@ -133,6 +135,8 @@ export class Database implements ReadView {
     this.#tiers = new Tiers(dir, {
       ...options, // docCacheBytes, pageCacheBytes, vlogSegmentBytes and fs have the same names there
       slowMs: options.slowTiersMs ?? Number(envOr("PLANCK_SLOW_TIERS_MS", "0")),
+      vlogSegmentBytes: options.vlogSegmentBytes ??
+        (Number(envOr("PLANCK_VLOG_SEGMENT_BYTES", "0")) || undefined),
     });
     for (const store of this.#tiers.stores()) this.#catalog.add(store);
     for (const def of this.#tiers.indexes()) this.#indexes.add(def);
@@ -157,9 +161,9 @@ export class Database implements ReadView {
     const wal = this.#wal;
     this.#changes = new ChangeLog({
       segments: () => wal.segments(),
-      durableLsn: () => wal.durableLsn,
+      durableLsn: () => this.changesAtWrite ? wal.lastLsn : wal.durableLsn,
       lastLsn: () => wal.lastLsn,
-      waitDurable: (lsn) => wal.waitDurable(lsn),
+      waitDurable: (lsn) => this.changesAtWrite ? Promise.resolve() : wal.waitDurable(lsn),
     });
     this.#reclaimableBefore = reclaimableBefore(this.#wal.segments(), this.#tiers.checkpoint.lsn);
     this.#pruneWal();

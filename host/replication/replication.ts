@@ -136,6 +136,7 @@ export class Replication {
     const follower = this.#follower!;
     await follower.stop();
     await this.#db.sync();
+    this.#db.changesAtWrite = false; // from now on this server's own writes: durable first
     const epochs = follower.epochs;
     const next = { epoch: currentEpoch(epochs) + 1, startLsn: this.#db.lastLsn + 1 };
     writeEpochs(this.#options.dataDir, [...epochs, next]);
