@@ -119,6 +119,7 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     retentionAgeMs: config.archive.retentionAgeMs,
     log,
   });
+  const changesAtWrite = { on: config.replication.replicaOf !== null }; // off again at promote
   const db = await openDatabase(config.dataDir, {
     segmentSink: archive?.sink,
     durability: config.durability,
@@ -131,7 +132,7 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     salvage: options.salvage === true,
     // A replica: its groups are durable on the primary, so its change streams need not wait for
     // its own fsync, which runs on the thread pool (reads go on meanwhile); docs/replication.md.
-    ...(config.replication.replicaOf === null ? {} : { changesAtWrite: true, syncMethod: "async" as const }),
+    ...(config.replication.replicaOf === null ? {} : { changesAtWrite, syncMethod: "async" as const }),
   });
   archive?.startClock(() => db.durableLsn);
   const listeners: Listeners = {};
@@ -157,6 +158,7 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
       log,
       onPromoted: () => hooks.promoted?.(),
       onResumePointLost: options.onResumePointLost,
+      changesAtWrite,
       onApplied: (storeIds) => {
         if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
         if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {

@@ -78,7 +78,6 @@ export async function openDatabase(dir: string, options: DatabaseOptions = {}): 
 /** An open database. Create with `openDatabase`. */
 export class Database implements ReadView {
   readonly dir: string;
-  changesAtWrite: boolean; // change streams at write, not at fsync (replicas: DatabaseOptions)
   /** What recovery found when this database was opened. */
   readonly recovery: RecoveryReport;
   readonly #lock: DirLock;
@@ -125,7 +124,6 @@ export class Database implements ReadView {
     options: DatabaseOptions,
   ) {
     this.dir = dir;
-    this.changesAtWrite = options.changesAtWrite === true;
     this.#lock = lock;
     this.#memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
     this.#options = options;
@@ -161,9 +159,9 @@ export class Database implements ReadView {
     const wal = this.#wal;
     this.#changes = new ChangeLog({
       segments: () => wal.segments(),
-      durableLsn: () => this.changesAtWrite ? wal.lastLsn : wal.durableLsn,
+      durableLsn: () => options.changesAtWrite?.on ? wal.lastLsn : wal.durableLsn,
       lastLsn: () => wal.lastLsn,
-      waitDurable: (lsn) => this.changesAtWrite ? Promise.resolve() : wal.waitDurable(lsn),
+      waitDurable: (lsn) => options.changesAtWrite?.on ? Promise.resolve() : wal.waitDurable(lsn),
     });
     this.#reclaimableBefore = reclaimableBefore(this.#wal.segments(), this.#tiers.checkpoint.lsn);
     this.#pruneWal();
