@@ -159,9 +159,9 @@ export class Database implements ReadView {
     const wal = this.#wal;
     this.#changes = new ChangeLog({
       segments: () => wal.segments(),
-      durableLsn: () => wal.durableLsn,
+      durableLsn: () => options.changesAtWrite?.on ? wal.lastLsn : wal.durableLsn,
       lastLsn: () => wal.lastLsn,
-      waitDurable: (lsn) => wal.waitDurable(lsn),
+      waitDurable: (lsn) => options.changesAtWrite?.on ? Promise.resolve() : wal.waitDurable(lsn),
     });
     this.#reclaimableBefore = reclaimableBefore(this.#wal.segments(), this.#tiers.checkpoint.lsn);
     this.#pruneWal();
