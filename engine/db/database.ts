@@ -70,15 +70,6 @@ export class Database implements ReadView {
     this.recovery = recovery;
   }
 
-  /** Change streams at write, not at fsync (replicas: DatabaseOptions.changesAtWrite; false at promote). */
-  get changesAtWrite(): boolean {
-    return this.#s.changesAtWrite;
-  }
-
-  set changesAtWrite(atWrite: boolean) {
-    this.#s.changesAtWrite = atWrite;
-  }
-
   /** Non-null while this database follows a primary (local writes fail with `not_leader` naming it). */
   get leader(): string | null {
     return this.#s.leader;

@@ -95,9 +95,9 @@ export function openState(
     s.wal = wal;
     s.changes = new ChangeLog({
       segments: () => wal.segments(),
-      durableLsn: () => s.changesAtWrite ? wal.lastLsn : wal.durableLsn,
+      durableLsn: () => options.changesAtWrite?.on ? wal.lastLsn : wal.durableLsn,
       lastLsn: () => wal.lastLsn,
-      waitDurable: (lsn) => s.changesAtWrite ? Promise.resolve() : wal.waitDurable(lsn),
+      waitDurable: (lsn) => options.changesAtWrite?.on ? Promise.resolve() : wal.waitDurable(lsn),
     });
     s.reclaimableBefore = reclaimableBefore(wal.segments(), tiers.checkpoint.lsn);
     pruneWal(s);

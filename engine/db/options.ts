@@ -43,12 +43,13 @@ export interface DatabaseOptions {
   /** File access for the WAL, the value log and the B+tree (tests inject faults: engine/fs.ts). */
   fs?: FileSystem;
   /**
-   * Change streams hand out a group once it is written to the WAL, not once fsynced. Only for
-   * replicas: each group they hold is durable on their primary, and after a crash a replica fetches
-   * what its own WAL lost again, identical and at the same LSNs, so no consumer sees a write undone.
-   * A promoted replica sets `Database.changesAtWrite` back to false before it takes writes.
+   * While `on`, change streams hand out a group once it is written to the WAL, not once fsynced.
+   * Only for replicas: each group they hold is durable on their primary, and after a crash a replica
+   * fetches what its own WAL lost again, identical and at the same LSNs, so no consumer sees a write
+   * undone. The caller keeps the object and sets `on` to false when it promotes the replica (before
+   * the first write of its own).
    */
-  changesAtWrite?: boolean;
+  changesAtWrite?: { on: boolean };
 }
 
 /** Range scan options. `from` is inclusive, `to` exclusive. */

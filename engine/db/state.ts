@@ -58,8 +58,6 @@ export class DatabaseState {
   closed = false;
   /** Segments with a lower sequence are wholly below the checkpoint: recovery no longer needs them. */
   reclaimableBefore = 0;
-  /** Change streams hand out groups at write, not at fsync (replicas: DatabaseOptions.changesAtWrite). */
-  changesAtWrite: boolean;
   /** Non-null while this database follows a primary. */
   leader: string | null = null;
   /** Starts the backfill of an index (set at open: the backfill reads through the Database). */
@@ -69,7 +67,6 @@ export class DatabaseState {
   tiers!: Tiers;
 
   constructor(readonly dir: string, readonly lock: DirLock, readonly options: DatabaseOptions) {
-    this.changesAtWrite = options.changesAtWrite === true;
     this.memtableBytes = options.memtableBytes ?? MEMTABLE_BYTES_DEFAULT;
     this.walCheckpointBytes = options.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES_DEFAULT;
     this.retention = resolveRetention(options.changesRetention);

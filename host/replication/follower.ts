@@ -194,7 +194,7 @@ export class Follower {
       for (const frame of group.frames) touched.add(frame.storeId);
     }
     // No wait for this replica's own fsync: the groups are durable on the primary, change streams
-    // here hand them out once written (Database.changesAtWrite), and after a crash the replica
+    // here hand them out once written (the changesAtWrite option), and after a crash the replica
     // fetches what its WAL lost again. One background sync at a time covers what was written.
     if (groups.length > 0) this.#syncInBackground();
     this.#status.bytesReceived += bytes.length;
