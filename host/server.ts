@@ -36,6 +36,7 @@ import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./services/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
+import { syncServiceSchedules } from "./schedule/service_schedules.ts";
 import { superviseReplica } from "./replica_supervisor.ts";
 
 /**
@@ -195,6 +196,18 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
       const started = await Scheduler.open(db, { dataDir: config.dataDir, log });
       await started.start();
       running.scheduler = started;
+      // A service's own schedules follow its deploys (host/schedule/service_schedules.ts), one sync at a time.
+      let syncing = syncServiceSchedules(started, services.manifests(), config.dataDir, log);
+      await syncing;
+      services.onChange.add(() => {
+        if (started.closed || db.closed) return;
+        syncing = syncing.then(() =>
+          started.closed
+            ? undefined
+            : syncServiceSchedules(started, services.manifests(), config.dataDir, log)
+        )
+          .catch((error) => log(`planck: syncing service schedules failed: ${(error as Error).message}`));
+      });
     };
     if (replication.role === "primary") {
       await startSubscriptions();

@@ -169,6 +169,11 @@ export class ServiceRegistry {
     return run;
   }
 
+  /** The manifests of the current versions, in deploy order (the scheduler reads their schedules). */
+  manifests(): ServiceManifest[] {
+    return [...this.#active.values()].map((v) => v.manifest);
+  }
+
   /** Deployed services with their routes and pool counters. */
   list(): Record<string, unknown>[] {
     return [...this.#active.values()].map((v) => ({
