@@ -27,6 +27,17 @@ export const REQUEST_BODY_BYTES_MAX = 4 * 1024 * 1024;
  */
 export const RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
 
+/** Default per-request deadline of a service handler (config `services.deadline_ms`). */
+export const SERVICE_DEADLINE_MS_DEFAULT = 5_000;
+/** Longest configurable service deadline. */
+export const SERVICE_DEADLINE_MS_MAX = 10 * 60_000;
+/** Default linear-memory cap of one service instance (config `services.memory_bytes`). */
+export const SERVICE_MEMORY_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Smallest memory cap: the JS tier's engine declares a 16 MiB minimum. */
+export const SERVICE_MEMORY_BYTES_MIN = 16 * 1024 * 1024;
+/** Largest memory cap (wasm32 addresses 4 GiB). */
+export const SERVICE_MEMORY_BYTES_MAX = 4 * 1024 * 1024 * 1024 - 64 * 1024;
+
 /** Service names: lower-case letters, digits and "_" (they prefix engine store names). */
 const SERVICE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "ALL"];
