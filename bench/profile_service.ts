@@ -6,7 +6,7 @@
  *   deno run -A bench/profile_service.ts [--n=20000] [--profile=httpbench_native:get]
  */
 import { openDatabase } from "../engine/mod.ts";
-import { transaction } from "../engine/db/transaction.ts";
+import { transaction } from "../engine/tx/transaction.ts";
 import { buildNativeService } from "../host/native/build.ts";
 import { buildService } from "../host/wasm/build.ts";
 import { ServiceRegistry } from "../host/services/registry.ts";

@@ -14,7 +14,7 @@ import { closeTarget, openTarget, TARGET_FLAGS } from "./target.ts";
 export const SCHEDULE_USAGE = `planck schedule ACTION [NAME] [options] [--connect STR | --data DIR]
 
   add NAME --task TASK --cron "PATTERN" [--timezone TZ] [--disabled] [--options JSON]
-           [--retain N] [--dir DIR] [--store STORE] [--path PATH] [--format jsonl|bson|csv]
+           [--retain N] [--keep-runs N] [--dir DIR] [--store STORE] [--path PATH] [--format jsonl|bson|csv]
       TASK: backup, gc, wal-truncate, stats-snapshot, export, import, restore-drill. PATTERN is
       cron (minute hour day month weekday, optional seconds first), read in UTC unless --timezone.
   list                       every schedule, its next time and whether it runs now
@@ -26,7 +26,7 @@ export const SCHEDULE_USAGE = `planck schedule ACTION [NAME] [options] [--connec
     planck schedule add hourly-stats --task stats-snapshot --cron "0 * * * *"`;
 
 const ACTIONS = ["add", "list", "run", "enable", "disable", "rm", "history"];
-const OPTION_FLAGS = ["--retain", "--dir", "--store", "--path", "--format"] as const;
+const OPTION_FLAGS = ["--retain", "--keep-runs", "--dir", "--store", "--path", "--format"] as const;
 
 /** Runs `planck schedule`. */
 export async function runSchedule(args: string[]): Promise<number> {
@@ -84,7 +84,9 @@ function addFields(flags: Map<string, string>, disabled: boolean): Record<string
   }
   for (const flag of OPTION_FLAGS) {
     const value = flags.get(flag);
-    if (value !== undefined) options[flag.slice(2)] = flag === "--retain" ? Number(value) : value;
+    if (flag === "--keep-runs") {
+      if (value !== undefined) options.keepRuns = Number(value);
+    } else if (value !== undefined) options[flag.slice(2)] = flag === "--retain" ? Number(value) : value;
   }
   const fields: Record<string, unknown> = { task, cron, options };
   if (flags.has("--timezone")) fields.timezone = flags.get("--timezone");

@@ -9,8 +9,8 @@ import { from, type StoreQuery, type Transport, type WatchEvent, type WatchSpec 
 import { watchFilter } from "../engine/changes/filter_watch.ts";
 import { watchStore } from "../engine/changes/watch.ts";
 import type { Database } from "../engine/db/database.ts";
-import type { Transaction } from "../engine/db/transaction.ts";
-import { executeQuery } from "../engine/query/executor.ts";
+import type { Transaction } from "../engine/tx/transaction.ts";
+import { executeQuery } from "../engine/exec/executor.ts";
 import type { Document, QueryDocument } from "../protocol/query_document.ts";
 
 /**

@@ -75,6 +75,8 @@ export class WireTransport {
   #nextId = 1;
   #closed = false;
   #role: string | undefined;
+  /** The server's frame limit, learned at authentication: larger requests are refused here. */
+  #serverFrameBytes = Infinity;
 
   private constructor(info: ConnectionInfo, options: WireTransportOptions) {
     this.#info = info;
@@ -156,7 +158,11 @@ export class WireTransport {
     this.#nextId = id >= REQUEST_ID_MAX ? 1 : id + 1;
     let frame: Uint8Array;
     try {
-      frame = encodeFrame({ ...fields, id, op }, this.#frameBytes, "request");
+      frame = encodeFrame(
+        { ...fields, id, op },
+        Math.min(this.#frameBytes, this.#serverFrameBytes),
+        "request",
+      );
     } catch (error) {
       return Promise.reject(toClientError(error, "Cannot encode the request"));
     }
@@ -242,7 +248,11 @@ export class WireTransport {
         key: this.#info.key,
         protocol: PROTOCOL_VERSION,
       }, this.#connectTimeoutMs);
-      this.#role = (result as { role?: string }).role;
+      const { role, frameBytes } = result as { role?: string; frameBytes?: unknown };
+      this.#role = role;
+      if (typeof frameBytes === "number" && Number.isInteger(frameBytes) && frameBytes > 0) {
+        this.#serverFrameBytes = frameBytes;
+      }
     } catch (error) {
       this.#drop(link, error as ClientError);
       throw error;

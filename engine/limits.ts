@@ -51,7 +51,11 @@ export const REPLICATION_TAIL_BYTES_MAX = 16 * MiB;
 export const STORE_NAME_BYTES_MAX = 64;
 /** Most stores in one database. */
 export const STORES_MAX = 10_000;
-/** Default and maximum rows a scan returns when the caller sets no limit. */
+/**
+ * Most rows one read returns: a find's page, a Store or wire `scan`, the documents a watch reads to
+ * start. One number on every path (larger reads page with `after` / `from`); the wire frame limit
+ * still bounds a response's bytes. Also the default of a Store scan without a limit.
+ */
 export const SCAN_ROWS_MAX = 1_000_000;
 /**
  * Dead fraction of a value-log segment past which the GC after a flush rewrites it (option

@@ -4,7 +4,7 @@
  * others are fixed. Relations between limits are checked at module load.
  */
 import { assert } from "../engine/assert.ts";
-import { DOC_BYTES_MAX, GROUP_OPS_MAX } from "../engine/limits.ts";
+import { DOC_BYTES_MAX, GROUP_OPS_MAX, SCAN_ROWS_MAX } from "../engine/limits.ts";
 import { PQL_SCRIPT_BYTES_MAX } from "../engine/pql/limits.ts";
 
 const KiB = 1024;
@@ -52,10 +52,8 @@ export const IN_FLIGHT_PER_CONNECTION_MAX = 10_000;
 export const BATCH_REQUESTS_MAX = 10_000;
 /** Write ops in one `transaction` op: one WAL group holds at most this many. */
 export const TRANSACTION_OPS_MAX = GROUP_OPS_MAX;
-/** Default rows of a `scan` when the request sets no limit. */
+/** Default rows of a `scan` when the request sets no limit (the most is the engine's SCAN_ROWS_MAX). */
 export const SCAN_ROWS_DEFAULT = 1_000;
-/** Most rows one `scan` returns (larger reads page with `from`). */
-export const SCAN_ROWS_MAX = 100_000;
 
 /** Watch subscriptions open at once on one connection (each holds a buffer); the next is `limit_exceeded`. */
 export const WATCH_SUBSCRIPTIONS_PER_CONNECTION_MAX = 256;
@@ -127,16 +125,6 @@ export const WAL_SEGMENT_BYTES_CONFIG_MAX = 1024 * MiB;
 export const MEMTABLE_BYTES_CONFIG_MIN = 64 * KiB;
 export const MEMTABLE_BYTES_CONFIG_MAX = 4096 * MiB;
 
-/** Default per-request deadline of a service handler (config `services.deadline_ms`). */
-export const SERVICE_DEADLINE_MS_DEFAULT = 5_000;
-/** Longest configurable service deadline. */
-export const SERVICE_DEADLINE_MS_MAX = 10 * 60_000;
-/** Default linear-memory cap of one service instance (config `services.memory_bytes`). */
-export const SERVICE_MEMORY_BYTES_DEFAULT = 64 * 1024 * 1024;
-/** Smallest memory cap: the JS tier's engine declares a 16 MiB minimum. */
-export const SERVICE_MEMORY_BYTES_MIN = 16 * 1024 * 1024;
-/** Largest memory cap (wasm32 addresses 4 GiB). */
-export const SERVICE_MEMORY_BYTES_MAX = 4 * 1024 * 1024 * 1024 - 64 * 1024;
 assert(
   FRAME_BYTES_DEFAULT > PQL_SCRIPT_BYTES_MAX,
   "a default frame carries a maximal PQL script (and so statement)",

@@ -9,7 +9,7 @@
 import { type Database, openDatabase } from "../engine/db/database.ts";
 import { PlanckError } from "../protocol/errors.ts";
 import { parsePql } from "../engine/pql/mod.ts";
-import { executeQuery } from "../engine/query/executor.ts";
+import { executeQuery } from "../engine/exec/executor.ts";
 import { validateQuery } from "../engine/query/validate.ts";
 import { Users } from "./auth.ts";
 import { createMissingStores } from "./wire/ops_kv.ts";

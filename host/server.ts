@@ -36,6 +36,7 @@ import { USERS_STORE } from "./auth.ts";
 import { SERVICES_STORE } from "./services/registry.ts";
 import { releaseBackups } from "./wire/ops_backup.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
+import { syncServiceSchedules } from "./schedule/service_schedules.ts";
 import { superviseReplica } from "./replica_supervisor.ts";
 
 /**
@@ -118,6 +119,7 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     retentionAgeMs: config.archive.retentionAgeMs,
     log,
   });
+  const changesAtWrite = { on: config.replication.replicaOf !== null }; // off again at promote
   const db = await openDatabase(config.dataDir, {
     segmentSink: archive?.sink,
     durability: config.durability,
@@ -128,6 +130,9 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     memtableBytes: config.memtableBytes,
     changesRetention: config.changes.retention,
     salvage: options.salvage === true,
+    // A replica: its groups are durable on the primary, so its change streams need not wait for
+    // its own fsync, which runs on the thread pool (reads go on meanwhile); docs/replication.md.
+    ...(config.replication.replicaOf === null ? {} : { changesAtWrite, syncMethod: "async" as const }),
   });
   archive?.startClock(() => db.durableLsn);
   const listeners: Listeners = {};
@@ -153,6 +158,7 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
       log,
       onPromoted: () => hooks.promoted?.(),
       onResumePointLost: options.onResumePointLost,
+      changesAtWrite,
       onApplied: (storeIds) => {
         if (db.hasStore(USERS_STORE) && storeIds.has(db.storeInfo(USERS_STORE).id)) hooks.users?.invalidate();
         if (db.hasStore(SERVICES_STORE) && storeIds.has(db.storeInfo(SERVICES_STORE).id)) {
@@ -190,6 +196,18 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
       const started = await Scheduler.open(db, { dataDir: config.dataDir, log });
       await started.start();
       running.scheduler = started;
+      // A service's own schedules follow its deploys (host/schedule/service_schedules.ts), one sync at a time.
+      let syncing = syncServiceSchedules(started, services.manifests(), config.dataDir, log);
+      await syncing;
+      services.onChange.add(() => {
+        if (started.closed || db.closed) return;
+        syncing = syncing.then(() =>
+          started.closed
+            ? undefined
+            : syncServiceSchedules(started, services.manifests(), config.dataDir, log)
+        )
+          .catch((error) => log(`planck: syncing service schedules failed: ${(error as Error).message}`));
+      });
     };
     if (replication.role === "primary") {
       await startSubscriptions();

@@ -27,6 +27,17 @@ export const REQUEST_BODY_BYTES_MAX = 4 * 1024 * 1024;
  */
 export const RESPONSE_BYTES_MAX = 16 * 1024 * 1024;
 
+/** Default per-request deadline of a service handler (config `services.deadline_ms`). */
+export const SERVICE_DEADLINE_MS_DEFAULT = 5_000;
+/** Longest configurable service deadline. */
+export const SERVICE_DEADLINE_MS_MAX = 10 * 60_000;
+/** Default linear-memory cap of one service instance (config `services.memory_bytes`). */
+export const SERVICE_MEMORY_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Smallest memory cap: the JS tier's engine declares a 16 MiB minimum. */
+export const SERVICE_MEMORY_BYTES_MIN = 16 * 1024 * 1024;
+/** Largest memory cap (wasm32 addresses 4 GiB). */
+export const SERVICE_MEMORY_BYTES_MAX = 4 * 1024 * 1024 * 1024 - 64 * 1024;
+
 /** Service names: lower-case letters, digits and "_" (they prefix engine store names). */
 const SERVICE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "ALL"];
@@ -88,7 +99,22 @@ export interface ServiceManifest {
   topics?: ManifestTopic[];
   /** Change subscriptions (JS tier only; parseManifest gives [] for none). */
   subscriptions?: ManifestSubscription[];
+  /** Scheduled chores over the service's own stores (planck.json "schedules"; [] for none; docs/operations.md). */
+  schedules?: ManifestSchedule[];
 }
+
+/** A schedule a service declares; the host scopes it at deploy (host/schedule/service_schedules.ts). */
+export interface ManifestSchedule {
+  name: string;
+  task: string;
+  cron: string;
+  timezone?: string;
+  enabled?: boolean;
+  options?: Record<string, unknown>;
+}
+
+/** Schedules one service may declare. */
+export const SERVICE_SCHEDULES_MAX = 32;
 
 /** How a service runs. */
 export type ServiceTier = "js" | "native";
@@ -202,6 +228,7 @@ export function parseManifest(text: string): ServiceManifest {
   }
   const topics = parseTopics(raw.topics);
   const subscriptions = parseSubscriptions(raw.subscriptions);
+  const schedules = parseSchedules(raw.schedules);
   return {
     name,
     version: raw.version as string,
@@ -213,7 +240,28 @@ export function parseManifest(text: string): ServiceManifest {
     prefix,
     topics,
     subscriptions,
+    schedules,
   };
+}
+
+/** The shape of `schedules`; the host checks tasks, cron patterns and options at deploy. */
+function parseSchedules(raw: unknown): ManifestSchedule[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > SERVICE_SCHEDULES_MAX) {
+    fail(`schedules must be a list of at most ${SERVICE_SCHEDULES_MAX}`, "schedules");
+  }
+  const seen = new Set<string>();
+  for (const s of raw as ManifestSchedule[]) {
+    const ok = s !== null && typeof s === "object" && typeof s.name === "string" &&
+      /^[A-Za-z0-9_-]{1,40}$/.test(s.name) && typeof s.task === "string" && typeof s.cron === "string" &&
+      (s.timezone === undefined || typeof s.timezone === "string") &&
+      (s.enabled === undefined || typeof s.enabled === "boolean") &&
+      (s.options === undefined ||
+        (s.options !== null && typeof s.options === "object" && !Array.isArray(s.options)));
+    if (!ok || seen.has(s.name)) fail(`bad schedule ${JSON.stringify(s).slice(0, 200)}`, "schedules");
+    seen.add(s.name);
+  }
+  return raw as ManifestSchedule[];
 }
 
 const LIVE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:#-]{0,63}$/;

@@ -8,12 +8,20 @@ import * as queryLimits from "../engine/query/limits.ts";
 import * as pqlLimits from "../engine/pql/limits.ts";
 import * as hostLimits from "../host/limits.ts";
 import * as workbenchLimits from "../workbench/limits.ts";
+import * as abi from "../protocol/abi.ts";
 
 /** The modules that declare limits, by the layer that owns and enforces them. */
-export const LIMIT_MODULES: readonly { path: string; owner: string; values: Record<string, unknown> }[] = [
+export const LIMIT_MODULES: readonly {
+  path: string;
+  owner: string;
+  values: Record<string, unknown>;
+  /** Which exports are limits, when the module exports other numbers too (versions, codes). */
+  only?: RegExp;
+}[] = [
   { path: "engine/limits.ts", owner: "storage engine", values: engineLimits },
   { path: "engine/query/limits.ts", owner: "query layer", values: queryLimits },
   { path: "engine/pql/limits.ts", owner: "PQL parser", values: pqlLimits },
+  { path: "protocol/abi.ts", owner: "service ABI (both tiers)", values: abi, only: /_(MAX|MIN|DEFAULT)$/ },
   { path: "host/limits.ts", owner: "host (wire, HTTP, services, config)", values: hostLimits },
   {
     path: "workbench/limits.ts",
@@ -71,7 +79,7 @@ export function renderLimitsDoc(): string {
       "|---|---|---|",
     );
     for (const [name, value] of Object.entries(module.values)) {
-      if (typeof value !== "number") continue;
+      if (typeof value !== "number" || (module.only !== undefined && !module.only.test(name))) continue;
       out.push(`| \`${name}\` | ${formatValue(name, value)} | ${docComment(source, name)} |`);
     }
   }

@@ -14,7 +14,7 @@
  * figure is the server's own; the temp database is removed at the end.
  */
 import { openDatabase } from "../../engine/mod.ts";
-import { transaction } from "../../engine/db/transaction.ts";
+import { transaction } from "../../engine/tx/transaction.ts";
 import { serveApp } from "../../host/http/server.ts";
 import { SERVER_SYNC_METHOD } from "../../host/server.ts";
 import { buildNativeService } from "../../host/native/build.ts";

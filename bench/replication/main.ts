@@ -7,6 +7,8 @@
  * 1. Lag under a W6-style load: 8 async durable writers on the primary (over the wire) for D s; the
  *    replica's change stream (a wire `watch` on the replica) sees each write; lag = the time the
  *    replica's event arrives − the time the primary acknowledged the write (after its fsync).
+ *    Then the same under HTTP POST load: bench/http/service deployed on the primary, 16 concurrent
+ *    `POST /item` (durable inserts) for D s; the key comes back in the 201 body.
  * 2. Catch-up: the replica stops, the writers run for A s, the replica starts again; catch-up rate =
  *    the LSNs it applied ÷ the time from its "ready" to holding the primary's LSN, beside the rate
  *    the primary wrote them.
@@ -32,6 +34,8 @@ function freePort(): number {
 
 class Server {
   #child: Deno.ChildProcess | null = null;
+  /** The app HTTP port the server printed. */
+  httpPort = 0;
   constructor(readonly dataDir: string, readonly port: number, readonly replicaOf: string | null) {}
 
   async start(): Promise<void> {
@@ -64,6 +68,7 @@ class Server {
     void pump(child.stderr);
     await Promise.race([isReady, child.status.then(() => {})]);
     if (!text.includes("planck: ready")) throw new Error(`server did not start:\n${text}`);
+    this.httpPort = Number(/planck: http listening on [^\n]*:(\d+)/.exec(text)?.[1] ?? 0);
   }
 
   async stop(): Promise<void> {
@@ -111,6 +116,76 @@ async function writeFor(
   return writes;
 }
 
+const HTTP_POSTERS = 16;
+const FORM = "user=Bench&status=open&amount=1.25&tags=a,b&note=replication";
+
+/** HTTP_POSTERS concurrent `POST /item` for `seconds`; calls `acked(key, ms)` per 201. */
+async function postFor(
+  baseUrl: string,
+  seconds: number,
+  acked: (key: string, ms: number) => void,
+): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let posts = 0;
+  await Promise.all(Array.from({ length: HTTP_POSTERS }, async () => {
+    while (performance.now() < end) {
+      const response = await fetch(`${baseUrl}/item`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: FORM,
+      });
+      const text = await response.text();
+      const key = /id="item-([0-9a-f]{32})"/.exec(text)?.[1];
+      if (response.status !== 201 || key === undefined) {
+        throw new Error(`POST /item: ${response.status} ${text}`);
+      }
+      acked(key, performance.now());
+      posts++;
+    }
+  }));
+  return posts;
+}
+
+/**
+ * Runs `load` while a watch of `store` on the replica records, per acknowledged key, the time from
+ * the primary's acknowledgement to the replica's event. Returns the sorted lags and the writes.
+ */
+async function lagUnder(
+  admin: string,
+  onReplica: string,
+  store: string,
+  load: (acked: (key: string, ms: number) => void) => Promise<number>,
+): Promise<{ lags: number[]; writes: number }> {
+  const ackedAt = new Map<string, number>();
+  const seenAt = new Map<string, number>();
+  const lags: number[] = [];
+  const watcher = await connect(onReplica);
+  const watching = (async () => {
+    for await (const event of watcher.store(store).watch()) {
+      const at = ackedAt.get(event.key);
+      if (at === undefined) seenAt.set(event.key, performance.now()); // the event beat the response
+      else lags.push(Math.max(0, performance.now() - at));
+      ackedAt.delete(event.key);
+    }
+  })().catch(() => {});
+  const writes = await load((key, ms) => {
+    const seen = seenAt.get(key);
+    if (seen === undefined) ackedAt.set(key, ms);
+    else {
+      lags.push(0);
+      seenAt.delete(key);
+    }
+  });
+  const target = await lsnOf(admin);
+  while (await lsnOf(onReplica) < target) await new Promise((resolve) => setTimeout(resolve, 10));
+  // Every event is on the replica now; give the watch a bounded while to deliver the last ones.
+  const deadline = performance.now() + 5_000;
+  while (lags.length < writes && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  watcher.close();
+  await watching;
+  return { lags: lags.sort((a, b) => a - b), writes };
+}
+
 async function readFor(targets: string[], seconds: number, keys: string[]): Promise<number> {
   const end = performance.now() + seconds * 1000;
   let reads = 0;
@@ -144,28 +219,32 @@ async function main(): Promise<void> {
       /key=[^;]+/,
       `key=${replicatorKey}`,
     );
+    const wasm = `${DATA}/httpbench.wasm`;
+    const built = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}main.ts`, "build", `${ROOT}bench/http/service`, "-o", wasm],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!built.success) throw new Error(`planck build failed: ${new TextDecoder().decode(built.stderr)}`);
+    const deployer = await connect(admin);
+    await deployer.request("deploy", { wasm: await Deno.readFile(wasm) }, { timeoutMs: 60_000 });
+    deployer.close();
     replica = new Server(`${DATA}/replica`, freePort(), replicator);
     await replica.start();
     const onReplica = admin.replace(/^[^;]+;/, `127.0.0.1:${replica.port};`);
 
-    // 1. Lag under load.
-    const ackedAt = new Map<string, number>();
-    const lags: number[] = [];
-    const watcher = await connect(onReplica);
-    const watching = (async () => {
-      for await (const event of watcher.store("bench").watch()) {
-        const at = ackedAt.get(event.key);
-        if (at !== undefined) lags.push(Math.max(0, performance.now() - at));
-        ackedAt.delete(event.key);
-      }
-    })().catch(() => {});
-    const loadWrites = await writeFor(admin, LOAD_S, (key, ms) => ackedAt.set(key, ms));
-    const target = await lsnOf(admin);
-    while (await lsnOf(onReplica) < target) await new Promise((resolve) => setTimeout(resolve, 10));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    watcher.close();
-    await watching;
-    lags.sort((a, b) => a - b);
+    // 1. Lag under load: W6-style wire writers, then HTTP POST.
+    const wire = await lagUnder(admin, onReplica, "bench", (acked) => writeFor(admin, LOAD_S, acked));
+    const base = `http://127.0.0.1:${primary.httpPort}`;
+    await postFor(base, 1, () => {}); // creates the service's store and warms its pool
+    const warmed = await lsnOf(admin);
+    while (await lsnOf(onReplica) < warmed) await new Promise((resolve) => setTimeout(resolve, 10));
+    const http = await lagUnder(
+      admin,
+      onReplica,
+      "httpbench__items",
+      (acked) => postFor(base, LOAD_S, acked),
+    );
 
     // 2. Catch-up after the replica was away.
     await replica.stop();
@@ -187,9 +266,12 @@ async function main(): Promise<void> {
     const both = await readFor([...Array(4).fill(admin), ...Array(4).fill(onReplica)], LOAD_S, keys);
 
     const rows = [
-      `| replica lag, ${WRITERS} durable writers for ${LOAD_S} s (${loadWrites} writes, ${lags.length} seen) | p50 ${
-        percentile(lags, 0.5).toFixed(1)
-      } ms, p99 ${percentile(lags, 0.99).toFixed(1)} ms |`,
+      `| replica lag, ${WRITERS} durable wire writers for ${LOAD_S} s (${wire.writes} writes, ${wire.lags.length} seen) | p50 ${
+        percentile(wire.lags, 0.5).toFixed(1)
+      } ms, p99 ${percentile(wire.lags, 0.99).toFixed(1)} ms |`,
+      `| replica lag, ${HTTP_POSTERS} concurrent HTTP POST /item for ${LOAD_S} s (${http.writes} posts, ${http.lags.length} seen) | p50 ${
+        percentile(http.lags, 0.5).toFixed(1)
+      } ms, p99 ${percentile(http.lags, 0.99).toFixed(1)} ms |`,
       `| catch-up after ${AWAY_S} s away (${awayEnd - awayStart} LSNs, ${awayWrites} writes) | ${
         catchRate.toFixed(0)
       } LSN/s in ${catchSeconds.toFixed(2)} s (from "ready"), ${

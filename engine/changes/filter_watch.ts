@@ -12,7 +12,7 @@
  * enters minus its leaves). The engine does not keep old versions, so without `matching` it
  * cannot know which documents matched at an older LSN: `since` alone is `invalid_argument`.
  */
-import type { Database } from "../db/database.ts";
+import type { ChangeSource } from "./source.ts";
 import type { Document } from "../document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
@@ -57,7 +57,7 @@ export interface FilterWatchOptions extends WatchOptions {
  * when more than SCAN_ROWS_MAX documents of the store are read to find the matching set
  */
 export function watchFilter(
-  db: Database,
+  db: ChangeSource,
   name: string,
   filter: unknown,
   options: FilterWatchOptions = {},

@@ -7,7 +7,7 @@
  * entries are in key order; at most SCAN_ROWS_MAX documents are read, else `limit_exceeded`;
  * nothing is yielded before `lsn` is durable, so a snapshot never shows a write a crash could undo.
  */
-import type { Database } from "../db/database.ts";
+import type { ChangeSource } from "./source.ts";
 import { decodeDocument, type Document } from "../document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import type { Key } from "../key.ts";
@@ -32,7 +32,7 @@ export interface Snapshot {
  * @throws PlanckError `limit_exceeded` past SCAN_ROWS_MAX documents read
  */
 export function readSnapshot(
-  db: Database,
+  db: ChangeSource,
   storeId: number,
   name: string,
   range: KeyRange,
@@ -65,7 +65,7 @@ export function readSnapshot(
 
 /** Yields a snapshot's entries as `snapshot` events, once its LSN is durable. */
 export async function* snapshotEvents(
-  db: Database,
+  db: ChangeSource,
   snapshot: Snapshot,
   store: string,
 ): AsyncGenerator<SnapshotEvent> {

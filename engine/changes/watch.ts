@@ -8,7 +8,7 @@
  * Events come in commit order, one per written document, each at most once; within a group in
  * frame order. Resuming with `since: event.lsn` continues right after that event.
  */
-import type { Database } from "../db/database.ts";
+import type { ChangeSource } from "./source.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { FrameKind } from "../wal/format.ts";
@@ -59,17 +59,17 @@ export interface KeyRange {
  * @throws PlanckError `not_found` (store), `invalid_argument` (options), `limit_exceeded` (snapshot)
  */
 export function watchStore(
-  db: Database,
+  db: ChangeSource,
   name: string,
   options?: WatchOptions & { snapshot?: false },
 ): WatchIterator<ChangeEvent>;
 export function watchStore(
-  db: Database,
+  db: ChangeSource,
   name: string,
   options: WatchOptions,
 ): WatchIterator<ChangeEvent | SnapshotEvent>;
 export function watchStore(
-  db: Database,
+  db: ChangeSource,
   name: string,
   options: WatchOptions = {},
 ): WatchIterator<ChangeEvent | SnapshotEvent> {
@@ -104,7 +104,7 @@ export function snapshotRequested(options: { since?: number | "now"; snapshot?: 
 }
 
 /** The LSN a watch starts after. @throws PlanckError `invalid_argument` (field "since") */
-export function resolveSince(db: Database, since: WatchOptions["since"]): number {
+export function resolveSince(db: ChangeSource, since: WatchOptions["since"]): number {
   if (since === undefined || since === "now") return db.lastLsn;
   if (!Number.isSafeInteger(since) || since < 0 || since > db.lastLsn) {
     throw new PlanckError(
@@ -150,7 +150,7 @@ export async function* chain<A, B>(
 
 /** The events of store `storeId` after `since` whose key passes `match`; ends when the store is dropped. */
 export async function* followStore(
-  db: Database,
+  db: ChangeSource,
   storeId: number,
   name: string,
   since: number,

@@ -8,7 +8,7 @@
  * passes. A store created before `since` and dropped before the watch started is not in either;
  * its events name it `#<store id>`.
  */
-import type { Database } from "../db/database.ts";
+import type { ChangeSource } from "./source.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { FrameKind } from "../wal/format.ts";
 import { type ChangeEvent, eventOf } from "./record.ts";
@@ -26,7 +26,7 @@ const decoder = new TextDecoder();
  * Starts an instance-wide watch; `since` is fixed at this call.
  * @throws PlanckError `invalid_argument` (since)
  */
-export function watchAll(db: Database, options: WatchAllOptions = {}): WatchIterator<ChangeEvent> {
+export function watchAll(db: ChangeSource, options: WatchAllOptions = {}): WatchIterator<ChangeEvent> {
   for (const field of Object.keys(options)) {
     if (field !== "since") {
       throw new PlanckError(
@@ -43,7 +43,11 @@ export function watchAll(db: Database, options: WatchAllOptions = {}): WatchIter
   return started(follow(db, since, names), since);
 }
 
-async function* follow(db: Database, since: number, names: Map<number, string>): AsyncGenerator<ChangeEvent> {
+async function* follow(
+  db: ChangeSource,
+  since: number,
+  names: Map<number, string>,
+): AsyncGenerator<ChangeEvent> {
   let cursor = since;
   while (true) {
     const groups = await db.changes.next(cursor);

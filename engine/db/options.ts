@@ -42,6 +42,14 @@ export interface DatabaseOptions {
   changesRetention?: { bytes?: number; ageMs?: number };
   /** File access for the WAL, the value log and the B+tree (tests inject faults: engine/fs.ts). */
   fs?: FileSystem;
+  /**
+   * While `on`, change streams hand out a group once it is written to the WAL, not once fsynced.
+   * Only for replicas: each group they hold is durable on their primary, and after a crash a replica
+   * fetches what its own WAL lost again, identical and at the same LSNs, so no consumer sees a write
+   * undone. The caller keeps the object and sets `on` to false when it promotes the replica (before
+   * the first write of its own).
+   */
+  changesAtWrite?: { on: boolean };
 }
 
 /** Range scan options. `from` is inclusive, `to` exclusive. */

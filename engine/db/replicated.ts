@@ -13,8 +13,9 @@ import type { Database } from "./database.ts";
 
 /**
  * Applies one committed group: `frames` (without the commit marker) then the marker at `commitLsn`.
- * Does not wait for durability (the caller syncs once per batch). Returns false when it was applied
- * before.
+ * Does not wait for durability (the caller syncs). Returns false when it was applied before. The
+ * memtable keeps the frames' key and value arrays: they must not be views of a buffer that is
+ * reused (a replica copies each received run once; a WAL file read is a fresh buffer).
  * @throws PlanckError `conflict` naming the last LSN when the group does not follow it
  */
 export function applyReplicated(db: Database, frames: readonly Frame[], commitLsn: number): boolean {
@@ -31,8 +32,8 @@ export function applyReplicated(db: Database, frames: readonly Frame[], commitLs
   const inputs: FrameInput[] = frames.map((frame) => ({
     kind: frame.kind,
     storeId: frame.storeId,
-    key: frame.key.slice(),
-    value: frame.value.slice(), // not a view: the received buffer is not kept alive by the memtable
+    key: frame.key,
+    value: frame.value,
   }));
   const appended = db._appendReplicated(inputs);
   if (appended !== commitLsn) {

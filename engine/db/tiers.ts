@@ -9,6 +9,7 @@
  * segment; on open, segments the committed tree does not list are deleted and the active segment is
  * cut to its committed length.
  */
+import { GC_DEAD_RATIO_DEFAULT } from "../limits.ts";
 import type { FileSystem } from "../fs.ts";
 import { setImmediate } from "node:timers";
 import { syncDirSync } from "../fs.ts";
@@ -53,8 +54,6 @@ const CHUNK_ENTRIES = 256;
  * turns it on for workloads that reread few documents from a log much larger than the block cache.
  */
 export const DOC_CACHE_BYTES_DEFAULT = 0;
-/** Default dead ratio above which a value-log segment is collected. */
-export const GC_DEAD_RATIO_DEFAULT = 0.5;
 
 /** The checkpoint kept in the tree's meta page. */
 export interface Checkpoint {

@@ -8,13 +8,24 @@
  * as documents indexed of the documents counted (one key walk up to the last key, before indexing).
  */
 import { setImmediate } from "node:timers";
-import type { Database } from "../db/database.ts";
 import { decodeDocument } from "../document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
-import { INDEX_FIELDS_MAX, type IndexDef } from "./indexes.ts";
+import { INDEX_FIELDS_MAX, type IndexDef, type Indexes } from "./indexes.ts";
 import type { Key } from "../key.ts";
 import type { IndexField } from "../../protocol/query_document.ts";
-import { checkUniqueEntries } from "./unique.ts";
+import { checkUniqueEntries, type UniqueSource } from "./unique.ts";
+
+/** What a backfill needs of the database (engine/db/database.ts implements it). */
+export interface BackfillTarget extends UniqueSource {
+  readonly closed: boolean;
+  readonly indexes: Indexes;
+  scan(
+    storeId: number,
+    options: { from?: Key; reverse?: boolean; limit?: number },
+  ): Iterable<[Key, Uint8Array]>;
+  /** Adds the entries of documents the backfill indexed (it never removes any). */
+  _addIndexEntries(indexId: number, entries: string[]): void;
+}
 
 /** Documents indexed per backfill chunk between yields. */
 const BACKFILL_CHUNK_DOCS = 1_000;
@@ -62,7 +73,7 @@ export function backfillProgress(def: IndexDef): BackfillProgress | undefined {
 }
 
 /** Counts the documents of the store up to key `last`, in chunks between yields. */
-async function countUpTo(db: Database, def: IndexDef, last: Key): Promise<number> {
+async function countUpTo(db: BackfillTarget, def: IndexDef, last: Key): Promise<number> {
   let total = 0;
   let after: Key | undefined;
   while (!db.closed && db.indexes.byId(def.id) === def) {
@@ -77,7 +88,7 @@ async function countUpTo(db: Database, def: IndexDef, last: Key): Promise<number
 }
 
 /** Backfills `def` from its store; resolves when every document is indexed. */
-export async function backfillIndex(db: Database, def: IndexDef): Promise<void> {
+export async function backfillIndex(db: BackfillTarget, def: IndexDef): Promise<void> {
   await pause(); // never inside the caller's turn (the constructor is still replaying)
   // Documents written after this point are indexed by their writes: walk only up to today's last key
   // (new keys are time-ordered, so otherwise a busy writer would keep the walk going for ever).
@@ -93,7 +104,7 @@ export async function backfillIndex(db: Database, def: IndexDef): Promise<void> 
   }
 }
 
-async function walk(db: Database, def: IndexDef, last: Key, progress: BackfillProgress): Promise<void> {
+async function walk(db: BackfillTarget, def: IndexDef, last: Key, progress: BackfillProgress): Promise<void> {
   let after: Key | undefined;
   while (!db.closed && db.indexes.byId(def.id) === def) {
     const rows = [...db.scan(def.storeId, { from: after, limit: BACKFILL_CHUNK_DOCS + 1 })]

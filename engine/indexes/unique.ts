@@ -9,12 +9,32 @@
  * commit with `conflict` if another writer committed an entry in that range meanwhile. Outside a
  * transaction, staging and the WAL append run in one synchronous turn, so nothing interleaves.
  */
-import type { Database } from "../db/database.ts";
 import { decodeDocument } from "../document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { describeValues, type IndexDef, Indexes } from "./indexes.ts";
 import { type Key, keyFromLatin1 } from "../key.ts";
-import type { WriteSet } from "../db/write_set.ts";
+
+/**
+ * What a unique check reads of the database (engine/db/database.ts implements it): its index
+ * definitions and entry encoder, committed index entries in a range, committed documents.
+ */
+export interface UniqueSource {
+  readonly indexes: Indexes;
+  indexScan(indexId: number, range: { from: string; to: string }): Iterable<string>;
+  read(storeId: number, key: Key): Uint8Array | undefined;
+}
+
+/**
+ * What a unique check needs of the write set it stages into (engine/db/write_set.ts): documents as
+ * the set sees them, the index ranges it consulted (for the commit's conflict check) and the
+ * claims on unique values staged in the same set.
+ */
+export interface UniqueClaims {
+  read(storeId: number, key: Key): Uint8Array | undefined;
+  recordIndexRange(indexId: number, from: string, to: string, seen: readonly string[]): void;
+  claim(value: string, key: Key): Key;
+  reclaim(value: string, key: Key): void;
+}
 
 const LOW_KEY = "\u0000".repeat(16);
 const HIGH_KEY = "\u00ff".repeat(17);
@@ -24,11 +44,11 @@ const HIGH_KEY = "\u00ff".repeat(17);
  * values in unique index `def`.
  */
 export function checkUniqueEntries(
-  db: Database,
+  db: UniqueSource,
   def: IndexDef,
   key: Key,
   entries: string[],
-  writes: WriteSet | null,
+  writes: UniqueClaims | null,
 ): void {
   for (const entry of entries) {
     const values = Indexes.valuePart(entry);
@@ -74,8 +94,8 @@ function violation(def: IndexDef, doc: Uint8Array, holder: Key): PlanckError {
 
 /** Checks a staged put of `value` under `key` against every unique index of the store. */
 export function checkUnique(
-  db: Database,
-  writes: WriteSet,
+  db: UniqueSource,
+  writes: UniqueClaims,
   storeId: number,
   key: Key,
   value: Uint8Array,

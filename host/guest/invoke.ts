@@ -13,7 +13,7 @@
  */
 import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../protocol/errors.ts";
-import { transaction } from "../../engine/db/transaction.ts";
+import { transaction } from "../../engine/tx/transaction.ts";
 import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "../../protocol/abi.ts";
 import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";

@@ -16,7 +16,7 @@
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
-import type { Transaction } from "../../engine/db/transaction.ts";
+import type { Transaction } from "../../engine/tx/transaction.ts";
 import { RAW_REPLY } from "./guest.ts";
 import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";
 

@@ -10,11 +10,26 @@
 import { compilePattern, type Pattern } from "../../framework/router.ts";
 import { type ServiceManifest, underPrefix } from "../../protocol/abi.ts";
 
+interface RouteEntry {
+  method: string;
+  pattern: Pattern;
+  /** What a request matching this route is routed to (one object per route: no allocation per request). */
+  target: RouteTarget;
+}
+
 interface Claim {
   service: string;
   prefix: string;
-  routes: { method: string; pattern: Pattern; label: string }[];
+  /**
+   * The precomputed table: the routes a path can match, by the path's first segment, in declaration
+   * order — the routes whose first segment is that literal, merged with those starting with a
+   * parameter or a wildcard (`anyFirst`, also the list for a segment no route names).
+   */
+  byFirst: Map<string, RouteEntry[]>;
+  anyFirst: RouteEntry[];
   assets: Set<string>;
+  asset: RouteTarget;
+  unmatched: RouteTarget;
 }
 
 /** Where a request goes. */
@@ -22,6 +37,46 @@ export interface RouteTarget {
   service: string;
   /** `METHOD /pattern` of the matching route, "(asset)" or "(unmatched)" (the guest answers 404/405). */
   route: string;
+}
+
+/** The first segment of a path ("" for "/"): "/item/1" → "item". */
+function firstSegment(path: string): string {
+  const end = path.indexOf("/", 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+/** The claim of one manifest, with its route table. */
+function claimOf(manifest: ServiceManifest): Claim {
+  const service = manifest.name;
+  const entries = manifest.routes.map((r) => ({
+    method: r.method,
+    pattern: compilePattern(r.path),
+    target: { service, route: `${r.method} ${r.path}` },
+  }));
+  const literal = (e: RouteEntry) => {
+    const first = firstSegment(e.pattern.path);
+    return first.startsWith(":") || (first === "*" && e.pattern.path === "/*") ? null : first;
+  };
+  const anyFirst = entries.filter((e) => literal(e) === null);
+  const byFirst = new Map<string, RouteEntry[]>();
+  for (const e of entries) {
+    const first = literal(e);
+    if (first !== null && !byFirst.has(first)) {
+      byFirst.set(
+        first,
+        entries.filter((other) => other === e || literal(other) === first || anyFirst.includes(other)),
+      );
+    }
+  }
+  return {
+    service,
+    prefix: manifest.prefix,
+    byFirst,
+    anyFirst,
+    assets: new Set(Object.keys(manifest.assets)),
+    asset: { service, route: "(asset)" },
+    unmatched: { service, route: "(unmatched)" },
+  };
 }
 
 /** Maps paths to services; rebuilt when the deployed set changes. */
@@ -37,22 +92,13 @@ export class ServiceRouter {
     this.update(registry.versions().map((v) => v.manifest));
   }
 
-  /** Replaces the claims with those of `manifests` (compiled patterns are cached per manifest). */
+  /** Replaces the claims with those of `manifests` (route tables are cached per manifest). */
   update(manifests: readonly ServiceManifest[]): void {
     this.#claims.length = 0;
     for (const manifest of manifests) {
       let claim = this.#cache.get(manifest);
       if (claim === undefined) {
-        claim = {
-          service: manifest.name,
-          prefix: manifest.prefix,
-          routes: manifest.routes.map((r) => ({
-            method: r.method,
-            pattern: compilePattern(r.path),
-            label: `${r.method} ${r.path}`,
-          })),
-          assets: new Set(Object.keys(manifest.assets)),
-        };
+        claim = claimOf(manifest);
         this.#cache.set(manifest, claim);
       }
       this.#claims.push(claim);
@@ -62,28 +108,20 @@ export class ServiceRouter {
     }
   }
 
-  /** The service answering `method path`, or null. */
+  /** The service answering `method path`, or null (the server passes HEAD as GET). */
   route(method: string, path: string): RouteTarget | null {
+    const first = firstSegment(path);
     for (const claim of this.#claims) {
-      if (claim.assets.has(path)) return { service: claim.service, route: "(asset)" };
-      const label = routeLabel(claim, method, path);
-      if (label !== null) return { service: claim.service, route: label };
-      if (claim.prefix !== "" && underPrefix(path, claim.prefix)) {
-        return { service: claim.service, route: "(unmatched)" };
+      if (claim.assets.has(path)) return claim.asset;
+      const routes = claim.byFirst.get(first) ?? claim.anyFirst;
+      let matched = false;
+      for (const r of routes) {
+        if (!r.pattern.regex.test(path)) continue;
+        if (r.method === method || r.method === "ALL") return r.target;
+        matched = true;
       }
+      if (matched || (claim.prefix !== "" && underPrefix(path, claim.prefix))) return claim.unmatched;
     }
     return null;
   }
-}
-
-/** The label of the route of `claim` matching `method path` (the server passes HEAD as GET). */
-function routeLabel(claim: Claim, method: string, path: string): string | null {
-  const wanted = method;
-  let any: string | null = null;
-  for (const { method: m, pattern, label } of claim.routes) {
-    if (!pattern.regex.test(path)) continue;
-    if (m === wanted || m === "ALL") return label;
-    any ??= "(unmatched)";
-  }
-  return any;
 }

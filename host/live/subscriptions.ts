@@ -15,7 +15,7 @@
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
-import { transaction } from "../../engine/db/transaction.ts";
+import { transaction } from "../../engine/tx/transaction.ts";
 import { watchStore } from "../../engine/changes/watch.ts";
 import { SUBSCRIPTION_RETRY_MS_MAX, SUBSCRIPTION_RETRY_MS_MIN } from "../limits.ts";
 import type { ManifestSubscription } from "../../protocol/abi.ts";

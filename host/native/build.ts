@@ -76,6 +76,7 @@ interface NativeConfig {
   /** The entry, relative to the service directory, with "/" separators. */
   entry: string;
   prefix: string;
+  schedules: unknown;
 }
 
 async function readNativeConfig(root: string): Promise<NativeConfig> {
@@ -102,6 +103,7 @@ async function readNativeConfig(root: string): Promise<NativeConfig> {
     version: typeof raw.version === "string" ? raw.version : "0.0.0",
     entry: path.relative(root, resolved).split(path.sep).join("/"),
     prefix: typeof raw.prefix === "string" && raw.prefix !== "/" ? raw.prefix : "",
+    schedules: raw.schedules, // checked by parseManifest, scoped at deploy
   };
 }
 
@@ -136,6 +138,7 @@ export async function buildNativeService(
     routes: described.routes,
     indexes: described.indexes,
     assets: {},
+    schedules: config.schedules,
   }));
   const encoder = new TextEncoder();
   let wasm = appendCustomSection(module, SECTION_ABI, encoder.encode(JSON.stringify(CORE_ABI)));

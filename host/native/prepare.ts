@@ -7,7 +7,6 @@
  * shape describes exactly the returned bytes.
  */
 import { assert } from "../../engine/assert.ts";
-import { injectFuel } from "./fuel.ts";
 import { inspectCompiled, inspectNativeModule, type NativeShape } from "./validate.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 
@@ -37,6 +36,8 @@ async function compile(bytes: Uint8Array): Promise<WebAssembly.Module> {
  */
 export async function prepareNative(wasm: Uint8Array): Promise<PreparedNative> {
   inspectNativeModule(wasm);
+  // Loaded on first use: binaryen (fuel.ts) is ~90 MB of JavaScript, seconds of every start otherwise.
+  const { injectFuel } = await import("./fuel.ts");
   const bytes = injectFuel(wasm);
   const module = await compile(bytes);
   const shape = inspectCompiled(module, bytes, { fueled: true });

@@ -110,6 +110,7 @@ export class Follower {
     this.#stopped = true;
     this.#transport?.close();
     await this.#loop;
+    await this.#syncing;
   }
 
   status(): FollowerStatus {
@@ -183,7 +184,8 @@ export class Follower {
     this.#status.connected = true;
     this.#status.lastContactMs = Date.now();
     this.#adoptEpochs(answer);
-    const bytes = binaryBytes(answer.frames);
+    // One copy of the run: the memtable keeps views of it (engine/db/replicated.ts).
+    const bytes = binaryBytes(answer.frames).slice();
     const groups = decodeGroups(bytes, since + 1);
     const touched = new Set<number>();
     for (const group of groups) {
@@ -191,7 +193,10 @@ export class Follower {
       if (applyReplicated(this.#db, group.frames, group.commitLsn)) this.#status.groupsApplied++;
       for (const frame of group.frames) touched.add(frame.storeId);
     }
-    if (groups.length > 0) await this.#db.sync();
+    // No wait for this replica's own fsync: the groups are durable on the primary, change streams
+    // here hand them out once written (the changesAtWrite option), and after a crash the replica
+    // fetches what its WAL lost again. One background sync at a time covers what was written.
+    if (groups.length > 0) this.#syncInBackground();
     this.#status.bytesReceived += bytes.length;
     this.#status.primaryLsn = Number(answer.primaryLsn);
     this.#last = {
@@ -201,6 +206,19 @@ export class Follower {
     };
     if (touched.size > 0) this.#options.onApplied?.(touched);
     if (this.#db.lastLsn >= this.#status.primaryLsn) this.#caughtUp.resolve();
+  }
+
+  #syncing: Promise<void> | null = null;
+
+  #syncInBackground(): void {
+    if (this.#syncing !== null) return;
+    this.#syncing = this.#db.sync().catch((error) => {
+      this.#status.error = `WAL sync failed: ${(error as Error).message}`;
+      this.#options.log(`planck: replica: ${this.#status.error}`);
+    }).finally(() => {
+      this.#syncing = null;
+      if (this.#db.durableLsn < this.#db.lastLsn && !this.#stopped) this.#syncInBackground();
+    });
   }
 
   /** Fencing: refuses an older epoch; persists a newer history before its frames are applied. */

@@ -43,6 +43,8 @@ export interface ReplicationOptions {
   onApplied?: (storeIds: Set<number>) => void;
   /** Called on a replica when the primary no longer holds the WAL it needs (re-bootstrap). */
   onResumePointLost?: () => void;
+  /** The database's `changesAtWrite` option: switched off at promotion. */
+  changesAtWrite?: { on: boolean };
 }
 
 /** Replication of one server. */
@@ -136,6 +138,7 @@ export class Replication {
     const follower = this.#follower!;
     await follower.stop();
     await this.#db.sync();
+    if (this.#options.changesAtWrite) this.#options.changesAtWrite.on = false; // own writes: durable first
     const epochs = follower.epochs;
     const next = { epoch: currentEpoch(epochs) + 1, startLsn: this.#db.lastLsn + 1 };
     writeEpochs(this.#options.dataDir, [...epochs, next]);

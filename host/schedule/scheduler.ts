@@ -9,6 +9,10 @@
  * "missed"), however many times it was missed. A run found still "running" in the history at start
  * was cut off by a stop or crash and is marked "interrupted".
  *
+ * History is bounded: after each run (and each skipped time) the schedule's runs beyond its newest
+ * `keepRuns` (default RUNS_KEPT_DEFAULT) are deleted; at start, every schedule name's, removed ones
+ * included.
+ *
  * Invariants: one schedule never has two runs at once (a time that comes while it runs is recorded
  * as "skipped"); every run gets a record at its start, completed at its end; `close` waits for runs.
  */
@@ -18,6 +22,7 @@ import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import {
   checkSchedule,
   HISTORY_MAX,
+  keptRuns,
   nextTime,
   type RunRecord,
   type Schedule,
@@ -88,6 +93,7 @@ export class Scheduler {
     for (const run of this.#store.history(undefined, HISTORY_MAX)) {
       if (run.result === "running") await this.#store.updateRun(run.key!, { ...run, result: "interrupted" });
     }
+    for (const name of this.#store.runNames()) await this.#prune(name); // also what older versions left
     const now = this.#clock.now();
     for (const schedule of this.#store.list()) {
       if (!schedule.enabled) continue;
@@ -111,6 +117,11 @@ export class Scheduler {
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     await Promise.allSettled([...this.#running.values()]);
+  }
+
+  /** True once `close` was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Resolves when no task runs (tests). */
@@ -236,8 +247,19 @@ export class Scheduler {
       this.#log(`planck: schedule "${schedule.name}" (${schedule.task}) failed: ${record.error}`);
     }
     record.end = this.#clock.now();
-    if (!this.#db.closed) await this.#store.updateRun(key, record);
+    if (!this.#db.closed) {
+      await this.#store.updateRun(key, record);
+      await this.#prune(schedule.name);
+    }
     return { ...record, key };
+  }
+
+  /** Keeps the newest runs of `name` (its `keepRuns`, RUNS_KEPT_DEFAULT for a removed schedule). */
+  async #prune(name: string): Promise<void> {
+    const schedule = this.#store.get(name);
+    await this.#store.pruneRuns(name, keptRuns(schedule?.options ?? {})).catch((error) => {
+      this.#log(`planck: pruning the runs of schedule "${name}" failed: ${(error as Error).message}`);
+    });
   }
 
   /** Arms the one timer for the earliest due schedule (only once started). */
@@ -274,6 +296,7 @@ export class Scheduler {
           error: "the previous run is still running",
           details: {},
         });
+        await this.#prune(schedule.name);
         continue;
       }
       void this.#launch(schedule, "cron").catch(() => {});

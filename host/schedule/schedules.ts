@@ -10,17 +10,23 @@
 import { createHash } from "node:crypto";
 import { Cron } from "croner";
 import type { Database } from "../../engine/db/database.ts";
-import { Store } from "../../engine/db/store.ts";
+import { batch, Store } from "../../engine/db/store.ts";
 import { decodeDocument, type Document } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 
 /** The system stores. */
 export const SCHEDULES_STORE = "sysschedules";
 export const RUNS_STORE = "sysscheduleruns";
+/** Run records deleted per atomic batch when pruning. */
+const PRUNE_BATCH = 1_000;
 /** Schedules at most. */
 export const SCHEDULES_MAX = 1_000;
 /** Runs `history` returns at most. */
 export const HISTORY_MAX = 10_000;
+/** Runs kept per schedule unless its `keepRuns` option says otherwise; older ones are deleted. */
+export const RUNS_KEPT_DEFAULT = 100;
+/** Largest `keepRuns`. */
+export const RUNS_KEPT_MAX = HISTORY_MAX;
 /** Schedule names: letters, digits and `_.-`, 1–64 characters. */
 export const SCHEDULE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -108,6 +114,20 @@ export function checkSchedule(input: Partial<Schedule>): void {
     throw new PlanckError("invalid_argument", "cron is required", { field: "cron" });
   }
   cronOf(input.cron, input.timezone ?? "UTC");
+  keptRuns(input.options ?? {});
+}
+
+/** How many runs of a schedule are kept: its `keepRuns` option, else RUNS_KEPT_DEFAULT. @throws PlanckError `invalid_argument` */
+export function keptRuns(options: Record<string, unknown>): number {
+  const keep = options.keepRuns;
+  if (keep === undefined) return RUNS_KEPT_DEFAULT;
+  if (typeof keep !== "number" || !Number.isInteger(keep) || keep < 1 || keep > RUNS_KEPT_MAX) {
+    throw new PlanckError("invalid_argument", `keepRuns must be an integer from 1 to ${RUNS_KEPT_MAX}`, {
+      field: "options.keepRuns",
+      limit: "RUNS_KEPT_MAX",
+    });
+  }
+  return keep;
 }
 
 /** The two stores. */
@@ -165,6 +185,37 @@ export class ScheduleStore {
   async updateRun(key: string, run: RunRecord): Promise<void> {
     const { key: _, ...doc } = run;
     await this.#runs.put(key, toDocument(doc));
+  }
+
+  /**
+   * Deletes the runs of schedule `name` older than its newest `keep` (one atomic batch); returns how
+   * many went. A run still "running" is never deleted.
+   */
+  async pruneRuns(name: string, keep: number): Promise<number> {
+    const storeId = this.#db.storeInfo(RUNS_STORE).id;
+    const doomed: string[] = [];
+    let seen = 0;
+    for (const [key, bytes] of this.#db.scan(storeId, { reverse: true })) {
+      const run = decodeDocument(bytes);
+      if (run.schedule !== name) continue;
+      if (++seen > keep && run.result !== "running") doomed.push(key);
+    }
+    for (let at = 0; at < doomed.length; at += PRUNE_BATCH) {
+      await batch(
+        this.#db,
+        doomed.slice(at, at + PRUNE_BATCH).map((key) => ({ op: "delete", store: RUNS_STORE, key })),
+      );
+    }
+    return doomed.length;
+  }
+
+  /** The schedule names that have runs (removed schedules' included). */
+  runNames(): Set<string> {
+    const names = new Set<string>();
+    for (const [, bytes] of this.#db.scan(this.#db.storeInfo(RUNS_STORE).id)) {
+      names.add(String(decodeDocument(bytes).schedule));
+    }
+    return names;
   }
 
   /** Runs, newest first (of one schedule when named). */

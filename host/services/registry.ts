@@ -12,8 +12,14 @@
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
-import { transaction } from "../../engine/db/transaction.ts";
-import type { GuestRequest, GuestResponse, ServiceManifest } from "../../protocol/abi.ts";
+import { transaction } from "../../engine/tx/transaction.ts";
+import {
+  type GuestRequest,
+  type GuestResponse,
+  SERVICE_DEADLINE_MS_DEFAULT,
+  SERVICE_MEMORY_BYTES_DEFAULT,
+  type ServiceManifest,
+} from "../../protocol/abi.ts";
 import { failureResponse, invokeService, type InvokeTarget } from "../guest/invoke.ts";
 import { ServiceMetrics } from "../guest/metrics.ts";
 import { InstancePool } from "../guest/pool.ts";
@@ -31,10 +37,6 @@ export { type ServiceUpload, validateUpload } from "./upload.ts";
 
 /** The system store of deployed services. */
 export const SERVICES_STORE = "sysservices";
-/** Default per-request deadline. */
-export const DEADLINE_MS_DEFAULT = 5_000;
-/** Default per-instance memory cap. */
-export const MEMORY_BYTES_DEFAULT = 64 * 1024 * 1024;
 
 /** Options of a registry. */
 export interface RegistryOptions {
@@ -76,8 +78,8 @@ export class ServiceRegistry {
 
   private constructor(db: Database, options: RegistryOptions) {
     this.#db = db;
-    this.#deadlineMs = options.deadlineMs ?? DEADLINE_MS_DEFAULT;
-    this.#memoryBytes = options.memoryBytes ?? MEMORY_BYTES_DEFAULT;
+    this.#deadlineMs = options.deadlineMs ?? SERVICE_DEADLINE_MS_DEFAULT;
+    this.#memoryBytes = options.memoryBytes ?? SERVICE_MEMORY_BYTES_DEFAULT;
     this.#log = options.log ?? ((line) => console.log(line));
   }
 
@@ -167,6 +169,11 @@ export class ServiceRegistry {
     });
     this.#switching = run.catch(() => {});
     return run;
+  }
+
+  /** The manifests of the current versions, in deploy order (the scheduler reads their schedules). */
+  manifests(): ServiceManifest[] {
+    return [...this.#active.values()].map((v) => v.manifest);
   }
 
   /** Deployed services with their routes and pool counters. */

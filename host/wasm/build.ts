@@ -81,6 +81,7 @@ interface ServiceConfig {
   version: string;
   entry: string;
   prefix: string;
+  schedules: unknown;
 }
 
 async function readConfig(dir: string): Promise<ServiceConfig> {
@@ -124,6 +125,7 @@ async function readConfig(dir: string): Promise<ServiceConfig> {
     version: typeof raw.version === "string" ? raw.version : "0.0.0",
     entry: path.resolve(dir, entry),
     prefix: typeof raw.prefix === "string" && raw.prefix !== "/" ? raw.prefix : "",
+    schedules: raw.schedules, // checked by parseManifest, scoped at deploy
   };
 }
 
@@ -155,6 +157,7 @@ export async function buildService(dir: string): Promise<BuildResult> {
       tier: "js",
       prefix: config.prefix,
       ...describe,
+      schedules: config.schedules,
     }),
   );
   const encoder = new TextEncoder();

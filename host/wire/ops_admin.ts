@@ -14,7 +14,10 @@ import { validateServiceName } from "../../protocol/abi.ts";
 import { RetryLaterError } from "../../protocol/error_document.ts";
 import { expectFields, type OpCall, optionalInteger, stringField, WIRE_PROTOCOL_VERSION } from "./request.ts";
 
-/** `authenticate {user, key, protocol?}` → `{user, role, protocol}`. */
+/**
+ * `authenticate {user, key, protocol?}` → `{user, role, protocol, frameBytes}`: `frameBytes` is the
+ * largest frame the server now takes, so the client refuses a larger request itself.
+ */
 export async function opAuthenticate({ ctx, session, request }: OpCall): Promise<unknown> {
   expectFields(request, ["user", "key", "protocol"]);
   const protocol = optionalInteger(request, "protocol", { min: 1, max: 2 ** 31 - 1 }) ??
@@ -47,7 +50,13 @@ export async function opAuthenticate({ ctx, session, request }: OpCall): Promise
   }
   ctx.lockout.succeed(subjects);
   session.user = user;
-  return { user: user.name, role: user.role, protocol: WIRE_PROTOCOL_VERSION };
+  const result: Record<string, unknown> = {
+    user: user.name,
+    role: user.role,
+    protocol: WIRE_PROTOCOL_VERSION,
+  };
+  if (session.frameBytes !== undefined) result.frameBytes = session.frameBytes;
+  return result;
 }
 
 /** `ping` → `{pong: true, time}`. */

@@ -12,7 +12,8 @@ import { PlanckError } from "../../protocol/errors.ts";
 import { type KeyInput, parseKey } from "../../engine/key.ts";
 import { stageWrite, Store, type WriteOp } from "../../engine/db/store.ts";
 import type { Document } from "../../engine/document.ts";
-import { SCAN_ROWS_DEFAULT, SCAN_ROWS_MAX, TRANSACTION_OPS_MAX } from "../limits.ts";
+import { SCAN_ROWS_MAX } from "../../engine/limits.ts";
+import { SCAN_ROWS_DEFAULT, TRANSACTION_OPS_MAX } from "../limits.ts";
 import { authorize } from "./authorize.ts";
 import {
   arrayField,

@@ -9,7 +9,7 @@
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
-import { executeQuery } from "../../engine/query/executor.ts";
+import { executeQuery } from "../../engine/exec/executor.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
 import { authorize, mayReach, queryAccess } from "./authorize.ts";

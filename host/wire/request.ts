@@ -70,6 +70,8 @@ export interface SessionState {
   user: UserInfo | null;
   /** Remote address (for lockout and logs). */
   remote: string;
+  /** The largest frame the session takes once authenticated (`limits.frame_bytes`); absent outside one. */
+  frameBytes?: number;
   /** The session's open streams (streaming ops: watch); absent outside a wire session. */
   streams?: Streams;
 }

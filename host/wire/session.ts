@@ -67,7 +67,7 @@ export class Session {
     this.#usersGeneration = ctx.users.generation;
     const addr = conn.remoteAddr as Deno.NetAddr;
     const streams = new Streams({ send: (frame) => void this.#send(frame), frameBytes: options.frameBytes });
-    this.state = { user: null, remote: addr.hostname ?? "unknown", streams };
+    this.state = { user: null, remote: addr.hostname ?? "unknown", streams, frameBytes: options.frameBytes };
   }
 
   /** Serves the connection until it closes. Never throws. */

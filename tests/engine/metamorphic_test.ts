@@ -12,8 +12,8 @@ import { withDatabase, withTempDir } from "../_util/temp_db.ts";
 import { forEachSeed, seededRandom } from "../_util/random.ts";
 import { type Database } from "../../engine/db/database.ts";
 import { Store } from "../../engine/db/store.ts";
-import { transaction } from "../../engine/db/transaction.ts";
-import { executeQuery } from "../../engine/query/executor.ts";
+import { transaction } from "../../engine/tx/transaction.ts";
+import { executeQuery } from "../../engine/exec/executor.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 
 const OPS = 400;

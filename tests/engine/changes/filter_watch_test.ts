@@ -7,7 +7,7 @@ import { assert, assertEquals } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import { forEachSeed, seededRandom } from "../../_util/random.ts";
 import { Store } from "../../../engine/db/store.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import type { FilterEvent } from "../../../engine/changes/filter_watch.ts";
 
 const FILTER = { field: "v", op: "gte" as const, value: 5 };

@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import { batch, Store } from "../../../engine/db/store.ts";
+import { transaction } from "../../../engine/tx/transaction.ts";
 import { assertEventsMatch, type Expected, take } from "./_events.ts";
 
 const K1 = "00000000000000000000000000000001";
@@ -40,7 +41,7 @@ Deno.test("store.watch yields insert, update and delete events matching the writ
       { op: "delete", store: "orders", key: K1 },
     ]);
     expected.push({ op: "insert", key: K2, doc: { b: 1 } }, { op: "delete", key: K1 });
-    await db.transaction((tx) => {
+    await transaction(db, (tx) => {
       const t = tx.store("orders");
       t.put(K3, { t: 1 });
       t.update(K2, { t: 2 });

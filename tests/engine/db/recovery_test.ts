@@ -372,8 +372,8 @@ Deno.test("openDatabase with salvage moves a segment that follows a missing one"
 });
 
 Deno.test("recovery replays insert frames (new keys in indexed stores) with the same index entries", async () => {
-  const { transaction } = await import("../../../engine/db/transaction.ts");
-  const { executeQuery } = await import("../../../engine/query/executor.ts");
+  const { transaction } = await import("../../../engine/tx/transaction.ts");
+  const { executeQuery } = await import("../../../engine/exec/executor.ts");
   const dir = await Deno.makeTempDir({ prefix: "planck_insert_frames_" });
   try {
     const db = await openDatabase(dir);

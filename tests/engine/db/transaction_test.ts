@@ -2,10 +2,10 @@ import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import type { Database } from "../../../engine/db/database.ts";
 import { PlanckError } from "../../../protocol/errors.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import { local } from "../../../client/local_transport.ts";
 import { Store } from "../../../engine/db/store.ts";
-import { type Transaction, transaction } from "../../../engine/db/transaction.ts";
+import { type Transaction, transaction } from "../../../engine/tx/transaction.ts";
 
 const k = (n: number): string => n.toString(16).padStart(32, "0");
 
@@ -44,11 +44,11 @@ Deno.test("transaction commits all writes as one group and returns fn's value", 
   });
 });
 
-Deno.test("db.transaction is transaction(db, fn): async fn, one group, rolled back on throw", async () => {
+Deno.test("transaction(db, fn): async fn, one group, rolled back on throw", async () => {
   await withStore(async (db, store) => {
     await store.put(k(1), { n: 1 });
     const lsn = db.lastLsn;
-    const seen = await db.transaction(async (tx) => {
+    const seen = await transaction(db, async (tx) => {
       const docs = tx.store("docs");
       docs.update(k(1), { n: 2 });
       await tick();
@@ -59,7 +59,7 @@ Deno.test("db.transaction is transaction(db, fn): async fn, one group, rolled ba
     assertEquals(db.lastLsn, lsn + 3, "two frames and one commit marker");
     await assertRejectsCode(
       () =>
-        db.transaction((tx) => {
+        transaction(db, (tx) => {
           tx.store("docs").delete(k(1));
           throw new PlanckError("invalid_argument", "stop");
         }),

@@ -5,7 +5,7 @@
  */
 import { strictEqual } from "node:assert/strict";
 import { parsePql } from "../../../engine/pql/mod.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import { Store } from "../../../engine/db/store.ts";
 import { DOC_BYTES_MAX } from "../../../engine/limits.ts";
 import { withDatabase, withTempDir } from "../../_util/temp_db.ts";

@@ -21,7 +21,7 @@ import { withTempDatabase } from "../../_util/temp_db.ts";
 import type { Database } from "../../../engine/db/database.ts";
 import { PlanckError } from "../../../protocol/errors.ts";
 import { parsePql } from "../../../engine/pql/mod.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import type { Document, Filter, QueryDocument } from "../../../protocol/query_document.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { QueryGenerator, randomDocument, randomKey } from "./differential_gen.ts";

@@ -4,7 +4,7 @@
  */
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import type { Database } from "../../../engine/db/database.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import type { Document, QueryDocument } from "../../../protocol/query_document.ts";
 
 /** The key of n: 32 hex digits. */

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase } from "../../_util/temp_db.ts";
 import { decodeDocument } from "../../../engine/document.ts";
 import { Store } from "../../../engine/db/store.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import type { Document, QueryDocument } from "../../../protocol/query_document.ts";
 import { k, keysOf, run, withDocs } from "./executor_fixture.ts";
 

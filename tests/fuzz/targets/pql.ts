@@ -6,7 +6,7 @@
 import { type Database, openDatabase } from "../../../engine/db/database.ts";
 import { Store } from "../../../engine/db/store.ts";
 import { parsePql } from "../../../engine/pql/mod.ts";
-import { executeQuery } from "../../../engine/query/executor.ts";
+import { executeQuery } from "../../../engine/exec/executor.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { type FuzzTarget, int, refusedOrDone } from "../harness.ts";
 import { pqlStatement } from "../pql_mutate.ts";

@@ -9,6 +9,7 @@
 import { Buffer } from "node:buffer";
 import { type Database, openDatabase } from "../../../engine/db/database.ts";
 import { batch, Store, type WriteOp } from "../../../engine/db/store.ts";
+import { transaction } from "../../../engine/tx/transaction.ts";
 import { decodeDocument, type Document, encodeDocument } from "../../../engine/document.ts";
 import { PlanckError } from "../../../protocol/errors.ts";
 import { type KeyInput, parseKey } from "../../../engine/key.ts";
@@ -84,7 +85,7 @@ async function write(
   return await refusedOrDone(`${["batch", "transaction", "store"][how]} ${describeOps(ops)}`, async () => {
     if (how === 0) return (await batch(ctx.db, ops)).keys;
     if (how === 1) {
-      return await ctx.db.transaction((tx) => {
+      return await transaction(ctx.db, (tx) => {
         const store = tx.store(STORE);
         return ops.map((op) => {
           switch (op.op) {

@@ -9,7 +9,7 @@
 import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase, withTempDir } from "../../_util/temp_db.ts";
 import { runBuild } from "../../../cli/build.ts";
-import { transaction } from "../../../engine/db/transaction.ts";
+import { transaction } from "../../../engine/tx/transaction.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { parseManifest, SECTION_MANIFEST, type ServiceManifest } from "../../../protocol/abi.ts";
 import { readCustomSections } from "../../../host/guest/sections.ts";

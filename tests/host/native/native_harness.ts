@@ -6,7 +6,7 @@
  */
 import { deserialize, serialize } from "bson";
 import type { Database } from "../../../engine/db/database.ts";
-import { transaction } from "../../../engine/db/transaction.ts";
+import { transaction } from "../../../engine/tx/transaction.ts";
 import { readGuestString } from "../../../host/native/session.ts";
 import { inspectNativeModule } from "../../../host/native/validate.ts";
 import { answerHostCall, type HostCallScope } from "../../../host/guest/sandbox.ts";

@@ -17,7 +17,7 @@ Deno.test("getReplyBson splices the stored document after its key, and null when
 
 Deno.test("answerHostCall answers a raw point get with the spliced reply", async () => {
   const { openDatabase } = await import("../../../engine/mod.ts");
-  const { transaction } = await import("../../../engine/db/transaction.ts");
+  const { transaction } = await import("../../../engine/tx/transaction.ts");
   const { answerHostCall } = await import("../../../host/guest/sandbox.ts");
   const { RAW_REPLY } = await import("../../../host/guest/guest.ts");
   const dir = await Deno.makeTempDir();
@@ -65,7 +65,7 @@ Deno.test("splicable is false only for a document with a top-level field named k
 
 Deno.test("answerHostCall answers a raw find exactly as the executor's rows", async () => {
   const { openDatabase } = await import("../../../engine/mod.ts");
-  const { transaction } = await import("../../../engine/db/transaction.ts");
+  const { transaction } = await import("../../../engine/tx/transaction.ts");
   const { answerHostCall } = await import("../../../host/guest/sandbox.ts");
   const { RAW_REPLY } = await import("../../../host/guest/guest.ts");
   const dir = await Deno.makeTempDir();

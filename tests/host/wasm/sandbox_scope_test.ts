@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { forEachSeed, seededRandom } from "../../_util/random.ts";
 import { openDatabase } from "../../../engine/mod.ts";
-import { transaction } from "../../../engine/db/transaction.ts";
+import { transaction } from "../../../engine/tx/transaction.ts";
 import { answerHostCall, scopedStore } from "../../../host/guest/sandbox.ts";
 import { appOfStore, isSystemStore } from "../../../host/wire/authorize.ts";
 

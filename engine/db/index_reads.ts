@@ -7,9 +7,9 @@
  */
 import { type Key, KEY_BYTES, keyFromBytes, keyFromLatin1 } from "../key.ts";
 import type { Memtable } from "../memtable/memtable.ts";
-import { mergeNewest, type Version } from "../db/merge.ts";
-import { keysOf, versions } from "../db/iterators.ts";
-import type { Tiers } from "../db/tiers.ts";
+import { mergeNewest, type Version } from "./merge.ts";
+import { keysOf, versions } from "./iterators.ts";
+import type { Tiers } from "./tiers.ts";
 
 /** A [from, to) range of latin1 index entries, each bound optional. */
 export interface IndexRange {

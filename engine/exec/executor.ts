@@ -15,7 +15,6 @@
  */
 import type { Database } from "../db/database.ts";
 import { PlanckError } from "../../protocol/errors.ts";
-import type { Transaction } from "../db/transaction.ts";
 import { WriteSet } from "../db/write_set.ts";
 import { explainQuery } from "./explain.ts";
 import { type Plan, type PlanInput, planQuery } from "./planner.ts";
@@ -24,7 +23,7 @@ import { findRows, runFind } from "./run_find.ts";
 import { runAggregate, runCount, runGet } from "./run_read.ts";
 import { stageDelete, stageInsert, stageReplace, stageUpdate } from "./run_write.ts";
 import type { Match, QueryView, ScanStats } from "./scan.ts";
-import { validateQuery } from "./validate.ts";
+import { validateQuery } from "../query/validate.ts";
 
 /** Where a query runs: the database's catalog, the view it reads through and how it stages writes. */
 export interface ExecutionContext {
@@ -32,6 +31,12 @@ export interface ExecutionContext {
   view: QueryView;
   /** A fresh write set over the view (read-your-writes inside a transaction). */
   newWriteSet(): WriteSet;
+}
+
+/** A transaction as the executor sees it (engine/tx/transaction.ts): its database and its own query runner. */
+export interface QueryTransaction {
+  readonly db: Database;
+  query(query: QueryDocument): unknown;
 }
 
 /** What the synchronous part of a query produced: its result and the writes to commit. */
@@ -162,7 +167,7 @@ export function runStaged(ctx: ExecutionContext, query: QueryDocument): StagedQu
 export async function executeQuery(
   db: Database,
   query: QueryDocument,
-  options: { tx?: Transaction } = {},
+  options: { tx?: QueryTransaction } = {},
 ): Promise<unknown> {
   if (options.tx !== undefined) {
     if (options.tx.db !== db) throw new TypeError("The transaction belongs to another database");

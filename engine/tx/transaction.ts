@@ -13,17 +13,17 @@
  * Invariants: a transaction is used only while fn runs (later calls throw TypeError); it commits
  * at most once; DDL does not run inside it.
  */
-import type { Database } from "./database.ts";
+import type { Database } from "../db/database.ts";
 import { decodeDocument, type Document } from "../document.ts";
 import type { Key, KeyInput } from "../key.ts";
 import { parseKey } from "../key.ts";
-import { runFindRows, runStaged } from "../query/executor.ts";
+import { runFindRows, runStaged } from "../exec/executor.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../query/validate.ts";
 import { ReadSet } from "./read_set.ts";
-import { stageWrite, type WriteOp } from "./stage_write.ts";
+import { stageWrite, type WriteOp } from "../db/stage_write.ts";
 import { TransactionView } from "./transaction_view.ts";
-import { WriteSet } from "./write_set.ts";
+import { WriteSet } from "../db/write_set.ts";
 
 /** One store inside a transaction: Store's operations, staged into the transaction. */
 export class TransactionStore {

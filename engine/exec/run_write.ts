@@ -26,7 +26,7 @@ import type {
   UpdateQuery,
 } from "../../protocol/query_document.ts";
 import { compileQueryFilter, matches, type QueryView, type ScanStats } from "./scan.ts";
-import { applyChanges } from "./update_doc.ts";
+import { applyChanges } from "../query/update_doc.ts";
 
 /** Result of update and replace. */
 export interface UpdateResult {

@@ -19,10 +19,10 @@
  * coarse and drops them, and validation fails if anything at all committed since the transaction
  * began (still correct, never silently weaker).
  */
-import type { Database } from "./database.ts";
+import type { Database } from "../db/database.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, keyFromLatin1 } from "../key.ts";
-import type { WriteSet } from "./write_set.ts";
+import type { WriteSet } from "../db/write_set.ts";
 
 /** Most reads (documents + ranges) a transaction tracks one by one; past it, validation is coarse. */
 export const TX_READ_KEYS_MAX = 100_000;

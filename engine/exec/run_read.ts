@@ -7,10 +7,10 @@
 import type { IndexChoice } from "./index_plan.ts";
 import type { StoreInfo } from "../db/catalog.ts";
 import { decodeDocument } from "../document.ts";
-import { type AggregateRow, Aggregator } from "./aggregate.ts";
-import { KEY_PATH } from "./path.ts";
+import { type AggregateRow, Aggregator } from "../query/aggregate.ts";
+import { KEY_PATH } from "../query/path.ts";
 import type { Plan } from "./planner.ts";
-import { compileProjection } from "./project.ts";
+import { compileProjection } from "../query/project.ts";
 import type { AggregateQuery, CountQuery, Document } from "../../protocol/query_document.ts";
 import {
   compileQueryFilter,

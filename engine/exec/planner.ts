@@ -19,8 +19,14 @@
  */
 import type { StoreInfo } from "../db/catalog.ts";
 import { type Key, KEY_MIN } from "../key.ts";
-import { boundsEmpty, filterKeyBounds, intersectBounds, keyAfter, type KeyBounds } from "./key_bounds.ts";
-import { KEY_PATH } from "./path.ts";
+import {
+  boundsEmpty,
+  filterKeyBounds,
+  intersectBounds,
+  keyAfter,
+  type KeyBounds,
+} from "../query/key_bounds.ts";
+import { KEY_PATH } from "../query/path.ts";
 import type { Filter, OrderBy } from "../../protocol/query_document.ts";
 import type { IndexDef } from "../indexes/indexes.ts";
 import { chooseIndex, type IndexChoice } from "./index_plan.ts";

@@ -10,13 +10,13 @@
  *   key range it actually covered: all of it when it ran to the end, up to the last key it yielded
  *   when the consumer stopped early (a key-ordered find with a limit).
  */
-import type { Database } from "./database.ts";
+import type { Database } from "../db/database.ts";
 import { type Key } from "../key.ts";
-import { mergeNewest, type Version } from "./merge.ts";
+import { mergeNewest, type Version } from "../db/merge.ts";
 import { keyAfter } from "../query/key_bounds.ts";
-import type { QueryView } from "../query/scan.ts";
+import type { QueryView } from "../exec/scan.ts";
 import type { ReadSet } from "./read_set.ts";
-import { type PendingWrite, WriteSet } from "./write_set.ts";
+import { type PendingWrite, WriteSet } from "../db/write_set.ts";
 
 interface ScanRange {
   from?: Key;

@@ -15,7 +15,7 @@
  * score above zero wins, ties to the first index by name.
  */
 import type { IndexDef } from "../indexes/indexes.ts";
-import { type IndexFieldPredicate, indexKeyBounds, type IndexKeyRange } from "./index_bounds.ts";
+import { type IndexFieldPredicate, indexKeyBounds, type IndexKeyRange } from "../query/index_bounds.ts";
 import type { Filter, OrderBy, Value } from "../../protocol/query_document.ts";
 
 /** A chosen index scan. */

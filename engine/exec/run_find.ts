@@ -15,7 +15,7 @@ import { decodeDocument } from "../document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import type { Plan } from "./planner.ts";
-import { compileProjection } from "./project.ts";
+import { compileProjection } from "../query/project.ts";
 import type { Document, FindQuery } from "../../protocol/query_document.ts";
 import {
   compileQueryFilter,
@@ -27,7 +27,7 @@ import {
   type ScanStats,
   sourceEntries,
 } from "./scan.ts";
-import { type Comparator, compileOrderBy, sortRows, topK } from "./sort.ts";
+import { type Comparator, compileOrderBy, sortRows, topK } from "../query/sort.ts";
 
 function tooManyRows(): PlanckError {
   return new PlanckError(
