@@ -8,7 +8,10 @@
  *   deno task fuzz --target wire,pql        only these targets
  *   deno task fuzz --target pql --seed S --case I    replay one case (prints its finding, if any)
  *   deno task fuzz --list                   the targets and what each checks
+ *   deno task fuzz --memory                 after each round: collect garbage, print RSS, heap, external
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { type Finding, replayCommand, runFuzz } from "../tests/fuzz/harness.ts";
 import { FUZZ_TARGETS } from "../tests/fuzz/targets/mod.ts";
 
@@ -45,6 +48,10 @@ const targets = names === undefined ? FUZZ_TARGETS : names.map((name) => {
 const seconds = Number(flag("seconds") ?? 60);
 if (!(seconds > 0)) usage(`--seconds must be a positive number, got ${flag("seconds")}`);
 const seedFlag = flag("seed");
+const memory = Deno.args.includes("--memory");
+setFlagsFromString("--expose-gc");
+/** A full garbage collection: what a round leaves after it is what it retains. */
+const collect = runInNewContext("gc") as () => void;
 const caseFlag = flag("case");
 
 if (seedFlag !== undefined || caseFlag !== undefined) {
@@ -74,6 +81,7 @@ const deadline = start + seconds * 1000;
 const counts = new Map(targets.map((t) => [t.name, { cases: 0, rounds: 0 }]));
 const findings: Finding[] = [];
 const rssStart = Deno.memoryUsage().rss;
+const mib = (n: number) => (n / 2 ** 20).toFixed(0);
 let lastProgress = start;
 console.error(
   `fuzz: ${targets.length} targets for ${seconds} s (fresh seeds; replay a finding with its command)`,
@@ -95,6 +103,15 @@ outer: while (performance.now() < deadline) {
     });
     count.cases += run.cases;
     count.rounds++;
+    if (memory) {
+      collect();
+      const m = Deno.memoryUsage();
+      const at = Math.round((performance.now() - start) / 1000);
+      console.error(
+        `memory: ${at} s after ${target.name} round ${count.rounds}: RSS ${mib(m.rss)} MiB, heap ` +
+          `${mib(m.heapUsed)} MiB, external ${mib(m.external)} MiB`,
+      );
+    }
     for (const f of run.findings) {
       findings.push(f);
       console.error(`FINDING ${f.target} seed ${f.seed} case ${f.caseIndex}: ${f.message.split("\n")[0]}`);
@@ -116,7 +133,6 @@ for (const t of targets) {
     `| ${t.name} | ${c.rounds} | ${c.cases} | ${findings.filter((f) => f.target === t.name).length} |`,
   );
 }
-const mib = (n: number) => (n / 2 ** 20).toFixed(0);
 console.log(
   `\n${Math.round((performance.now() - start) / 1000)} s; RSS ${mib(rssStart)} → ${mib(rssEnd)} MiB`,
 );

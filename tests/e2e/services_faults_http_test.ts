@@ -30,7 +30,7 @@ app.post("/seed", async (c) => {
 app.get("/ok", async (c) => c.text((await store("docs").first()).text));
 app.get("/writes", async (c) => c.text(String(await store("writes").count())));
 app.get("/spin", () => { for (;;) {} });
-app.get("/grow", () => { const a = []; for (;;) a.push("x".repeat(1000) + a.length); });
+app.get("/grow", () => { const a = []; for (;;) a.push(new Array(1_000_000).fill(a.length)); });
 app.get("/trap", () => { const f = (n) => f(n + 1) + 1; return f(0); });
 app.get("/throw", () => { throw new Error("boom"); });
 app.post("/write-then-throw", async () => {
@@ -39,6 +39,13 @@ app.post("/write-then-throw", async () => {
 });
 export default app;
 `;
+
+/**
+ * The smallest linear memory the config allows, so /grow reaches the cap in a few allocations and
+ * answers its 500 long before the deadline even on a loaded machine (with 64 MiB it once took longer
+ * than DEADLINE_MS and got the deadline's 504 instead).
+ */
+const MEMORY_BYTES = 16 * 1024 * 1024;
 
 /** Generous room over the deadline for a shared, loaded test machine (not a performance bound). */
 const SLACK_MS = 10_000;
@@ -83,7 +90,10 @@ Deno.test("service faults over HTTP: 504/500 with the request id, rollback, heal
     );
     await Deno.writeTextFile(`${serviceDir}/service.ts`, SERVICE);
     const { wasm } = await buildService(serviceDir);
-    await Deno.writeTextFile(`${serviceDir}/planck.yaml`, `services:\n  deadline_ms: ${DEADLINE_MS}\n`);
+    await Deno.writeTextFile(
+      `${serviceDir}/planck.yaml`,
+      `services:\n  deadline_ms: ${DEADLINE_MS}\n  memory_bytes: ${MEMORY_BYTES}\n`,
+    );
     const server = await spawnServer(`${serviceDir}/data`, {
       args: ["--config", `${serviceDir}/planck.yaml`],
     });
