@@ -104,6 +104,28 @@ Deno.test("SSE topics: authorization through the service's middleware and author
  * A subscriber on a raw socket that reads nothing until asked: the kernel's buffers fill and the
  * server's queue grows, as with a stalled browser.
  */
+/**
+ * How long one step of the slow-consumer test may take before it fails naming the step (a hang on a
+ * loaded CI machine once held the suite for over 16 minutes without saying where).
+ */
+const STEP_TIMEOUT_MS = 120_000;
+
+/** `promise`, or a failure naming `what` after STEP_TIMEOUT_MS. */
+async function within<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms: ${what}`)),
+      STEP_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 class StalledSubscriber {
   readonly #conn: Deno.Conn;
   private constructor(conn: Deno.Conn) {
@@ -160,8 +182,11 @@ Deno.test({
       const reading = (async () => {
         while (fastIds.length < writes) fastIds.push(Number((await fast.nextEvent()).id));
       })();
-      for (let i = 0; i < writes / 128; i++) await send(`${base}/bulk?n=128&pad=32000`, "POST");
-      await reading;
+      reading.catch(() => {}); // a failure surfaces at the await below, not as an unhandled rejection
+      for (let i = 0; i < writes / 128; i++) {
+        await within(`POST /bulk #${i}`, send(`${base}/bulk?n=128&pad=32000`, "POST"));
+      }
+      await within(`the fast reader's ${writes} events (has ${fastIds.length})`, reading);
       const { user, key } = parseConnectionString(admin);
       const sse = async () =>
         (await (await fetch(`${base}/_planck/metrics`, {
@@ -174,12 +199,14 @@ Deno.test({
         metrics = { sse: await sse() };
       }
       assert(metrics.sse.slowConsumers >= 1, JSON.stringify(metrics.sse));
-      const slowIds = await slow.drain();
+      const slowIds = await within("the slow consumer's drain", slow.drain());
       assert(slowIds.length < writes, `the slow consumer was cut off (${slowIds.length} of ${writes})`);
       const resumed = await SseReader.open(`${base}/events?topic=all`, {
         "last-event-id": String(slowIds.at(-1) ?? fastIds[0] - 1),
       });
-      while (slowIds.length < writes) slowIds.push(Number((await resumed.nextEvent()).id));
+      while (slowIds.length < writes) {
+        slowIds.push(Number((await within(`resumed event ${slowIds.length}`, resumed.nextEvent())).id));
+      }
       assertEquals(slowIds, fastIds, "cut off, resumed: the same events in the same order");
       await resumed.close();
       await fast.close();
