@@ -6,22 +6,24 @@
  *
  * Canonical documents: fields never hold undefined; repeated filter() calls join into one flat
  * `and` (like `a and b and c`); repeated orderBy/select/exclude/groupBy append; limit, skip and
- * after replace. Imports nothing server-side: only types from protocol/query_document.ts.
+ * after replace. Imports nothing server-side: only the shared contract protocol/query_document.ts.
  */
-import type {
-  AggregateFn,
-  AggregateQuery,
-  CountQuery,
-  DeleteQuery,
-  Document,
-  ExplainQuery,
-  Filter,
-  FindQuery,
-  GetQuery,
-  InsertQuery,
-  OrderBy,
-  ReplaceQuery,
-  UpdateQuery,
+import {
+  type AggregateFn,
+  type AggregateQuery,
+  type CountQuery,
+  type DeleteQuery,
+  type Document,
+  type ExplainQuery,
+  type Filter,
+  FIND_CLAUSES,
+  type FindQuery,
+  type GetQuery,
+  type InsertQuery,
+  type OrderBy,
+  READ_CLAUSES,
+  type ReplaceQuery,
+  type UpdateQuery,
 } from "../protocol/query_document.ts";
 import type { AggregateOf } from "./aggregates.ts";
 import { type Checked, Condition } from "./condition.ts";
@@ -105,17 +107,8 @@ function copyDefined<D extends object>(target: D, source: State, fields: (keyof 
   return target;
 }
 
-const READ_FIELDS: (keyof State)[] = ["filter", "range"];
-const FIND_FIELDS: (keyof State)[] = [
-  "filter",
-  "range",
-  "orderBy",
-  "after",
-  "skip",
-  "limit",
-  "select",
-  "exclude",
-];
+const READ_FIELDS: (keyof State)[] = [...READ_CLAUSES];
+const FIND_FIELDS: (keyof State)[] = [...READ_CLAUSES, ...FIND_CLAUSES];
 
 /** A query on one store, typed by its document type T and result row type R. */
 export class StoreQuery<T = Document, R = T> {
@@ -302,7 +295,7 @@ export class StoreQuery<T = Document, R = T> {
     if (!canWatch(transport)) {
       throw new TypeError(`Cannot watch "${state.store}": this transport does not offer watch`);
     }
-    for (const field of ["orderBy", "after", "skip", "limit", "select", "exclude", "groupBy"] as const) {
+    for (const field of [...FIND_CLAUSES, "groupBy"] as const) {
       if (state[field] !== undefined) throw new TypeError(`Cannot watch a query with ${field}`);
     }
     const spec: WatchSpec = { store: state.store };

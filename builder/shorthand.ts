@@ -8,7 +8,7 @@
  * - `between: [low, high]`; `regex: "re" | /re/flags` with optional `flags` (empty flags omitted).
  * Imports nothing server-side (runs inside wasm guests).
  */
-import type { Document, Filter, Value } from "../protocol/query_document.ts";
+import { type Document, type Filter, FILTER_OPS, type Value } from "../protocol/query_document.ts";
 import type { ContainsValue, EqualValue, FieldPath, PathValue, RangeValue } from "./paths.ts";
 
 /** Operators on one field of type V. */
@@ -34,22 +34,7 @@ export type Shorthand<T> = {
   [P in FieldPath<T>]?: EqualValue<PathValue<T, P>> | Operators<PathValue<T, P>>;
 };
 
-const OPERATORS = new Set([
-  "eq",
-  "ne",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "in",
-  "nin",
-  "between",
-  "exists",
-  "contains",
-  "startsWith",
-  "regex",
-  "flags",
-]);
+const OPERATORS = new Set<string>([...FILTER_OPS, "flags"]);
 
 function isOperatorObject(value: unknown, path: string): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) {

@@ -5,6 +5,7 @@
  * Exit codes: 0 all imported, or with --skip-bad the rest imported (rejects in PATH.rejects.jsonl);
  * 1 bad records without --skip-bad (nothing is written) or a refused batch (earlier batches stay).
  */
+import { DECODE_OPTIONS_EXACT } from "../protocol/bson_options.ts";
 import { BSON } from "bson";
 import type { PlanckClient } from "../client/mod.ts";
 import {
@@ -186,7 +187,7 @@ function serverSink(client: PlanckClient): BatchSink {
   return {
     async commit(store, ops) {
       await client.batch(ops.map((op) => {
-        const doc = BSON.deserialize(op.bytes, { promoteValues: false, bsonRegExp: true });
+        const doc = BSON.deserialize(op.bytes, DECODE_OPTIONS_EXACT);
         return op.key === undefined
           ? { op: "insert", store, doc }
           : { op: "insert", store, doc, key: op.key };

@@ -14,6 +14,7 @@
  * diagnostic as `file:line:column: error TSnnnn: text` (file relative to the working directory when under it)
  * and whose location is the first one's.
  */
+import { bytesToHex } from "../protocol/hex.ts";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PlanckError } from "../protocol/errors.ts";
@@ -42,7 +43,7 @@ function guestLibrary(): Promise<string> {
     const names = Object.keys(files).sort();
     const hashInput = new TextEncoder().encode(names.map((n) => `${n}\0${files[n]}\0`).join(""));
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", hashInput));
-    const hash = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+    const hash = bytesToHex(digest.subarray(0, 8));
     const dir = path.join(cacheRoot(), `guest-${hash}`);
     const config = path.join(dir, "deno.json");
     try {

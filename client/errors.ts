@@ -26,7 +26,7 @@ export class ClientError extends Error {
 
   constructor(code: ErrorCode, message: string, details: ClientErrorDetails = {}, options?: ErrorOptions) {
     super(message, options);
-    this.name = "PlanckError";
+    this.name = "ClientError";
     this.code = code;
     this.details = details;
   }

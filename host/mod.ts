@@ -1,6 +1,7 @@
 /**
- * Everything that hosts: the wire server, users and roles, config, and the process that ties them
- * to the engine (HTTP, SSE, WASM runtime, replication and scheduler come with their issues).
+ * Running a Planck server from a Deno program: `startServer` (the process that ties the wire
+ * server, app HTTP, services, SSE, replication and the scheduler to the engine), config, users and
+ * roles, credentials, the wire op list and the host's limits.
  */
 export {
   ADMIN_USER,

@@ -11,3 +11,9 @@ export const DECODE_OPTIONS = { useBigInt64: true, promoteValues: true } as cons
 
 /** DECODE_OPTIONS, with BSON regular expressions kept as BSONRegExp (their flags survive). */
 export const DECODE_OPTIONS_BSON_REGEXP = { ...DECODE_OPTIONS, bsonRegExp: true } as const;
+
+/**
+ * Decoding that keeps every BSON type as its bson class (Int32, Double, Long, BSONRegExp, …): what
+ * export, import and CSV read, so a value written back out is the same bytes.
+ */
+export const DECODE_OPTIONS_EXACT = { promoteValues: false, bsonRegExp: true } as const;

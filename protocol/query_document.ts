@@ -25,6 +25,31 @@ export type Value =
 /** A document as JS (decoded BSON). */
 export type Document = { [field: string]: Value };
 
+/**
+ * Every field operator, in documentation order: the one list the validator, the shorthand forms
+ * (engine/query/shorthand.ts, builder/shorthand.ts) and the docs follow.
+ */
+export const FILTER_OPS = [
+  "eq",
+  "ne",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "in",
+  "nin",
+  "between",
+  "exists",
+  "contains",
+  "startsWith",
+  "regex",
+] as const;
+
+/** Clauses every read shape takes (find, count, aggregate, update, delete). */
+export const READ_CLAUSES = ["filter", "range"] as const;
+/** Clauses of a find beyond the read shape, in document order. */
+export const FIND_CLAUSES = ["orderBy", "after", "skip", "limit", "select", "exclude"] as const;
+
 /** Comparison operators on one field. */
 export type CompareOp = "eq" | "ne" | "gt" | "gte" | "lt" | "lte";
 

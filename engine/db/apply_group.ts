@@ -47,8 +47,13 @@ export function applyGroup(target: ApplyTarget, frames: GroupFrames, firstLsn: n
       case FrameKind.put:
       case FrameKind.insert:
       case FrameKind.delete: {
+        assert(
+          target.catalog.byId(frame.storeId) !== undefined,
+          "apply: a document frame names a live store",
+        );
         const key = hexKeyOf(frame);
         const value = frame.kind === FrameKind.delete ? null : frame.value!;
+        assert(value === null || value.length > 0, "apply: a put carries a document");
         if (target.indexes.hasAny(frame.storeId)) {
           const before = frame.kind === FrameKind.insert
             ? undefined

@@ -5,7 +5,15 @@
  * a chain whose kinds still include `find` (only filter/range, or no method) is a find.
  */
 import { assert, AssertionError } from "../assert.ts";
-import type { Aggregate, Document, Filter, OrderBy, QueryDocument } from "../../protocol/query_document.ts";
+import {
+  type Aggregate,
+  type Document,
+  type Filter,
+  FIND_CLAUSES,
+  type OrderBy,
+  type QueryDocument,
+  READ_CLAUSES,
+} from "../../protocol/query_document.ts";
 import type { TokenStream } from "./token_stream.ts";
 
 /** Query kinds as bits: a method fits a set of kinds, a chain the intersection of its methods' sets. */
@@ -65,13 +73,7 @@ function copyDefined<T extends object>(target: T, source: Clauses, fields: (keyo
 export function buildQuery(store: string, clauses: Clauses, kinds: number, ts: TokenStream): QueryDocument {
   assert(kinds !== 0, "a chain fits at least one kind");
   if ((kinds & Kind.find) !== 0) {
-    const find = copyDefined({ op: "find" as const, store }, clauses, [
-      "filter",
-      "range",
-      "orderBy",
-      "after",
-    ]);
-    return copyDefined(find, clauses, ["skip", "limit", "select", "exclude"]);
+    return copyDefined({ op: "find" as const, store }, clauses, [...READ_CLAUSES, ...FIND_CLAUSES]);
   }
   switch (kinds) {
     case Kind.count:

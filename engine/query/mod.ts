@@ -45,4 +45,4 @@ export { type AggregateRow, type AggregateSpec, Aggregator } from "./aggregate.t
 export { type Comparator, compileOrderBy, type SortOptions, type SortRow, sortRows, topK } from "./sort.ts";
 export { SHORTHAND_OPS, shorthandToFilter } from "./shorthand.ts";
 export { checkStoreName, QUERY_OPS, validateQuery } from "./validate.ts";
-export { FILTER_OPS, validateFilter } from "./validate_filter.ts";
+export { validateFilter } from "./validate_filter.ts";

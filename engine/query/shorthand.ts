@@ -14,28 +14,13 @@
  * Invariants: the result passes validateFilter; errors name the shorthand location
  * (`filter.amount.gte`).
  */
-import type { Filter } from "../../protocol/query_document.ts";
+import { type Filter, FILTER_OPS } from "../../protocol/query_document.ts";
 import { isPlainObject } from "./compare.ts";
 import { validateFilter } from "./validate_filter.ts";
 import { checkPath, checkValue, describe, expectRecord, invalid, join } from "./validate_value.ts";
 
 /** Operator names recognized in shorthand objects (`flags` only next to `regex`). */
-export const SHORTHAND_OPS: readonly string[] = [
-  "eq",
-  "ne",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "in",
-  "nin",
-  "between",
-  "exists",
-  "contains",
-  "startsWith",
-  "regex",
-  "flags",
-];
+export const SHORTHAND_OPS: readonly string[] = [...FILTER_OPS, "flags"];
 
 function isOperatorObject(value: unknown, field: string): value is Record<string, unknown> {
   if (!isPlainObject(value)) return false;

@@ -8,17 +8,19 @@
  * are shared with the input, not copied); `validateQuery(validateQuery(x))` deep-equals
  * `validateQuery(x)`. Shorthand filters are not accepted here: see shorthand.ts.
  */
-import type {
-  Aggregate,
-  AggregateQuery,
-  DeleteQuery,
-  Document,
-  ExplainQuery,
-  FindQuery,
-  IndexField,
-  OrderBy,
-  QueryDocument,
-  ReadShape,
+import {
+  type Aggregate,
+  type AggregateQuery,
+  type DeleteQuery,
+  type Document,
+  type ExplainQuery,
+  FIND_CLAUSES,
+  type FindQuery,
+  type IndexField,
+  type OrderBy,
+  type QueryDocument,
+  READ_CLAUSES,
+  type ReadShape,
 } from "../../protocol/query_document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { GROUP_OPS_MAX, STORE_NAME_BYTES_MAX } from "../limits.ts";
@@ -66,7 +68,7 @@ export const QUERY_OPS = [
   "showIndexes",
 ] as const;
 
-const READ_FIELDS = ["op", "store", "filter", "range"];
+const READ_FIELDS = ["op", "store", ...READ_CLAUSES];
 const AGGREGATE_FNS = ["count", "sum", "avg", "min", "max"] as const;
 const EXPLAINABLE_OPS = ["find", "count", "aggregate", "update", "delete"] as const;
 const encoder = new TextEncoder();
@@ -126,7 +128,7 @@ function orderBy(input: unknown): OrderBy[] {
 }
 
 function find(input: Record<string, unknown>): FindQuery {
-  expectRecord(input, "", [...READ_FIELDS, "orderBy", "after", "skip", "limit", "select", "exclude"]);
+  expectRecord(input, "", [...READ_FIELDS, ...FIND_CLAUSES]);
   const query: FindQuery = { op: "find", ...readShape(input) };
   if (has(input, "orderBy")) query.orderBy = orderBy(input.orderBy);
   if (has(input, "after")) query.after = checkKey(input.after, "after");

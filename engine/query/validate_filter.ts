@@ -7,6 +7,7 @@
  * Invariants: the result compiles with compileFilter without throwing; at most FILTER_NODES_MAX
  * nodes, FILTER_DEPTH_MAX nesting, FILTER_IN_VALUES_MAX values per in/nin.
  */
+import { FILTER_OPS } from "../../protocol/query_document.ts";
 import type { CompareOp, Filter, Value } from "../../protocol/query_document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { parseKey } from "../key.ts";
@@ -24,23 +25,6 @@ import {
   invalid,
   join,
 } from "./validate_value.ts";
-
-/** Every field operator, in documentation order. */
-export const FILTER_OPS = [
-  "eq",
-  "ne",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "in",
-  "nin",
-  "between",
-  "exists",
-  "contains",
-  "startsWith",
-  "regex",
-] as const;
 
 const COMPARE_OPS: readonly string[] = ["eq", "ne", "gt", "gte", "lt", "lte"];
 

@@ -14,6 +14,7 @@
  * at most once; DDL does not run inside it.
  */
 import type { Database } from "../db/database.ts";
+import { assert } from "../assert.ts";
 import { decodeDocument, type Document } from "../document.ts";
 import type { Key, KeyInput } from "../key.ts";
 import { parseKey } from "../key.ts";
@@ -172,6 +173,7 @@ export class Transaction {
       query,
     );
     if (staged.writes !== undefined) {
+      assert(this.#open, "transaction: a query's writes join only an open transaction");
       // Each write was staged (checked) by db/stage_write.ts into a set sharing this one's claims.
       for (const write of staged.writes.writes()) {
         if (write.value === null) this.#view.writes.delete(write.storeId, write.key);
@@ -193,6 +195,7 @@ export class Transaction {
     // (the one it began on): it is serializable there, whatever committed since.
     if (this.#view.writes.size === 0 && !this.#readsSpanCommits) return Promise.resolve(0);
     this.#readSet.validate(this.db, this.#view.writes);
+    assert(this.db.lastLsn >= this.#startLsn, "transaction: committed state never moves back under it");
     return this.db.commit(this.#view.writes); // appends in this turn, before any other code runs
   }
 }

@@ -14,6 +14,7 @@
  * later in the log, so its durability covers the creation) — the handler runs once, never again;
  * where the store cannot be created (a replica), the query fails in the guest with `not_found`.
  */
+import { bytesToHex } from "../../protocol/hex.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import type { Transaction } from "../../engine/tx/transaction.ts";
@@ -150,7 +151,5 @@ function randomHex(bytes: unknown): string {
   const n = typeof bytes === "number" && Number.isInteger(bytes) && bytes > 0 && bytes <= RANDOM_BYTES_MAX
     ? bytes
     : RANDOM_BYTES_MAX;
-  return Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join(
-    "",
-  );
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(n)));
 }

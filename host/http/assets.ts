@@ -11,6 +11,7 @@
  * Invariants: only GET and HEAD are answered (others get 405); an unknown name gets 404; the
  * body of a HEAD is empty with the GET's headers.
  */
+import { bytesToHex } from "../../protocol/hex.ts";
 import htmx from "htmx.org/dist/htmx.min.js" with { type: "text" };
 import htmxSse from "htmx-ext-sse/dist/sse.min.js" with { type: "text" };
 // Datastar's package "exports" hide its browser bundle, so it is imported from node_modules by path
@@ -47,7 +48,7 @@ async function load(): Promise<Map<string, Asset>> {
   for (const [name, text] of Object.entries(SOURCES)) {
     const body = encoder.encode(text);
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
-    const hex = Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+    const hex = bytesToHex(digest.subarray(0, 12));
     out.set(name, { body, contentType: JS, etag: `"${hex}"` });
   }
   return out;

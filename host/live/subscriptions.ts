@@ -12,6 +12,7 @@
  * Invariants: at most one runner per (service, subscription name); progress only grows; a runner
  * stops when its service is undeployed or no longer declares it, and when the server stops.
  */
+import { bytesToHex } from "../../protocol/hex.ts";
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
@@ -29,7 +30,7 @@ export const SUBSCRIPTIONS_STORE = "syssubscriptions";
 /** The key of a subscription's progress: the first 128 bits of SHA-256 of "service\0name". */
 async function progressKey(service: string, name: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${service}\0${name}`));
-  return Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytesToHex(new Uint8Array(digest).subarray(0, 16));
 }
 
 class Runner {

@@ -14,6 +14,7 @@
  *
  * Invariants: encodeBsonRecord then decodeBsonRecord gives back the same key and bytes.
  */
+import { DECODE_OPTIONS_EXACT } from "../../protocol/bson_options.ts";
 import { BSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
@@ -98,7 +99,7 @@ export function decodeBsonRecord(record: Uint8Array): DecodedRecord {
   }
   if (doc === undefined) throw new RecordError('the record has no "doc" document', "doc");
   try {
-    BSON.deserialize(doc, { validation: { utf8: true }, promoteValues: false, bsonRegExp: true });
+    BSON.deserialize(doc, { ...DECODE_OPTIONS_EXACT, validation: { utf8: true } });
   } catch (error) {
     throw new RecordError(`invalid BSON: ${(error as Error).message}`, "doc");
   }

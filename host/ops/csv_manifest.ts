@@ -19,6 +19,7 @@
  *
  * Invariants: formatCell then parseCell gives back the same BSON value for the column's type.
  */
+import { DECODE_OPTIONS_EXACT } from "../../protocol/bson_options.ts";
 import { BSON, Decimal128, Double, EJSON, Int32, Long, ObjectId } from "bson";
 import { RecordError } from "./ejson.ts";
 
@@ -186,5 +187,5 @@ export function checkCsvManifest(value: unknown): string | undefined {
 }
 
 /** BSON decode options for reading stored documents to flatten: every type kept. */
-export const CSV_DECODE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
+export const CSV_DECODE_OPTIONS = DECODE_OPTIONS_EXACT;
 export { BSON };

@@ -12,6 +12,7 @@
  * Invariants: `encodeRecord` then `decodeRecord` gives back the same BSON bytes; decoding never
  * throws anything but a RecordError naming the field at fault.
  */
+import { DECODE_OPTIONS_EXACT } from "../../protocol/bson_options.ts";
 import { BSON, EJSON } from "bson";
 import { encodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
@@ -21,7 +22,7 @@ import { fastDocumentBytes, fastDocumentText } from "./ejson_fast.ts";
 /** The one EJSON option set, for writing and reading. */
 export const EJSON_OPTIONS = { relaxed: false } as const;
 /** Decoding stored BSON for export: no promotion, so int32/double/int64 and regexes keep their type. */
-const EXPORT_DECODE_OPTIONS = { promoteValues: false, bsonRegExp: true } as const;
+const EXPORT_DECODE_OPTIONS = DECODE_OPTIONS_EXACT;
 /** The text of a canonical `$numberInt`. */
 const INT32_TEXT = /^-?(0|[1-9][0-9]*)$/;
 /** The top-level fields of a record. */

@@ -9,6 +9,7 @@
  * done); the stored record holds the manifest and the bundle (JS) or fuel-injected code (native)
  * — the host always runs its own pinned engine.
  */
+import { bytesToHex } from "../../protocol/hex.ts";
 import type { Database } from "../../engine/db/database.ts";
 import { decodeDocument } from "../../engine/document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
@@ -326,5 +327,5 @@ function checkTopicCollisions(manifest: ServiceManifest, others: ServiceManifest
 /** The key of a service's record: the first 128 bits of SHA-256 of its name. */
 async function serviceKey(name: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(name));
-  return Array.from(new Uint8Array(digest).subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytesToHex(new Uint8Array(digest).subarray(0, 16));
 }

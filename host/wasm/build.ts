@@ -14,6 +14,7 @@
  * Invariants: a build error names file:line:column; the output's engine bytes are exactly the
  * host's engine, so deploy's pin check passes on the host that built it.
  */
+import { bytesToHex } from "../../protocol/hex.ts";
 import * as path from "node:path";
 import { PlanckError } from "../../protocol/errors.ts";
 import { encodeBase64 } from "../../framework/tagged_json.ts";
@@ -219,7 +220,7 @@ async function collectAssets(dir: string, prefix = "/static"): Promise<Record<st
         );
       }
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-      const etag = `"${Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("")}"`;
+      const etag = `"${bytesToHex(digest.subarray(0, 8))}"`;
       const contentType = CONTENT_TYPES[path.extname(entry.name).toLowerCase()] ?? "application/octet-stream";
       out[`${url}/${entry.name}`] = { contentType, etag, base64: encodeBase64(bytes) };
     }

@@ -12,6 +12,7 @@
  * Invariants: after a GuestFault the instance is unusable (`broken`) and must be disposed; the
  * engine bytes run are always the host's own, never an upload's.
  */
+import { bytesToHex } from "../../protocol/hex.ts";
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
@@ -71,7 +72,7 @@ let engine: Promise<Engine> | undefined;
 /** Lower-case hex SHA-256 of `bytes`. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return bytesToHex(new Uint8Array(digest));
 }
 
 /** The engine's wasm bytes as shipped in the pinned npm package (carried by `deno compile`). */

@@ -4,13 +4,14 @@
  * with every filter operator. The shapes stay inside what differential_sql.ts can express in SQLite
  * with Planck's semantics (see the header of differential_test.ts).
  */
-import type {
-  Aggregate,
-  Document,
-  Filter,
-  OrderBy,
-  QueryDocument,
-  Value,
+import {
+  type Aggregate,
+  type Document,
+  type Filter,
+  FILTER_OPS,
+  type OrderBy,
+  type QueryDocument,
+  type Value,
 } from "../../../protocol/query_document.ts";
 import type { Random } from "./random_values.ts";
 
@@ -160,24 +161,7 @@ export class QueryGenerator {
   #predicate(): Filter {
     const r = this.#random;
     const field = r.pick(FILTER_PATHS);
-    const op = r.pick(
-      [
-        "eq",
-        "eq",
-        "ne",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "in",
-        "nin",
-        "between",
-        "exists",
-        "contains",
-        "startsWith",
-        "regex",
-      ] as const,
-    );
+    const op = r.pick(["eq", ...FILTER_OPS] as const); // eq twice as often
     switch (op) {
       case "in":
       case "nin":
