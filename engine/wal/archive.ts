@@ -160,14 +160,7 @@ export class WalArchive {
     await Deno.mkdir(dir, { recursive: true });
     const bytes = await Deno.readFile(source);
     const partial = `${dir}/${name}.partial`;
-    const file = await Deno.open(partial, { write: true, create: true, truncate: true });
-    try {
-      let at = 0;
-      while (at < bytes.length) at += await file.write(bytes.subarray(at));
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    await writeSynced(partial, bytes);
     // Verify the copy as read back from the archive disk: same digest, and a valid WAL segment.
     const copy = await Deno.readFile(partial);
     if (digest(copy) !== digest(bytes)) throw new Error("the copy's SHA-256 differs from the segment's");
@@ -221,14 +214,7 @@ export class WalArchive {
     bytes.set(clockHeader(), 0);
     bytes.set(marks, 16);
     const temp = `${dir}/${CLOCK_FILE}.tmp`;
-    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-    try {
-      let at = 0;
-      while (at < bytes.length) at += await file.write(bytes.subarray(at));
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    await writeSynced(temp, bytes);
     await Deno.rename(temp, `${dir}/${CLOCK_FILE}`);
     await syncDir(dir);
   }
@@ -292,6 +278,18 @@ async function readHead(path: string): Promise<Uint8Array> {
       at += n;
     }
     return bytes.subarray(0, at);
+  } finally {
+    file.close();
+  }
+}
+
+/** Writes `bytes` as the whole of `path` (created or truncated) and fsyncs it. */
+async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    let at = 0;
+    while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    await file.sync();
   } finally {
     file.close();
   }
