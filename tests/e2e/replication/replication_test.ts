@@ -175,9 +175,17 @@ Deno.test("a replica on an empty directory bootstraps from a snapshot when the W
     assert(oldest > 100, `the primary removed old WAL (oldest LSN ${oldest})`);
     const staleAgain = await start(`${root}/stale`, replicator);
     servers.push(staleAgain);
-    await eventually("the stale replica reports resume_point_lost", async () => {
-      const status = await replicationStatus(via(admin, staleAgain));
-      return String((status.replica as { error: string | null }).error).includes("Cannot resume");
+    // The stale replica either still reports the lost resume point or has already re-bootstrapped
+    // past it (host/replica_supervisor.ts restarts it on the same ports, so a probe may find the port
+    // closed for a moment; tests/e2e/replication/rebootstrap_test.ts follows that path step by step).
+    await eventually("the stale replica gets past resume_point_lost", async () => {
+      try {
+        const status = await replicationStatus(via(admin, staleAgain));
+        const error = String((status.replica as { error: string | null }).error);
+        return error.includes("Cannot resume") || Number(status.lsn) >= oldest;
+      } catch {
+        return false; // restarting on the fresh snapshot
+      }
     });
     // A replica on an empty directory copies a snapshot (writes continue meanwhile), then streams.
     const writing = (async () => {
