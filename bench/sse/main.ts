@@ -23,7 +23,7 @@
  */
 import { connect } from "../../client/mod.ts";
 import { defaultConfig } from "../../host/config.ts";
-import { startServer } from "../../host/server.ts";
+import { startServer } from "../../host/server/server.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import type { Database } from "../../engine/db/database.ts";
 import { SSE_SUBSCRIBERS_MAX } from "../../host/limits.ts";
