@@ -102,7 +102,14 @@ export async function handleAppRequest(
   const body = request.body === null ? null : await readBody(request, bodyTimeoutMs);
   const bad = refuseBody(body, id);
   if (bad !== null) return bad;
-  const guest: GuestRequest = { id, method, path, query, headers: read.list, body: body as Uint8Array | null };
+  const guest: GuestRequest = {
+    id,
+    method,
+    path,
+    query,
+    headers: read.list,
+    body: body as Uint8Array | null,
+  };
   const reply = await registry.dispatch(target.service, guest, target.route);
   return guardResponse(() => toResponse(reply, id, head), id);
 }
