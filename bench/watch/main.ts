@@ -15,7 +15,7 @@
  *
  *   deno run -A bench/watch/main.ts [--quick] [--seconds=N] [--writes=N]
  */
-import { connect, type PlanckClient } from "../../mod.ts";
+import { connect } from "../../mod.ts";
 import { openDatabase, Store } from "../../engine/mod.ts";
 import { flag, loadAverage } from "../lib/run_facts.ts";
 
