@@ -137,7 +137,9 @@ export async function tarSink(target: string, mtime: number): Promise<BackupSink
   const slash = target.lastIndexOf("/");
   if (slash > 0) await Deno.mkdir(target.slice(0, slash), { recursive: true });
   const partial = `${target}.partial`;
-  const out = new PacedFile(await Deno.open(partial, { write: true, create: true, truncate: true, mode: 0o600 }));
+  const out = new PacedFile(
+    await Deno.open(partial, { write: true, create: true, truncate: true, mode: 0o600 }),
+  );
   let offset = 0;
   let current: Current | undefined;
   let closed = false;
