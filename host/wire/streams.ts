@@ -8,6 +8,7 @@
  * `ok: false`) is its last, after which its id is free again; closing the session ends every
  * stream without sending anything more.
  */
+import { setImmediate } from "node:timers";
 import { PlanckError } from "../../protocol/errors.ts";
 import { WATCH_SUBSCRIPTIONS_PER_CONNECTION_MAX } from "../limits.ts";
 
@@ -29,6 +30,55 @@ export interface StreamOutput {
   send(frame: Uint8Array): void;
   /** The session's frame limit. */
   readonly frameBytes: number;
+  /** Hands every frame queued so far to the connection now (a stream's last frame: see Streams). */
+  flush?(): void;
+}
+
+/**
+ * The streams' side of the connection: frames sent during one turn of the event loop go to the
+ * session as one buffer, so a commit that reaches many watches of one connection costs one socket
+ * write, not one per watch (the session coalesces only what queues while a write runs). `flush()`
+ * hands them over at once; a stream calls it after its last frame, so that an op answered right
+ * after (`cancel`) still comes after the stream's `done`.
+ *
+ * Invariant: frames reach the session in the order sent.
+ */
+class CoalescedOutput implements StreamOutput {
+  readonly #inner: StreamOutput;
+  #pending: Uint8Array[] = [];
+  #scheduled = false;
+
+  constructor(inner: StreamOutput) {
+    this.#inner = inner;
+  }
+
+  get frameBytes(): number {
+    return this.#inner.frameBytes;
+  }
+
+  send(frame: Uint8Array): void {
+    this.#pending.push(frame);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const frames = this.#pending;
+    if (frames.length === 0) return;
+    this.#pending = [];
+    if (frames.length === 1) return this.#inner.send(frames[0]);
+    let size = 0;
+    for (const frame of frames) size += frame.length;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const frame of frames) {
+      bytes.set(frame, at);
+      at += frame.length;
+    }
+    this.#inner.send(bytes);
+  }
 }
 
 /** The open streams of one session. */
@@ -38,7 +88,7 @@ export class Streams {
   readonly #starting = new Map<number, Stream>();
 
   constructor(output: StreamOutput) {
-    this.output = output;
+    this.output = new CoalescedOutput(output);
   }
 
   get size(): number {
@@ -92,7 +142,7 @@ export class Streams {
     this.#starting.delete(id);
   }
 
-  /** Ends every stream silently (the session is closing). */
+  /** Ends every stream silently (the session is closing); frames not yet handed over are dropped. */
   closeAll(): void {
     const streams = [...this.#live.values()];
     this.#live.clear();

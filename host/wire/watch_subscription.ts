@@ -254,6 +254,7 @@ export class WatchSubscription implements Stream {
     if (this.#ended) return;
     this.#end();
     this.#o.streams.output.send(encodeFrame(doc, this.#o.streams.output.frameBytes));
+    this.#o.streams.output.flush?.(); // the last frame goes before any answer the session sends next
   }
 
   #end(): void {
