@@ -220,7 +220,7 @@ export class Tiers {
   }
 
   /** Committed documents of one store in [from, to), as merge sources. */
-  *entries(storeId: number, from?: Key, to?: Key, reverse = false): Generator<[string, Version]> {
+  *entries(storeId: number, from?: Key, to?: Key, reverse = false): Generator<[string, Uint8Array]> {
     const cursor = this.#tree.cursor({
       from: from === undefined ? namespacePrefix(storeId) : docTreeKey(storeId, from),
       to: to === undefined ? namespacePrefix(storeId + 1) : docTreeKey(storeId, to),
@@ -446,8 +446,10 @@ export class Tiers {
   #load(pointerBytes: Uint8Array, fill = true): Uint8Array {
     const pointer = decodePointer(pointerBytes);
     const id = pointer.segment * 4294967296 + pointer.offset;
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) return cached;
+    if (this.#cache.size > 0) {
+      const cached = this.#cache.get(id);
+      if (cached !== undefined) return cached;
+    }
     const value = this.#vlog.read(pointer);
     if (fill && value.length * 4 <= this.#cacheBytesMax) {
       this.#cache.set(id, value);
