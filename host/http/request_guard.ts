@@ -154,7 +154,7 @@ export type PortHandler = (request: Request, info: Deno.ServeHandlerInfo) => Res
 export function guardPort(handler: PortHandler, bodyTimeoutMs: number, nextId: () => string): PortHandler {
   return async (request, info) => {
     const id = nextId();
-    const refused = refuseHead(request.url, [...request.headers], id);
+    const refused = refuseHead(request.url, requestHeaders(request), id);
     if (refused !== null) return refused;
     if (request.body === null) return await handler(request, info);
     const source = request.body.getReader();
