@@ -20,7 +20,7 @@
  */
 import { connect, type PlanckClient } from "./client/mod.ts";
 import { defaultConfig } from "./host/config.ts";
-import { startServer } from "./host/server.ts";
+import { startServer } from "./host/server/server.ts";
 import { buildService } from "./host/wasm/build.ts";
 
 /** A service running in an in-process Planck. */

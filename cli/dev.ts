@@ -22,7 +22,7 @@ import { connect, type PlanckClient } from "../client/mod.ts";
 import { formatConnectionString } from "../client/mod.ts";
 import { type ConfigOverride, loadConfig } from "../host/config.ts";
 import { readCredentials } from "../host/credentials.ts";
-import { type PlanckServer, startServer } from "../host/server.ts";
+import { type PlanckServer, startServer } from "../host/server/server.ts";
 import { buildService, serviceEntry } from "../host/wasm/build.ts";
 import { createWorkbench } from "../workbench/mod.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";

@@ -3,7 +3,7 @@
  * until SIGINT, SIGTERM or the `shutdown` op.
  */
 import { type ConfigOverride, loadConfig } from "../host/config.ts";
-import { startServer } from "../host/server.ts";
+import { startServer } from "../host/server/server.ts";
 import { createWorkbench } from "../workbench/mod.ts";
 import { EXIT, parseArgs, UsageError } from "./args.ts";
 

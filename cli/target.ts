@@ -15,7 +15,7 @@ import {
 } from "../client/mod.ts";
 import { PlanckError } from "../protocol/errors.ts";
 import { CREDENTIALS_FILE, readCredentials } from "../host/credentials.ts";
-import { openLocal } from "../host/local.ts";
+import { openLocal } from "../host/server/local.ts";
 import { Users } from "../host/mod.ts";
 import { DATA_DIR_DEFAULT } from "./defaults.ts";
 import { EXIT, type ParsedArgs, UsageError } from "./args.ts";

@@ -143,9 +143,10 @@ export class PlanckClient {
   /**
    * Watches every store (admin): an async iterator of change events that reconnects and resumes
    * by itself (docs/changes.md). `client.store(name).watch()` and `.filter(...).watch()` watch one
-   * store or query.
+   * store or query. With `snapshot: true` it first yields every document of every store as of one
+   * LSN (op "snapshot"), then the changes after it.
    */
-  watch(options: { since?: number | "now" } = {}): AsyncIterableIterator<WatchEvent> {
+  watch(options: { since?: number | "now"; snapshot?: boolean } = {}): AsyncIterableIterator<WatchEvent> {
     return watchOverWire(this.#transport, { all: true, ...options });
   }
 

@@ -22,7 +22,7 @@ import type { StreamHandler, WireTransport } from "./wire_transport.ts";
 export const WATCH_CLIENT_CREDIT = 256;
 
 /** A store/filter watch (WatchSpec) or, with `all`, a watch of every store (admins). */
-export type WireWatchSpec = WatchSpec | { all: true; since?: number | "now" };
+export type WireWatchSpec = WatchSpec | { all: true; since?: number | "now"; snapshot?: boolean };
 
 type Final = { done: string } | { error: ClientError };
 
@@ -99,7 +99,7 @@ export function watchOverWire(
 ): AsyncIterableIterator<WatchEvent> {
   const all = "all" in spec;
   const filter = !all && spec.filter !== undefined;
-  const userSnapshot = !all && spec.snapshot === true;
+  const userSnapshot = spec.snapshot === true;
   let since = all || spec.since === undefined || spec.since === "now" ? undefined : spec.since;
   let matching = null as Set<string> | null;
   let snapshotLeft = 0;
@@ -198,6 +198,7 @@ function requestFields(
   const fields: Record<string, unknown> = { credit: WATCH_CLIENT_CREDIT };
   if ("all" in spec) {
     if (since !== undefined) fields.since = since;
+    else if (spec.snapshot === true) fields.snapshot = true;
     return fields;
   }
   fields.store = spec.store;

@@ -15,6 +15,6 @@ export {
 } from "./auth.ts";
 export { type Config, CONFIG_KEYS, type ConfigOverride, defaultConfig, loadConfig } from "./config.ts";
 export { CREDENTIALS_FILE, readCredentials, writeCredentials } from "./credentials.ts";
-export { type PlanckServer, type StartOptions, startServer } from "./server.ts";
+export { type PlanckServer, type StartOptions, startServer } from "./server/server.ts";
 export { OPS, RESERVED_OPS } from "./wire/ops.ts";
 export * as hostLimits from "./limits.ts";

@@ -4,7 +4,7 @@
  * and npm packages; builder/ and framework/ reach the server side only through it. The test reads
  * every import of the source tree (static and type-only, relative specifiers) and fails on an upward
  * edge or a cycle between top-level folders, on any engine import that is not downward in
- * ENGINE_LAYERS, and on a host/ subfolder cycle not yet known.
+ * ENGINE_LAYERS, and on any cycle between host/ subfolders.
  */
 import { assert } from "./_util/assert.ts";
 
@@ -148,31 +148,65 @@ Deno.test("layers: the engine's parts import only parts below them (no subfolder
 });
 
 /**
- * Cycles between host/'s subfolders that are still known (the host root's server wiring and the wire
- * ops it reaches into). The test fails on any cycle not listed here and names listed ones that
- * are gone (delete them: the list only shrinks).
+ * The strongly connected groups of a directed graph with more than one member (Tarjan): each is a
+ * cycle, whatever its length.
  */
-const HOST_CYCLES_KNOWN = new Set([
-  "host ↔ host/http",
-  "host ↔ host/live",
-  "host ↔ host/replication",
-  "host ↔ host/wire",
-  "host/ops ↔ host/wire",
-]);
+function cyclesOf(graph: Map<string, Set<string>>): string[][] {
+  const index = new Map<string, number>(), low = new Map<string, number>();
+  const stack: string[] = [], onStack = new Set<string>(), out: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!));
+    }
+    if (low.get(node) === index.get(node)) {
+      const group: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        group.push(member);
+      } while (member !== node);
+      if (group.length > 1) out.push(group.sort());
+    }
+  };
+  for (const node of graph.keys()) if (!index.has(node)) visit(node);
+  return out;
+}
 
-Deno.test("layers: no new cycle between subfolders of host/ (known ones listed until they are gone)", () => {
-  const pairs = new Set<string>();
+/**
+ * host/'s subfolders import each other one way only: the host root holds what its parts share
+ * (config, auth, lockout, credentials, limits, the log ring) and imports no subfolder; host/server/
+ * ties the parts into one process. Any cycle, of any length, fails and is named with one edge per
+ * step.
+ */
+Deno.test("layers: no cycle between subfolders of host/ (the root imports none of them)", () => {
+  const graph = new Map<string, Set<string>>();
+  const example = new Map<string, string>();
   for (const [from, to] of edges()) {
-    if (top(from) !== "host" || top(to) !== "host" || from.endsWith("/mod.ts")) continue;
-    if (sub(from) !== sub(to)) pairs.add(`${sub(from)} → ${sub(to)}`);
+    if (top(from) !== "host" || top(to) !== "host" || from === "host/mod.ts") continue;
+    if (sub(from) === sub(to)) continue;
+    if (!graph.has(sub(from))) graph.set(sub(from), new Set());
+    graph.get(sub(from))!.add(sub(to));
+    example.set(`${sub(from)} → ${sub(to)}`, `${from} → ${to}`);
   }
-  const cycles = [...pairs].filter((pair) => {
-    const [a, b] = pair.split(" → ");
-    return a < b && pairs.has(`${b} → ${a}`);
-  }).map((c) => c.replace(" → ", " ↔ "));
-  console.log(`host subfolder cycles (${cycles.length}):\n  ${cycles.join("\n  ")}`);
-  const added = cycles.filter((c) => !HOST_CYCLES_KNOWN.has(c));
-  const gone = [...HOST_CYCLES_KNOWN].filter((c) => !cycles.includes(c));
-  assert(added.length === 0, `new host subfolder cycles:\n${added.join("\n")}`);
-  if (gone.length > 0) console.log(`gone (remove from HOST_CYCLES_KNOWN): ${gone.join(", ")}`);
+  const rootImports = [...example.entries()].filter(([pair]) => pair.startsWith("host → "));
+  assert(
+    rootImports.length === 0,
+    `the host root imports its subfolders:\n${rootImports.map(([, edge]) => edge).join("\n")}`,
+  );
+  const cycles = cyclesOf(graph).map((group) => {
+    const inGroup = [...example.entries()].filter(([pair]) => {
+      const [a, b] = pair.split(" → ");
+      return group.includes(a) && group.includes(b);
+    });
+    return `${group.join(" ↔ ")}:\n  ${inGroup.map(([, edge]) => edge).join("\n  ")}`;
+  });
+  assert(cycles.length === 0, `host subfolder cycles:\n${cycles.join("\n")}`);
 });

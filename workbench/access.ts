@@ -13,7 +13,7 @@ import type { UserInfo } from "../host/auth.ts";
 import { parseAuthorization } from "../host/http/admin.ts";
 import { loginSubjects } from "../host/lockout.ts";
 import { RetryLaterError } from "../protocol/error_document.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import { CSRF_HEADER, readCookie, type Session, SESSION_COOKIE, type Sessions } from "./sessions.ts";
 
 /** An authenticated caller. */

@@ -8,7 +8,7 @@
  */
 import { PlanckError } from "../protocol/errors.ts";
 import { SERVICE_BYTES_MAX } from "../protocol/abi.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { json } from "./api_error.ts";
 import * as data from "./data.ts";

@@ -20,7 +20,7 @@ import {
 } from "../host/ops/mod.ts";
 import { backupDir } from "../host/schedule/tasks.ts";
 import { authorize } from "../host/wire/authorize.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { BACKUPS_LISTED_MAX } from "./limits.ts";
 

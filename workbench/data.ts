@@ -15,7 +15,7 @@ import { LOG_LEVELS, type LogLevel } from "../host/log_ring.ts";
 import { PLANCK_VERSION } from "../host/version.ts";
 import { authorize } from "../host/wire/authorize.ts";
 import { runQuery } from "../host/wire/ops_query.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { BROWSE_ROWS_MAX, LOG_ROWS_DEFAULT, PAGE_ROWS, STORE_COUNT_DOCS_MAX } from "./limits.ts";
 import { callOp, opContext } from "./ops.ts";

@@ -23,7 +23,7 @@ import { type WatchIterator, watchStore } from "../engine/changes/watch.ts";
 import { PlanckError } from "../protocol/errors.ts";
 import { parsePql } from "../engine/pql/mod.ts";
 import { authorize } from "../host/wire/authorize.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { toJsonValue } from "./ejson.ts";
 import { LIVE_DOC_CHARS_MAX, LIVE_EVENTS_MAX, LIVE_STREAMS_PER_SESSION, SSE_STREAMS_MAX } from "./limits.ts";

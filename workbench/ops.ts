@@ -8,7 +8,7 @@
  */
 import { runOp } from "../host/wire/ops.ts";
 import type { OpContext } from "../host/wire/request.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 
 /** The op context of the running server. */

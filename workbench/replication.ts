@@ -7,7 +7,7 @@
  */
 import type { FollowerStatus } from "../host/replication/follower.ts";
 import type { ReplicaSeen } from "../host/replication/source.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { callOp } from "./ops.ts";
 

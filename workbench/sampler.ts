@@ -6,7 +6,7 @@
  * Invariants: at most SAMPLES_MAX samples are kept; a rate is never negative (a counter that went
  * back, e.g. after a restart of a part, gives 0).
  */
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import { SAMPLE_INTERVAL_MS, SAMPLES_MAX } from "./limits.ts";
 
 /** One point of the charts. */

@@ -11,7 +11,7 @@ import { PlanckError } from "../protocol/errors.ts";
 import type { Scheduler } from "../host/schedule/scheduler.ts";
 import { cronOf, type RunRecord, type Schedule, TASKS } from "../host/schedule/schedules.ts";
 import { authorize } from "../host/wire/authorize.ts";
-import type { WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../host/server/workbench_hook.ts";
 import type { Principal } from "./access.ts";
 import { CRON_PREVIEW_MAX, CRON_PREVIEW_RUNS } from "./limits.ts";
 import { callOp } from "./ops.ts";

@@ -1,6 +1,6 @@
 /**
  * The workbench's request handler: static assets, login and logout, the JSON API under /api/, the
- * screens and their fragments. `createWorkbench` is the factory host/server.ts serves on port 2369.
+ * screens and their fragments. `createWorkbench` is the factory host/server/server.ts serves on port 2369.
  *
  * Steps per request: 1. assets and the login page need no credentials; 2. everything else is
  * authenticated (access.ts: Basic or session cookie, CSRF on state changes); 3. unauthenticated API
@@ -12,7 +12,7 @@
  */
 import { parseConnectionString } from "../client/mod.ts";
 import { PlanckError } from "../protocol/errors.ts";
-import type { WorkbenchFactory, WorkbenchParts } from "../host/workbench_hook.ts";
+import type { WorkbenchFactory, WorkbenchParts } from "../host/server/workbench_hook.ts";
 import { authenticate, checkOrigin, login, type Principal } from "./access.ts";
 import { handleApi, matchPath, readBody } from "./api.ts";
 import { json, toApiError } from "./api_error.ts";
@@ -122,7 +122,7 @@ function logFilter(url: URL) {
   };
 }
 
-/** The factory host/server.ts calls with the running parts. */
+/** The factory host/server/server.ts calls with the running parts. */
 export const createWorkbench: WorkbenchFactory = (parts) => {
   const wb: Workbench = {
     parts,

@@ -16,7 +16,7 @@
 import { openDatabase } from "../../engine/mod.ts";
 import { transaction } from "../../engine/tx/transaction.ts";
 import { serveApp } from "../../host/http/server.ts";
-import { SERVER_SYNC_METHOD } from "../../host/server.ts";
+import { SERVER_SYNC_METHOD } from "../../host/server/server.ts";
 import { buildNativeService } from "../../host/native/build.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import { ServiceRegistry } from "../../host/services/registry.ts";
@@ -34,7 +34,7 @@ const SEED_BATCH_DOCS = 1_000;
 
 const data = await ensureDataset(`${ROOT}bench/.data/http-dataset`, DOCS);
 const dir = await Deno.makeTempDir({ prefix: "planck_prof_http_" });
-// As `planck start` (host/server.ts SERVER_SYNC_METHOD): the group's fdatasync on the thread pool.
+// As `planck start` (host/server/server.ts SERVER_SYNC_METHOD): the group's fdatasync on the thread pool.
 const syncMethod = flag("sync") === "inline" ? "inline" : SERVER_SYNC_METHOD;
 const db = await openDatabase(dir, { syncMethod });
 const registry = await ServiceRegistry.open(db, { log: () => {} });

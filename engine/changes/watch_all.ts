@@ -2,7 +2,9 @@
  * The instance-wide watch (`watchAll`): the change events of every store, system stores included,
  * in commit order — for admins (the wire `watch` op without a store checks the role). It does not
  * end when a store is dropped (events of stores created later follow), only when the database
- * closes. `snapshot` is not offered: a snapshot of every store is a backup, not a watch.
+ * closes. With `snapshot: true` it first yields every document of every store as of one LSN (op
+ * "snapshot", one synchronous pass over the stores in catalog order, at most SCAN_ROWS_MAX
+ * documents in all, else `limit_exceeded`), then the changes after that LSN: no gap, no duplicate.
  *
  * Store names: taken from the catalog when the watch starts and from the `createStore` frames it
  * passes. A store created before `since` and dropped before the watch started is not in either;
@@ -11,13 +13,17 @@
 import type { ChangeSource } from "./source.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { FrameKind } from "../wal/format.ts";
-import { type ChangeEvent, eventOf } from "./record.ts";
-import { resolveSince, started, type WatchIterator } from "./watch.ts";
+import { SCAN_ROWS_MAX } from "../limits.ts";
+import { type ChangeEvent, eventOf, type SnapshotEvent } from "./record.ts";
+import { readSnapshot, type Snapshot, snapshotEvents } from "./snapshot.ts";
+import { chain, resolveSince, snapshotRequested, started, type WatchIterator } from "./watch.ts";
 
 /** Options of an instance-wide watch. */
 export interface WatchAllOptions {
   /** Events after this LSN, or "now" (the default). */
   since?: number | "now";
+  /** First every document of every store as of one LSN (op "snapshot"), then the changes after it. */
+  snapshot?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -26,9 +32,20 @@ const decoder = new TextDecoder();
  * Starts an instance-wide watch; `since` is fixed at this call.
  * @throws PlanckError `invalid_argument` (since)
  */
-export function watchAll(db: ChangeSource, options: WatchAllOptions = {}): WatchIterator<ChangeEvent> {
+export function watchAll(
+  db: ChangeSource,
+  options?: WatchAllOptions & { snapshot?: false },
+): WatchIterator<ChangeEvent>;
+export function watchAll(
+  db: ChangeSource,
+  options: WatchAllOptions,
+): WatchIterator<ChangeEvent | SnapshotEvent>;
+export function watchAll(
+  db: ChangeSource,
+  options: WatchAllOptions = {},
+): WatchIterator<ChangeEvent | SnapshotEvent> {
   for (const field of Object.keys(options)) {
-    if (field !== "since") {
+    if (field !== "since" && field !== "snapshot") {
       throw new PlanckError(
         "invalid_argument",
         `Unknown option "${field.slice(0, 40)}" of an instance-wide watch`,
@@ -38,9 +55,37 @@ export function watchAll(db: ChangeSource, options: WatchAllOptions = {}): Watch
       );
     }
   }
+  const stores = db.listStores();
+  const names = new Map<number, string>(stores.map((info) => [info.id, info.name]));
+  if (snapshotRequested(options)) {
+    const snapshots: [string, Snapshot][] = [];
+    let documents = 0;
+    // One synchronous pass: no write lands between two stores, so every snapshot has the same LSN.
+    for (const info of stores) {
+      const snapshot = readSnapshot(db, info.id, info.name, {});
+      documents += snapshot.entries.length;
+      if (documents > SCAN_ROWS_MAX) {
+        throw new PlanckError(
+          "limit_exceeded",
+          `An instance-wide watch reads at most ${SCAN_ROWS_MAX} documents to start (the limit SCAN_ROWS_MAX); watch stores one by one`,
+          { limit: "SCAN_ROWS_MAX" },
+        );
+      }
+      snapshots.push([info.name, snapshot]);
+    }
+    const lsn = db.lastLsn;
+    const then = () => follow(db, lsn, names);
+    return started(chain(allSnapshots(db, snapshots), then), lsn, documents);
+  }
   const since = resolveSince(db, options.since);
-  const names = new Map<number, string>(db.listStores().map((info) => [info.id, info.name]));
   return started(follow(db, since, names), since);
+}
+
+async function* allSnapshots(
+  db: ChangeSource,
+  snapshots: [string, Snapshot][],
+): AsyncGenerator<SnapshotEvent> {
+  for (const [name, snapshot] of snapshots) yield* snapshotEvents(db, snapshot, name);
 }
 
 async function* follow(

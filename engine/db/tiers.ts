@@ -8,23 +8,26 @@
  * point. GC copies live entries, syncs, commits the repointed tree, and only then deletes the old
  * segment; on open, segments the committed tree does not list are deleted and the active segment is
  * cut to its committed length.
+ *
+ * What a flush and a GC stage into the tree is in tiers_flush.ts and tiers_gc.ts; this file holds
+ * the files, the reads, the one-writer queue, the commit point and compaction. The document cache is
+ * doc_cache.ts.
+ *
+ * Invariants: one tree writer at a time (`#serial`); the checkpoint's LSN and next id never go back;
+ * the value-log state rows and the checkpoint are committed with the tree in one meta-page write.
  */
 import { GC_DEAD_RATIO_DEFAULT } from "../limits.ts";
 import type { FileSystem } from "../fs.ts";
-import { setImmediate } from "node:timers";
 import { syncDirSync } from "../fs.ts";
 import { BTree } from "../btree/btree.ts";
 import type { StoreInfo } from "./catalog.ts";
-import { bytesToLatin1, decodeIndexDef, encodeIndexDef, type IndexDef } from "../indexes/indexes.ts";
+import { bytesToLatin1, decodeIndexDef, type IndexDef } from "../indexes/indexes.ts";
 import { type Key, KEY_BYTES } from "../key.ts";
-import type { Memtable } from "../memtable/memtable.ts";
 import type { Version } from "./merge.ts";
 import {
-  catalogTreeKey,
   docKeyOf,
   docTreeKey,
   docTreeKeyScratch,
-  indexDefTreeKey,
   indexTreeKey,
   indexTreeKeyScratch,
   namespacePrefix,
@@ -32,54 +35,23 @@ import {
   systemRange,
   vlogTreeKey,
 } from "./tree_keys.ts";
-import {
-  decodePointer,
-  encodePointerScratch,
-  isPointer,
-  ValueLog,
-  type ValuePointer,
-  type VlogSegmentState,
-} from "../vlog/vlog.ts";
+import { decodePointer, ValueLog, type VlogSegmentState } from "../vlog/vlog.ts";
+import { DocCache } from "./doc_cache.ts";
+import { type FlushInput, stageFlush, type TreeWriter } from "./tiers_flush.ts";
+import { type GcResult, stageSegmentRewrite } from "./tiers_gc.ts";
+import { assert } from "../assert.ts";
+
+export type { FlushInput } from "./tiers_flush.ts";
+export type { GcResult } from "./tiers_gc.ts";
 
 /** The B+tree file, and the temporary file a compaction writes before renaming it over the tree. */
 const TREE_FILE = "index.btree";
 const TREE_COMPACT_FILE = "index.btree.compact";
-/** Documents per flush/GC chunk between yields to the event loop. */
-const CHUNK_ENTRIES = 256;
-/**
- * Default document cache size in bytes: off. Measured on the W3 store (200k random gets, 300-byte
- * documents): the 64 MiB value-log block cache serves warm reads as fast as the document cache
- * (601-623k vs 612-628k gets/s), and filling the document cache slowed cold reads by a third
- * (280-372k vs 426-454k gets/s: a Map entry and a retained view per document). `docCacheBytes`
- * turns it on for workloads that reread few documents from a log much larger than the block cache.
- */
-export const DOC_CACHE_BYTES_DEFAULT = 0;
-
 /** The checkpoint kept in the tree's meta page. */
 export interface Checkpoint {
   /** Every group with a commit LSN at or below this is in the tiers. */
   lsn: number;
   nextId: number;
-}
-
-/** What a flush is given: a frozen memtable and the catalog as of its last LSN. */
-export interface FlushInput {
-  memtable: Memtable;
-  lsn: number;
-  stores: StoreInfo[];
-  indexes: IndexDef[];
-  nextId: number;
-  /** Store and index ids dropped since the last flush: their ranges are deleted. */
-  dropped: number[];
-}
-
-const EMPTY = new Uint8Array(0);
-
-/** What a GC run did. */
-export interface GcResult {
-  segments: number[];
-  movedEntries: number;
-  freedBytes: number;
 }
 
 export interface TiersOptions {
@@ -92,19 +64,17 @@ export interface TiersOptions {
   fs?: FileSystem;
 }
 
+const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const pause = (ms: number) => new Promise<void>((r) => ms > 0 ? setTimeout(r, ms) : setImmediate(r));
 
 /** The value log, the B+tree and the document cache of one database. */
 export class Tiers {
   #tree: BTree;
   readonly #dir: string;
   readonly #vlog: ValueLog;
-  readonly #cache = new Map<number, Uint8Array>();
-  readonly #cacheBytesMax: number;
+  readonly #cache: DocCache;
   readonly #slowMs: number;
-  #cacheBytes = 0;
   #checkpoint: Checkpoint;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #fs: FileSystem | undefined;
@@ -131,7 +101,7 @@ export class Tiers {
       });
     }
     this.#vlog = new ValueLog(`${dir}/vlog`, vlogState, options.vlogSegmentBytes, undefined, this.#fs);
-    this.#cacheBytesMax = options.docCacheBytes ?? DOC_CACHE_BYTES_DEFAULT;
+    this.#cache = new DocCache(options.docCacheBytes);
     this.#slowMs = options.slowMs ?? 0;
   }
 
@@ -249,7 +219,7 @@ export class Tiers {
       vlogBytes: vlog.bytes,
       vlogDeadBytes: vlog.deadBytes,
       vlogSegments: vlog.segments,
-      docCacheBytes: this.#cacheBytes,
+      docCacheBytes: this.#cache.bytes,
     };
   }
 
@@ -266,46 +236,11 @@ export class Tiers {
   }
 
   async #flush(input: FlushInput): Promise<void> {
+    assert(input.lsn >= this.#checkpoint.lsn, "flush: the checkpoint LSN never goes back");
+    assert(input.nextId >= this.#checkpoint.nextId, "flush: the next id never goes back");
     const writer = this.#tree.beginWrite();
     try {
-      const live = new Set(input.stores.map((s) => s.id));
-      for (const id of input.dropped) {
-        for (
-          const [, pointer] of this.#tree.cursor({ from: namespacePrefix(id), to: namespacePrefix(id + 1) })
-        ) {
-          if (isPointer(pointer)) this.#vlog.markDead(decodePointer(pointer));
-        }
-        writer.deleteRange(namespacePrefix(id), namespacePrefix(id + 1));
-      }
-      const [catalogFrom, catalogTo] = systemRange("catalog");
-      writer.deleteRange(catalogFrom, catalogTo);
-      for (const store of input.stores) writer.put(catalogTreeKey(store.id), encoder.encode(store.name));
-      const [indexFrom, indexTo] = systemRange("index");
-      writer.deleteRange(indexFrom, indexTo);
-      for (const def of input.indexes) writer.put(indexDefTreeKey(def.id), encodeIndexDef(def));
-      const indexIds = new Set(input.indexes.map((d) => d.id));
-      for (const id of input.memtable.storeIds()) {
-        if (!indexIds.has(id)) continue;
-        let n = 0;
-        for (const [entry, version] of input.memtable.entries(id)) {
-          if (version.value === null) writer.delete(indexTreeKeyScratch(id, entry));
-          else writer.put(indexTreeKeyScratch(id, entry), EMPTY);
-          if (++n % CHUNK_ENTRIES === 0) await pause(this.#slowMs);
-        }
-      }
-      for (const storeId of input.memtable.storeIds()) {
-        if (!live.has(storeId)) continue;
-        let chunk: [Key, Uint8Array | null][] = [];
-        for (const [key, entry] of input.memtable.entries(storeId)) {
-          chunk.push([key, entry.value]);
-          if (chunk.length === CHUNK_ENTRIES) {
-            this.#flushChunk(writer, storeId, chunk);
-            chunk = [];
-            await pause(this.#slowMs);
-          }
-        }
-        this.#flushChunk(writer, storeId, chunk);
-      }
+      await stageFlush(this.#tree, this.#vlog, writer, input, this.#slowMs);
       await this.#commit(writer, { lsn: input.lsn, nextId: input.nextId });
     } catch (error) {
       writer.abort();
@@ -313,25 +248,7 @@ export class Tiers {
     }
   }
 
-  #flushChunk(
-    writer: ReturnType<BTree["beginWrite"]>,
-    storeId: number,
-    chunk: [Key, Uint8Array | null][],
-  ): void {
-    const values: Uint8Array[] = [];
-    for (const [, value] of chunk) if (value !== null) values.push(value);
-    const pointers = this.#vlog.append(values);
-    let next = 0;
-    for (const [key, value] of chunk) {
-      const treeKey = docTreeKeyScratch(storeId, key); // the writer copies keys and values
-      const old = writer.get(treeKey);
-      if (old !== undefined && isPointer(old)) this.#vlog.markDead(decodePointer(old));
-      if (value === null) writer.delete(treeKey);
-      else writer.put(treeKey, encodePointerScratch(pointers[next++]));
-    }
-  }
-
-  async #commit(writer: ReturnType<BTree["beginWrite"]>, checkpoint: Checkpoint): Promise<void> {
+  async #commit(writer: TreeWriter, checkpoint: Checkpoint): Promise<void> {
     const [from, to] = systemRange("vlog");
     writer.deleteRange(from, to);
     for (const s of this.#vlog.state()) {
@@ -361,22 +278,9 @@ export class Tiers {
       .filter((s) => s !== active);
     const result: GcResult = { segments: victims, movedEntries: 0, freedBytes: 0 };
     if (victims.length === 0) return result;
-    const doomed = new Set(victims);
-    const live: [Uint8Array, ValuePointer][] = [];
-    for (const [treeKey, value] of this.#tree.cursor({ from: namespacePrefix(1) })) {
-      if (!isPointer(value)) continue; // a secondary index entry
-      const pointer = decodePointer(value);
-      if (doomed.has(pointer.segment)) live.push([treeKey.slice(), pointer]);
-    }
     const writer = this.#tree.beginWrite();
     try {
-      for (let i = 0; i < live.length; i += CHUNK_ENTRIES) {
-        const chunk = live.slice(i, i + CHUNK_ENTRIES);
-        const pointers = this.#vlog.append(chunk.map(([, pointer]) => this.#vlog.read(pointer)));
-        chunk.forEach(([treeKey], j) => writer.put(treeKey, encodePointerScratch(pointers[j])));
-        result.movedEntries += chunk.length;
-        await pause(this.#slowMs);
-      }
+      result.movedEntries = await stageSegmentRewrite(this.#tree, this.#vlog, writer, victims, this.#slowMs);
       for (const sequence of victims) this.#vlog.forget(sequence);
       await this.#commit(writer, this.#checkpoint);
     } catch (error) {
@@ -445,19 +349,11 @@ export class Tiers {
 
   #load(pointerBytes: Uint8Array, fill = true): Uint8Array {
     const pointer = decodePointer(pointerBytes);
-    const id = pointer.segment * 4294967296 + pointer.offset;
-    const cached = this.#cache.get(id);
+    const place = pointer.segment * 4294967296 + pointer.offset;
+    const cached = this.#cache.get(place);
     if (cached !== undefined) return cached;
     const value = this.#vlog.read(pointer);
-    if (fill && value.length * 4 <= this.#cacheBytesMax) {
-      this.#cache.set(id, value);
-      this.#cacheBytes += value.length;
-      for (const [oldest, bytes] of this.#cache) {
-        if (this.#cacheBytes <= this.#cacheBytesMax) break;
-        this.#cache.delete(oldest);
-        this.#cacheBytes -= bytes.length;
-      }
-    }
+    if (fill) this.#cache.offer(place, value);
     return value;
   }
 }

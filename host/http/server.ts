@@ -16,7 +16,7 @@ import { ASSETS_PATH_PREFIX, serveAsset } from "./assets.ts";
 import { DEV_EVENTS_PATH, serveDevEvents } from "./dev_events.ts";
 import { splitRequestUrl } from "./request_url.ts";
 import { ServiceRouter } from "./router.ts";
-import { guardResponse, readBody, refuseBody, refuseHead } from "./request_guard.ts";
+import { guardResponse, readBody, refuseBody, refuseHead, requestHeaders } from "./request_guard.ts";
 import { HTTP_BODY_TIMEOUT_MS_DEFAULT } from "../limits.ts";
 import type { EventHub } from "../live/hub.ts";
 import { EVENTS_PATH, serveEvents } from "../live/events_endpoint.ts";
@@ -81,10 +81,11 @@ export async function handleAppRequest(
   bodyTimeoutMs = HTTP_BODY_TIMEOUT_MS_DEFAULT,
 ): Promise<Response> {
   const id = nextRequestId();
-  const headers = [...request.headers];
-  const refused = refuseHead(request.url, headers, id);
+  const url = request.url;
+  const read = requestHeaders(request);
+  const refused = refuseHead(url, read, id);
   if (refused !== null) return refused;
-  const { path, query } = splitRequestUrl(request.url);
+  const { path, query } = splitRequestUrl(url);
   if (path.startsWith(ASSETS_PATH_PREFIX)) return await serveAsset(request, path, id);
   if (path === DEV_EVENTS_PATH) return serveDevEvents(registry, closing, id);
   if (events !== undefined && path === EVENTS_PATH) {
@@ -101,7 +102,14 @@ export async function handleAppRequest(
   const body = request.body === null ? null : await readBody(request, bodyTimeoutMs);
   const bad = refuseBody(body, id);
   if (bad !== null) return bad;
-  const guest: GuestRequest = { id, method, path, query, headers, body: body as Uint8Array | null };
+  const guest: GuestRequest = {
+    id,
+    method,
+    path,
+    query,
+    headers: read.list,
+    body: body as Uint8Array | null,
+  };
   const reply = await registry.dispatch(target.service, guest, target.route);
   return guardResponse(() => toResponse(reply, id, head), id);
 }

@@ -13,7 +13,7 @@
 import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { batch } from "../../engine/db/store.ts";
-import { createMissingStores } from "../wire/ops_kv.ts";
+import { createMissingStores } from "../../engine/db/missing_stores.ts";
 import { type DecodedRecord, decodeRecord, RecordError } from "./ejson.ts";
 import type { Progress } from "./progress.ts";
 

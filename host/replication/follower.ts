@@ -45,7 +45,7 @@ export interface FollowerOptions {
   onApplied?: (storeIds: Set<number>) => void;
   /**
    * Called on each `resume_point_lost` (the primary no longer holds the WAL after this replica's
-   * LSN): the server then copies a fresh snapshot and restarts on it (host/replica_supervisor.ts).
+   * LSN): the server then copies a fresh snapshot and restarts on it (host/server/replica_supervisor.ts).
    */
   onResumePointLost?: () => void;
   maxBytes?: number;

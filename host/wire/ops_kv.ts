@@ -7,10 +7,10 @@
  * write into a missing store creates it first (as the `query` op does); a transaction is all or
  * nothing.
  */
-import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { type KeyInput, parseKey } from "../../engine/key.ts";
 import { stageWrite, Store, type WriteOp } from "../../engine/db/store.ts";
+import { createMissingStores } from "../../engine/db/missing_stores.ts";
 import type { Document } from "../../engine/document.ts";
 import { SCAN_ROWS_MAX } from "../../engine/limits.ts";
 import { SCAN_ROWS_DEFAULT, TRANSACTION_OPS_MAX } from "../limits.ts";
@@ -35,19 +35,6 @@ const WRITE_FIELDS: Record<WriteOp["op"], string[]> = {
   update: ["store", "key", "set"],
   delete: ["store", "key"],
 };
-
-/**
- * Creates `stores` that do not exist yet (insert-like writes create their store). The creations
- * are staged before this returns its promise (the engine appends and applies a commit before its
- * first await), so a write staged right after sees the stores, and requests keep their order.
- */
-export function createMissingStores(db: Database, stores: Iterable<string>): Promise<unknown> {
-  const creating: Promise<boolean>[] = [];
-  for (const store of new Set(stores)) {
-    if (!db.hasStore(store)) creating.push(db.createStore(store, { ifNotExists: true }));
-  }
-  return Promise.all(creating);
-}
 
 /** Checks one write op (a key-value request or an item of a transaction). */
 export function parseWriteOp(request: Request): WriteOp {

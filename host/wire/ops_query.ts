@@ -13,7 +13,7 @@ import { executeQuery } from "../../engine/exec/executor.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../../engine/query/validate.ts";
 import { authorize, mayReach, queryAccess } from "./authorize.ts";
-import { createMissingStores } from "./ops_kv.ts";
+import { createMissingStores } from "../../engine/db/missing_stores.ts";
 import { expectFields, objectField, type OpCall, stringField } from "./request.ts";
 
 /** Wire shortcut op → the query document op it builds. */

@@ -29,7 +29,7 @@ import type { Streams } from "./streams.ts";
 import { type WatchedEvent, WatchSubscription } from "./watch_subscription.ts";
 
 const WATCH_FIELDS = ["store", "key", "from", "to", "filter", "since", "snapshot", "matching", "credit"];
-const STORE_ONLY_FIELDS = ["key", "from", "to", "filter", "snapshot", "matching"];
+const STORE_ONLY_FIELDS = ["key", "from", "to", "filter", "matching"];
 
 /** `watch {store?, key?, from?, to?, filter?, since?, snapshot?, matching?, credit?}` → `{lsn, snapshot}`, then events. */
 export function opWatch({ ctx, session, request }: OpCall): unknown {
@@ -49,13 +49,14 @@ export function opWatch({ ctx, session, request }: OpCall): unknown {
     if (extra !== undefined) {
       throw new PlanckError(
         "invalid_argument",
-        `Invalid "${extra}": a watch of every store takes only since`,
+        `Invalid "${extra}": a watch of every store takes only since and snapshot`,
         {
           field: extra,
         },
       );
     }
-    events = watchAll(ctx.db, { since }) as unknown as WatchIterator<WatchedEvent>;
+    const snapshot = optionalBoolean(request, "snapshot");
+    events = watchAll(ctx.db, { since, snapshot }) as unknown as WatchIterator<WatchedEvent>;
   } else {
     const options = {
       key: optionalString(request, "key"),

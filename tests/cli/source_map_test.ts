@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import { connect } from "../../client/mod.ts";
 import { defaultConfig } from "../../host/config.ts";
-import { startServer } from "../../host/server.ts";
+import { startServer } from "../../host/server/server.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import { decodeSourceMap, mapGuestStack, originalPosition } from "../../host/wasm/source_map.ts";
 import { assert, assertEquals } from "../_util/assert.ts";

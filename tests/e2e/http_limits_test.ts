@@ -10,7 +10,7 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
 import { defaultConfig } from "../../host/config.ts";
 import { HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_MAX, HTTP_URL_BYTES_MAX } from "../../host/limits.ts";
-import { type PlanckServer, startServer } from "../../host/server.ts";
+import { type PlanckServer, startServer } from "../../host/server/server.ts";
 import { REQUEST_BODY_BYTES_MAX } from "../../protocol/abi.ts";
 import { buildService } from "../../host/wasm/build.ts";
 

@@ -9,7 +9,7 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
 import { defaultConfig } from "../../host/config.ts";
-import { startServer } from "../../host/server.ts";
+import { startServer } from "../../host/server/server.ts";
 import { buildService } from "../../host/wasm/build.ts";
 
 const SHOP = `import { createApp, store } from "planck";

@@ -8,7 +8,7 @@ import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
 import { defaultConfig } from "../../host/config.ts";
 import type { Config } from "../../host/config_keys.ts";
-import { startServer } from "../../host/server.ts";
+import { startServer } from "../../host/server/server.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import { SseReader } from "./_sse_reader.ts";
 

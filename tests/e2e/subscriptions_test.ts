@@ -11,7 +11,7 @@ import { buildService } from "../../host/wasm/build.ts";
 import { type ServerProcess, spawnServer } from "../host/test_server.ts";
 
 const SERVICE_DIR = new URL("../fixtures/subscriber_service/", import.meta.url).pathname;
-const WAIT_MS = 30_000;
+const WAIT_MS = 120_000;
 
 function httpBase(server: ServerProcess): string {
   return `http://127.0.0.1:${/http listening on [^\s]+:(\d+)/.exec(server.output())![1]}`;

@@ -155,6 +155,34 @@ Deno.test("watch obeys roles: system stores and every-store watches are admin on
   });
 });
 
+Deno.test("every-store watch with snapshot over the wire: documents of every store at one LSN, then changes", async () => {
+  await withServer(async ({ admin }) => {
+    const db = await connect(admin);
+    try {
+      const { inserted: [a] } = await db.store("a").insert({ n: 1 });
+      const { inserted: [b] } = await db.store("b").insert({ n: 2 });
+      const everything = db.watch({ snapshot: true });
+      const first = await everything.next();
+      const { inserted: [c] } = await db.store("a").insert({ n: 3 });
+      const seen = [first.value];
+      while (seen.at(-1)?.key !== c) seen.push((await everything.next()).value);
+      const snapshot = seen.filter((e) => e.op === "snapshot");
+      assertEquals(new Set(snapshot.map((e) => e.lsn)).size, 1, "one snapshot LSN");
+      const mine = snapshot.filter((e) => e.store === "a" || e.store === "b").map((e) => [e.store, e.key]);
+      assertEquals(mine, [["a", a], ["b", b]]);
+      const after = seen.slice(snapshot.length);
+      assert(after.every((e) => e.op !== "snapshot"), "the snapshot comes first");
+      assertEquals(after.filter((e) => e.store === "a").map((e) => [e.op, e.key]), [["insert", c]]);
+      assert(after.every((e) => e.lsn > snapshot[0].lsn), "changes come after the snapshot's LSN");
+      await everything.return?.();
+      const refused = await codeOf(() => db.request("watch", { snapshot: true, since: 0 }));
+      assertEquals([refused.code, refused.field], ["invalid_argument", "snapshot"]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 Deno.test("bad watch requests are invalid_argument naming the field; the connection stays", async () => {
   await withServer(async ({ admin }) => {
     const db = await connect(admin);

@@ -5,7 +5,7 @@
 import { BSON } from "bson";
 import { defaultConfig } from "../../host/config.ts";
 import type { Config } from "../../host/config_keys.ts";
-import { type PlanckServer, startServer } from "../../host/server.ts";
+import { type PlanckServer, startServer } from "../../host/server/server.ts";
 
 /** A server started for a test. */
 export interface TestServer {

@@ -9,7 +9,7 @@
 import { type Browser, chromium, type Page } from "playwright-core";
 import { assert, assertEquals } from "../_util/assert.ts";
 import { defaultConfig } from "../../host/config.ts";
-import { startServer } from "../../host/server.ts";
+import { startServer } from "../../host/server/server.ts";
 import { createWorkbench } from "../../workbench/mod.ts";
 import { basic, withWorkbench } from "./workbench_server.ts";
 

@@ -4,7 +4,7 @@
  */
 import { defaultConfig } from "../../host/config.ts";
 import type { Config } from "../../host/config_keys.ts";
-import { type PlanckServer, startServer } from "../../host/server.ts";
+import { type PlanckServer, startServer } from "../../host/server/server.ts";
 import { createWorkbench } from "../../workbench/mod.ts";
 
 /** A running server with its workbench. */

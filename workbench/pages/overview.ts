@@ -2,7 +2,7 @@
  * Overview: health, version, uptime, rates and engine state, with inline-SVG charts of the last
  * minutes; the cards block is re-sent over SSE (`/overview/stream`, event "metrics") on every sample.
  */
-import type { WorkbenchParts } from "../../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../../host/server/workbench_hook.ts";
 import { PLANCK_VERSION } from "../../host/version.ts";
 import { formatBytes, formatDuration, type Html, html, raw } from "../html.ts";
 import type { ReplicationView } from "../replication.ts";

@@ -6,7 +6,7 @@
 import { PlanckError } from "../../protocol/errors.ts";
 import { parsePql } from "../../engine/pql/mod.ts";
 import { runQuery } from "../../host/wire/ops_query.ts";
-import type { WorkbenchParts } from "../../host/workbench_hook.ts";
+import type { WorkbenchParts } from "../../host/server/workbench_hook.ts";
 import type { Principal } from "../access.ts";
 import { isDestructive } from "../data.ts";
 import { toJsonText } from "../ejson.ts";

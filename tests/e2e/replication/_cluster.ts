@@ -108,7 +108,7 @@ export async function replicationUser(admin: string, name = "replicator"): Promi
 export async function eventually(
   what: string,
   probe: () => Promise<boolean>,
-  boundMs = 60_000,
+  boundMs = 180_000,
 ): Promise<void> {
   const deadline = Date.now() + boundMs;
   while (!(await probe())) {

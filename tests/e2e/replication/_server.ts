@@ -5,7 +5,7 @@
  * "planck: ready".
  */
 import { defaultConfig } from "../../../host/config.ts";
-import { startServer } from "../../../host/server.ts";
+import { startServer } from "../../../host/server/server.ts";
 
 const [dataDir, wirePort, replicaOf] = Deno.args;
 const config = defaultConfig();

@@ -9,7 +9,7 @@ import { assert, assertEquals } from "../../_util/assert.ts";
 import { forEachSeed, seededRandom } from "../../_util/random.ts";
 import { connect, parseConnectionString, WireTransport } from "../../../client/mod.ts";
 import { type Config, defaultConfig } from "../../../host/config.ts";
-import { type PlanckServer, startServer } from "../../../host/server.ts";
+import { type PlanckServer, startServer } from "../../../host/server/server.ts";
 import { backupSource, remoteSource } from "../../../host/ops/mod.ts";
 import { PlanckError } from "../../../protocol/errors.ts";
 import { readClock } from "../../../engine/wal/archive_clock.ts";

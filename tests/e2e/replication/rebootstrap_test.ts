@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { connect } from "../../../client/mod.ts";
 import { type Config, defaultConfig } from "../../../host/config.ts";
-import { type PlanckServer, startServer } from "../../../host/server.ts";
+import { type PlanckServer, startServer } from "../../../host/server/server.ts";
 import { listSegments } from "../../../engine/db/recovery.ts";
 import { decodeSegmentHeader } from "../../../engine/wal/format.ts";
 import { eventually, replicationUser } from "./_cluster.ts";

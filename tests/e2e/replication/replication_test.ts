@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { ClientError, connect } from "../../../client/mod.ts";
 import { type Config, defaultConfig } from "../../../host/config.ts";
-import { type PlanckServer, startServer } from "../../../host/server.ts";
+import { type PlanckServer, startServer } from "../../../host/server/server.ts";
 import { readEpochs } from "../../../host/replication/mod.ts";
 import { eventually, replicationStatus, replicationUser } from "./_cluster.ts";
 
@@ -176,7 +176,7 @@ Deno.test("a replica on an empty directory bootstraps from a snapshot when the W
     const staleAgain = await start(`${root}/stale`, replicator);
     servers.push(staleAgain);
     // The stale replica either still reports the lost resume point or has already re-bootstrapped
-    // past it (host/replica_supervisor.ts restarts it on the same ports, so a probe may find the port
+    // past it (host/server/replica_supervisor.ts restarts it on the same ports, so a probe may find the port
     // closed for a moment; tests/e2e/replication/rebootstrap_test.ts follows that path step by step).
     await eventually("the stale replica gets past resume_point_lost", async () => {
       try {

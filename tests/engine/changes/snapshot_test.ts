@@ -136,3 +136,59 @@ Deno.test("the instance-wide watch sees every store, also ones created later, an
     await assertRejectsCode(() => watchAll(db, { since: -1 }), "invalid_argument");
   });
 });
+
+Deno.test("the instance-wide watch with a snapshot: every store at one LSN, then the changes after it", async () => {
+  await forEachSeed("snapshot-all", async (seed) => {
+    await withTempDatabase(async (db) => {
+      const random = seededRandom(seed);
+      const names = ["a", "b"];
+      for (const name of names) await db.createStore(name);
+      const stores = names.map((name) => new Store(db, name));
+      const pick = () => stores[Math.floor(random() * stores.length)];
+      const key = () => BigInt(Math.floor(random() * 30));
+      for (let i = 0; i < 40; i++) await pick().put(key(), { v: i });
+      let stop = false;
+      const writer = (async () => {
+        for (let n = 0; !stop || n < 40; n++) {
+          if (random() < 0.2) await pick().delete(key());
+          else await pick().put(key(), { v: n });
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const events = watchAll(db, { snapshot: true });
+      stop = true;
+      await writer;
+      const sentinel = (await stores[1].put(999n, { end: true }))!;
+      const views = new Map(names.map((name) => [name, new Map<string, Document>()]));
+      let snapshotLsn = -1;
+      let cursor = -1;
+      let snapshots = 0;
+      for await (const event of events) {
+        const view = views.get(event.store);
+        if (view === undefined) continue; // a system store's document
+        if (event.op === "snapshot") {
+          assert(cursor === -1, "the snapshot comes first");
+          assert(snapshotLsn === -1 || snapshotLsn === event.lsn, "one snapshot LSN for every store");
+          snapshotLsn = event.lsn;
+          assert(!view.has(event.key), `snapshot key ${event.store}/${event.key} twice`);
+          view.set(event.key, event.doc!);
+          snapshots++;
+        } else {
+          assert(
+            event.lsn > Math.max(cursor, snapshotLsn),
+            `LSN ${event.lsn} after the snapshot, increasing`,
+          );
+          cursor = event.lsn;
+          if (event.op === "delete") view.delete(event.key);
+          else view.set(event.key, event.doc!);
+        }
+        if (event.store === "b" && event.key === sentinel) break;
+      }
+      assert(snapshots <= events.snapshotSize, "snapshotSize counts every snapshot event");
+      for (const name of names) {
+        assertEquals(views.get(name), contents(db, name), `store ${name}, seed ${seed}`);
+      }
+      await assertRejectsCode(() => watchAll(db, { snapshot: true, since: 0 }), "invalid_argument");
+    });
+  });
+});

@@ -11,7 +11,7 @@
  * answers 200.
  */
 import { defaultConfig } from "../../../host/config.ts";
-import { type PlanckServer, startServer } from "../../../host/server.ts";
+import { type PlanckServer, startServer } from "../../../host/server/server.ts";
 import { builtExample } from "./built.ts";
 import { connect } from "../../../client/mod.ts";
 import { bytes, type FuzzTarget, int, pick } from "../harness.ts";

@@ -7,7 +7,7 @@
  * case both services still answer their routes with 200.
  */
 import { defaultConfig } from "../../../host/config.ts";
-import { type PlanckServer, startServer } from "../../../host/server.ts";
+import { type PlanckServer, startServer } from "../../../host/server/server.ts";
 import { builtExample } from "./built.ts";
 import { SECTION_MANIFEST, SERVICE_BYTES_MAX } from "../../../protocol/abi.ts";
 import { connect, type PlanckClient } from "../../../client/mod.ts";

@@ -8,7 +8,7 @@
  */
 import { BSON } from "bson";
 import { defaultConfig } from "../../../host/config.ts";
-import { type PlanckServer, startServer } from "../../../host/server.ts";
+import { type PlanckServer, startServer } from "../../../host/server/server.ts";
 import { frame, RawWire } from "../../host/test_server.ts";
 import { bsonDocument, bsonFrame, bsonValue } from "../bson_values.ts";
 import { bytes, type FuzzTarget, int, pick } from "../harness.ts";

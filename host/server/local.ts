@@ -6,13 +6,13 @@
  * Invariants: statements run one at a time, each durable before its result returns; inserts into a
  * missing store create it, as over the wire; the directory is closed (WAL synced) by `close`.
  */
-import { type Database, openDatabase } from "../engine/db/database.ts";
-import { PlanckError } from "../protocol/errors.ts";
-import { parsePql } from "../engine/pql/mod.ts";
-import { executeQuery } from "../engine/exec/executor.ts";
-import { validateQuery } from "../engine/query/validate.ts";
-import { Users } from "./auth.ts";
-import { createMissingStores } from "./wire/ops_kv.ts";
+import { type Database, openDatabase } from "../../engine/db/database.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import { parsePql } from "../../engine/pql/mod.ts";
+import { executeQuery } from "../../engine/exec/executor.ts";
+import { validateQuery } from "../../engine/query/validate.ts";
+import { Users } from "../auth.ts";
+import { createMissingStores } from "../../engine/db/missing_stores.ts";
 
 /** An open data directory. */
 export interface LocalDatabase {

@@ -11,12 +11,12 @@
  * `finished` resolves only when the server stops for another reason than a swap; one re-bootstrap
  * runs at a time.
  */
-import { parseConnectionString } from "../client/mod.ts";
-import type { Config } from "./config.ts";
-import { LOG_FILE } from "./log_ring.ts";
-import { copySnapshot, stagingDir } from "./replication/bootstrap.ts";
+import { parseConnectionString } from "../../client/mod.ts";
+import type { Config } from "../config.ts";
+import { LOG_FILE } from "../log_ring.ts";
+import { copySnapshot, stagingDir } from "../replication/bootstrap.ts";
 
-/** What the supervisor needs of a server (host/server.ts, PlanckServer). */
+/** What the supervisor needs of a server (host/server/server.ts, PlanckServer). */
 export interface SupervisedServer {
   readonly config: Config;
   readonly ports: { wire: number; http: number; workbench: number };

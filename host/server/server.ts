@@ -13,30 +13,31 @@
  * Invariants: every acknowledged write was durable before its response was sent, so stopping
  * loses none; a failure while starting releases what was already acquired.
  */
-import { type Database, openDatabase } from "../engine/db/database.ts";
-import { PlanckError } from "../protocol/errors.ts";
-import { formatConnectionString, parseConnectionString } from "../client/mod.ts";
-import { ADMIN_USER, Users } from "./auth.ts";
-import type { Config } from "./config.ts";
-import { connectHost, refreshCredentials, writeCredentials } from "./credentials.ts";
-import { Lockout } from "./lockout.ts";
-import type { OpContext, ServerControl } from "./wire/request.ts";
-import { WireServer } from "./wire/server.ts";
-import { serveApp } from "./http/server.ts";
-import { ServiceRegistry } from "./services/registry.ts";
-import { EventHub } from "./live/hub.ts";
-import { SubscriptionManager } from "./live/subscriptions.ts";
-import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "./log_ring.ts";
-import { configSources } from "./config.ts";
+import { type Database, openDatabase } from "../../engine/db/database.ts";
+import { PlanckError } from "../../protocol/errors.ts";
+import { formatConnectionString, parseConnectionString } from "../../client/mod.ts";
+import { ADMIN_USER, Users } from "../auth.ts";
+import type { Config } from "../config.ts";
+import { connectHost, refreshCredentials, writeCredentials } from "../credentials.ts";
+import { Lockout } from "../lockout.ts";
+import type { OpContext, ServerControl } from "../wire/request.ts";
+import { WireServer } from "../wire/server.ts";
+import { serveApp } from "../http/server.ts";
+import { guardPort, requestIds } from "../http/request_guard.ts";
+import { ServiceRegistry } from "../services/registry.ts";
+import { EventHub } from "../live/hub.ts";
+import { SubscriptionManager } from "../live/subscriptions.ts";
+import { levelOf, LOG_FILE, LogRing, redactKeys, sourceOf } from "../log_ring.ts";
+import { configSources } from "../config.ts";
 import type { WorkbenchFactory } from "./workbench_hook.ts";
-import { Replication } from "./replication/mod.ts";
-import { bootstrapFromPrimary, isEmptyDir } from "./replication/bootstrap.ts";
-import { WalArchive } from "../engine/wal/archive.ts";
-import { USERS_STORE } from "./auth.ts";
-import { SERVICES_STORE } from "./services/registry.ts";
-import { releaseBackups } from "./wire/ops_backup.ts";
-import { Scheduler } from "./schedule/scheduler.ts";
-import { syncServiceSchedules } from "./schedule/service_schedules.ts";
+import { Replication } from "../replication/mod.ts";
+import { bootstrapFromPrimary, isEmptyDir } from "../replication/bootstrap.ts";
+import { WalArchive } from "../../engine/wal/archive.ts";
+import { USERS_STORE } from "../auth.ts";
+import { SERVICES_STORE } from "../services/registry.ts";
+import { releaseBackups } from "../wire/ops_backup.ts";
+import { Scheduler } from "../schedule/scheduler.ts";
+import { syncServiceSchedules } from "../schedule/service_schedules.ts";
 import { superviseReplica } from "./replica_supervisor.ts";
 
 /**
@@ -71,7 +72,7 @@ export interface StartOptions {
   workbench?: WorkbenchFactory;
   /** Keeps the log ring only (no `<data>/planck.log`); tests set it. */
   noLogFile?: boolean;
-  /** On a replica: called on `resume_point_lost` (set by host/replica_supervisor.ts). */
+  /** On a replica: called on `resume_point_lost` (set by host/server/replica_supervisor.ts). */
   onResumePointLost?: () => void;
 }
 
@@ -85,7 +86,7 @@ interface Listeners {
 
 /**
  * Starts Planck with `config`; a replica runs under a supervisor that re-bootstraps it from a fresh
- * snapshot when its primary no longer holds the WAL it needs (host/replica_supervisor.ts).
+ * snapshot when its primary no longer holds the WAL it needs (host/server/replica_supervisor.ts).
  * @throws PlanckError when the data dir is locked or a port cannot be bound
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<PlanckServer> {
@@ -257,7 +258,12 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     running.closeWorkbench = workbench?.close;
     listeners.workbench = workbench === undefined
       ? serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench")
-      : serveHandler(config.bind, config.ports.workbench, tls, workbench.handler);
+      : serveHandler(
+        config.bind,
+        config.ports.workbench,
+        tls,
+        guardPort(workbench.handler, config.limits.httpBodyTimeoutMs, requestIds()),
+      );
     const address = {
       hostname: connectHost(config.bind),
       port: listeners.wire!.port,

@@ -6,14 +6,14 @@
  * Invariants: the parts are the live ones of this process (no copies); the handler is called for
  * every request on the workbench port and must itself authenticate every one.
  */
-import type { Database } from "../engine/db/database.ts";
-import type { Users } from "./auth.ts";
-import type { Config } from "./config_keys.ts";
-import type { Lockout } from "./lockout.ts";
-import type { Scheduler } from "./schedule/scheduler.ts";
-import type { LogRing } from "./log_ring.ts";
-import type { ServiceRegistry } from "./services/registry.ts";
-import type { ReplicationControl, ServerControl } from "./wire/request.ts";
+import type { Database } from "../../engine/db/database.ts";
+import type { Users } from "../auth.ts";
+import type { Config } from "../config_keys.ts";
+import type { Lockout } from "../lockout.ts";
+import type { Scheduler } from "../schedule/scheduler.ts";
+import type { LogRing } from "../log_ring.ts";
+import type { ServiceRegistry } from "../services/registry.ts";
+import type { ReplicationControl, ServerControl } from "../wire/request.ts";
 
 /** The running server's parts the workbench uses. */
 export interface WorkbenchParts {
