@@ -74,7 +74,7 @@ async function download(
   const partial = `${to}.partial`;
   let written = 0;
   try {
-    using file = await Deno.open(partial, { write: true, createNew: true });
+    using file = await Deno.open(partial, { write: true, createNew: true, mode: 0o600 });
     for await (const chunk of response.body) {
       for (let at = 0; at < chunk.length;) at += await file.write(chunk.subarray(at));
       written += chunk.length;

@@ -137,6 +137,7 @@ export async function buildNativeService(
     prefix: config.prefix,
     routes: described.routes,
     indexes: described.indexes,
+    topics: described.topics,
     assets: {},
     schedules: config.schedules,
   }));
@@ -240,7 +241,7 @@ function locate(
 async function describeModule(
   wasm: Uint8Array,
   entry: string,
-): Promise<{ routes: unknown[]; indexes: unknown[] }> {
+): Promise<{ routes: unknown[]; indexes: unknown[]; topics: Record<string, unknown>[] }> {
   const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
   const exported = WebAssembly.Module.exports(module).map((e) => e.name);
   const missing = ABI_EXPORTS.filter((name) => !exported.includes(name));
@@ -264,6 +265,13 @@ async function describeModule(
   return {
     routes: Array.isArray(doc.routes) ? doc.routes : [],
     indexes: Array.isArray(doc.indexes) ? doc.indexes : [],
+    // A native topic is JSON: no render or authorize call into the module (sdk/assemblyscript/topics.ts).
+    topics: (Array.isArray(doc.topics) ? doc.topics : []).map((t: Record<string, unknown>) => ({
+      ...t,
+      format: "json",
+      render: false,
+      authorize: false,
+    })),
   };
 }
 

@@ -16,6 +16,7 @@ import s9 from "../../sdk/assemblyscript/json_writer.ts" with { type: "text" };
 import s10 from "../../sdk/assemblyscript/mod.ts" with { type: "text" };
 import s11 from "../../sdk/assemblyscript/planck.ts" with { type: "text" };
 import s12 from "../../sdk/assemblyscript/router.ts" with { type: "text" };
+import s13 from "../../sdk/assemblyscript/topics.ts" with { type: "text" };
 
 /** Source text by file name in sdk/assemblyscript/ ("bson.ts" …). */
 export const SDK_SOURCES: Readonly<Record<string, string>> = {
@@ -32,4 +33,5 @@ export const SDK_SOURCES: Readonly<Record<string, string>> = {
   "mod.ts": s10,
   "planck.ts": s11,
   "router.ts": s12,
+  "topics.ts": s13,
 };

@@ -100,7 +100,7 @@ export async function directorySink(dir: string): Promise<BackupSink> {
     async beginFile(path, bytes) {
       const slash = path.lastIndexOf("/");
       if (slash > 0) await Deno.mkdir(`${dir}/${path.slice(0, slash)}`, { recursive: true });
-      out = new PacedFile(await Deno.open(`${dir}/${path}`, { write: true, createNew: true }));
+      out = new PacedFile(await Deno.open(`${dir}/${path}`, { write: true, createNew: true, mode: 0o600 }));
       current = { path, bytes, written: 0 };
     },
     async write(chunk) {
@@ -137,7 +137,9 @@ export async function tarSink(target: string, mtime: number): Promise<BackupSink
   const slash = target.lastIndexOf("/");
   if (slash > 0) await Deno.mkdir(target.slice(0, slash), { recursive: true });
   const partial = `${target}.partial`;
-  const out = new PacedFile(await Deno.open(partial, { write: true, create: true, truncate: true }));
+  const out = new PacedFile(
+    await Deno.open(partial, { write: true, create: true, truncate: true, mode: 0o600 }),
+  );
   let offset = 0;
   let current: Current | undefined;
   let closed = false;

@@ -71,3 +71,4 @@ export { decodeComponent, equalsIgnoringCase, formField, indexOfUnit, Request, R
 export { parseJson } from "./json";
 export { jsonString, toJson, toJsonArray } from "./json_writer";
 export { Handler, index, planck_alloc, planck_describe, planck_handle, route } from "./router";
+export { topic, topicKey, topicRange } from "./topics";

@@ -20,6 +20,7 @@ import { BsonWriter, ITEM } from "./bson";
 import { BsonDoc } from "./bson_reader";
 import { PREFIX } from "./config";
 import { decodeComponent, indexOfUnit, Request, Response } from "./http";
+import { describeTopics } from "./topics";
 
 /** A request handler: a top-level function (closures that capture do not compile). */
 export type Handler = (req: Request) => Response;
@@ -171,7 +172,7 @@ export function planck_handle(ptr: usize, len: i32): usize {
   return answer(reply.finish());
 }
 
-/** ABI: the routes and indexes (BSON) for `planck build`. */
+/** ABI: the routes, indexes and topics (BSON) for `planck build`. */
 export function planck_describe(): usize {
   const w = reply.reset().startArray("routes");
   for (let i = 0; i < routes.length; i++) {
@@ -192,7 +193,9 @@ export function planck_describe(): usize {
     if (x.unique) w.addBool("unique", true);
     w.end();
   }
-  return answer(w.end().finish());
+  w.end();
+  describeTopics(w);
+  return answer(w.finish());
 }
 
 function answer(bytes: Uint8Array): usize {

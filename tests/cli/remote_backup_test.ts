@@ -41,6 +41,11 @@ Deno.test("planck backup --remote: the server backs up online, the CLI downloads
       assert(/^planck-.*\.tar$/.test(line.backup) && line.to === to, taken.stdout);
       assertEquals(line.stores.find((s: { name: string }) => s.name === "items").documents, 5);
       assertEquals((await Deno.stat(to)).size, line.bytes);
+      assertEquals(
+        (await Deno.stat(to)).mode! & 0o077,
+        0,
+        "the downloaded tar is owner-only (it holds sysusers)",
+      );
       const verified = await planck(["verify", to, "--quiet"], home);
       assertEquals(verified.code, 0, verified.stderr);
       const again = await planck(["backup", "--remote", base, "--key", adminKey, "--to", to], home);

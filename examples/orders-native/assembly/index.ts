@@ -9,6 +9,9 @@
  *   GET  /native/api/orders/:id       one order, or 404
  *   POST /native/api/orders           {"title", "amount"} → 201 {"key"}
  *   GET  /native/orders/:id/card      the order as an HTML <li>
+ *
+ * and the live topic "native-orders": `GET /events?topic=native-orders` streams every write to the
+ * store as a JSON event (`{lsn, op, store, key, doc?}`), served by the host.
  */
 import {
   BSON_DOUBLE,
@@ -29,6 +32,7 @@ import {
   store,
   toJson,
   toJsonArray,
+  topic,
 } from "planck";
 
 export { planck_alloc, planck_describe, planck_handle } from "planck";
@@ -37,6 +41,7 @@ const LIST_LIMIT = 20;
 const TITLE_LENGTH_MAX = 200;
 
 index("orders_by_status", "orders", ["status"]);
+topic("native-orders", "orders");
 
 route("GET", "/ping", ping);
 route("GET", "/api/orders", listOrders);

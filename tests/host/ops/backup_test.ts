@@ -65,6 +65,11 @@ Deno.test("backup → verify → restore gives the source's documents at the man
     assertEquals(manifest.stores, [{ name: "a", documents: 750 }, { name: "b", documents: 750 }]);
     assert(!manifest.files.some((file) => file.path === "LOCK"), "the lock file is not copied");
     assertEquals((await readManifest(`${dir}/backup`)).files, manifest.files);
+    for (const file of manifest.files) {
+      // A backup holds sysusers (key hashes): owner-only, like admin.credentials.
+      const mode = (await Deno.stat(`${dir}/backup/${file.path}`)).mode! & 0o777;
+      assertEquals(mode & 0o077, 0, `${file.path} is mode ${mode.toString(8)}`);
+    }
     assertEquals((await verifyBackup(`${dir}/backup`, { quiet: true })).lsn, manifest.lsn);
     const restored = await restoreBackup(`${dir}/backup`, `${dir}/restored`, { quiet: true });
     assertEquals(restored.stores, manifest.stores);
