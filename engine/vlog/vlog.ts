@@ -257,6 +257,16 @@ export class ValueLog {
       // Inside one complete block: serve it from the block cache (one read fills ~200 documents).
       data = this.#block(segment, block);
       at = pointer.offset - block * VLOG_BLOCK_BYTES;
+      if (data.length > VLOG_BLOCK_BYTES) { // a cached block: its entries' CRCs are checked once
+        const bit = VLOG_BLOCK_BYTES + (at >> 3);
+        const mask = 1 << (at & 7);
+        if (u32le(data, at + 4) !== pointer.length) throw badEntry(segment, pointer);
+        if ((data[bit] & mask) === 0) {
+          if (u32le(data, at) !== crc32(data, at + 4, at + size)) throw badEntry(segment, pointer);
+          data[bit] |= mask;
+        }
+        return data.subarray(at + VLOG_ENTRY_HEADER_BYTES, at + size);
+      }
     } else {
       data = new Uint8Array(size);
       at = 0;
@@ -269,12 +279,18 @@ export class ValueLog {
     return data.subarray(at + VLOG_ENTRY_HEADER_BYTES, at + size);
   }
 
-  /** Block `block` of a segment, from the cache or the file (LRU by insertion, bounded by bytes). */
+  /**
+   * Block `block` of a segment, from the cache or the file (LRU by insertion, bounded by bytes). A
+   * cached block is VLOG_BLOCK_BYTES of data followed by VLOG_BLOCK_BYTES / 8 bytes of flags, one bit
+   * per data offset: set once the entry starting there passed its CRC check. Blocks are immutable
+   * once cached (only whole blocks below a segment's committed length are), so one check suffices.
+   * A short read returns just the bytes read, uncached and without flags.
+   */
   #block(segment: Segment, block: number): Uint8Array {
     const id = segment.sequence * 4294967296 + block;
     const cached = this.#blocks.get(id);
     if (cached !== undefined) return cached;
-    const data = new Uint8Array(VLOG_BLOCK_BYTES);
+    const data = new Uint8Array(VLOG_BLOCK_BYTES + VLOG_BLOCK_BYTES / 8);
     const n = readSync(segment.fd, data, 0, VLOG_BLOCK_BYTES, block * VLOG_BLOCK_BYTES);
     if (n !== VLOG_BLOCK_BYTES) return data.subarray(0, n); // short: not cached, the caller reports it
     this.#blocks.set(id, data);
