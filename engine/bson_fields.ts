@@ -12,21 +12,31 @@ import type { Document } from "../protocol/query_document.ts";
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Bytes of fixed-size values by BSON type; -1: variable size (handled below). */
-const FIXED: Record<number, number> = {
-  0x01: 8, // double
-  0x06: 0, // undefined
-  0x07: 12, // ObjectId
-  0x08: 1, // bool
-  0x09: 8, // date
-  0x0a: 0, // null
-  0x10: 4, // int32
-  0x11: 8, // timestamp
-  0x12: 8, // int64
-  0x13: 16, // decimal128
-  0xff: 0, // min key
-  0x7f: 0, // max key
-};
+/** Bytes of fixed-size values by BSON type; -1: variable size (handled in elementValueSize). */
+function fixedSize(type: number): number {
+  switch (type) {
+    case 0x01: // double
+    case 0x09: // date
+    case 0x11: // timestamp
+    case 0x12: // int64
+      return 8;
+    case 0x06: // undefined
+    case 0x0a: // null
+    case 0xff: // min key
+    case 0x7f: // max key
+      return 0;
+    case 0x07: // ObjectId
+      return 12;
+    case 0x08: // bool
+      return 1;
+    case 0x10: // int32
+      return 4;
+    case 0x13: // decimal128
+      return 16;
+    default:
+      return -1;
+  }
+}
 
 /** Wanted field names with their UTF-8 bytes (built once per index set). */
 export interface FieldNames {
@@ -85,8 +95,8 @@ export function decodeFields(bytes: Uint8Array, wanted: FieldNames): Document | 
  * stored BSON that skips elements without decoding them (host/guest/raw_reply.ts too).
  */
 export function elementValueSize(type: number, bytes: Uint8Array, at: number, end: number): number {
-  const fixed = FIXED[type];
-  if (fixed !== undefined) return fixed;
+  const fixed = fixedSize(type);
+  if (fixed >= 0) return fixed;
   if (type === 0x0b) { // regex: two C strings
     let p = at;
     while (p < end && bytes[p] !== 0) p++;
@@ -132,8 +142,8 @@ function decodeScalar(type: number, bytes: Uint8Array, at: number, size: number)
     }
     case 0x08:
       return bytes[at] === 1 ? true : bytes[at] === 0 ? false : NOT_SCALAR;
-    case 0x09:
-      return new Date(Number(i64le(bytes, at)));
+    case 0x09: // int64 milliseconds: as a double directly (one rounding, as Number(bigint) rounds)
+      return new Date(i32le(bytes, at + 4) * 4294967296 + (i32le(bytes, at) >>> 0));
     case 0x0a:
       return null;
     case 0x10:

@@ -41,16 +41,31 @@ export function raw(markup: string): Html {
 }
 
 function render(value: unknown): string {
-  if (typeof value === "string") return escapeHtml(value);
+  if (typeof value === "string") return value.search(NEEDS_ESCAPE) < 0 ? value : escapeHtml(value);
   if (value === null || value === undefined || value === false) return "";
   if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map(render).join("");
+  if (Array.isArray(value)) {
+    // A loop, not map + join: each interpreted call costs in QuickJS, and most items are Html.
+    let out = "";
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      out += item instanceof Html ? item.value : render(item);
+    }
+    return out;
+  }
   return escapeHtml(String(value));
 }
 
 /** The tagged template: interpolations are escaped, nested Html is kept. */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0];
-  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    // The common cases inline (a plain string, nested Html): one interpreted call less per value.
+    if (typeof value === "string") {
+      out += (value.search(NEEDS_ESCAPE) < 0 ? value : escapeHtml(value)) + strings[i + 1];
+    } else if (value instanceof Html) out += value.value + strings[i + 1];
+    else out += render(value) + strings[i + 1];
+  }
   return new Html(out);
 }

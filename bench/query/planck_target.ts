@@ -40,7 +40,7 @@ export function rangePql(low: number, high: number): string {
   return `${STORE}.filter(amount >= ${low} and amount < ${high}).orderBy(amount asc).limit(${RANGE_LIMIT})`;
 }
 
-class PlanckTarget implements QueryTarget {
+export class PlanckTarget implements QueryTarget {
   readonly name = "Planck";
   readonly config = "engine in-process, executeQuery (validate + plan + execute); indexes status, amount; " +
     "flushed after loading";
@@ -52,6 +52,10 @@ class PlanckTarget implements QueryTarget {
     await this.#db.createStore(STORE);
     await this.#db.createIndex("docs_status", STORE, [{ path: "status", direction: "asc" }]);
     await this.#db.createIndex("docs_amount", STORE, [{ path: "amount", direction: "asc" }]);
+  }
+  /** Opens a store an earlier run loaded (bench/query/profile.ts). */
+  async reopen(dir: string): Promise<void> {
+    this.#db = await openDatabase(dir);
   }
   async load(items: readonly Item[]): Promise<void> {
     const ops: WriteOp[] = items.map((it) => ({
@@ -98,6 +102,6 @@ class PlanckTarget implements QueryTarget {
 }
 
 /** A fresh Planck target. */
-export function planckTarget(): QueryTarget {
+export function planckTarget(): PlanckTarget {
   return new PlanckTarget();
 }

@@ -24,6 +24,9 @@ const quick = Deno.args.includes("--quick");
 const LOAD_S = Number(flag("load-s") ?? (quick ? 3 : 10));
 const AWAY_S = Number(flag("away-s") ?? (quick ? 3 : 60));
 const WRITERS = 8;
+/** Issue #15's targets: catch-up rate ÷ write rate, and lag p99 in ms. */
+const CATCH_UP_RATIO_TARGET = 5;
+const LAG_P99_MS_TARGET = 50;
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -268,15 +271,21 @@ async function main(): Promise<void> {
     const rows = [
       `| replica lag, ${WRITERS} durable wire writers for ${LOAD_S} s (${wire.writes} writes, ${wire.lags.length} seen) | p50 ${
         percentile(wire.lags, 0.5).toFixed(1)
-      } ms, p99 ${percentile(wire.lags, 0.99).toFixed(1)} ms |`,
+      } ms, p99 ${percentile(wire.lags, 0.99).toFixed(1)} ms (target < ${LAG_P99_MS_TARGET}: ${
+        percentile(wire.lags, 0.99) < LAG_P99_MS_TARGET ? "**PASS**" : "**FAIL**"
+      }) |`,
       `| replica lag, ${HTTP_POSTERS} concurrent HTTP POST /item for ${LOAD_S} s (${http.writes} posts, ${http.lags.length} seen) | p50 ${
         percentile(http.lags, 0.5).toFixed(1)
-      } ms, p99 ${percentile(http.lags, 0.99).toFixed(1)} ms |`,
+      } ms, p99 ${percentile(http.lags, 0.99).toFixed(1)} ms (target < ${LAG_P99_MS_TARGET}: ${
+        percentile(http.lags, 0.99) < LAG_P99_MS_TARGET ? "**PASS**" : "**FAIL**"
+      }) |`,
       `| catch-up after ${AWAY_S} s away (${awayEnd - awayStart} LSNs, ${awayWrites} writes) | ${
         catchRate.toFixed(0)
       } LSN/s in ${catchSeconds.toFixed(2)} s (from "ready"), ${
         (catchRate / writeRate).toFixed(1)
-      }× the write rate ${writeRate.toFixed(0)} LSN/s |`,
+      }× the write rate ${writeRate.toFixed(0)} LSN/s (target ≥ ${CATCH_UP_RATIO_TARGET}×: ${
+        catchRate / writeRate >= CATCH_UP_RATIO_TARGET ? "**PASS**" : "**FAIL**"
+      }) |`,
       `| reads: 8 readers on the primary alone | ${alone.toFixed(0)} gets/s |`,
       `| reads: 4 on the primary + 4 on the replica | ${both.toFixed(0)} gets/s (${
         (both / alone).toFixed(2)

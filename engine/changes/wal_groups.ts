@@ -1,18 +1,16 @@
 /**
  * Committed groups after an LSN as raw WAL bytes, for replication (docs/replication.md): recent groups
  * from memory (each group's bytes exactly as the WAL appended them), older ones read back from the WAL
- * segments kept by the retention window. Only durable groups are handed out, so a replica never holds
+ * segments kept by the retention window (engine/changes/segment_runs.ts, a window around the run). Only durable groups are handed out, so a replica never holds
  * a group that a crash of the primary could still undo.
  *
  * Invariants: a run starts at since + 1, holds whole groups with consecutive LSNs, and ends at or
  * below the durable LSN; the memory tail holds a gap-free run of the latest groups of at most
  * REPLICATION_TAIL_BYTES_MAX bytes (always at least the newest group).
  */
-import { PlanckError } from "../../protocol/errors.ts";
 import { REPLICATION_TAIL_BYTES_MAX } from "../limits.ts";
-import { encodeGroups } from "../wal/group_bytes.ts";
-import { type Group, scanSegment } from "../wal/reader.ts";
 import type { SegmentInfo } from "../wal/wal.ts";
+import { SegmentRuns } from "./segment_runs.ts";
 import { oldestLsn, resumePointLost } from "./wal_source.ts";
 
 /** What the source needs from its database. */
@@ -48,8 +46,8 @@ export class WalGroups {
   readonly #tail: TailGroup[] = [];
   #tailBytes = 0;
   #wake = Promise.withResolvers<void>();
-  /** The last sealed segment scanned (catch-up reads it in several runs). */
-  #scanned: { path: string; groups: Group[] } | null = null;
+  /** Catch-up reads runs straight out of the segment files. */
+  readonly #runs = new SegmentRuns();
 
   constructor(source: WalGroupsSource) {
     this.#source = source;
@@ -126,49 +124,26 @@ export class WalGroups {
   }
 
   async #fromDisk(since: number, upTo: number, maxBytes: number): Promise<GroupRun> {
-    const list = [...this.#source.segments()];
+    const list = this.#source.segments();
+    this.#runs.forget(list);
     let at = list.length - 1;
     while (at > 0 && list[at].firstLsn > since + 1) at--;
-    const sealed = at < list.length - 1;
-    let groups: Group[];
-    if (sealed && this.#scanned?.path === list[at].path) {
-      groups = this.#scanned.groups;
-    } else {
-      let bytes: Uint8Array;
-      try {
-        bytes = await Deno.readFile(list[at].path);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw resumePointLost(since, oldestLsn(this.#source.segments()));
-        }
-        throw error;
+    let run;
+    try {
+      run = await this.#runs.read(list[at], since, upTo, maxBytes);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw resumePointLost(since, oldestLsn(this.#source.segments()));
       }
-      groups = scanSegment(bytes, 0).groups;
-      if (sealed) this.#scanned = { path: list[at].path, groups };
+      throw error;
     }
-    const picked: Group[] = [];
-    let size = 0;
-    for (const group of groups) {
-      if (group.commitLsn <= since) continue;
-      if (group.commitLsn > upTo) break;
-      let bytes = 40;
-      for (const frame of group.frames) bytes += 40 + frame.value.length;
-      if (picked.length > 0 && size + bytes > maxBytes) break;
-      picked.push(group);
-      size += bytes;
-    }
-    if (picked.length === 0) {
-      return { bytes: new Uint8Array(0), firstLsn: since + 1, lastLsn: since, groups: 0, lastAppendMs: 0 };
-    }
-    const firstLsn = picked[0].frames[0]?.lsn ?? picked[0].commitLsn;
-    if (firstLsn !== since + 1) {
-      throw new PlanckError("invalid_argument", `LSN ${since} is not the end of a committed group`, {
-        field: "since",
-        lsn: BigInt(since),
-      });
-    }
-    const last = picked[picked.length - 1].commitLsn;
-    return { bytes: encodeGroups(picked), firstLsn, lastLsn: last, groups: picked.length, lastAppendMs: 0 };
+    return {
+      bytes: run.bytes,
+      firstLsn: since + 1,
+      lastLsn: run.lastLsn,
+      groups: run.groups,
+      lastAppendMs: 0,
+    };
   }
 }
 

@@ -223,7 +223,7 @@ export class Database implements ReadView {
   }
 
   /** Live documents of one store in key order. */
-  scan(storeId: number, options: ScanOptions = {}): Generator<[Key, Uint8Array]> {
+  scan(storeId: number, options: ScanOptions = {}): IterableIterator<[Key, Uint8Array]> {
     return scan(this.#s, storeId, options);
   }
 

@@ -35,6 +35,7 @@ export function freeze(s: DatabaseState): void {
     dropped: [...s.dropped],
   };
   s.dropped.clear();
+  assert(s.frozen.length > 0 && memtable !== s.active, "freeze: the frozen memtable left the write path");
   s.flushing = s.flushing.then(async () => {
     if (s.flushError !== null) return;
     try {

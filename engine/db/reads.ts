@@ -29,8 +29,14 @@ export function scan(
   s: DatabaseState,
   storeId: number,
   options: ScanOptions = {},
-): Generator<[Key, Uint8Array]> {
+): IterableIterator<[Key, Uint8Array]> {
   const reverse = options.reverse === true;
+  if (
+    options.limit === undefined && s.active.count(storeId) === 0 &&
+    s.frozen.every((m) => m.count(storeId) === 0)
+  ) {
+    return s.tiers.entries(storeId, options.from, options.to, reverse); // all flushed: nothing to merge
+  }
   const sources: Iterator<[string, Version]>[] = [s.active, ...[...s.frozen].reverse()].map((m) =>
     versions(m.entries(storeId, options.from, options.to, reverse))
   );

@@ -190,7 +190,7 @@ export class Tiers {
   }
 
   /** Committed documents of one store in [from, to), as merge sources. */
-  *entries(storeId: number, from?: Key, to?: Key, reverse = false): Generator<[string, Version]> {
+  *entries(storeId: number, from?: Key, to?: Key, reverse = false): Generator<[string, Uint8Array]> {
     const cursor = this.#tree.cursor({
       from: from === undefined ? namespacePrefix(storeId) : docTreeKey(storeId, from),
       to: to === undefined ? namespacePrefix(storeId + 1) : docTreeKey(storeId, to),
@@ -350,8 +350,10 @@ export class Tiers {
   #load(pointerBytes: Uint8Array, fill = true): Uint8Array {
     const pointer = decodePointer(pointerBytes);
     const place = pointer.segment * 4294967296 + pointer.offset;
-    const cached = this.#cache.get(place);
-    if (cached !== undefined) return cached;
+    if (this.#cache.bytes > 0) { // off by default: no Map lookup per read
+      const cached = this.#cache.get(place);
+      if (cached !== undefined) return cached;
+    }
     const value = this.#vlog.read(pointer);
     if (fill) this.#cache.offer(place, value);
     return value;

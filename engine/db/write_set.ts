@@ -2,9 +2,13 @@
  * A write set: the buffered writes of one atomic group (a batch or a transaction) with
  * read-your-writes over the database's committed state. Committing it turns each written key's
  * final version into one WAL frame; all of them share one commit marker.
+ *
+ * Invariants: one slot per written key, holding that key's last write; a key first written as fresh
+ * (no committed version) stays fresh through rewrites, and a fresh key deleted again writes no frame.
  */
 import { type FrameInput, FrameKind } from "../wal/format.ts";
 import type { Key } from "../key.ts";
+import { assert } from "../assert.ts";
 
 /** Reads committed state: a document's bytes, or undefined when the key has no live version. */
 export interface ReadView {
@@ -68,7 +72,12 @@ export class WriteSet {
     }
     const at = keys.get(write.key);
     if (at !== undefined) {
-      if (this.#order[at].fresh === true) write.fresh = true; // still nothing committed under the key
+      const slot = this.#order[at];
+      assert(
+        slot.storeId === write.storeId && slot.key === write.key,
+        "write set: a key's slot holds that key",
+      );
+      if (slot.fresh === true) write.fresh = true; // still nothing committed under the key
       this.#order[at] = write;
     } else {
       keys.set(write.key, this.#order.length);

@@ -14,6 +14,7 @@ import { type Key, keyFromLatin1 } from "../key.ts";
 import { bytesToLatin1 } from "../indexes/indexes.ts";
 import type { IndexChoice } from "./index_plan.ts";
 import { compileFilter, type Predicate } from "../query/filter.ts";
+import { compileRawFilter, MATCH, MISS, type RawFilter } from "../query/raw_filter.ts";
 import { filterUsesOnlyKey } from "../query/key_bounds.ts";
 import { KEY_PATH } from "../query/path.ts";
 import { decodeFields, type FieldNames, fieldNames } from "../bson_fields.ts";
@@ -56,28 +57,26 @@ export interface Match {
   partial?: boolean;
 }
 
-/** The documents of a plan's source, in scan order. */
-export function* sourceEntries(view: QueryView, plan: Plan): Generator<[Key, Uint8Array]> {
+/** The documents of a plan's source, in scan order (the view's own iterator where it has one). */
+export function sourceEntries(view: QueryView, plan: Plan): Iterable<[Key, Uint8Array]> {
   const storeId = plan.store.id;
   const source = plan.source;
   switch (source.kind) {
     case "full_scan":
-      yield* view.scan(storeId, { reverse: plan.reverse });
-      return;
+      return view.scan(storeId, { reverse: plan.reverse });
     case "key_range":
-      yield* view.scan(storeId, { from: source.from, to: source.to, reverse: plan.reverse });
-      return;
-    case "key_points": {
-      const keys = plan.reverse ? [...source.keys].reverse() : source.keys;
-      for (const key of keys) {
-        const bytes = view.read(storeId, key);
-        if (bytes !== undefined) yield [key, bytes];
-      }
-      return;
-    }
+      return view.scan(storeId, { from: source.from, to: source.to, reverse: plan.reverse });
+    case "key_points":
+      return pointReads(view, storeId, plan.reverse ? [...source.keys].reverse() : source.keys);
     case "index_scan":
-      yield* indexEntries(view, storeId, source.choice);
-      return;
+      return indexEntries(view, storeId, source.choice);
+  }
+}
+
+function* pointReads(view: QueryView, storeId: number, keys: readonly Key[]): Generator<[Key, Uint8Array]> {
+  for (const key of keys) {
+    const bytes = view.read(storeId, key);
+    if (bytes !== undefined) yield [key, bytes];
   }
 }
 
@@ -136,6 +135,8 @@ export interface CompiledFilter {
   keyOnly: boolean;
   /** The top-level fields the filter reads (the key aside). */
   fields: string[];
+  /** The filter on stored bytes: documents it answers MISS for are skipped undecoded (null: none). */
+  raw: RawFilter | null;
 }
 
 /** Compiles a query's filter for `matches`. */
@@ -144,6 +145,7 @@ export function compileQueryFilter(filter: Filter | undefined): CompiledFilter {
     predicate: compileFilter(filter),
     keyOnly: filter === undefined || filterUsesOnlyKey(filter),
     fields: filter === undefined ? [] : [...topLevelFields(filter, new Set())],
+    raw: compileRawFilter(filter),
   };
 }
 
@@ -182,9 +184,17 @@ export function* matches(
   decode: boolean,
   partial?: FieldNames,
 ): Generator<Match> {
-  const { predicate, keyOnly } = filter;
+  const { predicate, keyOnly, raw } = filter;
   for (const [key, bytes] of sourceEntries(view, plan)) {
     stats.examined++;
+    if (raw !== null) {
+      const answer = raw.test(bytes);
+      if (answer === MISS) continue;
+      if (answer === MATCH && !decode && partial === undefined) { // counted or deleted: nothing to decode
+        yield { key, bytes, doc: EMPTY };
+        continue;
+      }
+    }
     if (keyOnly && partial === undefined) {
       if (predicate(EMPTY, key)) yield { key, bytes, doc: decode ? decodeDocument(bytes) : EMPTY };
       continue;

@@ -9,7 +9,11 @@
  * INDEX_ENTRIES_PER_DOC_MAX. Entries are never written to the WAL: they are derived from the
  * documents while the WAL is applied (live or replayed), and from the store by the backfill of an
  * index that is still "building".
+ *
+ * Invariants: one index per name (names are global across stores); entries are asked only of a
+ * defined index.
  */
+import { assert } from "../assert.ts";
 import { Buffer } from "node:buffer";
 // An entry point (mod.ts, client/mod.ts, engine/mod.ts) imported from another project has no import map
 // of ours, so the npm package is named in full here (deno.json maps "bson" to the same version).
@@ -125,6 +129,7 @@ export class Indexes {
 
   add(def: IndexDef): void {
     this.remove(def.id);
+    assert(!this.#byName.has(def.name), `indexes: one index per name ("${def.name}")`);
     const compiled: Compiled = {
       def,
       matchers: def.fields.map((f) => compilePathMatcher(f.path)),
@@ -150,7 +155,8 @@ export class Indexes {
 
   /** Entries (latin1) that `doc` under `key` contributes to index `indexId`. */
   entries(indexId: number, doc: Document | undefined, key: Key): string[] {
-    const compiled = this.#byId.get(indexId)!;
+    const compiled = this.#byId.get(indexId);
+    assert(compiled !== undefined, `indexes: entries of a defined index (id ${indexId})`);
     if (doc === undefined) return [];
     const docKey = keyToBytes(key, DOC_KEY_SCRATCH); // copied into each entry
     if (compiled.matchers.length === 1) {

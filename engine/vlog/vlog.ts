@@ -257,10 +257,22 @@ export class ValueLog {
       // Inside one complete block: serve it from the block cache (one read fills ~200 documents).
       data = this.#block(segment, block);
       at = pointer.offset - block * VLOG_BLOCK_BYTES;
+      if (data.length > VLOG_BLOCK_BYTES) { // a cached block: its entries' CRCs are checked once
+        const bit = VLOG_BLOCK_BYTES + (at >> 3);
+        const mask = 1 << (at & 7);
+        if (u32le(data, at + 4) !== pointer.length) throw badEntry(segment, pointer);
+        if ((data[bit] & mask) === 0) {
+          if (u32le(data, at) !== crc32(data, at + 4, at + size)) throw badEntry(segment, pointer);
+          data[bit] |= mask;
+        }
+        return data.subarray(at + VLOG_ENTRY_HEADER_BYTES, at + size);
+      }
     } else {
       data = new Uint8Array(size);
       at = 0;
-      if (readSync(segment.fd, data, 0, size, pointer.offset) !== size) throw badEntry(segment, pointer);
+      if (!this.#fromTwoBlocks(segment, block, pointer.offset, data)) {
+        if (readSync(segment.fd, data, 0, size, pointer.offset) !== size) throw badEntry(segment, pointer);
+      }
     }
     // Header fields read in place (no DataView); one view for the CRC, one for the value.
     if (u32le(data, at + 4) !== pointer.length || u32le(data, at) !== crc32(data, at + 4, at + size)) {
@@ -269,12 +281,37 @@ export class ValueLog {
     return data.subarray(at + VLOG_ENTRY_HEADER_BYTES, at + size);
   }
 
-  /** Block `block` of a segment, from the cache or the file (LRU by insertion, bounded by bytes). */
+  /**
+   * Fills `into` with the entry at `offset` when it spans exactly blocks `block` and `block + 1`,
+   * both complete, from the block cache (a scan meets one such entry per ~200 documents; a read
+   * call for each cost more than the copy). False when it cannot: the caller reads the file.
+   */
+  #fromTwoBlocks(segment: Segment, block: number, offset: number, into: Uint8Array): boolean {
+    const split = (block + 1) * VLOG_BLOCK_BYTES;
+    if (offset + into.length > split + VLOG_BLOCK_BYTES || split + VLOG_BLOCK_BYTES > segment.bytes) {
+      return false;
+    }
+    const first = this.#block(segment, block);
+    const second = this.#block(segment, block + 1);
+    if (first.length <= VLOG_BLOCK_BYTES || second.length <= VLOG_BLOCK_BYTES) return false;
+    const head = split - offset;
+    into.set(first.subarray(offset - block * VLOG_BLOCK_BYTES, VLOG_BLOCK_BYTES), 0);
+    into.set(second.subarray(0, into.length - head), head);
+    return true;
+  }
+
+  /**
+   * Block `block` of a segment, from the cache or the file (LRU by insertion, bounded by bytes). A
+   * cached block is VLOG_BLOCK_BYTES of data followed by VLOG_BLOCK_BYTES / 8 bytes of flags, one bit
+   * per data offset: set once the entry starting there passed its CRC check. Blocks are immutable
+   * once cached (only whole blocks below a segment's committed length are), so one check suffices.
+   * A short read returns just the bytes read, uncached and without flags.
+   */
   #block(segment: Segment, block: number): Uint8Array {
     const id = segment.sequence * 4294967296 + block;
     const cached = this.#blocks.get(id);
     if (cached !== undefined) return cached;
-    const data = new Uint8Array(VLOG_BLOCK_BYTES);
+    const data = new Uint8Array(VLOG_BLOCK_BYTES + VLOG_BLOCK_BYTES / 8);
     const n = readSync(segment.fd, data, 0, VLOG_BLOCK_BYTES, block * VLOG_BLOCK_BYTES);
     if (n !== VLOG_BLOCK_BYTES) return data.subarray(0, n); // short: not cached, the caller reports it
     this.#blocks.set(id, data);

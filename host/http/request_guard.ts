@@ -6,6 +6,9 @@
  * (a name or value Deno refuses, such as one holding CR or LF, becomes the host's 500 naming it
  * instead of an exception out of the handler).
  *
+ * The workbench port gets the same head limits and body deadline through `guardPort` (its handler
+ * reads and bounds its own bodies).
+ *
  * Invariants: a body is never buffered past REQUEST_BODY_BYTES_MAX; a body read never waits past
  * its deadline; every refusal carries the request id.
  */
@@ -136,4 +139,61 @@ export function guardResponse(build: () => Response, id: string): Response {
     const what = error.message.slice(0, 200).replace(/[\r\n\0]/g, "\\n");
     return refusal(500, `500 the service returned an invalid response header: ${what} (request ${id})\n`, id);
   }
+}
+
+/** A handler of a port served by Deno.serve. */
+export type PortHandler = (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
+
+/**
+ * The limits of this file for a port whose handler reads its own bodies (the workbench, whose
+ * deploys are larger than REQUEST_BODY_BYTES_MAX and bounded by the handler): the head limits (414,
+ * 431) before the handler runs, and the body's deadline — a body still arriving `bodyTimeoutMs` after
+ * the request came is cut, and the request is answered 408 whatever the handler made of the cut.
+ * Every refusal carries an id from `nextId`.
+ */
+export function guardPort(handler: PortHandler, bodyTimeoutMs: number, nextId: () => string): PortHandler {
+  return async (request, info) => {
+    const id = nextId();
+    const refused = refuseHead(request.url, requestHeaders(request), id);
+    if (refused !== null) return refused;
+    if (request.body === null) return await handler(request, info);
+    const source = request.body.getReader();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      source.cancel().catch(() => {});
+    }, bodyTimeoutMs);
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await source.read();
+          if (timedOut) controller.error(new Error(`request body not received in time (request ${id})`));
+          else if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      cancel: (reason) => source.cancel(reason),
+    });
+    const timeout = () => refuseBody("timeout", id)!;
+    try {
+      // A new request over the same head (not `new Request(request)`, which would read its signal).
+      const init = { method: request.method, headers: request.headers, body, duplex: "half" };
+      const response = await handler(new Request(request.url, init as RequestInit), info);
+      return timedOut ? timeout() : response;
+    } catch (error) {
+      if (timedOut) return timeout();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Request ids for a port: a process tag and a counter, as the app port's (unique per process run). */
+export function requestIds(): () => string {
+  const tag = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  let counter = 0;
+  return () => `${tag}-${(++counter).toString(36)}`;
 }

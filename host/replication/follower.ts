@@ -138,6 +138,7 @@ export class Follower {
         lastError = "";
         this.#status.error = null;
       } catch (error) {
+        this.#ahead = null; // asked over a connection or from a point this error may have spoiled
         if (this.#stopped) break;
         const message = (error as Error).message;
         this.#status.error = message;
@@ -164,7 +165,12 @@ export class Follower {
     this.#transport?.close();
   }
 
-  /** One request and the groups it brought. */
+  /**
+   * One answer and the groups it brought. The next request (after this answer's last LSN) goes out
+   * before these groups are applied, so the primary reads and ships the next run while this one is
+   * applied: at most two runs are in flight. It is used only if this round applied every group (the
+   * database then ends at its `since`); otherwise it is dropped and the next round asks again.
+   */
   async #round(): Promise<void> {
     const waitMs = this.#options.waitMs ?? REPLICATE_WAIT_MS_DEFAULT;
     this.#transport ??= await WireTransport.open(this.#info, {
@@ -173,13 +179,9 @@ export class Follower {
       timeoutMs: waitMs + 30_000,
     });
     const since = this.#db.lastLsn;
-    const answer = await this.#transport.request("replicate", {
-      since,
-      epoch: currentEpoch(this.#epochs),
-      maxBytes: this.#options.maxBytes ?? REPLICATE_BYTES_DEFAULT,
-      waitMs,
-      name: this.#options.name,
-    }) as ReplicateAnswer;
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    const answer = await (ahead?.since === since ? ahead.answer : this.#ask(this.#transport, since));
     if (this.#stopped) return;
     this.#status.connected = true;
     this.#status.lastContactMs = Date.now();
@@ -187,6 +189,11 @@ export class Follower {
     // One copy of the run: the memtable keeps views of it (engine/db/replicated.ts).
     const bytes = binaryBytes(answer.frames).slice();
     const groups = decodeGroups(bytes, since + 1);
+    if (groups.length > 0) {
+      const next = groups[groups.length - 1].commitLsn;
+      this.#ahead = { since: next, answer: this.#ask(this.#transport, next) };
+      this.#ahead.answer.catch(() => {}); // a failure counts when (and if) the next round uses it
+    }
     const touched = new Set<number>();
     for (const group of groups) {
       if (this.#stopped) break;
@@ -206,6 +213,21 @@ export class Follower {
     };
     if (touched.size > 0) this.#options.onApplied?.(touched);
     if (this.#db.lastLsn >= this.#status.primaryLsn) this.#caughtUp.resolve();
+  }
+
+  /** The request already sent for the run after `since` (see #round). */
+  #ahead: { since: number; answer: Promise<ReplicateAnswer> } | null = null;
+
+  /** Sends one `replicate` request for the groups after `since`. */
+  #ask(transport: WireTransport, since: number): Promise<ReplicateAnswer> {
+    const waitMs = this.#options.waitMs ?? REPLICATE_WAIT_MS_DEFAULT;
+    return transport.request("replicate", {
+      since,
+      epoch: currentEpoch(this.#epochs),
+      maxBytes: this.#options.maxBytes ?? REPLICATE_BYTES_DEFAULT,
+      waitMs,
+      name: this.#options.name,
+    }) as Promise<ReplicateAnswer>;
   }
 
   #syncing: Promise<void> | null = null;

@@ -23,6 +23,7 @@ import { Lockout } from "../lockout.ts";
 import type { OpContext, ServerControl } from "../wire/request.ts";
 import { WireServer } from "../wire/server.ts";
 import { serveApp } from "../http/server.ts";
+import { guardPort, requestIds } from "../http/request_guard.ts";
 import { ServiceRegistry } from "../services/registry.ts";
 import { EventHub } from "../live/hub.ts";
 import { SubscriptionManager } from "../live/subscriptions.ts";
@@ -257,7 +258,12 @@ async function startOnce(config: Config, options: StartOptions): Promise<PlanckS
     running.closeWorkbench = workbench?.close;
     listeners.workbench = workbench === undefined
       ? serveNotYet(config.bind, config.ports.workbench, "workbench", "ports.workbench")
-      : serveHandler(config.bind, config.ports.workbench, tls, workbench.handler);
+      : serveHandler(
+        config.bind,
+        config.ports.workbench,
+        tls,
+        guardPort(workbench.handler, config.limits.httpBodyTimeoutMs, requestIds()),
+      );
     const address = {
       hostname: connectHost(config.bind),
       port: listeners.wire!.port,

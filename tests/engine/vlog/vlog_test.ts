@@ -85,3 +85,39 @@ for (const [count, where] of [[50, "last"], [600, "first"]] as const) {
     });
   });
 }
+
+Deno.test("entries across a block boundary read from the block cache, twice, and a damaged one still fails its CRC", async () => {
+  await withTempDir(async (dir) => {
+    let db = await openDatabase(dir);
+    await db.createStore("docs");
+    const docs = new Store(db, "docs");
+    const keys: string[] = [];
+    for (let i = 0; i < 1500; i++) keys.push(await docs.insert({ i, text: "y".repeat(100 + (i % 37)) }));
+    await db.flush();
+    await db.close();
+    const [segment] = [...Deno.readDirSync(`${dir}/vlog`)].map((e) => `${dir}/vlog/${e.name}`);
+    const bytes = Deno.readFileSync(segment);
+    assertEquals(bytes.length > 3 * 65536, true, "the segment has complete blocks after the boundary");
+    bytes[65536] ^= 0x01; // inside the entry that spans blocks 0 and 1
+    Deno.writeFileSync(segment, bytes);
+    db = await openDatabase(dir);
+    try {
+      const store = new Store(db, "docs");
+      for (let round = 0; round < 2; round++) { // cold (CRC checked), then warm (flags set)
+        let failed = 0;
+        for (const [i, key] of keys.entries()) {
+          try {
+            const doc = store.get(key) as { i: number; text: string };
+            assertEquals([doc.i, doc.text.length], [i, 100 + (i % 37)]);
+          } catch (e) {
+            assertEquals(e instanceof CorruptionError, true, String(e));
+            failed++;
+          }
+        }
+        assertEquals(failed, 1, `round ${round}: only the damaged entry fails`);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
