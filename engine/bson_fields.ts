@@ -13,7 +13,7 @@ import type { Document } from "../protocol/query_document.ts";
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Bytes of fixed-size values by BSON type; -1: variable size (handled in elementValueSize). */
-function fixedSize(type: number): number {
+export function fixedSize(type: number): number {
   switch (type) {
     case 0x01: // double
     case 0x09: // date
@@ -170,7 +170,8 @@ function asciiString(bytes: Uint8Array, from: number, to: number): string | null
   return s;
 }
 
-function i32le(bytes: Uint8Array, at: number): number {
+/** The little-endian int32 at `at`. */
+export function i32le(bytes: Uint8Array, at: number): number {
   return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 }
 
@@ -184,7 +185,8 @@ function i64le(bytes: Uint8Array, at: number): bigint {
 const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 
-function f64le(bytes: Uint8Array, at: number): number {
+/** The little-endian double at `at`. */
+export function f64le(bytes: Uint8Array, at: number): number {
   for (let i = 0; i < 8; i++) F64_BYTES[i] = bytes[at + i];
   return F64[0];
 }

@@ -8,35 +8,10 @@
  * Invariants: the walk never reads past the bytes; a malformed element answers `invalid_argument`.
  */
 import { PlanckError } from "../protocol/errors.ts";
+import { fixedSize } from "./bson_fields.ts";
 import { DOC_DEPTH_MAX } from "./limits.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Fixed value sizes of BSON element types (bytes after the name), or -1 for variable-size types. */
-function fixedSize(type: number): number {
-  switch (type) {
-    case 0x01: // double
-    case 0x09: // UTC datetime
-    case 0x11: // timestamp
-    case 0x12: // int64
-      return 8;
-    case 0x06: // undefined (deprecated)
-    case 0x0a: // null
-    case 0x7f: // max key
-    case 0xff: // min key
-      return 0;
-    case 0x07: // ObjectId
-      return 12;
-    case 0x08: // boolean
-      return 1;
-    case 0x10: // int32
-      return 4;
-    case 0x13: // decimal128
-      return 16;
-    default:
-      return -1;
-  }
-}
 
 function malformed(field: string, at: number): PlanckError {
   return new PlanckError("invalid_argument", `Invalid ${field}: malformed BSON at byte ${at}`, { field });

@@ -27,7 +27,7 @@ import { startServer } from "../../host/server/server.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import type { Database } from "../../engine/db/database.ts";
 import { SSE_SUBSCRIBERS_MAX } from "../../host/limits.ts";
-import { flag, loadAverage } from "../lib/run_facts.ts";
+import { cpuMs, flag, loadAverage, percentile } from "../lib/run_facts.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DATA_DIR = `${ROOT}bench/.data/sse-${Deno.pid}`;
@@ -54,21 +54,6 @@ interface Row {
   serverCpu: number;
   clientCpu: number;
   note: string;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
-/** CPU time (user + system) of process `pid` so far, in milliseconds (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number | "self"): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
 }
 
 function wallNow(): number {

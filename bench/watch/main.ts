@@ -17,7 +17,7 @@
  */
 import { connect } from "../../mod.ts";
 import { openDatabase, Store } from "../../engine/mod.ts";
-import { flag, loadAverage } from "../lib/run_facts.ts";
+import { cpuMs, flag, loadAverage, percentile } from "../lib/run_facts.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = `${ROOT}main.ts`;
@@ -73,21 +73,6 @@ async function startServer(dataDir: string): Promise<Server> {
       await child.status;
     },
   };
-}
-
-/** CPU time (user + system) of process `pid` so far, in milliseconds (Linux /proc; NaN elsewhere). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 /** Commit → event latency with one watcher. */

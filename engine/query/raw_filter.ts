@@ -16,7 +16,7 @@
  * last of duplicate field names wins as in the decoders; a document whose bytes do not walk
  * answers UNKNOWN for every field. Checked against the predicate by tests/engine/raw_filter_test.ts.
  */
-import { elementValueSize } from "../bson_fields.ts";
+import { elementValueSize, f64le, i32le } from "../bson_fields.ts";
 import type { Filter } from "../../protocol/query_document.ts";
 import { compareDoubles } from "./compare.ts";
 import { KEY_PATH } from "./path.ts";
@@ -59,18 +59,6 @@ const ABSENT = 0;
  * any test on a string or number bound misses them.
  */
 const OTHER_TYPES = new Set([BSON_DOCUMENT, 0x05, 0x07, 0x09, 0xff, 0x7f]);
-
-const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
-
-function f64le(bytes: Uint8Array, at: number): number {
-  for (let i = 0; i < 8; i++) F64_BYTES[i] = bytes[at + i];
-  return F64[0];
-}
-
-function i32le(bytes: Uint8Array, at: number): number {
-  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
-}
 
 /** The number of a double or int32 element, or undefined for any other type. */
 function numberAt(bytes: Uint8Array, type: number, at: number): number | undefined {

@@ -13,6 +13,7 @@ import { HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_MAX, HTTP_URL_BYTES_MAX } from "../
 import { type PlanckServer, startServer } from "../../host/server/server.ts";
 import { REQUEST_BODY_BYTES_MAX } from "../../protocol/abi.ts";
 import { buildService } from "../../host/wasm/build.ts";
+import { rawHttp as raw, statusOf as status } from "../_util/raw_http.ts";
 
 const BODY_TIMEOUT_MS = 1_000;
 const SLOW_CLIENTS = 200;
@@ -27,38 +28,6 @@ export default app;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Sends raw bytes and returns the response head and body (up to `max` bytes), or "closed". */
-async function raw(port: number, request: string | Uint8Array, max = 64 * 1024): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const bytes = typeof request === "string" ? encoder.encode(request) : request;
-    try {
-      for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-    } catch {
-      // the server may answer and close before it has read everything (413): read what it said
-    }
-    let text = "";
-    const buffer = new Uint8Array(16 * 1024);
-    while (text.length < max) {
-      const n = await conn.read(buffer).catch(() => null);
-      if (n === null) break;
-      text += decoder.decode(buffer.subarray(0, n));
-      const end = text.indexOf("\r\n\r\n");
-      if (end >= 0) {
-        const length = /content-length: *(\d+)/i.exec(text.slice(0, end));
-        if (length !== null && text.length >= end + 4 + Number(length[1])) break;
-      }
-    }
-    return text === "" ? "closed" : text;
-  } finally {
-    conn.close();
-  }
-}
-
-function status(response: string): number {
-  return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
-}
 
 async function withService(fn: (server: PlanckServer, port: number) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "planck_http_limits_" });

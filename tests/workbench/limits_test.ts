@@ -8,47 +8,9 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { HTTP_HEADER_BYTES_MAX, HTTP_HEADERS_MAX, HTTP_URL_BYTES_MAX } from "../../host/limits.ts";
 import { basic, withWorkbench } from "./workbench_server.ts";
+import { rawHttp as raw, statusOf as status } from "../_util/raw_http.ts";
 
 const BODY_TIMEOUT_MS = 1_000;
-/** How long the test waits for any one answer before failing (never reached on a sound server). */
-const ANSWER_WAIT_MS = 120_000;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Sends `request` raw and reads one response (head and declared body), "closed" if none came. */
-async function raw(port: number, request: string): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const guard = setTimeout(() => conn.close(), ANSWER_WAIT_MS);
-  try {
-    const bytes = encoder.encode(request);
-    try {
-      for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-    } catch {
-      // the server may answer and close before it has read everything: read what it said
-    }
-    let text = "";
-    const buffer = new Uint8Array(16 * 1024);
-    while (true) {
-      const n = await conn.read(buffer).catch(() => null);
-      if (n === null) break;
-      text += decoder.decode(buffer.subarray(0, n));
-      const end = text.indexOf("\r\n\r\n");
-      if (end >= 0) {
-        const length = /content-length: *(\d+)/i.exec(text.slice(0, end));
-        if (length !== null && text.length >= end + 4 + Number(length[1])) break;
-      }
-    }
-    return text === "" ? "closed" : text;
-  } finally {
-    clearTimeout(guard);
-    try {
-      conn.close();
-    } catch { /* closed by the guard */ }
-  }
-}
-
-const status = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
 
 Deno.test("workbench port limits: 414, 431, 408 as on the app port, then it keeps serving", async () => {
   await withWorkbench(async ({ server, adminKey }) => {
