@@ -70,7 +70,7 @@ async function writeAll(store: Store, dir: string): Promise<Map<number, Set<stri
   return names;
 }
 
-async function checkAll(store: Store): Promise<void> {
+function checkAll(store: Store): void {
   for (let n = 0; n < DOCS; n++) assertEquals(store.get(key(n)), doc(n, 2), `document ${n}`);
 }
 
@@ -153,7 +153,7 @@ function groups(firstLsn: number, count: number): Uint8Array {
 }
 
 Deno.test("wal reuse: a stale frame with a valid CRC right at the live end is not live (its LSN is older)", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir((dir) => {
     // The file's previous life: segment 3 from LSN 1, ten groups. Its new life: segment 9 from LSN
     // 101, two groups written over the start, ending exactly where an old group begins.
     const old = groups(1, 10);
