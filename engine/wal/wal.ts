@@ -180,6 +180,10 @@ export class Wal {
   get activeBytes(): number {
     return this.#offset;
   }
+  /** The size at which the active segment is rotated (a group larger than it gets a segment alone). */
+  get segmentBytes(): number {
+    return this.#segmentBytes;
+  }
   /** The sync failure that stopped this WAL, or null. */
   get failure(): Error | null {
     return this.#commit.failure;
@@ -244,6 +248,31 @@ export class Wal {
     this.#onAppend?.(bytes, firstLsn, lsn);
     if (this.#durability.mode === "interval") this.#armTimer();
     return { firstLsn, lastLsn: lsn };
+  }
+
+  /**
+   * Appends whole committed groups that are already encoded with their LSNs — a replica writes the
+   * primary's frames byte for byte (engine/db/append_encoded.ts) — with one write call, after a
+   * rotation when they do not fit the active segment. The caller checked them: frames with valid
+   * CRCs, consecutive LSNs from `lastLsn + 1` to `commitLsn`, each group ending with its marker; and
+   * it passes no more than fits one segment unless it is a single group (as `append` allows).
+   */
+  appendEncoded(bytes: Uint8Array, commitLsn: number): AppendResult {
+    this.#checkWritable();
+    assert(
+      bytes.length >= FRAME_HEADER_BYTES && commitLsn > this.#lastLsn,
+      "appendEncoded: whole groups after the last LSN",
+    );
+    if (this.#offset + bytes.length > this.#segmentBytes && this.#offset > SEGMENT_HEADER_BYTES) {
+      this.#rotate();
+    }
+    const firstLsn = this.#lastLsn + 1;
+    this.#write(bytes);
+    this.#lastLsn = commitLsn;
+    this.#commit.written(commitLsn);
+    this.#onAppend?.(bytes, firstLsn, commitLsn);
+    if (this.#durability.mode === "interval") this.#armTimer();
+    return { firstLsn, lastLsn: commitLsn };
   }
 
   /** Resolves when every frame up to `lsn` is durable. */
