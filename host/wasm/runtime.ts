@@ -104,6 +104,10 @@ export class ServiceInstance implements GuestInstance {
   readonly #entries: QuickJsEntries;
   readonly #slice: GuestSlice;
   #host: ((json: string) => string | Uint8Array) | undefined;
+  /** The body of the running call, for `__planck_body` (its bytes on demand). */
+  #body: Uint8Array | undefined;
+  /** True when the bundle takes a UTF-8 body as text alone (`__planck_lazy_body`, framework/serve.ts). */
+  #lazyBody = false;
   #broken = false;
   #disposed = false;
   /** The evaluated bundle, whose inline source map maps fault stacks (source_map.ts). */
@@ -150,6 +154,9 @@ export class ServiceInstance implements GuestInstance {
         await instance.#settle(await instance.#entries.eval(bundle, BUNDLE_FILE), "evaluating the bundle"),
       Date.now() + BUNDLE_DEADLINE_MS,
     );
+    instance.#lazyBody = context.getProp(context.global, "__planck_lazy_body").consume((h) =>
+      context.dump(h) === true
+    );
     return instance;
   }
 
@@ -164,6 +171,13 @@ export class ServiceInstance implements GuestInstance {
     installStringFunction(context, this.#strings, call, answer);
     context.setProp(context.global, "__planck_host", fn);
     fn.dispose();
+    // The running call's body bytes, copied into the guest only when a handler asks for them.
+    const body = context.newFunction("__planck_body", () => {
+      const bytes = this.#body;
+      return bytes === undefined ? context.undefined : context.newArrayBuffer(wholeBuffer(bytes));
+    });
+    context.setProp(context.global, "__planck_body", body);
+    body.dispose();
   }
 
   /** True once a fault made this instance unusable. */
@@ -198,12 +212,17 @@ export class ServiceInstance implements GuestInstance {
       return await this.#guard(async () => {
         const fn = context.getProp(context.global, fnName);
         const args = [this.#strings.newString(arg)];
-        // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON), and, when
-        // they are UTF-8, also as their text: decoding in the interpreter costs ~0.4 µs a byte.
+        // A body crosses once: as its text when it is UTF-8 (decoding in the interpreter costs
+        // ~0.4 µs a byte) — its bytes then only if the handler asks (`__planck_body`) — else as an
+        // ArrayBuffer copied into guest memory (no base64 in JSON). A bundle that does not declare
+        // `__planck_lazy_body` gets both, as before.
         if (options.bytes != null) {
-          args.push(context.newArrayBuffer(wholeBuffer(options.bytes)));
           const text = utf8Text(options.bytes);
+          if (text === undefined || !this.#lazyBody) {
+            args.push(context.newArrayBuffer(wholeBuffer(options.bytes)));
+          } else args.push(context.undefined.dup());
           if (text !== undefined) args.push(this.#strings.newString(text));
+          this.#body = options.bytes;
         }
         try {
           if (context.typeof(fn) !== "function") {
@@ -218,6 +237,7 @@ export class ServiceInstance implements GuestInstance {
       }, options.deadlineMs);
     } finally {
       this.#host = undefined;
+      this.#body = undefined;
     }
   }
 
