@@ -6,8 +6,9 @@
  * yields the event loop between slices (guest_slice.ts), so other requests interleave with it;
  * the transaction's read set is validated at commit (optimistic concurrency, 503 on conflict).
  *
- * Invariants: a handler that loops, exhausts memory, traps, throws or replies over RESPONSE_BYTES_MAX commits nothing and gets a
- * 5xx whose body names the request id (also logged), and its instance is discarded; a handler runs
+ * Invariants: a handler that loops, exhausts memory, traps, throws, replies over RESPONSE_BYTES_MAX
+ * or with a header the host will not send (reply_headers.ts) commits nothing and gets a 5xx whose
+ * body names the request id (also logged), and a fault's instance is discarded; a handler runs
  * once per request (a store it needs is created by its host call, sandbox.ts); the instance goes
  * back to the pool when the guest returns, before the commit is durable.
  */
@@ -17,6 +18,7 @@ import { transaction } from "../../engine/tx/transaction.ts";
 import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "../../protocol/abi.ts";
 import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
+import { checkReplyHeaders, InvalidReplyHeader } from "./reply_headers.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";
 
 /** What a request runs with (one per deployed version, shared by its requests). */
@@ -82,7 +84,13 @@ class RequestRun implements HostCallScope {
   handle = async (tx: HostCallScope["tx"]): Promise<GuestResponse> => {
     this.tx = tx;
     try {
-      return await this.#instance.handle(this.#request, this.host, Date.now() + this.#target.deadlineMs);
+      const reply = await this.#instance.handle(
+        this.#request,
+        this.host,
+        Date.now() + this.#target.deadlineMs,
+      );
+      checkReplyHeaders(reply.headers); // before the commit: a refused response keeps no writes
+      return reply;
     } finally {
       // Requests waiting for group commit must not each hold an instance.
       this.release();
@@ -118,7 +126,9 @@ export function failureResponse(
 ): GuestResponse {
   let status = 500;
   let summary = "internal error";
-  if (error instanceof GuestFault) {
+  if (error instanceof InvalidReplyHeader) {
+    summary = error.message;
+  } else if (error instanceof GuestFault) {
     status = FAULT_STATUS[error.kind];
     summary = FAULT_SUMMARY[error.kind];
   } else if (error instanceof PlanckError && error.code === "conflict") {

@@ -4,7 +4,7 @@
  * chunked), a body that does not arrive in `limits.http_body_timeout_ms` 408; many slow clients
  * (headers never finished, bodies trickling) do not keep other requests from being answered; a
  * handler's header holding CR/LF is refused with the host's 500 naming it (no injected header on the
- * wire, the server keeps serving); traversal paths never reach a file.
+ * wire, the handler's writes not kept, the server keeps serving); traversal paths never reach a file.
  */
 import { assert, assertEquals } from "../_util/assert.ts";
 import { connect } from "../../client/mod.ts";
@@ -18,8 +18,13 @@ import { rawHttp as raw, statusOf as status } from "../_util/raw_http.ts";
 const BODY_TIMEOUT_MS = 1_000;
 const SLOW_CLIENTS = 200;
 
-const SERVICE = `import { createApp } from "planck";
+const SERVICE = `import { createApp, store } from "planck";
 const app = createApp();
+app.post("/write-hdr", async (c) => {
+  await store("hdr").insert({ v: c.req.query("v") ?? "" });
+  return c.header("x-echo", c.req.query("v") ?? "").text("ok");
+});
+app.get("/hdr-count", async (c) => c.text(String(await store("hdr").count())));
 app.get("/ok", (c) => c.text("ok"));
 app.get("/hdr", (c) => c.header("x-echo", c.req.query("v") ?? "").text("ok"));
 app.post("/echo", (c) => c.text(String(c.req.bytes().length)));
@@ -97,6 +102,19 @@ Deno.test("app port limits: 414, 431, 413, 408, header injection, traversal, slo
     assert(!/^set-cookie: evil/im.test(injected), "no injected header on the wire");
     assertEquals(status(await raw(port, get(`/hdr?v=${encodeURIComponent("a\0b")}`))), 500);
     assertEquals(status(await raw(port, get("/hdr?v=fine"))), 200);
+    // A refused header is found before the commit: the handler's writes are not kept.
+    const post = (v: string) =>
+      `POST /write-hdr?v=${
+        encodeURIComponent(v)
+      } HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`;
+    assertEquals(status(await raw(port, post("kept"))), 200);
+    for (const bad of ["a\r\nset-cookie: evil=1", "a\0b", "snow \u2603"]) {
+      const refused = await raw(port, post(bad));
+      assertEquals(status(refused), 500, refused);
+      assert(refused.includes("invalid response header"), refused);
+    }
+    const count = await raw(port, get("/hdr-count"));
+    assert(count.endsWith("\r\n\r\n1"), `only the fine write was kept: ${count}`);
 
     for (
       const path of [
