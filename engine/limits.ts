@@ -50,6 +50,8 @@ export const CHANGES_RETENTION_AGE_MS_DEFAULT = 24 * 60 * 60 * 1000;
 export const CHANGES_TAIL_EVENTS_MAX = 65_536;
 /** Most bytes of documents the in-memory tail holds. */
 export const CHANGES_TAIL_BYTES_MAX = 32 * MiB;
+/** Events a watch fed live by the change-log reader holds unread before it leaves the reader and reads the log itself. */
+export const CHANGES_FOLLOWER_QUEUE_MAX = 4_096;
 /** Most bytes of recent WAL groups kept in memory for replicas (older ones are read back from segments). */
 export const REPLICATION_TAIL_BYTES_MAX = 16 * MiB;
 /** Longest store name, in bytes. */

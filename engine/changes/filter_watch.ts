@@ -22,14 +22,14 @@ import type { Document as QueryDocument } from "../../protocol/query_document.ts
 import { validateFilter } from "../query/validate_filter.ts";
 import type { ChangeEvent } from "./record.ts";
 import { readSnapshot, snapshotEvents } from "./snapshot.ts";
+import { END, Follower, type Transform } from "./follower.ts";
 import {
-  chain,
-  followStore,
   parseRange,
   rangeMatch,
   resolveSince,
   snapshotRequested,
   started,
+  storeTransform,
   type WatchIterator,
   type WatchOptions,
 } from "./watch.ts";
@@ -78,18 +78,19 @@ export function watchFilter(
       { field: resuming ? "since" : "matching" },
     );
   }
+  const store = storeTransform(storeId, name, inRange);
   if (resuming) {
     const since = resolveSince(db, options.since);
     const matching = parseMatching(options.matching!);
-    const events = followStore(db, storeId, name, since, inRange);
-    return started(follow(events, predicate, matching), since);
+    return started(new Follower(db.changes, since, filterTransform(store, predicate, matching)), since);
   }
   const start = readSnapshot(db, storeId, name, range, predicate);
   const matching = new Set(start.entries.map((entry) => entry.key));
-  const events = followStore(db, storeId, name, start.lsn, inRange); // same turn as the read: same LSN
-  if (!snapshot) return started(follow(events, predicate, matching), start.lsn);
-  const all = chain(snapshotEvents(db, start, name), () => follow(events, predicate, matching));
-  return started(all, start.lsn, start.entries.length);
+  const transform = filterTransform(store, predicate, matching);
+  // Created in the same turn as the read: it follows from the snapshot's LSN.
+  if (!snapshot) return started(new Follower(db.changes, start.lsn, transform), start.lsn);
+  const prefix = snapshotEvents(db, start, name) as AsyncIterator<FilterEvent>;
+  return started(new Follower(db.changes, start.lsn, transform, prefix), start.lsn, start.entries.length);
 }
 
 function parseMatching(matching: Iterable<KeyInput>): Set<Key> {
@@ -106,22 +107,24 @@ function parseMatching(matching: Iterable<KeyInput>): Set<Key> {
   return keys;
 }
 
-async function* follow(
-  events: AsyncIterableIterator<ChangeEvent>,
+/** Enter, update, leave: a store watch's events against the filter and the keys that match now. */
+function filterTransform(
+  store: Transform<ChangeEvent>,
   predicate: (doc: Document, key: Key) => boolean,
   matching: Set<Key>,
-): AsyncGenerator<FilterEvent> {
-  for await (const event of events) {
+): Transform<FilterEvent> {
+  return (record, commitLsn) => {
+    const event = store(record, commitLsn);
+    if (event === undefined || event === END) return event;
     const was = matching.has(event.key);
     const now = event.doc !== undefined && predicate(event.doc, event.key);
-    if (!was && !now) continue;
+    if (!was && !now) return undefined;
     const base = { lsn: event.lsn, commitLsn: event.commitLsn, store: event.store, key: event.key };
     if (now) {
       matching.add(event.key);
-      yield { ...base, op: was ? "update" : "enter", doc: event.doc };
-    } else {
-      matching.delete(event.key);
-      yield { ...base, op: "leave" };
+      return { ...base, op: was ? "update" : "enter", doc: event.doc };
     }
-  }
+    matching.delete(event.key);
+    return { ...base, op: "leave" };
+  };
 }

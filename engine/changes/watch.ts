@@ -13,6 +13,7 @@ import { PlanckError } from "../../protocol/errors.ts";
 import { type Key, type KeyInput, parseKey } from "../key.ts";
 import { FrameKind } from "../wal/format.ts";
 import { type ChangeEvent, eventOf, type SnapshotEvent } from "./record.ts";
+import { END, Follower, type Transform } from "./follower.ts";
 import { readSnapshot, snapshotEvents } from "./snapshot.ts";
 
 /** What to watch and from where. `from` is inclusive, `to` exclusive; `key` excludes both. */
@@ -75,14 +76,15 @@ export function watchStore(
 ): WatchIterator<ChangeEvent | SnapshotEvent> {
   const storeId = db.storeInfo(name).id;
   const range = parseRange(options);
-  const match = rangeMatch(range);
+  const transform = storeTransform(storeId, name, rangeMatch(range));
   if (snapshotRequested(options)) {
     const snapshot = readSnapshot(db, storeId, name, range);
-    const then = () => followStore(db, storeId, name, snapshot.lsn, match);
-    return started(chain(snapshotEvents(db, snapshot, name), then), snapshot.lsn, snapshot.entries.length);
+    const prefix = snapshotEvents(db, snapshot, name);
+    const events = new Follower<ChangeEvent | SnapshotEvent>(db.changes, snapshot.lsn, transform, prefix);
+    return started(events, snapshot.lsn, snapshot.entries.length);
   }
   const since = resolveSince(db, options.since);
-  return started(followStore(db, storeId, name, since, match), since);
+  return started(new Follower<ChangeEvent | SnapshotEvent>(db.changes, since, transform), since);
 }
 
 /** True when `snapshot: true`; checks that it comes without an LSN to resume from. */
@@ -148,29 +150,16 @@ export async function* chain<A, B>(
   yield* then();
 }
 
-/** The events of store `storeId` after `since` whose key passes `match`; ends when the store is dropped. */
-export async function* followStore(
-  db: ChangeSource,
+/** The events of store `storeId` whose key passes `match`, as a follower's transform; END when the store is dropped. */
+export function storeTransform(
   storeId: number,
   name: string,
-  since: number,
   match: (key: Key) => boolean,
-): AsyncGenerator<ChangeEvent> {
-  let cursor = since;
-  while (true) {
-    const groups = await db.changes.next(cursor);
-    if (groups === null) return;
-    for (const group of groups) {
-      for (const record of group.records) {
-        if (record.lsn <= cursor || record.storeId !== storeId) continue;
-        if (record.kind === FrameKind.dropStore) return;
-        if (!match(record.key)) continue;
-        const event = eventOf(record, group.commitLsn, name);
-        if (event === undefined) continue;
-        cursor = record.lsn;
-        yield event;
-      }
-      cursor = Math.max(cursor, group.commitLsn);
-    }
-  }
+): Transform<ChangeEvent> {
+  return (record, commitLsn) => {
+    if (record.storeId !== storeId) return undefined;
+    if (record.kind === FrameKind.dropStore) return END;
+    if (!match(record.key)) return undefined;
+    return eventOf(record, commitLsn, name);
+  };
 }

@@ -16,7 +16,8 @@ import { FrameKind } from "../wal/format.ts";
 import { SCAN_ROWS_MAX } from "../limits.ts";
 import { type ChangeEvent, eventOf, type SnapshotEvent } from "./record.ts";
 import { readSnapshot, type Snapshot, snapshotEvents } from "./snapshot.ts";
-import { chain, resolveSince, snapshotRequested, started, type WatchIterator } from "./watch.ts";
+import { Follower, type Transform } from "./follower.ts";
+import { resolveSince, snapshotRequested, started, type WatchIterator } from "./watch.ts";
 
 /** Options of an instance-wide watch. */
 export interface WatchAllOptions {
@@ -74,11 +75,11 @@ export function watchAll(
       snapshots.push([info.name, snapshot]);
     }
     const lsn = db.lastLsn;
-    const then = () => follow(db, lsn, names);
-    return started(chain(allSnapshots(db, snapshots), then), lsn, documents);
+    const events = new Follower(db.changes, lsn, allTransform(names), allSnapshots(db, snapshots));
+    return started(events, lsn, documents);
   }
   const since = resolveSince(db, options.since);
-  return started(follow(db, since, names), since);
+  return started(new Follower(db.changes, since, allTransform(names)), since);
 }
 
 async function* allSnapshots(
@@ -88,28 +89,13 @@ async function* allSnapshots(
   for (const [name, snapshot] of snapshots) yield* snapshotEvents(db, snapshot, name);
 }
 
-async function* follow(
-  db: ChangeSource,
-  since: number,
-  names: Map<number, string>,
-): AsyncGenerator<ChangeEvent> {
-  let cursor = since;
-  while (true) {
-    const groups = await db.changes.next(cursor);
-    if (groups === null) return;
-    for (const group of groups) {
-      for (const record of group.records) {
-        if (record.lsn <= cursor) continue;
-        if (record.kind === FrameKind.createStore && record.value !== undefined) {
-          names.set(record.storeId, decoder.decode(record.value));
-          continue;
-        }
-        const event = eventOf(record, group.commitLsn, names.get(record.storeId) ?? `#${record.storeId}`);
-        if (event === undefined) continue;
-        cursor = record.lsn;
-        yield event;
-      }
-      cursor = Math.max(cursor, group.commitLsn);
+/** Every store's events; `names` learns the stores created on the way. */
+function allTransform(names: Map<number, string>): Transform<ChangeEvent | SnapshotEvent> {
+  return (record, commitLsn) => {
+    if (record.kind === FrameKind.createStore && record.value !== undefined) {
+      names.set(record.storeId, decoder.decode(record.value));
+      return undefined;
     }
-  }
+    return eventOf(record, commitLsn, names.get(record.storeId) ?? `#${record.storeId}`);
+  };
 }

@@ -23,6 +23,7 @@ import { PlanckError } from "../../protocol/errors.ts";
 import { WATCH_BUFFER_BYTES_MAX, WATCH_BUFFER_EVENTS_MAX, WATCH_CREDIT_MAX } from "../limits.ts";
 import { toWireError } from "./errors.ts";
 import { encodeFrame } from "../../protocol/frame.ts";
+import type { FollowerListener } from "../../engine/changes/follower.ts";
 import type { Stream, Streams } from "./streams.ts";
 
 /** An event as the engine yields it (ChangeEvent or FilterEvent). */
@@ -89,6 +90,12 @@ export interface SubscriptionOptions {
   recheck(): void;
 }
 
+/** What an engine watch offers for live delivery (engine/changes/follower.ts). */
+interface LiveEvents {
+  readonly cursor: number;
+  listen(listener: FollowerListener<WatchedEvent>): boolean;
+}
+
 interface Buffered {
   frame: Uint8Array;
   lsn: number;
@@ -141,7 +148,7 @@ export class WatchSubscription implements Stream {
   }
 
   async #pull(): Promise<void> {
-    const { events } = this.#o;
+    const events = this.#o.events as AsyncIterator<WatchedEvent> & Partial<LiveEvents>;
     let snapshotLeft = true;
     // Events committed before the watch started are history (in the WAL): read them as credit allows.
     const catchUpTo = this.#o.db.lastLsn;
@@ -150,6 +157,10 @@ export class WatchSubscription implements Stream {
       if (this.#full() && (snapshotLeft || this.#unsentSnapshot > 0 || pulled < catchUpTo)) {
         await new Promise<void>((resolve) => this.#space = resolve);
         continue;
+      }
+      // Live and past the history: take events straight from the change-log reader from here.
+      if (this.#unsentSnapshot === 0 && (events.cursor ?? pulled) >= catchUpTo && this.#listen(events)) {
+        return;
       }
       let step: IteratorResult<WatchedEvent>;
       try {
@@ -161,26 +172,46 @@ export class WatchSubscription implements Stream {
         return this.#fail(error);
       }
       const event = step.value;
-      const snapshot = event.op === "snapshot";
-      if (!snapshot) snapshotLeft = false;
+      if (event.op !== "snapshot") snapshotLeft = false;
       pulled = Math.max(pulled, event.lsn);
-      const live = event.lsn > catchUpTo;
-      const frame = this.#encode(event);
-      if (frame === undefined) return;
-      if (!snapshot && live && this.#unsentSnapshot === 0 && this.#overflows(frame.length)) {
-        return this.#fail(
-          new PlanckError(
-            "slow_consumer",
-            `Watch ${this.#o.id} fell behind: ${WATCH_BUFFER_EVENTS_MAX} events (or ${WATCH_BUFFER_BYTES_MAX} bytes) waited for credit (the limit WATCH_BUFFER_EVENTS_MAX); resume with since ${this.#lastSentLsn}`,
-            { lsn: BigInt(this.#lastSentLsn), limit: "WATCH_BUFFER_EVENTS_MAX" },
-          ),
-        );
-      }
-      this.#buffer.push({ frame, lsn: event.lsn, snapshot });
-      this.#bytes += frame.length;
-      if (snapshot) this.#unsentSnapshot++;
-      this.#drain();
+      this.#accept(event, event.lsn > catchUpTo);
     }
+  }
+
+  /** Hands the engine's live events to this subscription synchronously, when the watch allows it. */
+  #listen(events: Partial<LiveEvents>): boolean {
+    return events.listen?.({
+      event: (event) => {
+        if (this.#ended) return;
+        try {
+          this.#o.recheck();
+        } catch (error) {
+          return this.#fail(error);
+        }
+        this.#accept(event, true);
+      },
+      end: (error) => error === undefined ? this.#finishDone() : this.#fail(error),
+    }) ?? false;
+  }
+
+  /** Buffers one event's frame and sends what credit allows; a live event that overflows ends the watch. */
+  #accept(event: WatchedEvent, live: boolean): void {
+    const snapshot = event.op === "snapshot";
+    const frame = this.#encode(event);
+    if (frame === undefined) return;
+    if (!snapshot && live && this.#unsentSnapshot === 0 && this.#overflows(frame.length)) {
+      return this.#fail(
+        new PlanckError(
+          "slow_consumer",
+          `Watch ${this.#o.id} fell behind: ${WATCH_BUFFER_EVENTS_MAX} events (or ${WATCH_BUFFER_BYTES_MAX} bytes) waited for credit (the limit WATCH_BUFFER_EVENTS_MAX); resume with since ${this.#lastSentLsn}`,
+          { lsn: BigInt(this.#lastSentLsn), limit: "WATCH_BUFFER_EVENTS_MAX" },
+        ),
+      );
+    }
+    this.#buffer.push({ frame, lsn: event.lsn, snapshot });
+    this.#bytes += frame.length;
+    if (snapshot) this.#unsentSnapshot++;
+    this.#drain();
   }
 
   #overflows(bytes: number): boolean {
