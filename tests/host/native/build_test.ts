@@ -1,3 +1,4 @@
+import { decodeDocument } from "../../../engine/document.ts";
 /**
  * `buildNativeService` and the AssemblyScript SDK end to end: builds examples/orders-native once
  * (through `planck build`), checks its sections and manifest, and runs requests against the built
@@ -55,9 +56,10 @@ function memoryHost(): { answer: Answer; queries: Doc[]; orders: Map<string, Doc
     assertEquals(query.store, `${SERVICE}__orders`);
     switch (query.op) {
       case "insert": {
-        const keys = (query.documents as Doc[]).map((d) => {
+        // A native insert's documents arrive as their BSON bytes (host/native/session.ts).
+        const keys = (query.documents as (Doc | Uint8Array)[]).map((d) => {
           const key = (++next).toString(16).padStart(32, "0");
-          orders.set(key, d);
+          orders.set(key, d instanceof Uint8Array ? decodeDocument(d) as Doc : d);
           return key;
         });
         return { ok: true, result: { inserted: keys } };
