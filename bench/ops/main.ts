@@ -9,30 +9,26 @@
  * 2. `planck export` of that store to JSON lines (exportRows, what the CLI runs);
  * 3. `planck import` of the file as the CLI does it — validation of every record first, then the
  *    atomic batches — into a new store with the same index, so it is W2's work plus decoding;
- * 4. offline backup to .tar and verify of the directory;
- * 5. W6-style durable writers (8, one document per commit) alone, then while online backups to .tar
- *    run back to back; the backups' MB/s and the writers' slowdown;
- * 6. SQLite (WAL, synchronous=FULL): the same documents as JSON text, batched inserts of 1,000 per
+ * 4. SQLite (WAL, synchronous=FULL): the same documents as JSON text, batched inserts of 1,000 per
  *    transaction, a dump to JSON lines, a load of it.
- * It prints one markdown table with the ratios and the issue's targets; the directory is removed.
+ * 5. the backup benchmark (bench/ops/backup_bench.ts): a 512 MB source, online backups alone, W6
+ *    (8 durable writers beside 8 readers) alone and while backups run back to back, how long the
+ *    pin held writes, an offline backup and verify.
+ * It prints markdown tables with the ratios and the issue's targets; the directory is removed.
  * Numbers from a loaded machine are noisy (the load average is printed).
  */
 import { DatabaseSync } from "node:sqlite";
 import { BSON } from "bson";
+import { backupBench, renderBackup } from "./backup_bench.ts";
 import { openDatabase } from "../../engine/db/database.ts";
-import { batch } from "../../engine/db/store.ts";
 import {
-  backupDirectory,
-  backupSource,
   databaseRows,
   databaseSink,
-  databaseSource,
   exportRows,
   importRecords,
   jsonlRecords,
   reuseDecoded,
   validateRecords,
-  verifyBackup,
 } from "../../host/ops/mod.ts";
 import { flag, loadAverage } from "../lib/run_facts.ts";
 import { makeItems } from "../peers/lib/docs.ts";
@@ -42,8 +38,6 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const DATA_DIR = `${ROOT}bench/.data/ops-${Deno.pid}`;
 /** Documents per commit in W2, the import and SQLite's loads. */
 const BATCH = 1_000;
-/** Concurrent durable writers of the W6-style load during the online backups. */
-const W6_WRITERS = 8;
 /** Targets of issue #16. */
 const BACKUP_MBPS_TARGET = 200;
 const W6_SLOWDOWN_MAX = 0.2;
@@ -101,76 +95,11 @@ async function planck(docs: number): Promise<Record<string, number>> {
     await importRecords(again, databaseSink(db), { store: "copy", keys: "keep" });
   });
   await db.close();
-  let bytes = 0;
-  const backupSec = await timed(async () => {
-    const manifest = await backupDirectory(dir, `${DATA_DIR}/offline.tar`, { quiet: true });
-    bytes = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
-  });
-  const verifySec = await timed(() => verifyBackup(`${DATA_DIR}/offline.tar`, { quiet: true }));
-  await Deno.remove(`${DATA_DIR}/offline.tar`);
-  const online = await onlineBackup(dir);
   return {
-    ...online,
     w2DocsPerSec,
     exportDocsPerSec: docs / exportSec,
     importDocsPerSec: docs / importSec,
-    backupMBps: bytes / 1e6 / backupSec,
-    verifyMBps: bytes / 1e6 / verifySec,
-    backupBytes: bytes,
   };
-}
-
-/** W6-style writers (8 concurrent durable single-document puts) for `ms`; writes/s. */
-async function writers(
-  db: Awaited<ReturnType<typeof openDatabase>>,
-  ms: number,
-  base: number,
-): Promise<number> {
-  const deadline = performance.now() + ms;
-  let done = 0;
-  await Promise.all(Array.from({ length: W6_WRITERS }, async (_, w) => {
-    for (let i = 0; performance.now() < deadline; i++) {
-      const key = (base + w * 1e7 + i).toString(16).padStart(32, "0");
-      await batch(db, [{
-        op: "put",
-        store: "w6",
-        key,
-        doc: BSON.serialize({ w, i, note: "x".repeat(200) }),
-      }]);
-      done++;
-    }
-  }));
-  return done / (ms / 1000);
-}
-
-/** Online backup MB/s, and W6 writes/s without and while backups run back to back. */
-async function onlineBackup(dir: string): Promise<Record<string, number>> {
-  const db = await openDatabase(dir);
-  try {
-    await db.createStore("w6");
-    const ms = Deno.args.includes("--quick") ? 3_000 : 8_000;
-    const alone = await writers(db, ms, 1);
-    let bytes = 0;
-    let seconds = 0;
-    let running = true;
-    let n = 0;
-    const backups = (async () => {
-      while (running) {
-        const target = `${DATA_DIR}/online_${n++}.tar`;
-        const start = performance.now();
-        const manifest = await backupSource(await databaseSource(db), target, { quiet: true });
-        seconds += (performance.now() - start) / 1000;
-        bytes += manifest.files.reduce((sum, file) => sum + file.bytes, 0);
-        await Deno.remove(target);
-      }
-    })();
-    const during = await writers(db, ms, 2e9);
-    running = false;
-    await backups;
-    return { onlineMBps: bytes / 1e6 / seconds, onlineBackups: n, w6Alone: alone, w6During: during };
-  } finally {
-    await db.close();
-  }
 }
 
 async function sqlite(docs: number): Promise<Record<string, number>> {
@@ -236,17 +165,21 @@ function pass(ok: boolean): string {
 }
 
 async function main(): Promise<void> {
-  const docs = Number(flag("docs") ?? (Deno.args.includes("--quick") ? 20_000 : 200_000));
+  const quick = Deno.args.includes("--quick");
+  const docs = Number(flag("docs") ?? (quick ? 20_000 : 200_000));
   await Deno.mkdir(DATA_DIR, { recursive: true });
   const load = loadAverage();
   try {
     const p = await planck(docs);
     const s = await sqlite(docs);
+    await Deno.remove(`${DATA_DIR}/planck`, { recursive: true }); // room for the backup source
+    const b = await backupBench(`${DATA_DIR}/backup`, quick);
     const f = (x: number) => Math.round(x).toLocaleString("en-US");
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
-    const slowdown = 1 - p.w6During / p.w6Alone;
     console.log([
-      `### Operations (${docs.toLocaleString("en-US")} W2 documents; load average before ${load})`,
+      `### Operations (${
+        docs.toLocaleString("en-US")
+      } W2 documents; load average before ${load}, after ${loadAverage()})`,
       "",
       "| work | Planck | node:sqlite, same work | Planck ÷ SQLite |",
       "| --- | ---: | ---: | ---: |",
@@ -259,27 +192,12 @@ async function main(): Promise<void> {
       `| import JSON lines (validate, then batches of ${BATCH}), docs/s | ${f(p.importDocsPerSec)} | ${
         f(s.importDocsPerSec)
       } | ${ratio(p.importDocsPerSec, s.importDocsPerSec)} |`,
-      `| offline backup to .tar (open, pin, count, copy + SHA-256), MB/s | ${
-        p.backupMBps.toFixed(1)
-      } | — | — |`,
-      `| verify (SHA-256, scratch restore, open, count), MB/s | ${p.verifyMBps.toFixed(1)} | — | — |`,
-      `| online backup to .tar while W6 writes (pin, count, copy + SHA-256), MB/s | ${
-        p.onlineMBps.toFixed(1)
-      } | — | — |`,
-      `| W6 durable writes/s (${W6_WRITERS} writers): alone / during online backups | ${f(p.w6Alone)} / ${
-        f(p.w6During)
-      } (${(100 * slowdown).toFixed(0)}% slower, ${p.onlineBackups} backups) | — | — |`,
       "",
-      `Targets: import ≥ W2 ${pass(p.importDocsPerSec >= p.w2DocsPerSec)} (import ÷ W2 = ${
+      `Target: import ≥ W2 ${pass(p.importDocsPerSec >= p.w2DocsPerSec)} (import ÷ W2 = ${
         ratio(p.importDocsPerSec, p.w2DocsPerSec)
-      }); online backup ≥ ${BACKUP_MBPS_TARGET} MB/s ${
-        pass(p.onlineMBps >= BACKUP_MBPS_TARGET)
-      }; W6 slowed ≤ ${100 * W6_SLOWDOWN_MAX}% ${pass(slowdown <= W6_SLOWDOWN_MAX)}.`,
+      }). Planck export/import carry canonical extended JSON (typed values); SQLite's rows are plain JSON text.`,
       "",
-      `Backup size ${
-        (p.backupBytes / 1e6).toFixed(1)
-      } MB (the W2 store, its copy and the W6 store, with their WAL). ` +
-      "Planck export/import carry canonical extended JSON (typed values); SQLite's rows are plain JSON text.",
+      ...renderBackup(b, BACKUP_MBPS_TARGET, W6_SLOWDOWN_MAX),
     ].join("\n"));
   } finally {
     await Deno.remove(DATA_DIR, { recursive: true }).catch(() => {});

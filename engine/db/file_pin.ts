@@ -28,6 +28,8 @@ export interface FilePin {
   lsn: number;
   wal: string[];
   activeBytes: number;
+  /** Milliseconds the pin's one synchronous turn took (LSN, WAL, catalog, freeze): the only time it holds writes. */
+  turnMs: number;
   /**
    * Live documents of every store as of `lsn`, in catalog order (user and system stores). Counted in
    * slices that yield to the event loop; call before `release`. @throws PlanckError `conflict` after release
@@ -61,11 +63,13 @@ export class FilePins {
       releaseTiers();
       if (--this.#count === 0) onLastRelease();
     };
-    // One synchronous turn: the LSN, the WAL as of it, the catalog, then the freeze (which rotates the WAL).
+    // One synchronous turn: the LSN, the WAL as of it, the catalog, then the freeze (no WAL rotation).
+    const turnStarted = performance.now();
     const paths = wal.segments().map((segment) => segment.path);
     const pinned = { lsn: wal.lastLsn, wal: paths, activeBytes: wal.activeBytes };
     const stores = catalog.list();
     const memtables = this.#freeze().reverse();
+    const turnMs = performance.now() - turnStarted;
     let counting: Promise<StoreCount[]> | undefined;
     const counts = () => {
       if (!held) {
@@ -73,6 +77,6 @@ export class FilePins {
       }
       return counting ??= countAtPin(tiers, memtables, stores, () => held);
     };
-    return { ...pinned, counts, release };
+    return { ...pinned, turnMs, counts, release };
   }
 }

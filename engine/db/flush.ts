@@ -16,14 +16,18 @@ import { gcAfterFlush } from "./gc.ts";
 import { checkOpen, type DatabaseState, throwFlushError } from "./state.ts";
 import { pruneWal as pruneSegments } from "./wal_prune.ts";
 
-/** Freezes the active memtable and chains its flush behind the ones already waiting. */
-export function freeze(s: DatabaseState): void {
+/**
+ * Freezes the active memtable and chains its flush behind the ones already waiting. The WAL rotates
+ * (so the segments below can go after the flush) unless `rotate` is false: a file pin freezes
+ * without rotating, since a rotation's synchronous fdatasync would hold every write for its length.
+ */
+export function freeze(s: DatabaseState, options: { rotate?: boolean } = {}): void {
   s.walBytesAtFreeze = s.wal.appendedBytes;
   const memtable = s.active;
   memtable.freeze();
   s.frozen.push(memtable);
   s.active = new Memtable();
-  s.wal.rotate();
+  if (options.rotate !== false) s.wal.rotate();
   const segments = s.wal.segments();
   const keepFrom = segments[segments.length - 1].sequence;
   const input = {

@@ -64,7 +64,7 @@ export function openState(
     });
     s.tiers = tiers;
     s.startBackfill = (def) => startBackfill(s, target, def);
-    s.pins = new FilePins(() => (s.active.firstLsn > 0 && freeze(s), [...s.frozen]));
+    s.pins = new FilePins(() => (s.active.firstLsn > 0 && freeze(s, { rotate: false }), [...s.frozen]));
     s.applyTarget = {
       indexes: s.indexes,
       catalog: s.catalog,

@@ -15,11 +15,32 @@
  * bytes (asserted at `endFile`); `abort` removes a partial tar.
  */
 import { PlanckError } from "../../protocol/errors.ts";
+import { sharedHasher } from "./hasher.ts";
 import { MANIFEST_FILE } from "./manifest.ts";
 import { TAR_BLOCK_BYTES, TAR_RECORD_BYTES, tarHeader } from "./tar.ts";
 
 /** Bytes written between two syncs of the file being written. */
 export const BACKUP_SYNC_BYTES = 8 * 1024 * 1024;
+/** Bytes the backup worker reads and writes at once in `copyFile`. */
+export const BACKUP_COPY_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Copies `src` into `dst` at `dstOffset` on the backup worker. */
+function workerCopy(
+  src: string,
+  bytes: number,
+  dst: string,
+  dstOffset: number,
+  onProgress?: (bytes: number) => void,
+): Promise<string> {
+  return sharedHasher().copyFile({
+    src,
+    length: bytes,
+    dst,
+    dstOffset,
+    syncBytes: BACKUP_SYNC_BYTES,
+    chunkBytes: BACKUP_COPY_CHUNK_BYTES,
+  }, onProgress);
+}
 
 /** A backup's destination. */
 export interface BackupSink {
@@ -29,6 +50,11 @@ export interface BackupSink {
   write(chunk: Uint8Array): Promise<void>;
   /** Ends the current file. @throws PlanckError `internal` when its length is not the one begun */
   endFile(): Promise<void>;
+  /**
+   * Writes the next file whole from the local file `src` (its first `bytes`), copied and hashed on
+   * the backup worker (host/ops/hasher.ts), synced every BACKUP_SYNC_BYTES; returns its SHA-256.
+   */
+  copyFile(path: string, src: string, bytes: number, onProgress?: (bytes: number) => void): Promise<string>;
   /** Writes the manifest text and makes the backup whole. */
   finish(manifest: string): Promise<void>;
   /** Gives up: closes the file; a tar's partial file is removed. */
@@ -113,6 +139,12 @@ export async function directorySink(dir: string): Promise<BackupSink> {
       out!.file.close();
       out = current = undefined;
     },
+    async copyFile(path, src, bytes, onProgress) {
+      const slash = path.lastIndexOf("/");
+      if (slash > 0) await Deno.mkdir(`${dir}/${path.slice(0, slash)}`, { recursive: true });
+      (await Deno.open(`${dir}/${path}`, { write: true, createNew: true, mode: 0o600 })).close();
+      return await workerCopy(src, bytes, `${dir}/${path}`, 0, onProgress); // synced at its end
+    },
     async finish(manifest) {
       await Deno.writeTextFile(`${dir}/${MANIFEST_FILE}`, manifest);
       using file = await Deno.open(`${dir}/${MANIFEST_FILE}`, { write: true });
@@ -162,6 +194,14 @@ export async function tarSink(target: string, mtime: number): Promise<BackupSink
       const done = checkLength(current);
       await put(pad(done.bytes));
       current = undefined;
+    },
+    async copyFile(path, src, bytes, onProgress) {
+      await put(tarHeader(path, bytes, mtime));
+      const sha256 = await workerCopy(src, bytes, partial, offset, onProgress);
+      offset += bytes;
+      await out.file.seek(offset, Deno.SeekMode.Start);
+      await put(pad(bytes));
+      return sha256;
     },
     async finish(manifest) {
       const bytes = new TextEncoder().encode(manifest);

@@ -33,6 +33,8 @@ export interface SourceFile {
 export interface BackupSource {
   lsn: number;
   files: SourceFile[];
+  /** Milliseconds writes were held while the pin was taken (its one synchronous turn), when known. */
+  pauseMs?: number;
   /** Live documents of every store as of `lsn`, in catalog order; call before `release`. */
   stores(): Promise<{ name: string; documents: number }[]>;
   /**
@@ -40,6 +42,11 @@ export interface BackupSource {
    * `length` bytes) the result may be a view of it; the caller then owns it again once it resolves.
    */
   read(path: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The local path of a listed file when the files are on this machine (a pinned database in this
+   * process): the backup worker then reads it itself (its first `bytes`, the listed length).
+   */
+  localPath?(path: string): string;
   /** Lets the database checkpoint and remove WAL segments again. */
   release(): Promise<void>;
 }
@@ -67,8 +74,13 @@ export async function databaseSource(db: Database): Promise<BackupSource> {
     return {
       lsn: pin.lsn,
       files,
+      pauseMs: pin.turnMs,
       stores: () => counting,
       read: (path, offset, length, into) => reader.read(path, offset, length, into),
+      localPath: (path) => {
+        checkRange(byPath, path, 0, 0);
+        return `${db.dir}/${path}`;
+      },
       release: async () => {
         await reader.close();
         pin.release();

@@ -74,6 +74,29 @@ interface Chunk {
   length: number;
 }
 
+/**
+ * Copies every file of a local `source` into `sink` on the backup worker, one message per file: the
+ * event loop only starts each file and takes its digest.
+ */
+async function copyLocal(
+  source: BackupSource,
+  localPath: (path: string) => string,
+  sink: BackupSink,
+  progress: Progress,
+): Promise<Manifest["files"]> {
+  const out: Manifest["files"] = [];
+  let done = 0;
+  for (const file of source.files) {
+    const sha256 = await sink.copyFile(file.path, localPath(file.path), file.bytes, (bytes) => {
+      done += bytes;
+      progress.update(out.length, done);
+    });
+    out.push({ path: file.path, bytes: file.bytes, sha256 });
+  }
+  progress.done(out.length, done);
+  return out;
+}
+
 /** Copies every file of `source` into `sink`; returns each file's size and SHA-256. */
 async function copySource(
   source: BackupSource,
@@ -82,6 +105,7 @@ async function copySource(
 ): Promise<Manifest["files"]> {
   const totalBytes = source.files.reduce((sum, file) => sum + file.bytes, 0);
   const progress = new Progress("backup", { totalBytes, quiet, unit: "files" });
+  if (source.localPath !== undefined) return await copyLocal(source, source.localPath, sink, progress);
   const plan: Chunk[] = [];
   source.files.forEach((file, index) => {
     for (let offset = 0; offset < file.bytes; offset += BACKUP_READ_BYTES_MAX) {

@@ -18,6 +18,7 @@ export async function remoteSource(client: Requester): Promise<BackupSource> {
     backup: string;
     lsn: number;
     files: SourceFile[];
+    pauseMs?: number;
   };
   const id = begun.backup;
   let released = false;
@@ -25,6 +26,7 @@ export async function remoteSource(client: Requester): Promise<BackupSource> {
   return {
     lsn: Number(begun.lsn),
     files: begun.files.map((file) => ({ path: file.path, bytes: Number(file.bytes) })),
+    pauseMs: begun.pauseMs === undefined ? undefined : Number(begun.pauseMs),
     async read(path, offset, length) {
       const { data } = await client.request("backupRead", { backup: id, path, offset, length }) as {
         data: unknown;

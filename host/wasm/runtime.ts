@@ -31,7 +31,7 @@ import {
   type GuestResponse,
   RESPONSE_BYTES_MAX,
 } from "../../protocol/abi.ts";
-import { GuestFault, type GuestInstance, type HostCall } from "../guest/guest.ts";
+import { GuestFault, type GuestInstance, type HostCall, RAW_JSON_REPLY } from "../guest/guest.ts";
 import { GuestSlice, isSuspendError } from "../guest/guest_slice.ts";
 import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";
 import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
@@ -103,7 +103,7 @@ export class ServiceInstance implements GuestInstance {
   readonly #strings: QuickJsStrings;
   readonly #entries: QuickJsEntries;
   readonly #slice: GuestSlice;
-  #host: ((json: string) => string) | undefined;
+  #host: ((json: string) => string | Uint8Array) | undefined;
   /** The body of the running call, for `__planck_body` (its bytes on demand). */
   #body: Uint8Array | undefined;
   /** True when the bundle takes a UTF-8 body as text alone (`__planck_lazy_body`, framework/serve.ts). */
@@ -162,7 +162,7 @@ export class ServiceInstance implements GuestInstance {
 
   #install(): void {
     const context = this.#context;
-    const answer = (json: string) =>
+    const answer = (json: string): string | Uint8Array =>
       this.#host === undefined
         ? '{"ok":false,"error":{"code":"internal","message":"no request"}}'
         : this.#host(json);
@@ -192,13 +192,18 @@ export class ServiceInstance implements GuestInstance {
 
   /**
    * Calls global `fnName(arg)` and returns its string result (awaited if it is a promise).
-   * `host` answers the guest's `__planck_host` calls during this call only.
+   * `host` answers the guest's `__planck_host` calls during this call only, with a string or its
+   * UTF-8 bytes (copied into the guest as they are).
    * @throws GuestFault (the instance is then broken)
    */
   async call(
     fnName: string,
     arg: string,
-    options: { host?: (json: string) => string; deadlineMs: number; bytes?: Uint8Array | null },
+    options: {
+      host?: (json: string) => string | Uint8Array;
+      deadlineMs: number;
+      bytes?: Uint8Array | null;
+    },
   ): Promise<string> {
     if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
     this.#host = options.host;
@@ -239,7 +244,10 @@ export class ServiceInstance implements GuestInstance {
   /** Runs one request through `__planck_handle` (tagged JSON both ways). @throws GuestFault */
   async handle(request: GuestRequest, host: HostCall, deadlineMs: number): Promise<GuestResponse> {
     const out = await this.call(HANDLE_FUNCTION, encodeForGuest({ ...request, body: null }), {
-      host: (json) => encodeForGuest(host(decodeFromGuest(json) as Record<string, unknown>)),
+      host: (json) => {
+        const reply = host(decodeFromGuest(json) as Record<string, unknown>, "json");
+        return (reply as { [RAW_JSON_REPLY]?: Uint8Array })[RAW_JSON_REPLY] ?? encodeForGuest(reply);
+      },
       deadlineMs,
       bytes: request.body,
     });

@@ -54,7 +54,7 @@ export async function releaseBackups(db: Database): Promise<void> {
   for (const id of [...heldOf(db).keys()]) await release(db, id);
 }
 
-/** `backupBegin {}` → `{backup, lsn, files: [{path, bytes}], readBytesMax}`. */
+/** `backupBegin {}` → `{backup, lsn, files: [{path, bytes}], readBytesMax, pauseMs}`. */
 export async function opBackupBegin({ ctx, request }: OpCall): Promise<unknown> {
   expectFields(request, []);
   const map = heldOf(ctx.db);
@@ -66,7 +66,13 @@ export async function opBackupBegin({ ctx, request }: OpCall): Promise<unknown> 
   const source = await databaseSource(ctx.db);
   const id = crypto.randomUUID();
   map.set(id, { source, timer: arm(ctx.db, id) });
-  return { backup: id, lsn: source.lsn, files: source.files, readBytesMax: BACKUP_READ_BYTES_MAX };
+  return {
+    backup: id,
+    lsn: source.lsn,
+    files: source.files,
+    readBytesMax: BACKUP_READ_BYTES_MAX,
+    pauseMs: source.pauseMs,
+  };
 }
 
 /** `backupRead {backup, path, offset, length}` → `{data: <binary>}`. */

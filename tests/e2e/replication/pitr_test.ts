@@ -106,7 +106,8 @@ async function writeLoad(
       const roll = random();
       const existing = keys[store];
       if (roll < 0.6 || existing.length === 0) {
-        existing.push(await client.insert(store, { n: i, body: "x".repeat(Math.floor(random() * 400)) }));
+        // Bodies of up to 800 bytes: enough WAL for several 64 KiB segments (a backup's pin does not rotate it).
+        existing.push(await client.insert(store, { n: i, body: "x".repeat(Math.floor(random() * 800)) }));
       } else if (roll < 0.85) {
         const key = existing[Math.floor(random() * existing.length)];
         await client.put(store, key, { n: i, updated: true });
