@@ -1,4 +1,3 @@
-import { decodeDocument } from "../../../engine/document.ts";
 /**
  * `buildNativeService` and the AssemblyScript SDK end to end: builds examples/orders-native once
  * (through `planck build`), checks its sections and manifest, and runs requests against the built
@@ -11,6 +10,7 @@ import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase, withTempDir } from "../../_util/temp_db.ts";
 import { runBuild } from "../../../cli/build.ts";
 import { transaction } from "../../../engine/tx/transaction.ts";
+import { decodeDocument } from "../../../engine/document.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { parseManifest, SECTION_MANIFEST, type ServiceManifest } from "../../../protocol/abi.ts";
 import { readCustomSections } from "../../../host/guest/sections.ts";
