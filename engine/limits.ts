@@ -26,6 +26,11 @@ export const WAL_SEGMENT_BYTES_DEFAULT = 64 * MiB;
  */
 export const WAL_PREALLOCATE_BYTES = 1 * MiB;
 /**
+ * Retired WAL segments kept as spares (renamed `<sequence>.spare`) for the next rotations to reuse:
+ * a reused segment's blocks are already allocated and written, so its commits overwrite them.
+ */
+export const WAL_SPARE_SEGMENTS_MAX = 2;
+/**
  * WAL bytes after which the memtable is flushed even if it is not full, so that recovery after a
  * crash replays at most this much (the bound behind "recovery after SIGKILL ≤ 200 ms").
  */

@@ -43,6 +43,14 @@ export interface RequestData {
   planck?: InternalCall;
 }
 
+declare const __planck_body: (() => ArrayBuffer | undefined) | undefined;
+
+/** The bytes of the request body the host passed as text: copied in by the host, else encoded here. */
+function bodyBytes(text: string): Uint8Array {
+  const buffer = typeof __planck_body === "function" ? __planck_body() : undefined;
+  return buffer === undefined ? encodeUtf8(text) : new Uint8Array(buffer);
+}
+
 /** Thrown to answer with a status (4xx) instead of failing the request. */
 export class HttpError extends Error {
   readonly status: number;
@@ -171,8 +179,14 @@ export class RequestView {
     return this.#cookies[name];
   }
 
-  /** The body bytes (empty when there is none). */
+  /**
+   * The body bytes (empty when there is none). A UTF-8 body crosses into the guest once, as text;
+   * its bytes are copied in only when asked for (`__planck_body`, docs/wasm-abi.md).
+   */
   bytes(): Uint8Array {
+    if (this.#data.body == null && this.#data.bodyText !== undefined) {
+      this.#data.body = bodyBytes(this.#data.bodyText);
+    }
     return this.#data.body ?? new Uint8Array();
   }
 

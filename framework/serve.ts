@@ -1,8 +1,9 @@
 /**
  * The guest entry points (docs/wasm-abi.md): `serve(app)` defines the globals the host calls,
- * `__planck_handle(requestJson, body?, bodyText?)` → reply JSON (the body bytes come as a separate
- * ArrayBuffer, and as text too when they are UTF-8; a string reply body follows the JSON of status and headers, see REPLY_MARK) (a
- * promise is awaited by the host) and
+ * `__planck_handle(requestJson, body?, bodyText?)` → reply JSON (the body comes once: as text when
+ * it is UTF-8 — its bytes then only on demand through `__planck_body()`, which `__planck_lazy_body`
+ * asks the host for — else as a separate ArrayBuffer; a string reply body follows the JSON of
+ * status and headers, see REPLY_MARK) (a promise is awaited by the host) and
  * `__planck_describe()` → the routes, indexes and assets `planck build` writes into the manifest.
  */
 import type { App } from "./app.ts";
@@ -22,4 +23,6 @@ export function serve(app: App): void {
     return REPLY_MARK + encodeForHost({ status: reply.status, headers: reply.headers }) + "\n" + reply.body;
   };
   scope.__planck_describe = (): string => JSON.stringify(app.describe());
+  // Tells the host this guest takes a UTF-8 body as text alone and asks for its bytes when needed.
+  scope.__planck_lazy_body = true;
 }

@@ -91,10 +91,25 @@ export class FrameReader {
     this.#limitName = limitName;
   }
 
-  /** Space to read into: at least READ_CHUNK_BYTES free bytes. Call `commit` with the count read. */
+  /**
+   * Space to read into: at least READ_CHUNK_BYTES free bytes, or exactly the rest of a large frame
+   * whose prefix is in (it is read into a buffer of its own size, handed out without a copy by
+   * `next`). Call `commit` with the count read.
+   */
   writable(): Uint8Array {
     if (this.#buffer.length - this.#end < READ_CHUNK_BYTES) {
       const pending = this.#end - this.#start;
+      const whole = this.#largeFrameBytes();
+      if (whole > pending) {
+        if (this.#start > 0 || this.#buffer.length !== whole) {
+          const own = new Uint8Array(whole);
+          own.set(this.#buffer.subarray(this.#start, this.#end));
+          this.#buffer = own;
+          this.#start = 0;
+          this.#end = pending;
+        }
+        return this.#buffer.subarray(this.#end);
+      }
       const needed = pending + READ_CHUNK_BYTES;
       if (needed > this.#buffer.length) {
         const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
@@ -124,6 +139,20 @@ export class FrameReader {
       this.commit(n);
       offset += n;
     }
+  }
+
+  /**
+   * Prefix plus body of the frame starting at the read position when it is larger than the buffer
+   * kept while idle and within the limit (`next` rejects the others), else 0.
+   */
+  #largeFrameBytes(): number {
+    if (this.#end - this.#start < FRAME_PREFIX_BYTES) return 0;
+    const length = new DataView(this.#buffer.buffer, this.#buffer.byteOffset + this.#start).getUint32(
+      0,
+      true,
+    );
+    const whole = FRAME_PREFIX_BYTES + length;
+    return length <= this.#frameBytesMax && whole > READ_BUFFER_BYTES_KEPT ? whole : 0;
   }
 
   /** Empties the buffer, giving back the memory a large frame made it grow to. */
@@ -166,10 +195,17 @@ export class FrameReader {
     }
     if (available < FRAME_PREFIX_BYTES + length) return null;
     const bodyStart = this.#start + FRAME_PREFIX_BYTES;
-    const body = this.#buffer.slice(bodyStart, bodyStart + length);
-    this.#start = bodyStart + length;
-    if (this.#start === this.#end) this.#reset();
-    const declared = new DataView(body.buffer).getInt32(0, true);
+    let body: Uint8Array;
+    if (this.#start === 0 && this.#end === this.#buffer.length && FRAME_PREFIX_BYTES + length === this.#end) {
+      body = this.#buffer.subarray(bodyStart); // a large frame's own buffer (writable): no copy
+      this.#buffer = new Uint8Array(READ_CHUNK_BYTES * 2);
+      this.#start = this.#end = 0;
+    } else {
+      body = this.#buffer.slice(bodyStart, bodyStart + length);
+      this.#start = bodyStart + length;
+      if (this.#start === this.#end) this.#reset();
+    }
+    const declared = new DataView(body.buffer, body.byteOffset).getInt32(0, true);
     if (declared !== length || body[length - 1] !== 0) {
       throw new PlanckError(
         "invalid_argument",

@@ -16,7 +16,7 @@
  *    primary and 4 on the replica.
  */
 import { connect, type PlanckClient } from "../../client/mod.ts";
-import { flag, loadAverage } from "../lib/run_facts.ts";
+import { cpuMs, flag, loadAverage } from "../lib/run_facts.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DATA = `${ROOT}bench/.data/replication-${Deno.pid}`;
@@ -24,6 +24,12 @@ const quick = Deno.args.includes("--quick");
 const LOAD_S = Number(flag("load-s") ?? (quick ? 3 : 10));
 const AWAY_S = Number(flag("away-s") ?? (quick ? 3 : 60));
 const WRITERS = 8;
+/** `--catch-up-only`: skip the lag and read phases (for profiling catch-up). */
+const CATCH_UP_ONLY = Deno.args.includes("--catch-up-only");
+/** PLANCK_BENCH_CPU_PROF=<dir>: the servers run with `--cpu-prof` and write their profiles there. */
+const CPU_PROF_DIR = Deno.env.get("PLANCK_BENCH_CPU_PROF");
+/** PLANCK_BENCH_ECHO=1: the servers' output is copied to this process's stderr. */
+const ECHO = Deno.env.get("PLANCK_BENCH_ECHO") !== undefined;
 /** Issue #15's targets: catch-up rate ÷ write rate, and lag p99 in ms. */
 const CATCH_UP_RATIO_TARGET = 5;
 const LAG_P99_MS_TARGET = 50;
@@ -39,12 +45,17 @@ class Server {
   #child: Deno.ChildProcess | null = null;
   /** The app HTTP port the server printed. */
   httpPort = 0;
+  /** The process id of the running server (0 when stopped). */
+  get pid(): number {
+    return this.#child?.pid ?? 0;
+  }
   constructor(readonly dataDir: string, readonly port: number, readonly replicaOf: string | null) {}
 
   async start(): Promise<void> {
     const args = [
       "run",
       "-A",
+      ...(CPU_PROF_DIR === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF_DIR}`]),
       `${ROOT}main.ts`,
       "start",
       "--data",
@@ -62,6 +73,7 @@ class Server {
     const isReady = new Promise<void>((resolve) => ready = resolve);
     const pump = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream) {
+        if (ECHO) Deno.stderr.writeSync(chunk);
         text += decoder.decode(chunk, { stream: true });
         if (text.includes("planck: ready")) ready();
         if (text.length > 100_000) text = text.slice(-10_000);
@@ -206,6 +218,20 @@ async function readFor(targets: string[], seconds: number, keys: string[]): Prom
   return reads / seconds;
 }
 
+/** Builds bench/http/service and deploys it on the primary (the HTTP POST lag phase). */
+async function deployHttpService(admin: string): Promise<void> {
+  const wasm = `${DATA}/httpbench.wasm`;
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, "build", `${ROOT}bench/http/service`, "-o", wasm],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!built.success) throw new Error(`planck build failed: ${new TextDecoder().decode(built.stderr)}`);
+  const deployer = await connect(admin);
+  await deployer.request("deploy", { wasm: await Deno.readFile(wasm) }, { timeoutMs: 60_000 });
+  deployer.close();
+}
+
 async function main(): Promise<void> {
   const loadBefore = loadAverage();
   await Deno.mkdir(DATA, { recursive: true });
@@ -222,32 +248,23 @@ async function main(): Promise<void> {
       /key=[^;]+/,
       `key=${replicatorKey}`,
     );
-    const wasm = `${DATA}/httpbench.wasm`;
-    const built = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}main.ts`, "build", `${ROOT}bench/http/service`, "-o", wasm],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!built.success) throw new Error(`planck build failed: ${new TextDecoder().decode(built.stderr)}`);
-    const deployer = await connect(admin);
-    await deployer.request("deploy", { wasm: await Deno.readFile(wasm) }, { timeoutMs: 60_000 });
-    deployer.close();
+    if (!CATCH_UP_ONLY) await deployHttpService(admin);
     replica = new Server(`${DATA}/replica`, freePort(), replicator);
     await replica.start();
     const onReplica = admin.replace(/^[^;]+;/, `127.0.0.1:${replica.port};`);
 
     // 1. Lag under load: W6-style wire writers, then HTTP POST.
-    const wire = await lagUnder(admin, onReplica, "bench", (acked) => writeFor(admin, LOAD_S, acked));
-    const base = `http://127.0.0.1:${primary.httpPort}`;
-    await postFor(base, 1, () => {}); // creates the service's store and warms its pool
-    const warmed = await lsnOf(admin);
-    while (await lsnOf(onReplica) < warmed) await new Promise((resolve) => setTimeout(resolve, 10));
-    const http = await lagUnder(
-      admin,
-      onReplica,
-      "httpbench__items",
-      (acked) => postFor(base, LOAD_S, acked),
-    );
+    const wire = CATCH_UP_ONLY
+      ? null
+      : await lagUnder(admin, onReplica, "bench", (acked) => writeFor(admin, LOAD_S, acked));
+    let http = null;
+    if (!CATCH_UP_ONLY) {
+      const base = `http://127.0.0.1:${primary.httpPort}`;
+      await postFor(base, 1, () => {}); // creates the service's store and warms its pool
+      const warmed = await lsnOf(admin);
+      while (await lsnOf(onReplica) < warmed) await new Promise((resolve) => setTimeout(resolve, 10));
+      http = await lagUnder(admin, onReplica, "httpbench__items", (acked) => postFor(base, LOAD_S, acked));
+    }
 
     // 2. Catch-up after the replica was away.
     await replica.stop();
@@ -257,39 +274,64 @@ async function main(): Promise<void> {
     const writeRate = (awayEnd - awayStart) / AWAY_S;
     await replica.start();
     const catchStart = performance.now();
-    while (await lsnOf(onReplica) < awayEnd) await new Promise((resolve) => setTimeout(resolve, 5));
+    const cpuBefore = { replica: cpuMs(replica.pid), primary: cpuMs(primary.pid) };
+    // One connection polls (a fresh login per poll would load the replica being measured).
+    const poller = await connect(onReplica, { reconnect: false });
+    try {
+      while (Number((await poller.replicationStatus()).lsn) < awayEnd) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      poller.close();
+    }
     const catchSeconds = (performance.now() - catchStart) / 1000;
     const catchRate = (awayEnd - awayStart) / catchSeconds;
+    const catchCpu = {
+      replica: cpuMs(replica.pid) - cpuBefore.replica,
+      primary: cpuMs(primary.pid) - cpuBefore.primary,
+    };
 
     // 3. Reads.
-    const keyClient = await connect(admin);
-    const keys = (await keyClient.scan("bench", { limit: 10_000 })).map((doc) => doc.key);
-    keyClient.close();
-    const alone = await readFor(Array(8).fill(admin), LOAD_S, keys);
-    const both = await readFor([...Array(4).fill(admin), ...Array(4).fill(onReplica)], LOAD_S, keys);
+    let alone = NaN;
+    let both = NaN;
+    if (!CATCH_UP_ONLY) {
+      const keyClient = await connect(admin);
+      const keys = (await keyClient.scan("bench", { limit: 10_000 })).map((doc) => doc.key);
+      keyClient.close();
+      alone = await readFor(Array(8).fill(admin), LOAD_S, keys);
+      both = await readFor([...Array(4).fill(admin), ...Array(4).fill(onReplica)], LOAD_S, keys);
+    }
 
+    const lagRow = (what: string, lag: { lags: number[]; writes: number } | null, unit: string) =>
+      lag === null ? [] : [
+        `| replica lag, ${what} (${lag.writes} ${unit}, ${lag.lags.length} seen) | p50 ${
+          percentile(lag.lags, 0.5).toFixed(1)
+        } ms, p99 ${percentile(lag.lags, 0.99).toFixed(1)} ms (target < ${LAG_P99_MS_TARGET}: ${
+          percentile(lag.lags, 0.99) < LAG_P99_MS_TARGET ? "**PASS**" : "**FAIL**"
+        }) |`,
+      ];
+    const lsns = awayEnd - awayStart;
     const rows = [
-      `| replica lag, ${WRITERS} durable wire writers for ${LOAD_S} s (${wire.writes} writes, ${wire.lags.length} seen) | p50 ${
-        percentile(wire.lags, 0.5).toFixed(1)
-      } ms, p99 ${percentile(wire.lags, 0.99).toFixed(1)} ms (target < ${LAG_P99_MS_TARGET}: ${
-        percentile(wire.lags, 0.99) < LAG_P99_MS_TARGET ? "**PASS**" : "**FAIL**"
-      }) |`,
-      `| replica lag, ${HTTP_POSTERS} concurrent HTTP POST /item for ${LOAD_S} s (${http.writes} posts, ${http.lags.length} seen) | p50 ${
-        percentile(http.lags, 0.5).toFixed(1)
-      } ms, p99 ${percentile(http.lags, 0.99).toFixed(1)} ms (target < ${LAG_P99_MS_TARGET}: ${
-        percentile(http.lags, 0.99) < LAG_P99_MS_TARGET ? "**PASS**" : "**FAIL**"
-      }) |`,
-      `| catch-up after ${AWAY_S} s away (${awayEnd - awayStart} LSNs, ${awayWrites} writes) | ${
+      ...lagRow(`${WRITERS} durable wire writers for ${LOAD_S} s`, wire, "writes"),
+      ...lagRow(`${HTTP_POSTERS} concurrent HTTP POST /item for ${LOAD_S} s`, http, "posts"),
+      `| catch-up after ${AWAY_S} s away (${lsns} LSNs, ${awayWrites} writes) | ${
         catchRate.toFixed(0)
       } LSN/s in ${catchSeconds.toFixed(2)} s (from "ready"), ${
         (catchRate / writeRate).toFixed(1)
       }× the write rate ${writeRate.toFixed(0)} LSN/s (target ≥ ${CATCH_UP_RATIO_TARGET}×: ${
         catchRate / writeRate >= CATCH_UP_RATIO_TARGET ? "**PASS**" : "**FAIL**"
       }) |`,
-      `| reads: 8 readers on the primary alone | ${alone.toFixed(0)} gets/s |`,
-      `| reads: 4 on the primary + 4 on the replica | ${both.toFixed(0)} gets/s (${
-        (both / alone).toFixed(2)
-      }×) |`,
+      `| CPU during catch-up (replica / primary) | ${(catchCpu.replica / 1000).toFixed(2)} s / ${
+        (catchCpu.primary / 1000).toFixed(2)
+      } s = ${(catchCpu.replica * 1000 / lsns).toFixed(1)} / ${
+        (catchCpu.primary * 1000 / lsns).toFixed(1)
+      } µs per LSN |`,
+      ...(CATCH_UP_ONLY ? [] : [
+        `| reads: 8 readers on the primary alone | ${alone.toFixed(0)} gets/s |`,
+        `| reads: 4 on the primary + 4 on the replica | ${both.toFixed(0)} gets/s (${
+          (both / alone).toFixed(2)
+        }×) |`,
+      ]),
     ];
     console.log(
       [

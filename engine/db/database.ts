@@ -44,6 +44,8 @@ import type { RecoveryReport } from "./recovery.ts";
 import { checkOpen, type DatabaseState } from "./state.ts";
 import type { GcResult } from "./tiers.ts";
 import { appendGroup, commitFrames } from "./writes.ts";
+import { appendEncodedGroups } from "./append_encoded.ts";
+import type { Group } from "../wal/reader.ts";
 import { type ReadView, WriteSet } from "./write_set.ts";
 
 export type { DatabaseOptions, DatabaseStats, ScanOptions } from "./options.ts";
@@ -88,6 +90,12 @@ export class Database implements ReadView {
   _appendReplicated(frames: FrameInput[]): number {
     checkOpen(this.#s);
     return appendGroup(this.#s, frames);
+  }
+
+  /** Replication: appends groups the primary encoded, as the same bytes (append_encoded.ts). */
+  _appendEncoded(bytes: Uint8Array, groups: readonly Group[]): number {
+    checkOpen(this.#s);
+    return appendEncodedGroups(this.#s, bytes, groups);
   }
 
   /** Durability mode in effect. */

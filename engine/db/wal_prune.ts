@@ -3,7 +3,8 @@
  * (engine/changes/retention.ts decides how many), after handing each to the archive when one is
  * configured (engine/wal/archive.ts; docs/replication.md, "WAL archive").
  *
- * Invariants: only a prefix of the log goes, never the active segment; a segment is handed to the
+ * Invariants: only a prefix of the log goes, never the active segment (a removed segment may be kept
+ * as a spare by the WAL, engine/wal/wal.ts, and reused as a later segment); a segment is handed to the
  * archive before it is removed, and an archive failure never stops the removal (the archive
  * reports it).
  */
@@ -31,6 +32,6 @@ export function pruneWal(
   assert(count < segments.length, "the active segment is never removed");
   for (const segment of wal.dropSegmentsBefore(segments[count].sequence)) {
     sink?.(segment);
-    Deno.removeSync(segment.path);
+    wal.retire(segment); // kept as a spare for reuse, or removed
   }
 }

@@ -3,8 +3,13 @@
  * read-your-writes over the database's committed state. Committing it turns each written key's
  * final version into one WAL frame; all of them share one commit marker.
  *
+ * One shape for every writer: a batch, a query outside a transaction and a transaction all stage
+ * into a WriteSet, and a transaction's queries stage straight into the transaction's own set;
+ * `atomically` makes one staging step (a query, a Store op) all or nothing inside it.
+ *
  * Invariants: one slot per written key, holding that key's last write; a key first written as fresh
- * (no committed version) stays fresh through rewrites, and a fresh key deleted again writes no frame.
+ * (no committed version) stays fresh through rewrites, and a fresh key deleted again writes no frame;
+ * a step of `atomically` that throws leaves the writes and unique claims exactly as before it.
  */
 import { type FrameInput, FrameKind } from "../wal/format.ts";
 import type { Key } from "../key.ts";
@@ -36,15 +41,54 @@ export class WriteSet {
   readonly #index = new Map<number, Map<Key, number>>();
   /** The writes in the order their keys were first written; a rewrite replaces its slot. */
   readonly #order: PendingWrite[] = [];
-  readonly #claims: Map<string, Key>;
+  /** Unique values claimed by this set's writes (`index id:values` → key). */
+  readonly #claims = new Map<string, Key>();
+  /** While an `atomically` step runs: the slots it overwrote, as [position, previous write]. */
+  readonly #undoSlots: [number, PendingWrite][] = [];
+  /** While an `atomically` step runs: the claims it set, as [value, previous holder]. */
+  readonly #undoClaims: [string, Key | undefined][] = [];
+  /** Number of slots before the running `atomically` step; -1 when none runs. */
+  #mark = -1;
+
+  constructor(view: ReadView) {
+    this.#view = view;
+  }
 
   /**
-   * @param shareClaimsOf a write set whose unique-value claims this one shares (a query's writes
-   * staged inside a transaction: a duplicate of a value the transaction already staged is caught)
+   * Runs one staging step all or nothing: when `stage` throws, every write and claim it made is
+   * undone before the error propagates (a failed query or Store op inside a transaction leaves the
+   * transaction's writes as they were). A step nested in another is undone by the outer one.
    */
-  constructor(view: ReadView, shareClaimsOf?: WriteSet) {
-    this.#view = view;
-    this.#claims = shareClaimsOf === undefined ? new Map() : shareClaimsOf.#claims;
+  atomically<T>(stage: () => T): T {
+    if (this.#mark >= 0) return stage();
+    this.#mark = this.#order.length;
+    try {
+      return stage();
+    } catch (error) {
+      this.#undo();
+      throw error;
+    } finally {
+      this.#mark = -1;
+      this.#undoSlots.length = 0;
+      this.#undoClaims.length = 0;
+    }
+  }
+
+  #undo(): void {
+    for (let i = this.#undoClaims.length - 1; i >= 0; i--) {
+      const [value, holder] = this.#undoClaims[i];
+      if (holder === undefined) this.#claims.delete(value);
+      else this.#claims.set(value, holder);
+    }
+    for (let i = this.#undoSlots.length - 1; i >= 0; i--) {
+      const [at, previous] = this.#undoSlots[i];
+      this.#order[at] = previous;
+    }
+    for (let at = this.#order.length - 1; at >= this.#mark; at--) {
+      const write = this.#order[at];
+      this.#index.get(write.storeId)!.delete(write.key);
+    }
+    this.#order.length = this.#mark;
   }
 
   /** Number of distinct keys written. */
@@ -78,6 +122,7 @@ export class WriteSet {
         "write set: a key's slot holds that key",
       );
       if (slot.fresh === true) write.fresh = true; // still nothing committed under the key
+      if (this.#mark >= 0 && at < this.#mark) this.#undoSlots.push([at, slot]);
       this.#order[at] = write;
     } else {
       keys.set(write.key, this.#order.length);
@@ -92,12 +137,17 @@ export class WriteSet {
   claim(value: string, key: Key): Key {
     const holder = this.#claims.get(value);
     if (holder !== undefined) return holder;
-    this.#claims.set(value, key);
+    this.#setClaim(value, key, undefined);
     return key;
   }
 
   /** Hands the claim on `value` to `key` (its holder no longer has the value). */
   reclaim(value: string, key: Key): void {
+    this.#setClaim(value, key, this.#claims.get(value));
+  }
+
+  #setClaim(value: string, key: Key, holder: Key | undefined): void {
+    if (this.#mark >= 0) this.#undoClaims.push([value, holder]);
     this.#claims.set(value, key);
   }
 

@@ -37,12 +37,17 @@ export function appendGroup(s: DatabaseState, frames: FrameInput[]): number {
   assert(firstLsn === lastBefore + 1 && lastLsn >= firstLsn, "write: a group's LSNs follow the last one");
   applyGroupAt(s, frames, firstLsn);
   s.changes.recordFrames(frames, firstLsn, lastLsn);
+  freezeWhenFull(s);
+  return lastLsn;
+}
+
+/** Freezes the memtable when it is full or the WAL since the last freeze is (between groups only). */
+export function freezeWhenFull(s: DatabaseState): void {
   // The WAL bound (recovery time) freezes only when no flush is waiting: under a write burst the
   // memtable size alone paces flushes, so writers are never held back to shorten recovery.
   const walBytes = s.wal.appendedBytes - s.walBytesAtFreeze;
   const walFull = walBytes >= s.walCheckpointBytes && s.frozen.length === 0;
   if (s.active.bytes >= s.memtableBytes || walFull) freeze(s);
-  return lastLsn;
 }
 
 /**

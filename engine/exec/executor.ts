@@ -29,8 +29,11 @@ import { validateQuery } from "../query/validate.ts";
 export interface ExecutionContext {
   db: Database;
   view: QueryView;
-  /** A fresh write set over the view (read-your-writes inside a transaction). */
-  newWriteSet(): WriteSet;
+  /**
+   * The write set a query's writes are staged into: a fresh one, which the caller commits, or a
+   * transaction's own (read-your-writes; the transaction commits it).
+   */
+  writeSet(): WriteSet;
 }
 
 /** A transaction as the executor sees it (engine/tx/transaction.ts): its database and its own query runner. */
@@ -42,7 +45,7 @@ export interface QueryTransaction {
 /** What the synchronous part of a query produced: its result and the writes to commit. */
 export interface StagedQuery {
   result: unknown;
-  /** Undefined for read-only queries. */
+  /** The set its writes were staged into (ExecutionContext.writeSet); undefined for read-only queries. */
   writes?: WriteSet;
 }
 
@@ -88,10 +91,10 @@ function stats(): ScanStats {
   return { examined: 0 };
 }
 
-/** Runs the writing ops: stages them into a fresh write set. */
+/** Runs the writing ops: stages them into the context's write set. */
 function stageWrites(ctx: ExecutionContext, query: QueryDocument): StagedQuery {
   const { db, view } = ctx;
-  const writes = ctx.newWriteSet();
+  const writes = ctx.writeSet();
   switch (query.op) {
     case "update":
       return {
@@ -186,7 +189,7 @@ export async function executeQuery(
     case "showIndexes":
       return await runIndexOp(db, valid);
   }
-  const staged = runStaged({ db, view: db, newWriteSet: () => db.writeSet() }, valid);
+  const staged = runStaged({ db, view: db, writeSet: () => db.writeSet() }, valid);
   if (staged.writes !== undefined) await db.commit(staged.writes);
   return staged.result;
 }

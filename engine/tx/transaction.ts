@@ -18,13 +18,12 @@ import { assert } from "../assert.ts";
 import { decodeDocument, type Document } from "../document.ts";
 import type { Key, KeyInput } from "../key.ts";
 import { parseKey } from "../key.ts";
-import { runFindRows, runStaged } from "../exec/executor.ts";
+import { type ExecutionContext, runFindRows, runStaged } from "../exec/executor.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import { validateQuery } from "../query/validate.ts";
 import { ReadSet } from "./read_set.ts";
 import { stageWrite, type WriteOp } from "../db/stage_write.ts";
 import { TransactionView } from "./transaction_view.ts";
-import { WriteSet } from "../db/write_set.ts";
 
 /** One store inside a transaction: Store's operations, staged into the transaction. */
 export class TransactionStore {
@@ -90,6 +89,8 @@ export class Transaction {
   readonly db: Database;
   readonly #readSet: ReadSet;
   readonly #view: TransactionView;
+  /** Where this transaction's queries run: its view, and its own write set to stage into. */
+  readonly #context: ExecutionContext;
   readonly #startLsn: number;
   /** True once a read ran after another write committed (the reads may span several states). */
   #readsSpanCommits = false;
@@ -106,6 +107,8 @@ export class Transaction {
     this.#startLsn = db.lastLsn;
     this.#readSet = new ReadSet(this.#startLsn);
     this.#view = new TransactionView(db, this.#readSet);
+    const writes = this.#view.writes;
+    this.#context = { db, view: this.#view, writeSet: () => writes };
   }
 
   #checkOpen(): void {
@@ -125,7 +128,8 @@ export class Transaction {
     return new TransactionStore(this, name, {
       stage: (op) => {
         this.#checkOpen();
-        return stageWrite(this.db, this.#view.writes, op);
+        const writes = this.#view.writes;
+        return writes.atomically(() => stageWrite(this.db, writes, op));
       },
       read: (key) => {
         this.#beforeRead();
@@ -154,32 +158,23 @@ export class Transaction {
     this.#beforeRead();
     const query = validateQuery(input);
     if (query.op !== "find" || query.select !== undefined || query.exclude !== undefined) return undefined;
-    return runFindRows({
-      db: this.db,
-      view: this.#view,
-      newWriteSet: () => new WriteSet(this.#view, this.#view.writes),
-    }, query);
+    return runFindRows(this.#context, query);
   }
 
   /**
    * Runs a query document inside this transaction, synchronously: reads see the transaction's
-   * writes, writes join it (each query all or nothing). Result shapes as executeQuery.
+   * writes, writes are staged (checked by db/stage_write.ts) straight into its write set, each
+   * query all or nothing (WriteSet.atomically). Result shapes as executeQuery.
    */
   query(input: QueryDocument): unknown {
     this.#beforeRead();
     const query = validateQuery(input);
-    const staged = runStaged(
-      { db: this.db, view: this.#view, newWriteSet: () => new WriteSet(this.#view, this.#view.writes) },
-      query,
+    const writes = this.#view.writes;
+    const staged = writes.atomically(() => runStaged(this.#context, query));
+    assert(
+      staged.writes === undefined || staged.writes === writes,
+      "transaction: a query stages into its set",
     );
-    if (staged.writes !== undefined) {
-      assert(this.#open, "transaction: a query's writes join only an open transaction");
-      // Each write was staged (checked) by db/stage_write.ts into a set sharing this one's claims.
-      for (const write of staged.writes.writes()) {
-        if (write.value === null) this.#view.writes.delete(write.storeId, write.key);
-        else this.#view.writes.put(write.storeId, write.key, write.value);
-      }
-    }
     return staged.result;
   }
 

@@ -48,11 +48,6 @@ export class TransactionView implements QueryView {
     });
   }
 
-  /** A unique check's index read (a query's write set inside the transaction reads through here). */
-  recordIndexRange(indexId: number, from: string, to: string, seen: readonly string[]): void {
-    this.#readSet.recordIndexRange(indexId, from, to, seen);
-  }
-
   /** The live bytes of `key` as the transaction sees them. */
   read(storeId: number, key: Key): Uint8Array | undefined {
     return this.writes.read(storeId, key);

@@ -161,6 +161,14 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeader | string {
   return { sequence: Number(view.getBigUint64(16, true)), firstLsn: Number(view.getBigUint64(24, true)) };
 }
 
+/**
+ * The file name of a retired segment kept for reuse (never matched by segment listings): the old
+ * sequence + ".spare". Its bytes are stale frames of that old life until it is reused.
+ */
+export function spareFileName(sequence: number): string {
+  return `${String(sequence).padStart(16, "0")}.spare`;
+}
+
 /** The file name of segment `sequence`: 16 zero-padded digits + ".wal", so names sort by sequence. */
 export function segmentFileName(sequence: number): string {
   return `${String(sequence).padStart(16, "0")}.wal`;

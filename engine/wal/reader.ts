@@ -2,7 +2,9 @@
  * Reads WAL segments back: recovery replays them, change streams and replication read committed
  * groups since an LSN. Applies the validity rules of docs/storage-format.md ("WAL recovery"):
  * a frame is valid when its length fits the file, its CRC matches and its LSN is the next one; a
- * group counts only when its commit marker is valid; the first invalid frame ends the segment.
+ * group counts only when its commit marker is valid; the first invalid frame ends the segment. What
+ * follows the end is preallocated zeros, a torn write, or (in a reused segment) stale frames of the
+ * file's previous life, whose LSNs are all below the header's first LSN.
  */
 import { decodeFrame, decodeSegmentHeader, type Frame, FrameKind, SEGMENT_HEADER_BYTES } from "./format.ts";
 
@@ -96,7 +98,14 @@ function allZero(bytes: Uint8Array, from: number): boolean {
  * in the middle of the log (committed data follows it), not a torn tail.
  */
 export function validFrameAfter(bytes: Uint8Array, offset: number, afterLsn: number): number | null {
+  // A reused segment can hold megabytes of stale frames after its live end: reject an offset on its
+  // length and LSN fields before paying for the CRC (stale frames carry LSNs below the live ones).
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let at = offset + 1; at + 40 <= bytes.length; at++) {
+    const size = view.getUint32(at + 4, true);
+    if (size < 40 || at + size > bytes.length) continue;
+    const lsn = view.getUint32(at + 12, true) * 0x1_0000_0000 + view.getUint32(at + 8, true);
+    if (lsn <= afterLsn) continue;
     const frame = decodeFrame(bytes, at, bytes.length);
     if (typeof frame !== "string" && frame.lsn > afterLsn) return at;
   }

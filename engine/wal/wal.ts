@@ -6,14 +6,26 @@
  * Invariants: LSNs are consecutive across frames and segments; a group (its frames and the commit
  * marker that ends it) lies in one segment; when an append fails the segment is cut back to the end
  * of the previous group, so the file never holds a partial group that a later group follows; a
- * segment is synced before the next one is created, so only the last segment can end torn.
+ * segment is cut to its last group and synced before the next one is created, so only the last
+ * segment can end torn; a retired segment is reused (as a spare) only when nothing else links it.
+ *
+ * Reused segments: a segment past recovery and retention is renamed `<sequence>.spare` instead of
+ * removed (up to WAL_SPARE_SEGMENTS_MAX); the next rotation gives it the new sequence and header and
+ * writes over its old frames, so commits overwrite allocated blocks. Those stale frames are told from
+ * live ones by their LSNs (all below the new header's first LSN; docs/storage-format.md).
  */
 import { assert } from "../assert.ts";
 import { diskError } from "../disk_errors.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { type DbFile, DISK, type FileSystem, syncDirSync, writeAllSync } from "../fs.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { GROUP_BYTES_MAX, GROUP_OPS_MAX, SYNC_INTERVAL_MS_MAX, WAL_PREALLOCATE_BYTES } from "../limits.ts";
+import {
+  GROUP_BYTES_MAX,
+  GROUP_OPS_MAX,
+  SYNC_INTERVAL_MS_MAX,
+  WAL_PREALLOCATE_BYTES,
+  WAL_SPARE_SEGMENTS_MAX,
+} from "../limits.ts";
 import {
   encodeFrame,
   encodeSegmentHeader,
@@ -23,7 +35,10 @@ import {
   FrameKind,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
+  spareFileName,
 } from "./format.ts";
+
+const SPARE_NAME = /^\d{16}\.spare$/;
 
 /** How commits become durable. */
 export type Durability = { mode: "sync" } | { mode: "interval"; intervalMs: number };
@@ -110,6 +125,9 @@ export class Wal {
   #appendedBytes = 0;
   #onRotate: ((segment: SegmentInfo) => void) | undefined;
   #onAppend: AppendListener | undefined;
+  /** Retired segments kept for reuse, oldest first (paths of `<sequence>.spare` files). */
+  readonly #spares: string[] = [];
+  #reusedSegments = 0;
 
   constructor(options: WalOptions) {
     this.#dir = options.dir;
@@ -119,10 +137,12 @@ export class Wal {
     this.#segments = [...options.segments];
     this.#lastLsn = options.lastLsn;
     this.#preallocateBytes = options.preallocateBytes ?? WAL_PREALLOCATE_BYTES;
+    this.#spares = findSpares(this.#dir);
     if (this.#segments.length === 0) {
-      this.#file = this.#createSegment(1, this.#lastLsn + 1);
+      const created = this.#createSegment(1, this.#lastLsn + 1);
+      this.#file = created.file;
       this.#offset = SEGMENT_HEADER_BYTES;
-      this.#allocated = SEGMENT_HEADER_BYTES;
+      this.#allocated = created.allocated;
     } else {
       const active = this.#segments[this.#segments.length - 1];
       this.#file = this.#fs.openSync(active.path, { read: true, write: true });
@@ -160,9 +180,21 @@ export class Wal {
   get activeBytes(): number {
     return this.#offset;
   }
+  /** The size at which the active segment is rotated (a group larger than it gets a segment alone). */
+  get segmentBytes(): number {
+    return this.#segmentBytes;
+  }
   /** The sync failure that stopped this WAL, or null. */
   get failure(): Error | null {
     return this.#commit.failure;
+  }
+  /** Segments created by reusing a spare since this WAL was opened. */
+  get reusedSegments(): number {
+    return this.#reusedSegments;
+  }
+  /** Spare segments on disk waiting for reuse. */
+  get spares(): number {
+    return this.#spares.length;
   }
   /** Segments on disk, oldest first. */
   segments(): readonly SegmentInfo[] {
@@ -218,6 +250,31 @@ export class Wal {
     return { firstLsn, lastLsn: lsn };
   }
 
+  /**
+   * Appends whole committed groups that are already encoded with their LSNs — a replica writes the
+   * primary's frames byte for byte (engine/db/append_encoded.ts) — with one write call, after a
+   * rotation when they do not fit the active segment. The caller checked them: frames with valid
+   * CRCs, consecutive LSNs from `lastLsn + 1` to `commitLsn`, each group ending with its marker; and
+   * it passes no more than fits one segment unless it is a single group (as `append` allows).
+   */
+  appendEncoded(bytes: Uint8Array, commitLsn: number): AppendResult {
+    this.#checkWritable();
+    assert(
+      bytes.length >= FRAME_HEADER_BYTES && commitLsn > this.#lastLsn,
+      "appendEncoded: whole groups after the last LSN",
+    );
+    if (this.#offset + bytes.length > this.#segmentBytes && this.#offset > SEGMENT_HEADER_BYTES) {
+      this.#rotate();
+    }
+    const firstLsn = this.#lastLsn + 1;
+    this.#write(bytes);
+    this.#lastLsn = commitLsn;
+    this.#commit.written(commitLsn);
+    this.#onAppend?.(bytes, firstLsn, commitLsn);
+    if (this.#durability.mode === "interval") this.#armTimer();
+    return { firstLsn, lastLsn: commitLsn };
+  }
+
   /** Resolves when every frame up to `lsn` is durable. */
   waitDurable(lsn: number): Promise<void> {
     return this.#commit.waitDurable(lsn);
@@ -240,6 +297,25 @@ export class Wal {
     assert(index >= 1 || index === -1 || sequence <= this.#segments[0].sequence, "segments are ordered");
     const count = index === -1 ? this.#segments.length - 1 : index;
     return this.#segments.splice(0, Math.max(0, count));
+  }
+
+  /**
+   * Takes back a segment the caller dropped (dropSegmentsBefore) and no longer needs: keeps it as a
+   * spare for a later rotation when there is room and no other name links the file (the WAL archive
+   * hard-links segments it copies), else removes it.
+   */
+  retire(segment: SegmentInfo): void {
+    const info = Deno.statSync(segment.path);
+    const reusable = this.#spares.length < WAL_SPARE_SEGMENTS_MAX && (info.nlink ?? 2) === 1 &&
+      info.size >= this.#segmentBytes / 2;
+    if (!reusable) {
+      Deno.removeSync(segment.path);
+      return;
+    }
+    const spare = `${this.#dir}/${spareFileName(segment.sequence)}`;
+    Deno.renameSync(segment.path, spare);
+    this.#spares.push(spare);
+    this.#dirDirty = true;
   }
 
   /** Syncs and closes. Later appends fail. */
@@ -301,8 +377,14 @@ export class Wal {
     this.#allocated = end;
   }
 
-  #createSegment(sequence: number, firstLsn: number): DbFile {
+  /** A new active segment: a reused spare when one is kept, else a new file. */
+  #createSegment(sequence: number, firstLsn: number): { file: DbFile; allocated: number } {
     const path = `${this.#dir}/${segmentFileName(sequence)}`;
+    const spare = this.#spares.shift();
+    if (spare !== undefined) {
+      const reused = this.#reuseSpare(spare, path, sequence, firstLsn);
+      if (reused !== undefined) return reused;
+    }
     let file: DbFile | undefined;
     try {
       file = this.#fs.openSync(path, { read: true, write: true, createNew: true });
@@ -316,24 +398,58 @@ export class Wal {
     }
     this.#segments.push({ sequence, firstLsn, path });
     this.#dirDirty = true;
-    return file;
+    return { file, allocated: SEGMENT_HEADER_BYTES };
+  }
+
+  /**
+   * Makes `spare` segment `sequence`: writes its new header and syncs it before the rename, so that a
+   * file named as a segment never carries an old header; the old frames after it stay (they are
+   * overwritten by the new ones and told apart by LSN). Returns undefined (spare removed) on failure.
+   */
+  #reuseSpare(
+    spare: string,
+    path: string,
+    sequence: number,
+    firstLsn: number,
+  ): { file: DbFile; allocated: number } | undefined {
+    let file: DbFile | undefined;
+    try {
+      file = this.#fs.openSync(spare, { read: true, write: true });
+      file.seekSync(0, Deno.SeekMode.Start);
+      writeAllSync(file, encodeSegmentHeader({ sequence, firstLsn }));
+      file.syncDataSync();
+      Deno.renameSync(spare, path);
+      const allocated = Math.min(file.statSync().size, this.#segmentBytes);
+      assert(allocated >= SEGMENT_HEADER_BYTES, "a spare holds at least its header");
+      this.#segments.push({ sequence, firstLsn, path });
+      this.#dirDirty = true;
+      this.#reusedSegments++;
+      return { file, allocated };
+    } catch {
+      file?.close();
+      try {
+        Deno.removeSync(spare);
+      } catch { /* already gone */ }
+      return undefined; // a fresh file instead
+    }
   }
 
   #rotate(): void {
     const sealed = this.#segments[this.#segments.length - 1];
-    // Make the sealed segment durable before the next one exists, so that after a power cut only
-    // the last segment can have a torn tail and damage in any earlier one is corruption.
+    // Cut the sealed segment to its last group (dropping preallocated zeros, or a reused segment's
+    // stale frames) and make it durable before the next one exists: after a power cut only the last
+    // segment can have a torn or stale tail, and damage in any earlier one is corruption.
     try {
-      this.#file.syncDataSync();
+      if (this.#allocated > this.#offset) this.#file.truncateSync(this.#offset);
+      this.#file.syncDataSync(); // the new size is part of what fdatasync makes durable
     } catch (error) {
       throw this.#commit.fail(error);
     }
     const next = this.#createSegment(sealed.sequence + 1, this.#lastLsn + 1);
-    if (this.#allocated > this.#offset) this.#file.truncateSync(this.#offset); // drop unused zeros
     this.#sealed.push(this.#file);
-    this.#file = next;
+    this.#file = next.file;
     this.#offset = SEGMENT_HEADER_BYTES;
-    this.#allocated = SEGMENT_HEADER_BYTES;
+    this.#allocated = next.allocated;
     this.#onRotate?.(sealed);
   }
 
@@ -371,4 +487,13 @@ export class Wal {
       this.#commit.syncNow().catch(() => {/* the failure is reported to the next writer */});
     }, this.#durability.intervalMs);
   }
+}
+
+/** Spare segments left in `dir` by an earlier run, oldest first. */
+function findSpares(dir: string): string[] {
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isFile && SPARE_NAME.test(entry.name)) names.push(entry.name);
+  }
+  return names.sort().slice(0, WAL_SPARE_SEGMENTS_MAX).map((name) => `${dir}/${name}`);
 }

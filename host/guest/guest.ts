@@ -26,16 +26,26 @@ export class GuestFault extends Error {
 
 /**
  * Key of a host-call reply that is already encoded: `{[RAW_REPLY]: bson}` is the whole BSON reply
- * document. Only a caller that passes `raw = true` (the native tier) gets one.
+ * document. Only a caller that passes `raw = "bson"` (the native tier) gets one.
  */
 export const RAW_REPLY: unique symbol = Symbol("planck.rawReply");
+
+/**
+ * Key of a host-call reply that is already JSON text: `{[RAW_JSON_REPLY]: utf8}` is the whole reply
+ * as tagged JSON (UTF-8 bytes) for a guest (framework/guest_json.ts). Only a caller that passes `raw = "json"` (the
+ * QuickJS tier) gets one.
+ */
+export const RAW_JSON_REPLY: unique symbol = Symbol("planck.rawJsonReply");
+
+/** The encoded reply a tier takes when the host can write one from stored bytes: BSON or JSON text. */
+export type RawForm = "bson" | "json";
 
 /**
  * A host call as a value: the guest's request document in (`{op: "query", query}`, `{op: "log",
  * level, message}`, `{op: "random", bytes}` or a data query document itself), the reply document
  * out (`{ok: true, result}` or `{ok: false, error: {code, message, field?}}`). Never throws.
  */
-export type HostCall = (call: Record<string, unknown>, raw?: boolean) => Record<string | symbol, unknown>;
+export type HostCall = (call: Record<string, unknown>, raw?: RawForm) => Record<string | symbol, unknown>;
 
 /** One instance of a deployed service, of any tier. Not reentrant: one request at a time. */
 export interface GuestInstance {

@@ -16,7 +16,7 @@ import type { Database } from "../../engine/db/database.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import { transaction } from "../../engine/tx/transaction.ts";
 import { type GuestRequest, type GuestResponse, RESPONSE_BYTES_MAX } from "../../protocol/abi.ts";
-import { type FaultKind, GuestFault, type GuestInstance } from "./guest.ts";
+import { type FaultKind, GuestFault, type GuestInstance, type RawForm } from "./guest.ts";
 import type { InstancePool } from "./pool.ts";
 import { checkReplyHeaders, InvalidReplyHeader } from "./reply_headers.ts";
 import { answerHostCall, type HostCallScope } from "./sandbox.ts";
@@ -79,7 +79,7 @@ class RequestRun implements HostCallScope {
   log = (line: string): void =>
     this.#target.log(`service ${this.service} request ${this.#request.id}: ${line}`);
 
-  host = (call: Record<string, unknown>, raw?: boolean) => answerHostCall(this, call, raw);
+  host = (call: Record<string, unknown>, raw?: RawForm) => answerHostCall(this, call, raw);
 
   handle = async (tx: HostCallScope["tx"]): Promise<GuestResponse> => {
     this.tx = tx;

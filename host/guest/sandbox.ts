@@ -18,7 +18,8 @@ import { bytesToHex } from "../../protocol/hex.ts";
 import { PlanckError } from "../../protocol/errors.ts";
 import type { QueryDocument } from "../../protocol/query_document.ts";
 import type { Transaction } from "../../engine/tx/transaction.ts";
-import { RAW_REPLY } from "./guest.ts";
+import { RAW_JSON_REPLY, RAW_REPLY, type RawForm } from "./guest.ts";
+import { findReplyJson, getReplyJson } from "./json_reply.ts";
 import { findReplyBson, getReplyBson, splicable } from "./raw_reply.ts";
 
 const GUEST_STORE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -69,13 +70,14 @@ export interface HostCallScope {
 }
 
 /**
- * Answers one host call (a document in, a reply document out); never throws. With `raw`, a point
- * get answers `{[RAW_REPLY]: bson}` spliced from the stored bytes (no decode and re-encode).
+ * Answers one host call (a document in, a reply document out); never throws. With `raw` "bson", a
+ * point get or unprojected find answers `{[RAW_REPLY]: bson}` spliced from the stored bytes (no
+ * decode and re-encode); with "json", `{[RAW_JSON_REPLY]: utf8}` written from them (json_reply.ts).
  */
 export function answerHostCall(
   scope: HostCallScope,
   call: Record<string, unknown>,
-  raw = false,
+  raw?: RawForm,
 ): Record<string | symbol, unknown> {
   try {
     if (call === null || typeof call !== "object") {
@@ -92,9 +94,12 @@ export function answerHostCall(
     const query = scopeQuery(scope.service, call.op === "query" ? call.query : call);
     const store = storeOf(query);
     if (!scope.tx.db.hasStore(store)) createStore(scope, store);
-    if (raw) {
+    if (raw === "bson") {
       const reply = rawReply(scope.tx, store, query);
       if (reply !== undefined) return { [RAW_REPLY]: reply };
+    } else if (raw === "json") {
+      const reply = rawJsonReply(scope.tx, store, query);
+      if (reply !== undefined) return { [RAW_JSON_REPLY]: reply };
     }
     return { ok: true, result: scope.tx.query(query) };
   } catch (error) {
@@ -142,6 +147,16 @@ function rawReply(tx: Transaction, store: string, query: QueryDocument): Uint8Ar
   if (rows === undefined) return undefined;
   for (const row of rows) if (!splicable(row.bytes)) return undefined;
   return findReplyBson(rows);
+}
+
+/** rawReply's JSON twin (json_reply.ts), for the QuickJS tier; undefined where it does not apply. */
+function rawJsonReply(tx: Transaction, store: string, query: QueryDocument): Uint8Array | undefined {
+  if (query.op === "get" && typeof query.key === "string" && Object.keys(query).length === 3) {
+    return getReplyJson(query.key, tx.readBytes(store, query.key));
+  }
+  if (query.op !== "find") return undefined;
+  const rows = tx.findRows(query);
+  return rows === undefined ? undefined : findReplyJson(rows);
 }
 
 /** Random bytes a guest may ask for per call. */

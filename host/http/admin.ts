@@ -76,7 +76,8 @@ export async function handleAdminRequest(
   if (user.role !== "admin") {
     return json(403, { error: { code: "forbidden", message: `User "${user.name}" is not an admin` } }, id);
   }
-  if (url.pathname === "/_planck/metrics" && (request.method === "GET" || request.method === "HEAD")) {
+  // HEAD arrives here as GET (host/http/server.ts answers it once for every path).
+  if (url.pathname === "/_planck/metrics" && request.method === "GET") {
     return json(200, ctx.registry.metrics(), id);
   }
   return json(404, { error: { code: "not_found", message: `No host endpoint ${url.pathname}` } }, id);

@@ -5,8 +5,8 @@
  *
  * Invariants: request bodies above REQUEST_BODY_BYTES_MAX get 413 without reaching a guest, and the
  * other limits of request_guard.ts hold before any routing; a path no service claims gets 404; HEAD
- * is handled here and only here: routed and run as GET (a guest never sees HEAD), answered without
- * a body.
+ * is handled here and only here (answerHead): the request runs as a GET everywhere — assets, host
+ * endpoints, services (a guest never sees HEAD) — and its answer leaves without a body.
  */
 import { PlanckError } from "../../protocol/errors.ts";
 import { type GuestRequest, type GuestResponse, HOST_PATH_PREFIX, underPrefix } from "../../protocol/abi.ts";
@@ -38,9 +38,9 @@ function text(status: number, body: string, id: string): Response {
   });
 }
 
-function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
+function toResponse(reply: GuestResponse, id: string): Response {
   let body: BodyInit | null = null;
-  if (!head && reply.body !== null) {
+  if (reply.body !== null) {
     if (Array.isArray(reply.body)) {
       const chunks = reply.body;
       body = new ReadableStream<Uint8Array>({
@@ -70,8 +70,35 @@ function toResponse(reply: GuestResponse, id: string, head: boolean): Response {
   return response;
 }
 
+/**
+ * The answer to a HEAD request: the GET request's status and headers without its body. The one
+ * place HEAD is handled: `handleAppRequest` runs it as a GET (assets, host endpoints, services:
+ * none of them sees HEAD) and drops the body here.
+ */
+async function answerHead(get: Request, answer: (request: Request) => Promise<Response>): Promise<Response> {
+  const response = await answer(get);
+  await response.body?.cancel();
+  return new Response(null, { status: response.status, headers: response.headers });
+}
+
 /** Answers one app request through the registry. */
-export async function handleAppRequest(
+export function handleAppRequest(
+  registry: ServiceRegistry,
+  router: ServiceRouter,
+  request: Request,
+  admin?: { ctx: AdminContext; remote: () => string },
+  closing: AbortSignal = NEVER,
+  events?: EventHub,
+  bodyTimeoutMs = HTTP_BODY_TIMEOUT_MS_DEFAULT,
+): Promise<Response> {
+  const answer = (r: Request) => answerRequest(registry, router, r, admin, closing, events, bodyTimeoutMs);
+  if (request.method !== "HEAD") return answer(request);
+  const get = new Request(request.url, { method: "GET", headers: request.headers, signal: request.signal });
+  return answerHead(get, answer);
+}
+
+/** Answers one app request (never HEAD: see answerHead) through the registry. */
+async function answerRequest(
   registry: ServiceRegistry,
   router: ServiceRouter,
   request: Request,
@@ -94,8 +121,7 @@ export async function handleAppRequest(
   if (admin !== undefined && underPrefix(path, HOST_PATH_PREFIX)) {
     return await handleAdminRequest(admin.ctx, request, admin.remote(), id);
   }
-  const head = request.method === "HEAD";
-  const method = head ? "GET" : request.method;
+  const method = request.method;
   router.sync(registry);
   const target = router.route(method, path);
   if (target === null) return text(404, `404 not found (request ${id})\n`, id);
@@ -111,7 +137,7 @@ export async function handleAppRequest(
     body: body as Uint8Array | null,
   };
   const reply = await registry.dispatch(target.service, guest, target.route);
-  return guardResponse(() => toResponse(reply, id, head), id);
+  return guardResponse(() => toResponse(reply, id), id);
 }
 
 /** Serves the app port. @throws PlanckError `unavailable` when the port cannot be bound */

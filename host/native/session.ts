@@ -172,7 +172,7 @@ export class NativeSession {
     } catch {
       return ERROR_BAD_REQUEST;
     }
-    const answer = this.#host === undefined ? NO_HOST_REPLY : this.#host(call, true);
+    const answer = this.#host === undefined ? NO_HOST_REPLY : this.#host(call, "bson");
     const reply = (answer as { [RAW_REPLY]?: Uint8Array })[RAW_REPLY] ?? encodeReply(answer);
     this.#held = undefined;
     if (reply.length > dstCap) this.#held = reply.slice(); // never re-run the call: hold the reply for take

@@ -46,20 +46,27 @@ export class QuickJsStrings {
     return this.#view;
   }
 
-  /** A new guest string handle holding `text` (the caller disposes it). */
-  newString(text: string): QuickJSHandle {
+  /** A new guest string handle holding `text` or the string whose UTF-8 bytes `text` is (the caller disposes it). */
+  newString(text: string | Uint8Array): QuickJSHandle {
     return this.#context.heapValueHandle(this.newStringValue(text));
   }
 
-  /** @internal A new guest string value (a JSValue pointer the caller owns). */
-  newStringValue(text: string): number {
+  /**
+   * @internal A new guest string value (a JSValue pointer the caller owns) holding `text`, or the
+   * string whose UTF-8 bytes `text` is (copied as they are: one copy, no transcoding; they must be
+   * valid UTF-8, and end the string at a NUL like any C string).
+   */
+  newStringValue(text: string | Uint8Array): number {
     const { module, ffi, ctx } = this.#context;
-    const capacity = 3 * text.length + 1;
+    const capacity = typeof text === "string" ? 3 * text.length + 1 : text.length + 1;
     const ptr = module._malloc(capacity);
     if (ptr === 0) throw new RangeError("The guest is out of memory for a string");
     try {
       const bytes = this.#bytes(); // after malloc, which may have grown memory
-      const { written } = UTF8_ENCODER.encodeInto(text, bytes.subarray(ptr, ptr + capacity - 1));
+      let written = text.length;
+      if (typeof text === "string") {
+        written = UTF8_ENCODER.encodeInto(text, bytes.subarray(ptr, ptr + capacity - 1)).written;
+      } else bytes.set(text, ptr);
       bytes[ptr + written] = 0;
       return ffi.QTS_NewString(ctx.value, ptr);
     } finally {
@@ -114,7 +121,7 @@ type CallFunction = (ctx: number, thisPtr: number, argc: number, argv: number, f
 
 /**
  * Makes the guest function `fn` (already created with `context.newFunction`) a string → string
- * call with a lean trampoline: quickjs-emscripten's generic one builds a Scope, lifetimes and a
+ * call (the reply may also be a string's UTF-8 bytes) with a lean trampoline: quickjs-emscripten's generic one builds a Scope, lifetimes and a
  * generator per call (about 10 µs a host call). `answer` gets the first argument as a string and
  * returns the reply string, once per call (never re-run); what it throws is thrown in the guest,
  * as the generic trampoline does.
@@ -123,7 +130,7 @@ export function installStringFunction(
   context: QuickJSContext,
   strings: QuickJsStrings,
   fn: (...args: never[]) => unknown,
-  answer: (text: string) => string,
+  answer: (text: string) => string | Uint8Array,
 ): void {
   const internals = context as unknown as {
     cToHostCallbacks: { callFunction: CallFunction };

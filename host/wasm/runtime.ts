@@ -31,7 +31,7 @@ import {
   type GuestResponse,
   RESPONSE_BYTES_MAX,
 } from "../../protocol/abi.ts";
-import { GuestFault, type GuestInstance, type HostCall } from "../guest/guest.ts";
+import { GuestFault, type GuestInstance, type HostCall, RAW_JSON_REPLY } from "../guest/guest.ts";
 import { GuestSlice, isSuspendError } from "../guest/guest_slice.ts";
 import { type EntryResult, QuickJsEntries, suspendableInstantiate } from "./quickjs_entry.ts";
 import { installStringFunction, QuickJsStrings } from "./quickjs_strings.ts";
@@ -103,7 +103,11 @@ export class ServiceInstance implements GuestInstance {
   readonly #strings: QuickJsStrings;
   readonly #entries: QuickJsEntries;
   readonly #slice: GuestSlice;
-  #host: ((json: string) => string) | undefined;
+  #host: ((json: string) => string | Uint8Array) | undefined;
+  /** The body of the running call, for `__planck_body` (its bytes on demand). */
+  #body: Uint8Array | undefined;
+  /** True when the bundle takes a UTF-8 body as text alone (`__planck_lazy_body`, framework/serve.ts). */
+  #lazyBody = false;
   #broken = false;
   #disposed = false;
   /** The evaluated bundle, whose inline source map maps fault stacks (source_map.ts). */
@@ -150,12 +154,15 @@ export class ServiceInstance implements GuestInstance {
         await instance.#settle(await instance.#entries.eval(bundle, BUNDLE_FILE), "evaluating the bundle"),
       Date.now() + BUNDLE_DEADLINE_MS,
     );
+    instance.#lazyBody = context.getProp(context.global, "__planck_lazy_body").consume((h) =>
+      context.dump(h) === true
+    );
     return instance;
   }
 
   #install(): void {
     const context = this.#context;
-    const answer = (json: string) =>
+    const answer = (json: string): string | Uint8Array =>
       this.#host === undefined
         ? '{"ok":false,"error":{"code":"internal","message":"no request"}}'
         : this.#host(json);
@@ -164,6 +171,13 @@ export class ServiceInstance implements GuestInstance {
     installStringFunction(context, this.#strings, call, answer);
     context.setProp(context.global, "__planck_host", fn);
     fn.dispose();
+    // The running call's body bytes, copied into the guest only when a handler asks for them.
+    const body = context.newFunction("__planck_body", () => {
+      const bytes = this.#body;
+      return bytes === undefined ? context.undefined : context.newArrayBuffer(wholeBuffer(bytes));
+    });
+    context.setProp(context.global, "__planck_body", body);
+    body.dispose();
   }
 
   /** True once a fault made this instance unusable. */
@@ -178,13 +192,18 @@ export class ServiceInstance implements GuestInstance {
 
   /**
    * Calls global `fnName(arg)` and returns its string result (awaited if it is a promise).
-   * `host` answers the guest's `__planck_host` calls during this call only.
+   * `host` answers the guest's `__planck_host` calls during this call only, with a string or its
+   * UTF-8 bytes (copied into the guest as they are).
    * @throws GuestFault (the instance is then broken)
    */
   async call(
     fnName: string,
     arg: string,
-    options: { host?: (json: string) => string; deadlineMs: number; bytes?: Uint8Array | null },
+    options: {
+      host?: (json: string) => string | Uint8Array;
+      deadlineMs: number;
+      bytes?: Uint8Array | null;
+    },
   ): Promise<string> {
     if (this.#broken || this.#disposed) throw new TypeError("Cannot call a broken or disposed instance");
     this.#host = options.host;
@@ -193,12 +212,17 @@ export class ServiceInstance implements GuestInstance {
       return await this.#guard(async () => {
         const fn = context.getProp(context.global, fnName);
         const args = [this.#strings.newString(arg)];
-        // Bytes cross as an ArrayBuffer copied into guest memory (no base64 in JSON), and, when
-        // they are UTF-8, also as their text: decoding in the interpreter costs ~0.4 µs a byte.
+        // A body crosses once: as its text when it is UTF-8 (decoding in the interpreter costs
+        // ~0.4 µs a byte) — its bytes then only if the handler asks (`__planck_body`) — else as an
+        // ArrayBuffer copied into guest memory (no base64 in JSON). A bundle that does not declare
+        // `__planck_lazy_body` gets both, as before.
         if (options.bytes != null) {
-          args.push(context.newArrayBuffer(wholeBuffer(options.bytes)));
           const text = utf8Text(options.bytes);
+          if (text === undefined || !this.#lazyBody) {
+            args.push(context.newArrayBuffer(wholeBuffer(options.bytes)));
+          } else args.push(context.undefined.dup());
           if (text !== undefined) args.push(this.#strings.newString(text));
+          this.#body = options.bytes;
         }
         try {
           if (context.typeof(fn) !== "function") {
@@ -213,13 +237,17 @@ export class ServiceInstance implements GuestInstance {
       }, options.deadlineMs);
     } finally {
       this.#host = undefined;
+      this.#body = undefined;
     }
   }
 
   /** Runs one request through `__planck_handle` (tagged JSON both ways). @throws GuestFault */
   async handle(request: GuestRequest, host: HostCall, deadlineMs: number): Promise<GuestResponse> {
     const out = await this.call(HANDLE_FUNCTION, encodeForGuest({ ...request, body: null }), {
-      host: (json) => encodeForGuest(host(decodeFromGuest(json) as Record<string, unknown>)),
+      host: (json) => {
+        const reply = host(decodeFromGuest(json) as Record<string, unknown>, "json");
+        return (reply as { [RAW_JSON_REPLY]?: Uint8Array })[RAW_JSON_REPLY] ?? encodeForGuest(reply);
+      },
       deadlineMs,
       bytes: request.body,
     });

@@ -116,6 +116,15 @@ Deno.test("several services per instance: prefixes, own stores, collisions, per-
       headers: { authorization: `Basic ${btoa(`${user}:${key}`)}` },
     });
     assertEquals(metrics.status, 200);
+    const headMetrics = await fetch(`${base}/_planck/metrics`, {
+      method: "HEAD",
+      headers: { authorization: `Basic ${btoa(`${user}:${key}`)}` },
+    });
+    assertEquals(
+      [headMetrics.status, await headMetrics.text()],
+      [200, ""],
+      "HEAD is answered as GET, no body",
+    );
     const body = await metrics.json() as { routes: { service: string; route: string; count: number }[] };
     const route = (service: string, label: string) =>
       body.routes.find((r) => r.service === service && r.route === label);

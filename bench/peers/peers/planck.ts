@@ -75,6 +75,10 @@ class PlanckPeer implements Peer {
     }
     return { count, bytes };
   }
+  /** fdatasyncs the WAL has run (bench/engine reports writes per fsync). */
+  syncs(): number {
+    return this.#db.stats().syncs;
+  }
   async close(): Promise<void> {
     await this.#db.close();
   }

@@ -245,3 +245,61 @@ Deno.test("document shape on every engine path: DOC_DEPTH_MAX and field names", 
     assert(users.scan().length === 4);
   });
 });
+
+Deno.test("unique: a refused write inside a transaction, caught by the caller, leaves the transaction's writes as they were", async () => {
+  await withUsers(async (db, users) => {
+    await transaction(db, (tx) => {
+      const t = tx.store("users");
+      t.put(3n, { name: "cy", email: "cy@x" });
+      let refused = 0;
+      try {
+        t.insert({ name: "dup", email: "ann@x" }, { key: 4n }); // a Store op
+      } catch (error) {
+        assertEquals((error as { code?: string }).code, CODE);
+        refused++;
+      }
+      try {
+        // A query: its first document overwrites cy (a slot the transaction wrote before it), its
+        // second duplicates bob; all of it is undone, cy's earlier write included as it was.
+        tx.query({
+          op: "insert",
+          store: "users",
+          documents: [{ key: "00000000000000000000000000000005", name: "eve", email: "eve@x" }, {
+            name: "dup2",
+            email: "bob@x",
+          }],
+        });
+      } catch (error) {
+        assertEquals((error as { code?: string }).code, CODE);
+        refused++;
+      }
+      assertEquals(refused, 2);
+      assertEquals(t.get(4n), undefined);
+      assertEquals(t.get(5n), undefined);
+      // eve@x and the claims of the refused steps are free again.
+      t.put(6n, { name: "eve", email: "eve@x" });
+    });
+    assertEquals(contents(users), ["ann=ann@x", "bob=bob@x", "cy=cy@x", "eve=eve@x"]);
+  });
+});
+
+Deno.test("transaction: a failed query undoes its overwrite of a key the transaction wrote before it", async () => {
+  await withUsers(async (db, users) => {
+    await transaction(db, (tx) => {
+      const t = tx.store("users");
+      t.put(3n, { name: "cy", email: "cy@x", n: 1 });
+      t.put(4n, { name: "dee", email: "dee@x", n: "text" });
+      let failed = false;
+      try {
+        tx.query({ op: "update", store: "users", inc: { n: 1 } }); // ann, bob, cy staged; dee fails
+      } catch {
+        failed = true;
+      }
+      assert(failed, "inc on a string fails");
+      assertEquals(t.get(3n)?.n, 1, "cy's slot holds the transaction's own write again");
+      assertEquals(t.get(1n)?.n, undefined, "ann's staged update is gone");
+    });
+    assertEquals(users.get(3n)?.n, 1);
+    assertEquals(contents(users), ["ann=ann@x", "bob=bob@x", "cy=cy@x", "dee=dee@x"]);
+  });
+});

@@ -34,8 +34,11 @@ Deno.test("served assets: htmx, the SSE extension and Datastar with ETag, 304 an
       const again = await fetch(`${base}/_planck/assets/${name}`, { headers: { "if-none-match": etag } });
       assertEquals(again.status, 304);
       await again.body?.cancel();
+      // HEAD: the GET's status and headers (its length and tag), no body.
       const head = await fetch(`${base}/_planck/assets/${name}`, { method: "HEAD" });
       assertEquals(head.status, 200);
+      assertEquals(head.headers.get("etag"), etag);
+      assertEquals(head.headers.get("content-length"), String(new TextEncoder().encode(text).length));
       assertEquals(await head.text(), "");
     }
     const missing = await fetch(`${base}/_planck/assets/jquery.js`);

@@ -27,7 +27,7 @@ Deno.test("answerHostCall answers a raw point get with the spliced reply", async
     const key = await transaction(db, (tx) => tx.store("svc__items").insert({ n: 1 }));
     await transaction(db, (tx) => {
       const scope = { service: "svc", tx, log: () => {}, logLines: 0 };
-      const raw = answerHostCall(scope, { op: "get", store: "items", key }, true)[RAW_REPLY] as Uint8Array;
+      const raw = answerHostCall(scope, { op: "get", store: "items", key }, "bson")[RAW_REPLY] as Uint8Array;
       assertEquals(BSON.deserialize(raw), { ok: true, result: { key, n: 1 } });
       assertEquals(answerHostCall(scope, { op: "get", store: "items", key }), {
         ok: true,
@@ -105,7 +105,7 @@ Deno.test("answerHostCall answers a raw find exactly as the executor's rows", as
       const scope = { service: "svc", tx, log: () => {}, logLines: 0 };
       for (const query of queries) {
         const plain = answerHostCall(scope, query);
-        const raw = answerHostCall(scope, query, true);
+        const raw = answerHostCall(scope, query, "bson");
         const bytes = raw[RAW_REPLY] as Uint8Array | undefined;
         if (query.select !== undefined) assertEquals(raw, plain);
         else assertEquals(BSON.deserialize(bytes!), plain, JSON.stringify(query));
@@ -119,9 +119,9 @@ Deno.test("answerHostCall answers a raw find exactly as the executor's rows", as
     await transaction(db, (tx) => {
       const scope = { service: "svc", tx, log: () => {}, logLines: 0 };
       const get = { op: "get", store: "items", key };
-      assertEquals(answerHostCall(scope, get, true), { ok: true, result: { key } });
+      assertEquals(answerHostCall(scope, get, "bson"), { ok: true, result: { key } });
       const find = { op: "find", store: "items", range: { from: LAST_KEY } };
-      assertEquals(answerHostCall(scope, find, true), { ok: true, result: [{ key }] });
+      assertEquals(answerHostCall(scope, find, "bson"), { ok: true, result: [{ key }] });
     });
   } finally {
     await db.close();

@@ -153,6 +153,34 @@ Deno.test("ServiceInstance passes a UTF-8 body as bytes and as text, other bodie
   }
 });
 
+Deno.test("ServiceInstance passes a UTF-8 body once, as text, to a guest declaring __planck_lazy_body; its bytes on demand", async () => {
+  const echo = `globalThis.__planck_lazy_body = true;
+  globalThis.__planck_handle = (json, body, text) => {
+    const asked = __planck_body();
+    return JSON.stringify({ status: 200, headers: [], body: JSON.stringify([
+      body === undefined ? null : body.byteLength, text === undefined ? null : text,
+      Array.from(new Uint8Array(asked))]) });
+  };`;
+  const instance = await ServiceInstance.create(echo, { memoryBytes: 24 * 1024 * 1024 });
+  try {
+    const cases: [Uint8Array, number | null, string | null][] = [
+      [new TextEncoder().encode("a=é&b=🙂"), null, "a=é&b=🙂"],
+      [new Uint8Array([0x61, 0xff, 0x62]), 3, null],
+      [new Uint8Array(0), null, ""],
+    ];
+    for (const [bytes, copied, text] of cases) {
+      const reply = await instance.handle(
+        { ...request("/echo"), body: bytes },
+        () => ({ ok: true }),
+        Date.now() + 5000,
+      );
+      assertEquals(JSON.parse(String(reply.body)), [copied, text, Array.from(bytes)]);
+    }
+  } finally {
+    instance.dispose();
+  }
+});
+
 Deno.test("a framework reply body crosses whole: markup after the head, and a body with U+0000 inside the JSON", async () => {
   const { buildService } = await import("../../../host/wasm/build.ts");
   const { validateUpload } = await import("../../../host/services/upload.ts");
