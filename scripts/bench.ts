@@ -8,6 +8,7 @@
  *   deno task bench --no-http               skip the HTTP benchmark
  *   deno task bench --no-ops                skip the operations benchmark (export, import, backup)
  *   deno task bench --no-sse                skip the SSE fan-out benchmark
+ *   deno task bench --no-sse-raw            skip the raw socket write floor (bench/sse/raw_write_floor.ts)
  *   deno task bench --no-watch              skip the wire change-stream benchmark (bench/watch/main.ts)
  *   deno task bench --no-replication        skip the replication benchmark (bench/replication/main.ts)
  *   (also passed through to bench/peers/main.ts: --keep, --timeout=SEC, --data=DIR)
@@ -113,6 +114,7 @@ const SUITES = [
   { name: "HTTP", flag: "--no-http", script: "bench/http/main.ts" },
   { name: "Operations", flag: "--no-ops", script: "bench/ops/main.ts" },
   { name: "SSE", flag: "--no-sse", script: "bench/sse/main.ts" },
+  { name: "SSE raw write floor", flag: "--no-sse-raw", script: "bench/sse/raw_write_floor.ts" },
   { name: "Watch", flag: "--no-watch", script: "bench/watch/main.ts" },
   { name: "Replication", flag: "--no-replication", script: "bench/replication/main.ts" },
 ] as const;

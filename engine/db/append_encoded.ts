@@ -12,7 +12,8 @@
  * before it written and applied and nothing of the rest.
  */
 import { assert } from "../assert.ts";
-import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "../wal/format.ts";
+import { keyFromBytes } from "../key.ts";
+import { type Frame, FRAME_HEADER_BYTES, FrameKind, SEGMENT_HEADER_BYTES } from "../wal/format.ts";
 import type { Group } from "../wal/reader.ts";
 import type { Wal } from "../wal/wal.ts";
 import type { DatabaseState } from "./state.ts";
@@ -76,6 +77,14 @@ function writeChunk(
   for (let i = from; i < to; i++) {
     const { frames, commitLsn } = groups[i];
     const firstLsn = commitLsn - frames.length;
+    // The key in hex once, for the apply and the change log both (each would decode it again).
+    for (const frame of frames as (Frame & { hexKey?: string })[]) {
+      if (
+        frame.kind === FrameKind.put || frame.kind === FrameKind.insert || frame.kind === FrameKind.delete
+      ) {
+        frame.hexKey = keyFromBytes(frame.key);
+      }
+    }
     applyGroupAt(s, frames, firstLsn);
     s.changes.recordFrames(frames, firstLsn, commitLsn);
   }

@@ -194,6 +194,12 @@ export class EventHub {
       while (!this.#closed) {
         const groups = await this.#db.changes.next(this.#position);
         if (groups === null) return;
+        this.#sync();
+        if (groups.length > 0 && !this.#listened()) {
+          // Nobody to deliver to (a replica catching up, a primary without SSE clients): skip ahead.
+          this.#position = this.#horizon = groups[groups.length - 1].commitLsn;
+          continue;
+        }
         for (const group of groups) {
           await this.#process(group);
           // Responses are written by the event loop: a burst of groups from memory must let it run.
@@ -205,6 +211,12 @@ export class EventHub {
       if (!this.#closed) this.#log(`planck: sse: the event loop stopped: ${(error as Error).message}`);
       this.close();
     }
+  }
+
+  /** Whether any topic has a subscriber. */
+  #listened(): boolean {
+    for (const topic of this.#topics.values()) if (topic.subscribers.size > 0) return true;
+    return false;
   }
 
   async #process(group: ChangeGroup): Promise<void> {
