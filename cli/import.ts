@@ -16,12 +16,10 @@ import {
   type CsvManifest,
   csvRecords,
   databaseSink,
-  type DecodedRecord,
   importRecords,
   jsonlRecords,
   type KeyMode,
   Progress,
-  reuseDecoded,
   type SourceRecord,
   validateRecords,
 } from "../host/ops/mod.ts";
@@ -67,10 +65,11 @@ export async function runImport(args: string[]): Promise<number> {
   const records = () => fileRecords(path, format, manifest);
   const skipBad = parsed.switches.has("--skip-bad");
   const quiet = parsed.switches.has("--quiet");
-  let decoded: DecodedRecord[] | undefined;
+  let kept: SourceRecord[] | undefined;
   if (!skipBad) {
-    const { bad, badCount, lines, decoded: kept } = await validateRecords(records(), { keep: true });
-    decoded = kept;
+    const validated = await validateRecords(records(), { keep: true });
+    const { bad, badCount, lines } = validated;
+    kept = validated.kept;
     if (badCount > 0) {
       for (const record of bad.slice(0, BAD_RECORDS_PRINTED_MAX)) {
         console.error(`planck: ${describe(path, record, format)}`);
@@ -95,7 +94,7 @@ export async function runImport(args: string[]): Promise<number> {
       await rejects.write(encoder.encode(JSON.stringify(bad) + "\n"));
     };
     const progress = new Progress(`import ${store}`, { totalBytes: (await Deno.stat(path)).size, quiet });
-    const again = decoded === undefined ? records() : reuseDecoded(records(), decoded);
+    const again = kept ?? records(); // kept: the validation's decoded records, not read again
     const result = await importRecords(again, sink, {
       store,
       keys: keys as KeyMode,

@@ -138,7 +138,11 @@ export interface DeleteQuery extends ReadShape {
 export interface InsertQuery {
   op: "insert";
   store: string;
-  documents: Document[];
+  /**
+   * The documents; one may also be given as its BSON bytes (a native guest's insert passes them
+   * through unchanged: stored as they are, checked like any caller-supplied BSON).
+   */
+  documents: (Document | Uint8Array)[];
 }
 
 export interface ReplaceQuery {

@@ -99,14 +99,17 @@ export function stageInsert(
 ): { inserted: Key[] } {
   const inserted: Key[] = [];
   query.documents.forEach((doc, i) => {
-    const supplied = typeof doc.key === "string" ? doc.key : undefined;
+    // BSON bytes (a native guest's, passed through) carry no key: validate.ts decoded any that did.
+    const supplied = !(doc instanceof Uint8Array) && typeof doc.key === "string" ? doc.key : undefined;
     if (supplied !== undefined && writes.read(store.id, supplied) !== undefined) {
       throw new PlanckError("conflict", `Key "${supplied}" already exists in store "${store.name}"`, {
         field: `documents.${i}.key`,
       });
     }
     const key = supplied ?? db.newKey();
-    stagePut(db, writes, store, key, withoutKey(doc), `documents.${i}`);
+    const stored = doc instanceof Uint8Array ? doc : withoutKey(doc);
+    // A generated key has no committed version: its frame is an insert (no lookup at commit).
+    stagePut(db, writes, store, key, stored, `documents.${i}`, supplied === undefined);
     inserted.push(key);
   });
   return { inserted };

@@ -23,6 +23,8 @@ import {
   type ReadShape,
 } from "../../protocol/query_document.ts";
 import { PlanckError } from "../../protocol/errors.ts";
+import { decodeFields, fieldNames } from "../bson_fields.ts";
+import { decodeDocument } from "../document.ts";
 import { GROUP_OPS_MAX, STORE_NAME_BYTES_MAX } from "../limits.ts";
 import {
   AGGREGATES_MAX,
@@ -181,6 +183,27 @@ function aggregate(input: Record<string, unknown>): AggregateQuery {
   return query;
 }
 
+/** The one field of an inserted document read before it is stored (`key`: its key, not a field). */
+const KEY_FIELD = fieldNames(["key"]);
+
+/**
+ * An inserted document: a record checked value by value, or BSON bytes without a `key` field,
+ * kept as they are (stored unchanged after stage_write.ts checks them as caller-supplied BSON);
+ * bytes with a `key` field are decoded and checked as a record.
+ */
+function insertedAt(input: unknown, field: string): Document | Uint8Array {
+  if (!(input instanceof Uint8Array)) return documentAt(input, field);
+  const fields = decodeFields(input, KEY_FIELD);
+  if (fields !== null && !has(fields, "key")) return input;
+  let doc: Document;
+  try {
+    doc = decodeDocument(input);
+  } catch (error) {
+    throw invalid(field, `Invalid "${field}": not a BSON document (${(error as Error).message})`);
+  }
+  return documentAt(doc, field);
+}
+
 function documentAt(input: unknown, field: string): Document {
   const doc = expectRecord(input, field);
   for (const name of Object.keys(doc)) checkValue(doc[name], join(field, name), 1);
@@ -230,7 +253,7 @@ function insert(input: Record<string, unknown>): QueryDocument {
   return {
     op: "insert",
     store: checkStoreName(input.store),
-    documents: docs.map((d, i) => documentAt(d, join("documents", i))),
+    documents: docs.map((d, i) => insertedAt(d, join("documents", i))),
   };
 }
 

@@ -31,6 +31,33 @@ import {
 const RESULT_FAST = { bigInt64: false, bytes: true } as const;
 /** The same for responses: a string body stays UTF-8 bytes (host/native/bson_fast.ts, Utf8Body). */
 const RESPONSE_FAST = { ...RESULT_FAST, utf8Body: true } as const;
+/**
+ * An insert's documents stay BSON: each is a view of the call's own bytes (copied out of guest
+ * memory), stored as it is after the engine checks it (engine/query/validate.ts, insertedAt), not
+ * decoded here and encoded again.
+ */
+const INSERT_OPTIONS = { ...DECODE_OPTIONS, fieldsAsRaw: { documents: true } };
+/** A host call's first element when it is an insert, as the SDK writes it: string "op" = "insert". */
+const INSERT_HEAD = new Uint8Array([
+  0x02,
+  0x6f,
+  0x70,
+  0x00,
+  0x07,
+  0x00,
+  0x00,
+  0x00,
+  ...new TextEncoder().encode("insert"),
+  0,
+]);
+
+/** True when the BSON call at `ptr` begins with `op: "insert"` (its documents may then stay BSON). */
+function startsInsert(bytes: Uint8Array, ptr: number, len: number): boolean {
+  if (len < 4 + INSERT_HEAD.length) return false;
+  for (let i = 0; i < INSERT_HEAD.length; i++) if (bytes[ptr + 4 + i] !== INSERT_HEAD[i]) return false;
+  return true;
+}
+
 const NO_HOST_REPLY = { ok: false, error: { code: "internal", message: "No host calls outside a request" } };
 const UTF16 = new TextDecoder("utf-16le");
 const UTF8 = new TextDecoder();
@@ -168,7 +195,9 @@ export class NativeSession {
     // The bson package decodes these small documents as fast as bson_fast.ts does (measured).
     let call: Record<string, unknown>;
     try {
-      call = BSON.deserialize(this.#bytes().slice(reqPtr, reqPtr + reqLen), DECODE_OPTIONS);
+      const bytes = this.#bytes();
+      const options = startsInsert(bytes, reqPtr, reqLen) ? INSERT_OPTIONS : DECODE_OPTIONS;
+      call = BSON.deserialize(bytes.slice(reqPtr, reqPtr + reqLen), options);
     } catch {
       return ERROR_BAD_REQUEST;
     }

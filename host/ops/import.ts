@@ -18,7 +18,7 @@ import { type DecodedRecord, decodeRecord, RecordError } from "./ejson.ts";
 import type { Progress } from "./progress.ts";
 
 /** Records per atomic batch. */
-export const IMPORT_BATCH_RECORDS = 1_000;
+export const IMPORT_BATCH_RECORDS = 10_000;
 /** Document bytes per atomic batch (well under a WAL group's limit). */
 export const IMPORT_BATCH_BYTES_MAX = 8 * 1024 * 1024;
 /** Bad records `validateLines` keeps (it counts all). */
@@ -100,50 +100,40 @@ export const VALIDATED_KEPT_BYTES_MAX = 64 * 1024 * 1024;
 /**
  * Decodes every record and returns the bad ones (at most BAD_RECORDS_KEPT_MAX), their count and the
  * last line. With `keep`, a file of at most VALIDATED_KEPT_BYTES_MAX of documents and no bad record
- * also gives back what it decoded (`decoded`), so the import pass (`reuseDecoded`) does not decode again.
+ * also gives back what it decoded (`kept`: the records again, each decoding to its kept result, text
+ * dropped — for an import without rejects), so the import pass reads and decodes nothing again.
  */
 export async function validateRecords(
   records: AsyncIterable<SourceRecord>,
   options: { keep?: boolean } = {},
-): Promise<{ bad: BadRecord[]; badCount: number; lines: number; decoded?: DecodedRecord[] }> {
+): Promise<{ bad: BadRecord[]; badCount: number; lines: number; kept?: SourceRecord[] }> {
   const bad: BadRecord[] = [];
   let badCount = 0;
-  let line = 0;
-  let decoded: DecodedRecord[] | undefined = options.keep ? [] : undefined;
+  let last: SourceRecord | undefined;
+  let kept: SourceRecord[] | undefined = options.keep ? [] : undefined;
   let keptBytes = 0;
   for await (const record of records) {
-    line = record.line;
+    last = record;
     if (record.decode === undefined) continue;
     try {
       const result = record.decode();
-      if (decoded !== undefined) {
+      if (kept !== undefined) {
         keptBytes += result.bytes.length;
-        if (keptBytes <= VALIDATED_KEPT_BYTES_MAX) decoded.push(result);
-        else decoded = undefined;
+        if (keptBytes <= VALIDATED_KEPT_BYTES_MAX) {
+          kept.push({ line: record.line, text: "", end: record.end, decode: () => result });
+        } else kept = undefined;
       }
       continue;
     } catch (error) {
-      decoded = undefined;
+      kept = undefined;
       badCount++;
       if (bad.length < BAD_RECORDS_KEPT_MAX) bad.push(badRecord(error, record.text, record.line));
     }
   }
-  return decoded === undefined ? { bad, badCount, lines: line } : { bad, badCount, lines: line, decoded };
-}
-
-/** The same records again, each decoding to what `validateRecords` kept (in order). */
-export async function* reuseDecoded(
-  records: AsyncIterable<SourceRecord>,
-  decoded: readonly DecodedRecord[],
-): AsyncGenerator<SourceRecord> {
-  let next = 0;
-  for await (const record of records) {
-    if (record.decode === undefined) yield record;
-    else {
-      const result = decoded[next++];
-      yield { ...record, decode: () => result };
-    }
-  }
+  // A blank last line still counts in the import's `lines`.
+  if (kept !== undefined && last !== undefined && last.decode === undefined) kept.push(last);
+  const lines = last?.line ?? 0;
+  return kept === undefined ? { bad, badCount, lines } : { bad, badCount, lines, kept };
 }
 
 function badRecord(error: unknown, text: string, line: number): BadRecord {
@@ -161,6 +151,8 @@ function badRecord(error: unknown, text: string, line: number): BadRecord {
 export interface ImportOptions {
   store: string;
   keys: KeyMode;
+  /** Records per batch (default IMPORT_BATCH_RECORDS). */
+  batchRecords?: number;
   onReject?: (bad: BadRecord) => Promise<void>;
   progress?: Progress;
 }
@@ -176,11 +168,13 @@ export function importLines(
 
 /** Imports `records` into `store`. Bad records go to `onReject` when given, else they throw. */
 export async function importRecords(
-  records: AsyncIterable<SourceRecord>,
+  records: AsyncIterable<SourceRecord> | Iterable<SourceRecord>,
   sink: BatchSink,
   options: ImportOptions,
 ): Promise<ImportResult> {
   const result: ImportResult = { lines: 0, imported: 0, rejected: 0 };
+  const batchRecords = options.batchRecords ?? IMPORT_BATCH_RECORDS;
+  if (!(Number.isInteger(batchRecords) && batchRecords >= 1)) throw new RangeError("batchRecords >= 1");
   let pending: { op: ImportOp; line: number; text: string }[] = [];
   let pendingBytes = 0;
   let committing: Promise<void> = Promise.resolve();
@@ -242,7 +236,7 @@ export async function importRecords(
       await reject(badRecord(error, source.text, source.line));
       continue;
     }
-    if (pending.length >= IMPORT_BATCH_RECORDS || pendingBytes + op.bytes.length > IMPORT_BATCH_BYTES_MAX) {
+    if (pending.length >= batchRecords || pendingBytes + op.bytes.length > IMPORT_BATCH_BYTES_MAX) {
       // One batch commits (its fsync on the thread pool) while the next is decoded; never two at once,
       // so a refused batch stops the import before any later one is written.
       await committing;

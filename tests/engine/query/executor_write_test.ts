@@ -225,3 +225,38 @@ Deno.test("executeQuery reads documents across memtables and flushed tiers", asy
     assertEquals(keysOf(middle), [k(148), k(149), k(150), k(151), k(152)]);
   }, { memtableBytes: 64 * 1024 });
 });
+
+Deno.test("executeQuery insert takes a document as BSON bytes: stored unchanged, or decoded when it has a key field", async () => {
+  const { BSON } = await import("bson");
+  await withTempDatabase(async (db) => {
+    await db.createStore("raw");
+    const plain = BSON.serialize({ name: "a", n: 1 });
+    const withKey = BSON.serialize({ key: k(7), name: "b" });
+    const result = await executeQuery(db, { op: "insert", store: "raw", documents: [plain, withKey] }) as {
+      inserted: string[];
+    };
+    assertEquals(result.inserted[1], k(7));
+    const stored = db.read(db.storeInfo("raw").id, result.inserted[0])!;
+    assertEquals(Array.from(stored), Array.from(plain), "the bytes are stored as they came");
+    assertEquals(
+      decodeDocument(db.read(db.storeInfo("raw").id, k(7))!),
+      { name: "b" },
+      "the key is no field",
+    );
+    // Checked like any caller-supplied BSON: malformed bytes and too deep a nesting are refused.
+    const malformed = plain.slice();
+    malformed[malformed.length - 1] = 1;
+    await assertRejectsCode(
+      () => executeQuery(db, { op: "insert", store: "raw", documents: [malformed] }),
+      "invalid_argument",
+    );
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 120; i++) deep = { d: deep };
+    const lsn = db.lastLsn;
+    await assertRejectsCode(
+      () => executeQuery(db, { op: "insert", store: "raw", documents: [BSON.serialize(deep)] }),
+      "limit_exceeded",
+    );
+    assertEquals(db.lastLsn, lsn, "nothing written");
+  });
+});

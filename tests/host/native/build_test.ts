@@ -10,6 +10,7 @@ import { assert, assertEquals, assertRejectsCode } from "../../_util/assert.ts";
 import { withTempDatabase, withTempDir } from "../../_util/temp_db.ts";
 import { runBuild } from "../../../cli/build.ts";
 import { transaction } from "../../../engine/tx/transaction.ts";
+import { decodeDocument } from "../../../engine/document.ts";
 import { validateQuery } from "../../../engine/query/validate.ts";
 import { parseManifest, SECTION_MANIFEST, type ServiceManifest } from "../../../protocol/abi.ts";
 import { readCustomSections } from "../../../host/guest/sections.ts";
@@ -55,9 +56,10 @@ function memoryHost(): { answer: Answer; queries: Doc[]; orders: Map<string, Doc
     assertEquals(query.store, `${SERVICE}__orders`);
     switch (query.op) {
       case "insert": {
-        const keys = (query.documents as Doc[]).map((d) => {
+        // A native insert's documents arrive as their BSON bytes (host/native/session.ts).
+        const keys = (query.documents as (Doc | Uint8Array)[]).map((d) => {
           const key = (++next).toString(16).padStart(32, "0");
-          orders.set(key, d);
+          orders.set(key, d instanceof Uint8Array ? decodeDocument(d) as Doc : d);
           return key;
         });
         return { ok: true, result: { inserted: keys } };
