@@ -6,6 +6,7 @@
  * downloads excluded", as the README says.
  */
 import * as path from "node:path";
+export { freePort } from "../_util/ports.ts";
 
 /** Root of the checkout under test. */
 export const REPO = path.resolve(import.meta.dirname!, "..", "..");
@@ -84,12 +85,4 @@ export async function sh(
   const out = await child.output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }

@@ -15,6 +15,7 @@ import { connect } from "../../client/mod.ts";
 import { openDatabase, Store } from "../../engine/mod.ts";
 import { buildService } from "../../host/wasm/build.ts";
 import { spawnServer } from "../host/test_server.ts";
+import { freePort } from "../_util/ports.ts";
 
 // deno-lint-ignore no-explicit-any
 declare const document: any;
@@ -34,13 +35,6 @@ function chromiumPresent(): boolean {
     console.log(`SSE browser test skipped: ${CHROMIUM} is missing`);
     return false;
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 interface Received {

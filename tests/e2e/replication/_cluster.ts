@@ -10,16 +10,9 @@ import { openDatabase } from "../../../engine/db/database.ts";
 import { listSegments } from "../../../engine/db/recovery.ts";
 import { type Frame, FrameKind } from "../../../engine/wal/format.ts";
 import { scanSegment } from "../../../engine/wal/reader.ts";
+export { freePort } from "../../_util/ports.ts";
 
 const SERVER = new URL("./_server.ts", import.meta.url).pathname;
-
-/** A free TCP port on loopback. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** A server subprocess. */
 export class Node {
